@@ -1,0 +1,55 @@
+"""Rendering: the three formats read like the slides."""
+
+import pytest
+
+from derivreg import REGISTRY, derive, render
+from derivreg.render import FORMATS, blocks
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+@pytest.mark.parametrize("name", sorted(REGISTRY))
+def test_every_stage_is_rendered(name, fmt):
+    out = render(derive(name), fmt)
+    for title in ("Forward propagation", "Local partial derivatives", "Chain rule", "update"):
+        assert title in out
+
+
+def test_text_shows_the_bce_cancellation_as_a_product_of_factors():
+    out = render(derive("bce", features=1), "text")
+    line = next(s for s in out.splitlines() if s.strip().startswith("∂J/∂z"))
+    assert line.strip() == "∂J/∂z = ∂J/∂ŷ · ∂ŷ/∂z = (-(y - ŷ)/(ŷ·(1 - ŷ))) · (ŷ·(1 - ŷ)) = ŷ - y"
+    assert "w := w + α·x·(y - ŷ)" in out
+
+
+def test_text_shows_the_mse_update_with_its_factor_2():
+    out = render(derive("mse", features=1), "text")
+    assert "∂J/∂ŷ = -2·(y - ŷ)" in out
+    assert "b := b + 2·α·(y - ŷ)" in out
+
+
+def test_latex_uses_vectors_and_align():
+    out = render(derive("bce"), "latex")
+    assert r"\begin{align*}" in out
+    assert r"\vec{x}^{T} \vec{w}" in out
+    assert r"\frac{\partial J}{\partial z}" in out
+    assert r"\mathrel{:=}" in out
+
+
+def test_markdown_uses_display_math():
+    out = render(derive("mse", features=1), "markdown")
+    assert out.startswith("# Linear regression, mean squared error (1 feature)")
+    assert "$$ J = \\left(y - \\hat{y}\\right)^{2} $$" in out
+
+
+def test_blocks_follow_the_stages():
+    assert [b.title for b in blocks(derive("bce"))] == [
+        "Forward propagation",
+        "Local partial derivatives",
+        "Chain rule (backpropagation)",
+        "Parameter update",
+    ]
+
+
+def test_unknown_format_is_a_clear_error():
+    with pytest.raises(ValueError, match="unknown format 'html'; known formats: text, latex"):
+        render(derive("mse"), "html")  # type: ignore[arg-type]
