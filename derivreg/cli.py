@@ -38,6 +38,28 @@ def _derive(args: argparse.Namespace) -> int:
     return 0
 
 
+def _generate(args: argparse.Namespace) -> int:
+    from derivreg import codegen
+
+    if args.check:
+        diff = codegen.check()
+        if diff:
+            sys.stdout.write(diff)
+            sys.stderr.write(
+                "derivreg generate: the checked-in kernels differ from a fresh generation; "
+                "run `derivreg generate`\n"
+            )
+            return 1
+        print("derivreg generate: kernels are up to date")  # noqa: T201
+        return 0
+    changed = codegen.write()
+    for path in changed:
+        print(f"wrote {path}")  # noqa: T201
+    if not changed:
+        print("derivreg generate: kernels were already up to date")  # noqa: T201
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``derivreg`` command.
 
@@ -46,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     >>> build_parser().parse_args(["derive", "bce"]).loss
     'bce'
     """
-    from derivreg.symbolic import REGISTRY
+    from derivreg.kernels import KERNELS  # NumPy only: the CLI never pays for SymPy up front
 
+    losses = "{" + ",".join(sorted(KERNELS)) + "}"
     parser = _Parser(
         prog="derivreg",
         description="Derive, generate, verify and train linear and logistic regression.",
@@ -55,12 +78,20 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("derive", help="print the chain-rule derivation of a loss")
-    p.add_argument("loss", choices=sorted(REGISTRY), help="registered (activation, loss) pair")
+    p.add_argument("loss", metavar=losses, help="registered (activation, loss) pair")
     p.add_argument("--format", choices=("text", "latex", "markdown"), default="text")
     p.add_argument(
         "--features", choices=("1", "n"), default="n", help="1-feature or n-feature form"
     )
     p.set_defaults(run=_derive)
+
+    p = sub.add_parser("generate", help="print the derivations as NumPy kernels")
+    p.add_argument(
+        "--check",
+        action="store_true",
+        help="exit 1 with a diff if the checked-in kernels differ from a fresh generation",
+    )
+    p.set_defaults(run=_generate)
     return parser
 
 

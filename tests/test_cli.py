@@ -34,8 +34,7 @@ def test_unknown_loss_is_one_line_exit_2_no_traceback():
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert "invalid choice: 'hinge'" in lines[0]
-    assert "'bce', 'mse'" in lines[0]
+    assert lines[0] == "derivreg derive: error: unknown loss 'hinge'; known losses: 'bce', 'mse'"
     assert "Traceback" not in result.stderr
 
 
