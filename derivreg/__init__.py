@@ -20,11 +20,15 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from derivreg.estimators import LinearRegressionSGD as LinearRegressionSGD
+    from derivreg.estimators import LogisticRegressionSGD as LogisticRegressionSGD
     from derivreg.render import render as render
     from derivreg.symbolic import REGISTRY as REGISTRY
     from derivreg.symbolic import Derivation as Derivation
     from derivreg.symbolic import DerivationError as DerivationError
     from derivreg.symbolic import derive as derive
+    from derivreg.train import DivergenceError as DivergenceError
+    from derivreg.train import History as History
 
 #: Public name -> the module that defines it.
 _PUBLIC = {
@@ -33,9 +37,23 @@ _PUBLIC = {
     "DerivationError": "derivreg.symbolic",
     "derive": "derivreg.symbolic",
     "render": "derivreg.render",
+    "History": "derivreg.train",
+    "DivergenceError": "derivreg.train",
+    # These two need scikit-learn (a test extra, not a dependency); they are left
+    # out of __all__ so that `from derivreg import *` works without it.
+    "LinearRegressionSGD": "derivreg.estimators",
+    "LogisticRegressionSGD": "derivreg.estimators",
 }
 
-__all__ = ["REGISTRY", "Derivation", "DerivationError", "derive", "render"]
+__all__ = [
+    "REGISTRY",
+    "Derivation",
+    "DerivationError",
+    "DivergenceError",
+    "History",
+    "derive",
+    "render",
+]
 __version__ = "0.1.0"
 
 
