@@ -1,0 +1,312 @@
+"""Sphinx directives that render derivreg's live objects, so the docs cannot drift.
+
+Directives
+----------
+``.. derivation:: NAME``
+    The chain-rule derivation ``derivreg.derive(NAME, features=...)``, one
+    rubric and one ``align*`` block per stage, printed by
+    :func:`derivreg.render.render`.  Option ``:features:`` is ``1`` or ``n``
+    (default ``n``).
+``.. derivations::``
+    A section per pair of :data:`derivreg.symbolic.REGISTRY`, read at build
+    time, each with its 1-feature and n-feature derivation: a new pair in the
+    registry is a new section, with no edit to the docs.
+``.. command-output:: derivreg ARGS...``
+    Runs the ``derivreg`` command in-process at build time and shows the
+    command and what it printed.
+``.. kernel-sources::``
+    The checked-in source of every generated kernel module, read from disk.
+``.. stable-rewrites::``
+    The generator's stable rewrites (:data:`derivreg.codegen.RULES`) and
+    printed forms, each linked to the theorem that proves it.
+
+Role
+----
+``:live:`dotted.name``` inserts ``str()`` of a package constant, so that a
+number quoted in prose is the number the code uses.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import io
+import re
+import shlex
+from collections.abc import Iterable, Sequence
+
+from docutils import nodes
+from docutils.parsers.rst import directives
+from sphinx import addnodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective, SphinxRole
+
+logger = logging.getLogger(__name__)
+
+_FEATURES = {"1": 1, "n": "n"}
+_TARGETS = {"real": "real numbers", "binary": "probabilities in [0, 1]"}
+
+
+# ---------------------------------------------------------------------------
+# Shared helpers.
+# ---------------------------------------------------------------------------
+def latex_of_block(block: object) -> str:
+    r"""The ``align*`` environment :func:`derivreg.render.render` prints for one block.
+
+    The renderer's LaTeX output for a list of blocks is, per block, a
+    ``\paragraph`` heading, the note, and an ``align*`` environment; the
+    heading and note are shown as document nodes instead, so only the
+    environment is kept here.
+    """
+    from derivreg.render import render
+
+    out = render([block], "latex")
+    start = out.find(r"\begin{align*}")
+    end = out.rfind(r"\end{align*}")
+    if start < 0 or end < 0:
+        raise ValueError(f"the renderer printed no align* environment for {block!r}")
+    return out[start : end + len(r"\end{align*}")]
+
+
+def blocks_to_nodes(groups: Iterable[object], source: tuple[str, int]) -> list[nodes.Node]:
+    """One rubric, optional note and display-math node per non-empty block."""
+    out: list[nodes.Node] = []
+    for block in groups:
+        if not block.rows:
+            continue
+        out.append(nodes.rubric(text=block.title))
+        if block.note:
+            out.append(nodes.paragraph(text=block.note))
+        tex = latex_of_block(block)
+        math = nodes.math_block(tex, tex, nowrap=True, number=None, label=None)
+        math.source, math.line = source
+        out.append(math)
+    return out
+
+
+def derivation_nodes(name: str, features: int | str, source: tuple[str, int]) -> list[nodes.Node]:
+    """The nodes of one derivation, from :func:`derivreg.derive`."""
+    from derivreg.render import blocks
+    from derivreg.symbolic import derive
+
+    container = nodes.container(classes=["derivreg-derivation"])
+    container += blocks_to_nodes(blocks(derive(name, features=features)), source)
+    return [container]
+
+
+def section(document: nodes.document, title: str, label: str) -> nodes.section:
+    """A section with a title and an explicit target ``label`` (usable with ``:ref:``)."""
+    node = nodes.section()
+    node["ids"].append(nodes.make_id(label))
+    node["names"].append(nodes.fully_normalize_name(label))
+    node += nodes.title(text=title)
+    document.note_explicit_target(node, node)
+    return node
+
+
+def depend_on_package(directive: SphinxDirective, *modules: str) -> None:
+    """Rebuild the page when one of these derivreg modules changes."""
+    for module in modules:
+        path = getattr(importlib.import_module(module), "__file__", None)
+        if path:
+            directive.env.note_dependency(path)
+
+
+# ---------------------------------------------------------------------------
+# Directives.
+# ---------------------------------------------------------------------------
+class DerivationDirective(SphinxDirective):
+    """``.. derivation:: NAME`` with ``:features: 1|n``."""
+
+    required_arguments = 1
+    option_spec = {"features": lambda arg: directives.choice(arg, tuple(_FEATURES))}  # noqa: RUF012
+
+    def run(self) -> list[nodes.Node]:
+        from derivreg.symbolic import REGISTRY
+
+        name = self.arguments[0]
+        if name not in REGISTRY:
+            known = ", ".join(sorted(REGISTRY))
+            raise self.error(f"unknown pair {name!r}; registered pairs: {known}")
+        depend_on_package(self, "derivreg.symbolic", "derivreg.render")
+        features = _FEATURES[self.options.get("features", "n")]
+        return derivation_nodes(name, features, self.get_source_info())
+
+
+class DerivationsDirective(SphinxDirective):
+    """``.. derivations::``: every registered pair, both forms, a section each."""
+
+    def run(self) -> list[nodes.Node]:
+        from derivreg import symbolic
+
+        depend_on_package(self, "derivreg.symbolic", "derivreg.render")
+        source = self.get_source_info()
+        out: list[nodes.Node] = []
+        for name, pair in symbolic.REGISTRY.items():
+            sec = section(self.state.document, f"{pair.title} ({name})", f"derivation-{name}")
+            sec += nodes.paragraph(
+                "",
+                "",
+                nodes.Text("Rendered from "),
+                nodes.literal(text=f'derivreg.derive("{name}", features=...)'),
+                nodes.Text(f"; labels y are {_TARGETS[pair.targets]}."),
+            )
+            for features, words in ((1, "1 feature"), ("n", "n features")):
+                sub = section(self.state.document, words, f"derivation-{name}-{features}")
+                sub += derivation_nodes(name, features, source)
+                sec += sub
+            out.append(sec)
+        return out
+
+
+class CommandOutputDirective(SphinxDirective):
+    """``.. command-output:: derivreg ARGS``: the command and its output, run at build time."""
+
+    required_arguments = 1
+    final_argument_whitespace = True
+
+    def run(self) -> list[nodes.Node]:
+        from derivreg.cli import main
+
+        line = self.arguments[0]
+        argv = shlex.split(line)
+        if not argv or argv[0] != "derivreg":
+            raise self.error(f"command-output runs only the derivreg command, not {line!r}")
+        depend_on_package(self, "derivreg.cli", "derivreg.symbolic", "derivreg.render")
+        out, err = io.StringIO(), io.StringIO()
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                status = main(argv[1:])
+            except SystemExit as exc:
+                status = exc.code
+        if status != 0:
+            raise self.error(f"{line!r} exited with status {status}: {err.getvalue().strip()}")
+        text = f"$ {line}\n{out.getvalue().rstrip()}"
+        block = nodes.literal_block(text, text, language="console")
+        block.source, block.line = self.get_source_info()
+        return [block]
+
+
+class KernelSourcesDirective(SphinxDirective):
+    """``.. kernel-sources::``: every generated module, as checked in."""
+
+    def run(self) -> list[nodes.Node]:
+        from derivreg.codegen import KERNEL_DIR
+        from derivreg.symbolic import REGISTRY
+
+        out: list[nodes.Node] = []
+        for name in REGISTRY:
+            path = KERNEL_DIR / f"{name}.py"
+            self.env.note_dependency(str(path))
+            code = path.read_text(encoding="utf-8")
+            sec = section(self.state.document, f"derivreg/kernels/{name}.py", f"kernel-{name}")
+            sec += nodes.paragraph(
+                "",
+                "",
+                nodes.Text(f"{REGISTRY[name].title}: {len(code.splitlines())} lines, "),
+                nodes.Text("printed from "),
+                nodes.literal(text=f'derivreg.derive("{name}")'),
+                nodes.Text("."),
+            )
+            block = nodes.literal_block(code, code, language="python", linenos=True)
+            block.source, block.line = str(path), 1
+            sec += block
+            out.append(sec)
+        return out
+
+
+class StableRewritesDirective(SphinxDirective):
+    """``.. stable-rewrites::``: a table of the generator's rewrites, linked to proofs."""
+
+    def run(self) -> list[nodes.Node]:
+        from derivreg import codegen
+
+        depend_on_package(self, "derivreg.codegen")
+        rows = [(rule.name, rule.statement, rule.theorem, "rewrite") for rule in codegen.RULES] + [
+            (kind.__name__, _first_line(kind.__doc__), theorem, "printed form")
+            for kind, theorem in codegen.EXPANSIONS.items()
+        ]
+        return [_table(["Name", "Kind", "Identity", "Proof"], rows, self.env.docname)]
+
+
+def _first_line(doc: str | None) -> str:
+    return (doc or "").strip().splitlines()[0] if doc else ""
+
+
+def proof_label(theorem: str) -> str:
+    """The ``:ref:`` label of a theorem's section on the proofs page."""
+    return "proof-" + theorem
+
+
+def _proof_ref(theorem: str, docname: str) -> nodes.Node:
+    ref = addnodes.pending_xref(
+        "",
+        refdomain="std",
+        reftype="ref",
+        reftarget=nodes.fully_normalize_name(proof_label(theorem)),
+        refexplicit=True,
+        refwarn=True,
+        refdoc=docname,
+    )
+    ref += nodes.literal(text=theorem)
+    return ref
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[tuple[str, str, str, str]], docname: str
+) -> nodes.table:
+    table = nodes.table(classes=["derivreg-rewrites"])
+    group = nodes.tgroup(cols=len(header))
+    table += group
+    for width in (12, 10, 48, 30):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += nodes.row("", *(nodes.entry("", nodes.paragraph(text=h)) for h in header))
+    group += head
+    body = nodes.tbody()
+    for name, statement, theorem, kind in rows:
+        body += nodes.row(
+            "",
+            nodes.entry("", nodes.paragraph("", "", nodes.literal(text=name))),
+            nodes.entry("", nodes.paragraph(text=kind)),
+            nodes.entry("", nodes.paragraph(text=statement)),
+            nodes.entry("", nodes.paragraph("", "", _proof_ref(theorem, docname))),
+        )
+    group += body
+    return table
+
+
+# ---------------------------------------------------------------------------
+# The :live: role.
+# ---------------------------------------------------------------------------
+_DOTTED = re.compile(r"^derivreg(\.[A-Za-z_][A-Za-z0-9_]*)+$")
+
+
+class LiveValueRole(SphinxRole):
+    """``:live:`derivreg.module.NAME``` shows ``str()`` of that constant."""
+
+    def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
+        target = self.text.strip()
+        if not _DOTTED.match(target):
+            msg = self.inliner.reporter.error(f"live: {target!r} is not a derivreg dotted name")
+            return [], [msg]
+        module, _, attr = target.rpartition(".")
+        try:
+            value = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError) as err:
+            msg = self.inliner.reporter.error(f"live: cannot read {target}: {err}")
+            return [], [msg]
+        self.env.note_dependency(importlib.import_module(module).__file__)
+        return [nodes.literal(text=str(value))], []
+
+
+def setup(app: Sphinx) -> dict[str, object]:
+    """Register the directives and the role."""
+    app.add_directive("derivation", DerivationDirective)
+    app.add_directive("derivations", DerivationsDirective)
+    app.add_directive("command-output", CommandOutputDirective)
+    app.add_directive("kernel-sources", KernelSourcesDirective)
+    app.add_directive("stable-rewrites", StableRewritesDirective)
+    app.add_role("live", LiveValueRole())
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
