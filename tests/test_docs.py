@@ -1,0 +1,165 @@
+"""The Sphinx extension renders the live objects, and the pages' examples run.
+
+The directives are exercised by building a one-page Sphinx project in a
+temporary directory, in-process, with the extension of ``docs/_ext``: the
+registry page must grow a section when a pair is added to the registry, with
+no edit to the page.  The whole documentation is built by ``.ci/run``
+(``sphinx-build -W``), not here, to keep the suite fast.
+"""
+
+from __future__ import annotations
+
+import doctest
+import html
+import io
+import re
+import sys
+from pathlib import Path
+from types import MappingProxyType
+
+import pytest
+
+sphinx_application = pytest.importorskip("sphinx.application")
+
+from sphinx.util.docutils import docutils_namespace  # noqa: E402
+
+from derivreg import symbolic  # noqa: E402
+from derivreg.render import blocks, render  # noqa: E402
+from derivreg.symbolic import Pair, derive, sigmoid, squared_error  # noqa: E402
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+sys.path.insert(0, str(DOCS / "_ext"))
+
+import derivreg_docs  # noqa: E402
+
+#: A pair the registry does not have: a sigmoid output under the squared error.
+EXTRA = Pair(
+    name="sqsig",
+    title="Sigmoid output, squared error",
+    activation=sigmoid,
+    loss=squared_error,
+    targets="binary",
+)
+
+
+def build(tmp_path: Path, body: str) -> tuple[str, str]:
+    """Build a one-page project whose index is ``body``; return (HTML, warnings)."""
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "conf.py").write_text(
+        f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
+        "extensions = ['sphinx.ext.mathjax', 'derivreg_docs']\n",
+        encoding="utf-8",
+    )
+    (src / "index.rst").write_text("Page\n====\n\n" + body, encoding="utf-8")
+    warnings = io.StringIO()
+    # A fresh docutils registry per build, as sphinx-build has: several apps
+    # in one process otherwise warn that their nodes are already registered.
+    with docutils_namespace():
+        app = sphinx_application.Sphinx(
+            srcdir=src,
+            confdir=src,
+            outdir=tmp_path / "html",
+            doctreedir=tmp_path / "doctrees",
+            buildername="html",
+            status=None,
+            warning=warnings,
+            freshenv=True,
+        )
+        app.build()
+    return (tmp_path / "html" / "index.html").read_text(encoding="utf-8"), warnings.getvalue()
+
+
+def math_blocks(page: str) -> list[str]:
+    """The LaTeX of every display-math block, unescaped."""
+    found = re.findall(r'<div class="math[^"]*">\s*(.*?)\s*</div>', page, flags=re.S)
+    return [html.unescape(m) for m in found]
+
+
+@pytest.fixture
+def extra_pair(monkeypatch: pytest.MonkeyPatch) -> Pair:
+    registry = MappingProxyType({**symbolic.REGISTRY, EXTRA.name: EXTRA})
+    monkeypatch.setattr(symbolic, "REGISTRY", registry)
+    return EXTRA
+
+
+def test_registry_page_has_a_section_per_pair(tmp_path):
+    page, warnings = build(tmp_path, ".. derivations::\n")
+    assert warnings == ""
+    for name, pair in symbolic.REGISTRY.items():
+        assert f'id="derivation-{name}"' in page
+        assert html.escape(pair.title) in page
+    assert "sqsig" not in page
+    # 2 pairs x 2 forms x 4 stages.
+    assert len(math_blocks(page)) == 4 * 2 * len(symbolic.REGISTRY)
+
+
+def test_a_new_pair_in_the_registry_adds_its_section(tmp_path, extra_pair):
+    page, warnings = build(tmp_path, ".. derivations::\n")
+    assert warnings == ""
+    assert 'id="derivation-sqsig"' in page
+    assert 'id="derivation-sqsig-1"' in page
+    assert 'id="derivation-sqsig-n"' in page
+    assert extra_pair.title in page
+    # Its chain-rule block is the renderer's LaTeX for its own derivation.
+    chain = blocks(derive(extra_pair, features=1))[2]
+    assert derivreg_docs.latex_of_block(chain) in math_blocks(page)
+
+
+def test_derivation_directive_prints_the_renderers_latex(tmp_path):
+    page, warnings = build(tmp_path, ".. derivation:: mse\n   :features: 1\n")
+    assert warnings == ""
+    expected = [derivreg_docs.latex_of_block(b) for b in blocks(derive("mse", features=1))]
+    assert math_blocks(page) == expected
+    # The stage titles are headings (rubrics), not part of the math.
+    for title in ("Forward propagation", "Chain rule (backpropagation)", "Parameter update"):
+        assert f'<p class="rubric">{title}</p>' in page
+    assert r"\frac{\partial J}{\partial z}" in "".join(expected)
+
+
+def test_latex_of_block_is_the_align_environment_of_render():
+    block = blocks(derive("bce"))[1]
+    tex = derivreg_docs.latex_of_block(block)
+    assert tex.startswith(r"\begin{align*}")
+    assert tex.endswith(r"\end{align*}")
+    assert tex in render([block], "latex")
+    assert r"\paragraph" not in tex
+
+
+def test_unknown_pair_is_an_error_naming_the_registered_ones(tmp_path):
+    _, warnings = build(tmp_path, ".. derivation:: hinge\n")
+    assert "unknown pair 'hinge'; registered pairs: bce, mse" in warnings
+
+
+def test_command_output_runs_the_command_at_build_time(tmp_path):
+    page, warnings = build(tmp_path, ".. command-output:: derivreg derive mse --features 1\n")
+    assert warnings == ""
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "$ derivreg derive mse --features 1" in text
+    assert "Linear regression, mean squared error (1 feature)" in text
+
+
+def test_command_output_runs_only_derivreg(tmp_path):
+    _, warnings = build(tmp_path, ".. command-output:: rm -rf /\n")
+    assert "runs only the derivreg command" in warnings
+
+
+def test_live_role_shows_the_constant(tmp_path):
+    page, warnings = build(tmp_path, "Dimension :live:`derivreg.symbolic.CHECK_DIMENSION`.\n")
+    assert warnings == ""
+    assert f'<span class="pre">{symbolic.CHECK_DIMENSION}</span>' in page
+
+
+PAGES = sorted(p for p in DOCS.rglob("*.rst") if "_build" not in p.parts)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[str(p.relative_to(DOCS)) for p in PAGES])
+def test_page_examples_run_as_doctests(page):
+    result = doctest.testfile(
+        str(page),
+        module_relative=False,
+        optionflags=doctest.NORMALIZE_WHITESPACE | doctest.ELLIPSIS,
+        verbose=False,
+        report=True,
+    )
+    assert result.failed == 0
