@@ -1,0 +1,365 @@
+"""scikit-learn-style estimators over :func:`derivreg.train.train`.
+
+:class:`LinearRegressionSGD` (squared error) and :class:`LogisticRegressionSGD`
+(binary cross-entropy) follow scikit-learn's conventions and pass its
+``check_estimator``.  They train with the generated kernels only.
+
+This module, and only this one, uses scikit-learn (for its input
+validation, parameter handling and error wording).  scikit-learn is not a
+runtime dependency of derivreg: importing this module without it raises an
+``ImportError`` that says so, while ``import derivreg`` and everything else
+work without it.
+
+Examples
+--------
+>>> import numpy as np
+>>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+>>> reg = LinearRegressionSGD(epochs=500, tol=None, random_state=0).fit(X, 2 * X[:, 0] - 1)
+>>> reg.coef_.round(4).tolist(), round(reg.intercept_, 4)
+([2.0], -1.0)
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+
+try:
+    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
+    from sklearn.utils import check_random_state
+    from sklearn.utils.multiclass import check_classification_targets, type_of_target
+    from sklearn.utils.validation import check_is_fitted, validate_data
+except ImportError as err:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "derivreg.estimators needs scikit-learn (>= 1.6), which is not installed: "
+        "`python -m pip install scikit-learn`.  The rest of derivreg "
+        "(derivreg.train, derivreg.data, derivreg.plots) works without it."
+    ) from err
+
+from derivreg.train import History, Loss, Record, step_size_bound, train
+
+__all__ = ["LinearRegressionSGD", "LogisticRegressionSGD"]
+
+
+def _kernel(loss: Loss) -> Any:
+    from derivreg.kernels import KERNELS
+
+    return KERNELS[loss]
+
+
+def _is_auto(lr: object) -> bool:
+    return isinstance(lr, str) and lr == "auto"
+
+
+class _SGD(BaseEstimator):
+    """Shared parameters and fitting of the SGD estimators."""
+
+    _loss: ClassVar[Loss]
+
+    def __init__(
+        self,
+        *,
+        lr: float | Literal["auto"] = "auto",
+        epochs: int = 100,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 5,
+        random_state: int | np.random.RandomState | None = None,
+        record: Record = "loss",
+    ) -> None:
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.record = record
+
+    def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
+        """Return the 0/1 (or real) targets the kernel trains on; regression keeps ``y``."""
+        del reset, classes  # the classifier's hook; unused here
+        return y
+
+    def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
+        # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
+        reset = full or not hasattr(self, "coef_")
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        targets = self._targets(y, reset=reset, classes=classes)
+        if reset:
+            for name in ("coef_", "intercept_"):
+                self.__dict__.pop(name, None)
+        epochs, tol = (self.epochs, self.tol) if full else (1, None)
+        lr = 0.5 * step_size_bound(X, self._loss) if _is_auto(self.lr) else self.lr
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        w, b, history = train(
+            X,
+            targets,
+            loss=self._loss,
+            w0=getattr(self, "coef_", None),
+            b0=getattr(self, "intercept_", 0.0),
+            lr=lr,
+            epochs=epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=seed,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            record=self.record,
+        )
+        self.coef_: np.ndarray = w
+        self.intercept_: float = b
+        self.history_: History = history
+        self.n_iter_: int = history.n_epochs
+        return self
+
+    def fit(self, X: Any, y: Any) -> _SGD:
+        """Fit from zero weights for up to ``epochs`` passes over the data.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Training inputs.
+        y : array_like of shape (m,)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, full=True)
+
+    def _z(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_ + self.intercept_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags
+
+
+class LinearRegressionSGD(RegressorMixin, _SGD):
+    """Linear regression by SGD on the squared error, with the generated MSE kernel.
+
+    Parameters
+    ----------
+    lr : float or "auto", default "auto"
+        Learning rate.  Per-sample SGD on the squared error is stable for
+        ``lr < 1/||(x, 1)||^2`` (:func:`derivreg.train.step_size_bound`);
+        "auto" takes half of that bound over the training data,
+        ``0.5 / max ||(x, 1)||^2``.
+    epochs : int, default 100
+        Maximum passes over the data in :meth:`fit`.
+    batch_size : int, default 1
+        Samples per update (1 is the lecture's per-sample SGD).
+    shuffle : bool, default True
+        Visit the samples in a new random order each epoch.
+    tol : float or None, default 1e-4
+        Stop when the epoch's mean loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; None runs all epochs.
+    n_iter_no_change : int, default 5
+        Epochs without improvement before stopping.
+    random_state : int, RandomState or None, default None
+        Seeds the shuffling.
+    record : {"all", "loss", "none"}, default "loss"
+        What ``history_`` keeps per update (see :func:`derivreg.train.train`).
+
+    Attributes
+    ----------
+    coef_ : ndarray of shape (n_features,)
+        Weights ``w``.
+    intercept_ : float
+        Bias ``b``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    n_iter_ : int
+        Epochs run in the last call.
+    history_ : derivreg.train.History
+        History of the last :meth:`fit` or :meth:`partial_fit`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0], [0.0, 0.0]])
+    >>> reg = LinearRegressionSGD(lr=0.1, epochs=500, tol=None, random_state=0)
+    >>> reg.fit(X, X @ [1.0, -2.0] + 0.5).coef_.round(6).tolist()
+    [1.0, -2.0]
+    >>> reg.predict([[2.0, 2.0]]).round(6).tolist()
+    [-1.5]
+    """
+
+    _loss = "mse"
+
+    def partial_fit(self, X: Any, y: Any) -> LinearRegressionSGD:
+        """Make one pass over ``(X, y)``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+        y : array_like of shape (m,)
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, full=False)  # type: ignore[return-value]
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict ``yhat = X w + b`` with the generated kernel.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return _kernel("mse").predict(X, self.coef_, self.intercept_)
+
+
+class LogisticRegressionSGD(ClassifierMixin, _SGD):
+    """Binary logistic regression by SGD on the cross-entropy, with the generated BCE kernel.
+
+    Parameters
+    ----------
+    lr : float or "auto", default "auto"
+        Learning rate.  Per-sample SGD on the cross-entropy is stable for
+        ``lr < 8/||(x, 1)||^2`` (:func:`derivreg.train.step_size_bound`);
+        "auto" takes half of that bound over the training data,
+        ``4 / max ||(x, 1)||^2``.
+    epochs : int, default 100
+        Maximum passes over the data in :meth:`fit`.
+    batch_size : int, default 1
+        Samples per update.
+    shuffle : bool, default True
+        Visit the samples in a new random order each epoch.
+    tol : float or None, default 1e-4
+        Stop when the epoch's mean loss has not improved by ``tol`` for
+        ``n_iter_no_change`` epochs; None runs all epochs.
+    n_iter_no_change : int, default 5
+        Epochs without improvement before stopping.
+    random_state : int, RandomState or None, default None
+        Seeds the shuffling.
+    record : {"all", "loss", "none"}, default "loss"
+        What ``history_`` keeps per update.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (2,)
+        The two class labels; ``classes_[1]`` is the positive class (y = 1).
+    coef_ : ndarray of shape (n_features,)
+        Weights ``w``.
+    intercept_ : float
+        Bias ``b``.
+    n_features_in_ : int
+        Number of features seen in :meth:`fit`.
+    n_iter_ : int
+        Epochs run in the last call.
+    history_ : derivreg.train.History
+        History of the last call, with the accumulated accuracy.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    >>> clf = LogisticRegressionSGD(lr=0.5, random_state=0).fit(X, ["no", "no", "yes", "yes"])
+    >>> clf.classes_.tolist(), clf.predict([[-3.0], [3.0]]).tolist()
+    (['no', 'yes'], ['no', 'yes'])
+    """
+
+    _loss = "bce"
+
+    def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
+        check_classification_targets(y)
+        if reset:
+            found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
+            y_type = type_of_target(y, input_name="y", raise_unknown=True)
+            if len(found) > 2 or y_type not in ("binary",):
+                raise ValueError(
+                    f"Only binary classification is supported. The type of the target is {y_type}."
+                )
+            if len(found) < 2:
+                raise ValueError(
+                    f"{type(self).__name__} needs samples of at least 2 classes in the data, "
+                    f"but the data contains only one class: {found[0]!r}"
+                )
+            self.classes_: np.ndarray = found
+        unknown = np.setdiff1d(y, self.classes_)
+        if unknown.size:
+            raise ValueError(
+                f"y contains labels {unknown.tolist()} not in classes {self.classes_.tolist()}"
+            )
+        return (y == self.classes_[1]).astype(np.float64)
+
+    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> LogisticRegressionSGD:
+        """Make one pass over ``(X, y)``, starting from the current weights.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+        y : array_like of shape (m,)
+        classes : array_like of shape (2,), optional
+            Both class labels; needed on the first call when ``y`` holds
+            only one of them.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, full=False, classes=classes)  # type: ignore[return-value]
+
+    def decision_function(self, X: Any) -> np.ndarray:
+        """Return the logit ``z = X w + b``; positive means ``classes_[1]``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        return self._z(X)
+
+    def predict_proba(self, X: Any) -> np.ndarray:
+        """Class probabilities ``[1 - sigma(z), sigma(z)]`` from the generated kernel.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m, 2)
+            Columns in the order of ``classes_``.
+        """
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        p = _kernel("bce").predict(X, self.coef_, self.intercept_)
+        return np.column_stack([1.0 - p, p])
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict ``classes_[1]`` where ``z > 0`` (``sigma(z) > 1/2``), else ``classes_[0]``.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        positive = self._z(X) > 0
+        return self.classes_[positive.astype(np.intp)]
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_class = False
+        return tags

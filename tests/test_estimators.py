@@ -1,0 +1,191 @@
+"""The scikit-learn-style estimators: check_estimator, recovery, wording of errors."""
+
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from sklearn.exceptions import NotFittedError
+from sklearn.linear_model import LogisticRegression
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+import derivreg
+from derivreg.data import lecture, linear, logistic
+from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
+from derivreg.train import History, step_size_bound
+
+
+@parametrize_with_checks([LinearRegressionSGD(), LogisticRegressionSGD()])
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_exported_from_the_package():
+    assert derivreg.LinearRegressionSGD is LinearRegressionSGD
+    assert derivreg.LogisticRegressionSGD is LogisticRegressionSGD
+
+
+def test_linear_recovers_the_lectures_truth():
+    d = lecture("linear-n")
+    reg = LinearRegressionSGD(epochs=200, tol=None, random_state=0).fit(d.X, d.y)
+    # Noise-free, lr half the stability bound: linear convergence to the truth.
+    np.testing.assert_allclose(reg.coef_, d.true_w, atol=1e-6)
+    assert reg.intercept_ == pytest.approx(d.true_b, abs=1e-6)
+    assert reg.score(d.X, d.y) == pytest.approx(1.0)
+    assert reg.n_features_in_ == 3
+    assert isinstance(reg.history_, History)
+    assert reg.history_.w is None  # record="loss" by default: no copy of w per update
+
+
+def test_logistic_agrees_with_sklearns_maximum_likelihood():
+    # Bernoulli labels: the MLE exists.  Full-batch gradient descent at lr below
+    # 8/max||(x,1)||^2 converges to it linearly; sklearn's unpenalised lbfgs is
+    # an independent route to the same optimum.
+    d = logistic(3, 400, seed=0, labels="bernoulli")
+    clf = LogisticRegressionSGD(batch_size=400, epochs=20_000, tol=None, shuffle=False)
+    clf.fit(d.X, d.y)
+    ref = LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(d.X, d.y)
+    np.testing.assert_allclose(clf.coef_, ref.coef_[0], atol=1e-5)
+    assert clf.intercept_ == pytest.approx(ref.intercept_[0], abs=1e-5)
+    np.testing.assert_allclose(clf.predict_proba(d.X), ref.predict_proba(d.X), atol=1e-5)
+
+
+def test_classifier_methods_agree():
+    d = lecture("logistic-n")
+    clf = LogisticRegressionSGD(epochs=5, random_state=0).fit(d.X, d.y)
+    proba = clf.predict_proba(d.X)
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    z = clf.decision_function(d.X)
+    np.testing.assert_array_equal(clf.predict(d.X), (z > 0).astype(float))
+    np.testing.assert_array_equal(clf.classes_, [0.0, 1.0])
+    assert clf.score(d.X, d.y) >= 0.99
+    assert clf.history_.accuracy is not None
+
+
+def test_string_labels_and_the_positive_class():
+    X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
+    clf = LogisticRegressionSGD(random_state=0).fit(X, ["cat", "cat", "dog", "dog"])
+    assert clf.classes_.tolist() == ["cat", "dog"]
+    assert clf.predict([[3.0]]).tolist() == ["dog"]
+    assert clf.coef_[0] > 0  # classes_[1] is y = 1
+
+
+def test_auto_learning_rate_is_half_the_step_size_bound():
+    d = linear(2, 50, seed=1)
+    X = d.X * 100  # unscaled inputs: a fixed lr of 0.01 would diverge
+    reg = LinearRegressionSGD(epochs=3, tol=None, shuffle=False).fit(X, d.y)
+    assert np.isfinite(reg.coef_).all()
+    lr = 0.5 * step_size_bound(X)
+    from derivreg.train import train
+
+    w, b, _ = train(X, d.y, lr=lr, epochs=3, record="none")
+    np.testing.assert_array_equal(reg.coef_, w)
+    assert reg.intercept_ == b
+
+
+def test_partial_fit_continues_one_epoch_at_a_time():
+    d = lecture("linear-n")
+    reg = LinearRegressionSGD(lr=0.1, shuffle=False)
+    reg.partial_fit(d.X, d.y)
+    first = reg.coef_.copy()
+    assert reg.history_.n_updates == 100
+    reg.partial_fit(d.X, d.y)
+    assert not np.array_equal(reg.coef_, first)
+    one_shot = LinearRegressionSGD(lr=0.1, shuffle=False, epochs=2, tol=None).fit(d.X, d.y)
+    np.testing.assert_array_equal(reg.coef_, one_shot.coef_)
+
+
+def test_partial_fit_classes_on_the_first_call():
+    X = np.array([[0.0], [1.0]])
+    clf = LogisticRegressionSGD()
+    clf.partial_fit(X, [1, 1], classes=[0, 1])
+    assert clf.classes_.tolist() == [0, 1]
+    clf.partial_fit(X, [0, 0])
+    with pytest.raises(ValueError, match=r"y contains labels \[7\] not in classes \[0, 1\]"):
+        clf.partial_fit(X, [7, 0])
+
+
+def test_fit_never_writes_the_callers_arrays():
+    rng = np.random.default_rng(1)
+    X, y = rng.normal(size=(30, 2)), (rng.random(30) > 0.5).astype(float)
+    Xc, yc = X.copy(), y.copy()
+    LogisticRegressionSGD(random_state=0).fit(X, y)
+    LinearRegressionSGD(random_state=0).fit(X, y)
+    np.testing.assert_array_equal(X, Xc)
+    np.testing.assert_array_equal(y, yc)
+
+
+# ---------------------------------------------------------------------------
+# Bad input, in scikit-learn's words
+# ---------------------------------------------------------------------------
+X3 = np.array([[0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+Y3 = np.array([0.0, 1.0, 1.0])
+
+
+@pytest.mark.parametrize("Estimator", [LinearRegressionSGD, LogisticRegressionSGD])
+@pytest.mark.parametrize(
+    ("X", "match"),
+    [
+        (np.array([[0.0, np.nan], [1.0, 0.0], [1.0, 1.0]]), "Input X contains NaN."),
+        (np.array([[0.0, np.inf], [1.0, 0.0], [1.0, 1.0]]), "Input X contains infinity"),
+        (np.array([0.0, 1.0, 1.0]), "Expected 2D array, got 1D array instead"),
+        (np.empty((0, 2)), r"Found array with 0 sample\(s\)"),
+    ],
+)
+def test_bad_X_in_fit(Estimator, X, match):
+    with pytest.raises(ValueError, match=match):
+        Estimator().fit(X, Y3[: len(X)] if len(X) else np.empty(0))
+
+
+@pytest.mark.parametrize("Estimator", [LinearRegressionSGD, LogisticRegressionSGD])
+def test_wrong_number_of_features(Estimator):
+    est = Estimator(random_state=0).fit(X3, Y3)
+    name = Estimator.__name__
+    message = f"X has 3 features, but {name} is expecting 2 features as input."
+    with pytest.raises(ValueError, match=re.escape(message)):
+        est.predict(np.ones((2, 3)))
+
+
+@pytest.mark.parametrize("Estimator", [LinearRegressionSGD, LogisticRegressionSGD])
+def test_unfitted(Estimator):
+    with pytest.raises(NotFittedError, match="is not fitted yet"):
+        Estimator().predict(X3)
+
+
+def test_nan_in_targets():
+    with pytest.raises(ValueError, match=r"Input y contains NaN\."):
+        LinearRegressionSGD().fit(X3, np.array([0.0, np.nan, 1.0]))
+
+
+def test_one_class_only():
+    with pytest.raises(ValueError, match="needs samples of at least 2 classes") as info:
+        LogisticRegressionSGD().fit(X3, np.ones(3))
+    assert "only one class: " in str(info.value)
+
+
+def test_non_binary_targets():
+    with pytest.raises(ValueError, match=r"Only binary classification is supported\.") as info:
+        LogisticRegressionSGD().fit(X3, np.array([0, 1, 2]))
+    assert "multiclass" in str(info.value)
+    with pytest.raises(ValueError, match="Unknown label type: continuous"):
+        LogisticRegressionSGD().fit(X3, np.array([0.1, 0.5, 0.7]))
+
+
+def test_import_derivreg_works_without_sklearn():
+    code = (
+        "import sys\n"
+        "sys.modules['sklearn'] = None  # as if scikit-learn were not installed\n"
+        "import derivreg\n"
+        "from derivreg.data import lecture\n"
+        "from derivreg.train import train\n"
+        "d = lecture('linear-1')\n"
+        "train(d.X, d.y, w0=d.w0, b0=d.b0, lr=d.lr)\n"
+        "try:\n"
+        "    derivreg.LinearRegressionSGD\n"
+        "except ImportError as err:\n"
+        "    print(err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert "derivreg.estimators needs scikit-learn" in out.stdout
+    assert "pip install scikit-learn" in out.stdout
