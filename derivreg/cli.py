@@ -60,6 +60,73 @@ def _generate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {text!r}") from None
+    if not (0 < value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite positive number, got {text!r}")
+    return value
+
+
+def _lecture(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from derivreg.experiments import lecture_report
+    from derivreg.train import DivergenceError
+
+    try:
+        lecture_report(Path(args.out), epochs=args.epochs, lecture_errata=args.errata)
+    except DivergenceError as err:
+        raise ValueError(err) from err
+    return 0
+
+
+def _train(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from derivreg import data
+    from derivreg.experiments import train_report
+    from derivreg.train import DivergenceError
+
+    if args.model == "linear":
+        if args.labels is not None:
+            raise ValueError("--labels applies to logistic models only")
+        dataset = data.linear(
+            args.features, args.samples or 100, seed=args.seed, noise=args.noise or 0.0
+        )
+    else:
+        if args.noise is not None:
+            raise ValueError("--noise applies to linear models only")
+        dataset = data.logistic(
+            args.features, args.samples, seed=args.seed, labels=args.labels or "threshold"
+        )
+    try:
+        train_report(
+            dataset,
+            Path(args.out),
+            lr=args.lr,
+            epochs=args.epochs,
+            batch_size=args.batch_size,
+            shuffle=args.shuffle,
+            seed=args.seed,
+        )
+    except DivergenceError as err:
+        raise ValueError(err) from err
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``derivreg`` command.
 
@@ -92,6 +159,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 with a diff if the checked-in kernels differ from a fresh generation",
     )
     p.set_defaults(run=_generate)
+
+    p = sub.add_parser("lecture", help="run the lecture's four experiments: tables, figures (PNG)")
+    p.add_argument("--out", default="lecture-figures", help="directory for the figures")
+    p.add_argument("--epochs", type=_positive_int, default=1, help="passes over the data")
+    p.add_argument(
+        "--errata", action="store_true", help="reproduce the lecture's own (erroneous) numbers"
+    )
+    p.set_defaults(run=_lecture)
+
+    p = sub.add_parser("train", help="train on generated data with your own settings")
+    p.add_argument("model", choices=("linear", "logistic"))
+    p.add_argument("--features", type=_positive_int, default=1, metavar="N")
+    p.add_argument(
+        "--samples", type=_positive_int, default=None, metavar="M", help="default: the lecture's"
+    )
+    p.add_argument(
+        "--lr", type=_positive_float, default=None, metavar="A", help="default: the lecture's"
+    )
+    p.add_argument("--epochs", type=_positive_int, default=1, metavar="E")
+    p.add_argument(
+        "--batch-size", type=_positive_int, default=1, metavar="B", help="1: per-sample SGD"
+    )
+    p.add_argument("--seed", type=int, default=1, metavar="S", help="data and shuffling seed")
+    p.add_argument("--shuffle", action="store_true", help="shuffle the samples each epoch")
+    p.add_argument("--noise", type=_positive_float, default=None, help="linear: target noise std")
+    p.add_argument(
+        "--labels", choices=("threshold", "bernoulli"), default=None, help="logistic labels"
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="directory for the figures")
+    p.set_defaults(run=_train)
     return parser
 
 

@@ -1,0 +1,178 @@
+"""`derivreg lecture` and `derivreg train` as a user meets them."""
+
+import io
+import re
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from derivreg.cli import main
+from derivreg.data import lecture, logistic
+from derivreg.experiments import ProgressBar, figures, run, summary
+
+LECTURE_FIGURES = {
+    "linear-1-models.png",
+    "linear-1-loss-parameters.png",
+    "linear-n-loss-parameters.png",
+    "logistic-1-models.png",
+    "logistic-1-loss-parameters.png",
+    "logistic-n-loss-parameters.png",
+    "logistic-n-loss-accuracy.png",
+    "logistic-2-decision-boundary.png",
+    "sigmoid-parameters.png",
+}
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+def cli(*args):
+    return subprocess.run(
+        [sys.executable, "-m", "derivreg", *args], capture_output=True, text=True, check=False
+    )
+
+
+def learned(out, name, parameter):
+    """The learned value of `parameter` in the summary table of experiment `name`."""
+    block = out.split(f"{name}: ", 1)[1]
+    row = re.search(rf"^  {re.escape(parameter)} +(\S+) +(\S+) +(\S+)", block, re.MULTILINE)
+    return float(row.group(3))
+
+
+def test_lecture_runs_end_to_end(tmp_path, capsys):
+    assert main(["lecture", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert {p.name for p in tmp_path.iterdir()} == LECTURE_FIGURES
+    for p in tmp_path.iterdir():
+        assert p.read_bytes()[:8] == PNG
+    # One summary table per experiment, with the correct (not the errata) numbers.
+    for name in ("linear-1", "linear-n", "logistic-1", "logistic-n"):
+        assert f"\n{name}: " in f"\n{out}"
+    assert learned(out, "linear-1", "w") == 3.81988
+    assert learned(out, "linear-1", "b") == -2.30453
+    assert "final loss (MSE, mean over the data): 1.466" in out
+    assert "final loss (BCE, mean over the data)" in out
+    assert "0.937 accumulated during training" in out  # the lecture's logistic-n accuracy
+    assert "boundary -b/w: learned 0.6074, true 0.6000" in out
+    # Derive -> kernels -> train -> figures.
+    assert "derived update: w := w + 2·α·x·(y - ŷ),  b := b + 2·α·(y - ŷ)" in out
+    assert "kernel derivreg.kernels.bce (generated)" in out
+    assert f"wrote 9 figures to {tmp_path}" in out
+    # A progress bar on stderr, ending full.
+    assert "[" + "#" * 30 + "] 11/11" in err
+    assert "Traceback" not in err
+
+
+def test_lecture_errata_reproduces_the_lectures_numbers(tmp_path, capsys):
+    assert main(["lecture", "--out", str(tmp_path), "--errata"]) == 0
+    out = capsys.readouterr().out
+    assert learned(out, "linear-1", "w") == 4.78336  # 2*lr
+    assert learned(out, "linear-1", "b") == -2.88759
+    assert "boundary -b/w: learned 0.7247" in out  # the labels' boundary, 0.72
+    assert out.count("lecture erratum reproduced") == 2
+
+
+@pytest.mark.parametrize(("name", "epochs"), [("linear-1", 20), ("linear-n", 10)])
+def test_more_epochs_recover_the_truth_to_1e_6(name, epochs):
+    r = run(lecture(name), epochs=epochs)
+    assert np.abs(r.w - r.data.true_w).max() < 1e-6
+    assert abs(r.b - r.data.true_b) < 1e-6
+    assert "max |learned - true| = " in summary(r)
+
+
+def test_train_command_linear(tmp_path, capsys):
+    assert main(["train", "linear", "--epochs", "20", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    error = float(re.search(r"max \|learned - true\| = (\S+)", out).group(1))
+    assert error < 1e-6
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "linear-1-models.png",
+        "linear-1-loss-parameters.png",
+    }
+
+
+def test_train_command_logistic_with_batches(tmp_path, capsys):
+    args = ["train", "logistic", "--features", "2", "--samples", "200", "--lr", "0.5"]
+    args += ["--epochs", "3", "--batch-size", "10", "--seed", "7", "--shuffle"]
+    assert main([*args, "--labels", "bernoulli", "--out", str(tmp_path)]) == 0
+    out, err = capsys.readouterr()
+    assert "logistic-2: logistic regression, 2 features, 200 samples, lr 0.5, batch 10" in out
+    assert "(60 updates" in out
+    assert "separable" not in out  # Bernoulli labels
+    assert {p.name for p in tmp_path.iterdir()} == {
+        "logistic-2-loss-parameters.png",
+        "logistic-2-loss-accuracy.png",
+        "logistic-2-decision-boundary.png",
+    }
+    assert "epoch 3/3" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["lecture", "--epochs", "0"], "argument --epochs: expected a positive integer, got '0'"),
+        (["train", "linear", "--lr", "-1", "--out", "x"], "expected a finite positive number"),
+        (["train", "linear", "--lr", "nan", "--out", "x"], "expected a finite positive number"),
+        (["train", "linear", "--features", "abc", "--out", "x"], "expected a positive integer"),
+        (["train", "ridge", "--out", "x"], "invalid choice: 'ridge'"),
+        (["train", "linear"], "the following arguments are required: --out"),
+        (["train", "logistic", "--noise", "0.1", "--out", "x"], "--noise applies to linear"),
+        (
+            ["train", "linear", "--labels", "bernoulli", "--out", "x"],
+            "--labels applies to logistic",
+        ),
+        (
+            ["train", "linear", "--lr", "5", "--epochs", "3", "--out", "x"],
+            "training diverged at update",
+        ),
+    ],
+)
+def test_bad_arguments_are_one_line_exit_2(args, message, tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "derivreg", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len([ln for ln in lines if not ln.startswith("[")]) == 1  # besides the progress bar
+    assert message in lines[-1]
+    assert "Traceback" not in result.stderr
+
+
+def test_divergence_message_names_the_learning_rate_and_bound():
+    result = cli("train", "linear", "--lr", "5", "--epochs", "3", "--out", "unused")
+    last = result.stderr.strip().splitlines()[-1]
+    assert "the learning rate 5 exceeds the per-sample step-size bound 1/max||(x,1)||^2" in last
+
+
+def test_summary_of_separable_logistic_data_says_so():
+    text = summary(run(logistic(3, 200)))
+    assert "separable" in text
+    assert "cos(learned, true)" in text
+
+
+def test_figures_per_kind_of_run():
+    assert sorted(figures(run(lecture("linear-n")))) == ["linear-n-loss-parameters"]
+    assert sorted(figures(run(logistic(2, 50)))) == [
+        "logistic-2-decision-boundary",
+        "logistic-2-loss-accuracy",
+        "logistic-2-loss-parameters",
+    ]
+
+
+def test_progress_bar_redraws_one_line_on_a_terminal():
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    stream = Terminal()
+    bar = ProgressBar(4, stream=stream, width=8)
+    for label in "abcd":
+        bar.step(label)
+    bar.close()
+    text = stream.getvalue()
+    assert text.count("\r") == 4
+    assert text.endswith("[########] 4/4 d\n")
