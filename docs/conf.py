@@ -38,8 +38,6 @@ html_static_path = ["_static"]
 html_css_files = ["derivreg.css"]
 html_theme = "furo"
 html_title = f"derivreg {release}"
-pygments_style = "sphinx"
-pygments_dark_style = "monokai"
 
 # -- autodoc and NumPy-style docstrings (napoleon) ---------------------------
 autodoc_member_order = "bysource"

@@ -29,7 +29,9 @@ number quoted in prose is the number the code uses.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import importlib
+import inspect
 import io
 import re
 import shlex
@@ -37,6 +39,7 @@ from collections.abc import Iterable, Sequence
 
 from docutils import nodes
 from docutils.parsers.rst import directives
+from docutils.statemachine import StringList
 from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
@@ -230,6 +233,14 @@ class StableRewritesDirective(SphinxDirective):
         return [_table(["Name", "Kind", "Identity", "Proof"], rows, self.env.docname)]
 
 
+def _inline_literals(text: str) -> list[nodes.Node]:
+    """Text with its ````code```` spans as literal nodes (docstring first lines use them)."""
+    parts = text.split("``")
+    if len(parts) % 2 == 0:  # unbalanced: show as written
+        return [nodes.Text(text)]
+    return [nodes.literal(text=p) if i % 2 else nodes.Text(p) for i, p in enumerate(parts) if p]
+
+
 def _first_line(doc: str | None) -> str:
     return (doc or "").strip().splitlines()[0] if doc else ""
 
@@ -239,7 +250,24 @@ def proof_label(theorem: str) -> str:
     return "proof-" + theorem
 
 
+#: The proof family of the generator's rewrites (``derivreg.codegen.Rule.theorem``).
+REWRITE_FAMILY = "stability"
+
+
+def _proofs_landed() -> bool:
+    """Whether ``derivreg.proof`` and ``proofs/`` exist, so proof links can resolve."""
+    try:
+        from derivreg import proof
+    except ImportError:
+        return False
+    return (proof.PROOFS_DIR / f"{REWRITE_FAMILY}.py").is_file()
+
+
 def _proof_ref(theorem: str, docname: str) -> nodes.Node:
+    """A link to a rewrite's theorem on the proofs page (plain text before proofs exist)."""
+    theorem = theorem if "." in theorem else f"{REWRITE_FAMILY}.{theorem}"
+    if not _proofs_landed():
+        return nodes.literal(text=theorem)
     ref = addnodes.pending_xref(
         "",
         refdomain="std",
@@ -256,7 +284,7 @@ def _proof_ref(theorem: str, docname: str) -> nodes.Node:
 def _table(
     header: Sequence[str], rows: Sequence[tuple[str, str, str, str]], docname: str
 ) -> nodes.table:
-    table = nodes.table(classes=["derivreg-rewrites"])
+    table = nodes.table(classes=["derivreg-rewrites", "colwidths-given"])
     group = nodes.tgroup(cols=len(header))
     table += group
     for width in (12, 10, 48, 30):
@@ -270,11 +298,134 @@ def _table(
             "",
             nodes.entry("", nodes.paragraph("", "", nodes.literal(text=name))),
             nodes.entry("", nodes.paragraph(text=kind)),
-            nodes.entry("", nodes.paragraph(text=statement)),
+            nodes.entry("", nodes.paragraph("", "", *_inline_literals(statement))),
             nodes.entry("", nodes.paragraph("", "", _proof_ref(theorem, docname))),
         )
     group += body
     return table
+
+
+class ProofsDirective(SphinxDirective):
+    """``.. proofs:: [FAMILY ...]``: every theorem of ``proofs/*.py``, checked now.
+
+    Each family (a file of ``proofs/``) is a section with the file's
+    docstring; each theorem a subsection labelled ``proof-<theorem name>``
+    with its statement, assumptions, its steps and reasons as rendered by
+    :func:`derivreg.render.render`, and the status of the check run while
+    the page is built.  A step that fails is shown as failed and reported as
+    a warning, so ``sphinx-build -W`` fails with it.
+    """
+
+    optional_arguments = 100
+
+    def run(self) -> list[nodes.Node]:
+        import time
+
+        if not _proofs_landed():
+            note = "The proof checker (derivreg.proof) and proofs/ are not in this checkout yet."
+            return [nodes.paragraph(text=note)]
+        from derivreg import proof
+
+        depend_on_package(self, "derivreg.proof", "derivreg.render", "derivreg.symbolic")
+        names = self.arguments or proof.families()
+        out: list[nodes.Node] = []
+        for family in names:
+            path = proof.PROOFS_DIR / f"{family}.py"
+            self.env.note_dependency(str(path))
+            module = proof.load(family)
+            sec = section(self.state.document, f"proofs/{family}.py", f"proofs-{family}")
+            if module.__doc__:
+                self.state.nested_parse(
+                    _docstring_lines(module.__doc__, str(path)), self.content_offset, sec
+                )
+            for theorem in module.THEOREMS:
+                started = time.perf_counter()
+                try:
+                    theorem.check()
+                    failure = ""
+                except proof.ProofError as err:
+                    failure = str(err)
+                    logger.warning(
+                        "proof %s does not check: %s", theorem.name, failure, location=path
+                    )
+                seconds = time.perf_counter() - started
+                sec += self._theorem(theorem, failure, seconds)
+            out.append(sec)
+        return out
+
+    def _theorem(self, theorem: object, failure: str, seconds: float) -> nodes.section:
+        sub = section(self.state.document, theorem.name, proof_label(theorem.name))
+        sub += nodes.paragraph(
+            "", "", nodes.strong(text="Theorem. "), nodes.Text(theorem.statement)
+        )
+        (block,) = theorem.blocks()
+        if block.note:
+            sub += nodes.paragraph(text=block.note, classes=["derivreg-assumptions"])
+        sub += _steps_table(block, theorem.results, self.get_source_info())
+        if failure:
+            status = nodes.paragraph(classes=["derivreg-status", "derivreg-failed"])
+            status += nodes.strong(text="FAILED when these pages were built: ")
+            status += nodes.literal(text=failure)
+        else:
+            steps = theorem.n_steps
+            status = nodes.paragraph(classes=["derivreg-status", "derivreg-checked"])
+            status += nodes.strong(text="Checked when these pages were built: ")
+            status += nodes.Text(
+                f"{steps} step{'s' if steps != 1 else ''}, each symbolically by SymPy and "
+                f"numerically by mpmath; all passed ({seconds:.2f} s)."
+            )
+        sub += status
+        return sub
+
+
+def _steps_table(block: object, statuses: Sequence[str], source: tuple[str, int]) -> nodes.table:
+    """A theorem's rows as a table: step number, the math, the reason, the check.
+
+    The math of each row is the renderer's own ``align*`` for that row alone
+    (its reason moved to the reason column, so that long reasons wrap); the
+    check column is the status the proof checker recorded for the step.
+    """
+    from derivreg.render import Block
+
+    table = nodes.table(classes=["derivreg-proof-steps", "colwidths-given"])
+    group = nodes.tgroup(cols=4)
+    table += group
+    for width in (4, 52, 26, 18):
+        group += nodes.colspec(colwidth=width)
+    head = nodes.thead()
+    head += nodes.row(
+        "", *(nodes.entry("", nodes.paragraph(text=h)) for h in ("", "Step", "Reason", "Check"))
+    )
+    group += head
+    body = nodes.tbody()
+    number = 0
+    for row, status in zip(block.rows, statuses, strict=True):
+        suffix = f" [{status}]"
+        reason = row.reason[: -len(suffix)] if row.reason.endswith(suffix) else row.reason
+        tex = latex_of_block(Block("", [dataclasses.replace(row, reason="")]))
+        math = nodes.math_block(tex, tex, nowrap=True, number=None, label=None)
+        math.source, math.line = source
+        if status == "start":
+            label, check = "", ""
+        else:
+            number += 1
+            label, check = str(number), status
+        classes = ["derivreg-failed"] if status == "FAILED" else []
+        body += nodes.row(
+            "",
+            nodes.entry("", nodes.paragraph(text=label)),
+            nodes.entry("", math),
+            nodes.entry("", nodes.paragraph(text=reason)),
+            nodes.entry("", nodes.paragraph(text=check, classes=classes)),
+        )
+    group += body
+    return table
+
+
+def _docstring_lines(doc: str, source: str) -> StringList:
+    """A module docstring as reStructuredText lines for ``nested_parse``."""
+    text = inspect.cleandoc(doc)
+    return StringList(text.splitlines(), source=source)
 
 
 # ---------------------------------------------------------------------------
@@ -308,5 +459,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("command-output", CommandOutputDirective)
     app.add_directive("kernel-sources", KernelSourcesDirective)
     app.add_directive("stable-rewrites", StableRewritesDirective)
+    app.add_directive("proofs", ProofsDirective)
     app.add_role("live", LiveValueRole())
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
