@@ -363,6 +363,17 @@ def _function(
     return "\n".join(lines)
 
 
+#: Said of every unchecked kernel (a leading underscore): its callers' contract.
+_UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
+
+
+#: Row blocks of the batch gradient: about this many bytes of X per block
+#: (the L2 cache of one core is 2 MiB on the benchmark machine), and at least
+#: this many rows, so that NumPy's per-call overhead (about a microsecond per
+#: call, a dozen calls per block) stays small next to the block's work.
+BLOCK_BYTES = 1 << 20
+MIN_BLOCK_ROWS = 256
+
 #: The context the checked functions compute in.
 _GUARD = 'with np.errstate(invalid="ignore"):'
 
@@ -378,6 +389,8 @@ def _is_guard(node: ast.With) -> bool:
 _CHECKS = '''
 def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy when it already is one)."""
+    if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == ndim:
+        return value  # the common case, at the cost of three attribute reads
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real, got a complex array")
     try:
@@ -421,8 +434,9 @@ def _check_batch(
         raise ValueError(
             f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
         )
-    _finite(y, y=y)
-    if TARGETS == "binary" and not (np.all(y >= 0.0) and np.all(y <= 1.0)):
+    if not np.isfinite(np.sum(y)):  # one pass, no temporary; a finite sum has finite terms
+        _finite(y, y=y)
+    if TARGETS == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
         raise ValueError(f"y must lie in [0, 1] for {NAME}; got values in [{y.min()}, {y.max()}]")
     return X, y, w, b
 
@@ -505,7 +519,7 @@ def generate(derivation: Derivation) -> str:
 
     z_block = _Block(forward_z, ["z = X @ w + b"])
     grad_blocks = [
-        _Block("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", ["m = X.shape[0]"]),
+        _Block("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
         _Block("", ["dJ_dw = (dJ_dz @ X) / m"]),
         _Block(
             "chain rule: dJ/db = dJ/dz * 1, averaged over the m rows",
@@ -541,9 +555,15 @@ def generate(derivation: Derivation) -> str:
         _function(
             "losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
             "Per-sample loss J for each row, shape (m,).",
-            [z_block, *body(("J", loss_z))],
+            [_Block("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
             "_finite(J, X=X, y=y, w=w)",
             ["X, y, w, b = _check_batch(X, y, w, b)"],
+        ),
+        _function(
+            "_losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
+            f"``losses`` without the input checks: {_UNCHECKED}",
+            [z_block, *body(("J", loss_z))],
+            "J",
         ),
         _function(
             "loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float",
@@ -555,16 +575,77 @@ def generate(derivation: Derivation) -> str:
             "grad(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n"
             ") -> tuple[np.ndarray, float]",
             "Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.",
-            [z_block, *body(("dJ_dz", dJ_dz_z)), *_merge(grad_blocks)],
+            [_Block("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
             "_finite(dJ_dw, X=X, y=y, w=w), dJ_db",
             ["X, y, w, b = _check_batch(X, y, w, b)"],
+        ),
+        _function(
+            "_grad(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n"
+            ") -> tuple[np.ndarray, float]",
+            f"``grad`` without the input checks: {_UNCHECKED}\n\n"
+            "    A batch of more than one block of rows is summed block by block\n"
+            "    (see ``_grad_sums``): each block of X is read from memory once and\n"
+            "    again from cache, and no temporary is larger than a block.\n    ",
+            [
+                _Block(
+                    "rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS",
+                    [
+                        "m = X.shape[0]",
+                        "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))",
+                    ],
+                ),
+                _Block(
+                    "a large batch: sum the blocks' gradients, then average over the m rows",
+                    [
+                        "if m > rows:",
+                        "    dJ_dw, dJ_db = _grad_sums(X[:rows], y[:rows], w, b)",
+                        "    for start in range(rows, m, rows):",
+                        "        stop = min(start + rows, m)",
+                        "        block = _grad_sums(X[start:stop], y[start:stop], w, b)",
+                        "        block_dw, block_db = block",
+                        "        dJ_dw += block_dw",
+                        "        dJ_db += block_db",
+                        "    return dJ_dw / m, dJ_db / m",
+                    ],
+                ),
+                z_block,
+                *body(("dJ_dz", dJ_dz_z)),
+                *_merge(grad_blocks),
+            ],
+            "dJ_dw, dJ_db",
+        ),
+        _function(
+            "_grad_sums(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n"
+            ") -> tuple[np.ndarray, float]",
+            "The gradient summed (not averaged) over the rows of one block.",
+            [
+                z_block,
+                *body(("dJ_dz", dJ_dz_z)),
+                _Block(
+                    "chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows",
+                    ["dJ_dw = dJ_dz @ X"],
+                ),
+                _Block(
+                    "chain rule: dJ/db = dJ/dz * 1, summed over the block's rows",
+                    ["dJ_db = float(np.sum(dJ_dz))"],
+                ),
+            ],
+            "dJ_dw, dJ_db",
         ),
         _function(
             "update(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float\n"
             ") -> tuple[np.ndarray, float]",
             "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
+            [_Block("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
+            "_finite(new_w, X=X, y=y, w=w), new_b",
+            ["X, y, w, b = _check_batch(X, y, w, b)"],
+        ),
+        _function(
+            "_update(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float\n"
+            ") -> tuple[np.ndarray, float]",
+            f"``update`` without the input checks: {_UNCHECKED}",
             [
-                _Block("gradient of the mean loss", ["dJ_dw, dJ_db = grad(X, y, w, b)"]),
+                _Block("gradient of the mean loss", ["dJ_dw, dJ_db = _grad(X, y, w, b)"]),
                 _Block(
                     f"update: w := w - alpha (dJ/dw)^T, i.e. w := {show(d.update_w)}",
                     ["new_w = w - lr * dJ_dw"],
@@ -591,6 +672,12 @@ def generate(derivation: Derivation) -> str:
         "",
         f"NAME = {name!r}",
         f"TARGETS = {d.pair.targets!r}",
+        "",
+        "#: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough",
+        "#: to stay in a core's L2 cache between its two passes, and of at least",
+        "#: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.",
+        f"BLOCK_BYTES = {BLOCK_BYTES}",
+        f"MIN_BLOCK_ROWS = {MIN_BLOCK_ROWS}",
     ]
     source = "\n".join(header) + "\n\n" + _CHECKS.strip() + "\n"
     source += "".join(f"\n\n{f}\n" for f in functions)
@@ -711,6 +798,10 @@ _BUILTINS = {
     "__import__": _restricted_import,
     "float": float,
     "abs": abs,
+    "max": max,
+    "min": min,
+    "range": range,
+    "type": type,
     "ValueError": ValueError,
     "TypeError": TypeError,
 }
@@ -798,6 +889,10 @@ def _mean(a: object) -> object:
     return sp.Add(*arr.ravel()) / arr.size
 
 
+def _sum(a: object) -> object:
+    return sp.Add(*np.asarray(a, dtype=object).ravel())
+
+
 #: What each NumPy call the printer emits means in SymPy.
 _NUMPY: Mapping[str, Callable[..., object]] = {
     "exp": _elementwise(sp.exp, 1),
@@ -810,6 +905,7 @@ _NUMPY: Mapping[str, Callable[..., object]] = {
     "minimum": _elementwise(sp.Min, 2),
     "where": _elementwise(lambda c, a, b: sp.Piecewise((a, c), (b, True)), 3),
     "mean": _mean,
+    "sum": _sum,
     "shape": np.shape,
     "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
 }
@@ -823,7 +919,19 @@ _BINARY = {
     ast.Div: lambda a, b: a / b,
     ast.Pow: lambda a, b: a**b,
     ast.MatMult: lambda a, b: a @ b,
+    ast.FloorDiv: lambda a, b: _size(a) // _size(b),
 }
+
+
+def _size(value: object) -> int:
+    """Return a size or index as an int; refuse anything but a concrete integer."""
+    if isinstance(value, int | sp.Integer) and not isinstance(value, bool):
+        return int(value)
+    raise ValidationError(f"expected an integer size or index, got {value!r}")
+
+
+#: Builtins the generated code may call on sizes, with their (exact) meaning.
+_INT_BUILTINS: Mapping[str, Callable[..., int]] = {"min": min, "max": max}
 
 #: Helpers of the generated module that validate input and pass it through.
 _PASS_THROUGH = {"_check_params", "_check_batch"}
@@ -833,7 +941,11 @@ class _Interpreter:
     """Evaluate the generated functions on SymPy values, statement by statement.
 
     Only the subset of Python the printer emits is understood; anything
-    else is a :class:`ValidationError`.  Nothing is executed.
+    else is a :class:`ValidationError`.  Nothing is executed.  Sizes and
+    indices (``X.shape``, block bounds, loop counters) are concrete Python
+    integers, so an ``if`` on them and a ``for`` over ``range`` of them are
+    followed exactly; the statements run are collected in ``executed``, so
+    that code no validation run reached can be reported.
     """
 
     def __init__(
@@ -841,12 +953,19 @@ class _Interpreter:
         tree: ast.Module,
         source: str,
         products: Mapping[tuple[int, int], object] | None = None,
+        constants: Mapping[str, int] | None = None,
+        executed: set[int] | None = None,
     ) -> None:
         # ``products`` names the row scores: X @ w of the symbolic batch is
         # the vector of opaque symbols given here, so that z stays atomic.
+        # A block of rows of X (a slice) keeps that name for its rows.
         self.products = dict(products or {})
+        self.rows: dict[int, tuple[object, int, range]] = {}
+        for a, _ in self.products:
+            self.rows.setdefault(a, (None, a, range(1 << 62)))
         self.functions: dict[str, ast.FunctionDef] = {}
         self.constants: dict[str, object] = {}
+        self.executed = executed if executed is not None else set()
         for node in tree.body:
             if isinstance(node, ast.FunctionDef):
                 self.functions[node.name] = node
@@ -860,6 +979,10 @@ class _Interpreter:
                 continue
             else:
                 raise ValidationError(f"unexpected module-level statement: {ast.unparse(node)}")
+        for name, value in (constants or {}).items():
+            if name not in self.constants:
+                raise ValidationError(f"the module defines no constant {name}")
+            self.constants[name] = value
         self.source = source
 
     def call(self, name: str, args: Sequence[object]) -> object:
@@ -872,7 +995,11 @@ class _Interpreter:
             raise ValidationError(f"call of unknown function {name!r}")
         params = [a.arg for a in fn.args.args]
         env = dict(zip(params, args, strict=True))
-        found, value = self._run(name, fn.body, env)
+        try:
+            found, value = self._run(name, fn.body, env)
+        except (TypeError, ValueError, IndexError, sp.SympifyError) as err:
+            # e.g. arrays of different lengths combined: a shape error in NumPy too
+            raise ValidationError(f"{name}: {type(err).__name__}: {err}") from None
         if not found:
             raise ValidationError(f"{name}: no return statement")
         return value
@@ -881,19 +1008,55 @@ class _Interpreter:
         self, name: str, body: Sequence[ast.stmt], env: dict[str, object]
     ) -> tuple[bool, object]:
         for stmt in body:
+            self.executed.add(id(stmt))
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant):
                 continue
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 self._assign(stmt.targets[0], self.eval(stmt.value, env), env)
+            elif (
+                isinstance(stmt, ast.AugAssign)
+                and isinstance(stmt.target, ast.Name)
+                and type(stmt.op) in (ast.Add, ast.Sub)
+                and stmt.target.id in env
+            ):
+                # NumPy's in-place operator on an array, a rebinding on a float:
+                # object arrays of SymPy values behave the same way.
+                old, value = env[stmt.target.id], self.eval(stmt.value, env)
+                if isinstance(old, np.ndarray):
+                    if np.shape(value) not in ((), old.shape):
+                        raise ValidationError(f"{name}: shapes differ in {ast.unparse(stmt)!r}")
+                    env[stmt.target.id] = _augment(old, stmt.op, value)
+                else:
+                    env[stmt.target.id] = _BINARY[type(stmt.op)](old, value)
             elif isinstance(stmt, ast.Return) and stmt.value is not None:
                 return True, self.eval(stmt.value, env)
             elif isinstance(stmt, ast.With) and _is_guard(stmt):
                 found, value = self._run(name, stmt.body, env)
                 if found:
                     return True, value
+            elif isinstance(stmt, ast.If) and not stmt.orelse:
+                if self._decide(stmt.test, env):
+                    found, value = self._run(name, stmt.body, env)
+                    if found:
+                        return True, value
+            elif isinstance(stmt, ast.For) and not stmt.orelse and _is_range_loop(stmt):
+                for index in self.eval(stmt.iter, env):  # type: ignore[attr-defined]
+                    self._assign(stmt.target, index, env)
+                    found, value = self._run(name, stmt.body, env)
+                    if found:
+                        return True, value
             else:
                 raise ValidationError(f"{name}: unsupported statement {ast.unparse(stmt)!r}")
         return False, None
+
+    def _decide(self, test: ast.expr, env: Mapping[str, object]) -> bool:
+        """Evaluate an ``if`` condition, which must be decided by concrete sizes."""
+        value = self.eval(test, env)
+        if value in (sp.true, True):
+            return True
+        if value in (sp.false, False):
+            return False
+        raise ValidationError(f"condition {ast.unparse(test)!r} is not decided by sizes")
 
     def _assign(self, target: ast.expr, value: object, env: dict[str, object]) -> None:
         if isinstance(target, ast.Name):
@@ -903,6 +1066,27 @@ class _Interpreter:
                 self._assign(t, v, env)
         else:
             raise ValidationError(f"unsupported assignment target {ast.unparse(target)!r}")
+
+    def _slice(self, base: object, node: ast.Slice, env: Mapping[str, object]) -> object:
+        if node.step is not None or not isinstance(base, np.ndarray):
+            raise ValidationError(f"unsupported slice {ast.unparse(node)!r}")
+        lower = 0 if node.lower is None else _size(self.eval(node.lower, env))
+        upper = len(base) if node.upper is None else _size(self.eval(node.upper, env))
+        view = base[lower:upper]
+        if id(base) in self.rows:
+            # rows lower..upper of a block of X: still named by their scores
+            _, origin, index = self.rows[id(base)]
+            self.rows[id(view)] = (view, origin, index[: len(base)][lower:upper])
+        return view
+
+    def _matmul(self, a: object, b: object) -> object:
+        if id(a) in self.rows:
+            _, origin, index = self.rows[id(a)]
+            scores = self.products.get((origin, id(b)))
+            if scores is not None:
+                part = index[: len(a)]  # type: ignore[arg-type]
+                return scores[part.start : part.stop]  # type: ignore[index]
+        return a @ b  # type: ignore[operator]
 
     def eval(self, node: ast.expr, env: Mapping[str, object]) -> object:  # noqa: PLR0911
         match node:
@@ -914,20 +1098,25 @@ class _Interpreter:
                 return sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 a, b = self.eval(left, env), self.eval(right, env)
-                if isinstance(op, ast.MatMult) and (id(a), id(b)) in self.products:
-                    return self.products[id(a), id(b)]
+                if isinstance(op, ast.MatMult):
+                    return self._matmul(a, b)
                 return _BINARY[type(op)](a, b)
             case ast.UnaryOp(op=ast.USub(), operand=operand):
-                return -self.eval(operand, env)
+                return -self.eval(operand, env)  # type: ignore[operator]
             case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
+                a, b = self.eval(left, env), self.eval(right, env)
+                if np.ndim(a) == np.ndim(b) == 0:
+                    return _COMPARE[type(op)](a, b)
                 cmp = np.frompyfunc(_COMPARE[type(op)], 2, 1)
-                return cmp(self.eval(left, env), self.eval(right, env))
+                return cmp(a, b)
             case ast.Tuple(elts=elts):
                 return tuple(self.eval(e, env) for e in elts)
             case ast.Attribute(value=value, attr="shape"):
                 return np.shape(self.eval(value, env))
             case ast.Subscript(value=value, slice=ast.Constant(value=int(index))):
-                return self.eval(value, env)[index]
+                return self.eval(value, env)[index]  # type: ignore[index]
+            case ast.Subscript(value=value, slice=ast.Slice() as part):
+                return self._slice(self.eval(value, env), part, env)
             case ast.Call(func=ast.Attribute(value=ast.Name(id="np"), attr=attr), args=args):
                 if attr not in _NUMPY or node.keywords:
                     raise ValidationError(f"unsupported NumPy call {ast.unparse(node)!r}")
@@ -937,11 +1126,45 @@ class _Interpreter:
                 if np.ndim(value) != 0:
                     raise ValidationError(f"float() of an array in {ast.unparse(node)!r}")
                 return value
+            case ast.Call(func=ast.Name(id="range"), args=args) if not node.keywords:
+                return range(*(_size(self.eval(a, env)) for a in args))
+            case ast.Call(func=ast.Name(id=name), args=args) if (
+                name in _INT_BUILTINS and not node.keywords
+            ):
+                return _INT_BUILTINS[name](*(_size(self.eval(a, env)) for a in args))
             case ast.Call(func=ast.Name(id="_finite"), args=[arg]):
                 return self.eval(arg, env)  # returns its first argument unchanged
             case ast.Call(func=ast.Name(id=name), args=args) if not node.keywords:
                 return self.call(name, [self.eval(a, env) for a in args])
         raise ValidationError(f"unsupported expression {ast.unparse(node)!r}")
+
+    def unreached(self, skip: Iterable[str] = ()) -> list[str]:
+        """Statements of the module's functions that no run executed."""
+        return [
+            f"{name}, line {node.lineno}: {ast.unparse(node).splitlines()[0]}"
+            for name, fn in self.functions.items()
+            if name not in skip
+            for node in ast.walk(fn)
+            if isinstance(node, ast.stmt) and node is not fn and id(node) not in self.executed
+        ]
+
+
+def _augment(old: np.ndarray, op: ast.operator, value: object) -> np.ndarray:
+    """``old += value`` (or ``-=``) in place, as NumPy does for float arrays."""
+    if isinstance(op, ast.Add):
+        old += value
+    else:
+        old -= value
+    return old
+
+
+def _is_range_loop(node: ast.For) -> bool:
+    return (
+        isinstance(node.target, ast.Name)
+        and isinstance(node.iter, ast.Call)
+        and isinstance(node.iter.func, ast.Name)
+        and node.iter.func.id == "range"
+    )
 
 
 #: Shapes used to validate the batch functions: m != n catches a mean over
@@ -949,11 +1172,11 @@ class _Interpreter:
 _M, _N = 2, 3
 
 
-def _batch_symbols() -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symbol]:
+def _batch_symbols(m: int = _M) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symbol]:
     X = np.array(
-        [[sp.Symbol(f"x_{i}{j}", real=True) for j in range(_N)] for i in range(_M)], dtype=object
+        [[sp.Symbol(f"x_{i}{j}", real=True) for j in range(_N)] for i in range(m)], dtype=object
     )
-    Y = np.array([sp.Symbol(f"y_{i}", real=True) for i in range(_M)], dtype=object)
+    Y = np.array([sp.Symbol(f"y_{i}", real=True) for i in range(m)], dtype=object)
     W = np.array([sp.Symbol(f"w_{j}", real=True) for j in range(_N)], dtype=object)
     B = sp.Symbol("b", real=True)
     return X, Y, W, B
@@ -1026,7 +1249,7 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
     --------
     >>> report = validate(generate(derive("mse")), derive("mse"))
     >>> report.ok, len(report.proven)
-    (True, 20)
+    (True, 44)
     """
     d = derivation
     report = ValidationReport(d.name)
@@ -1074,12 +1297,13 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
             + [mean(row_update(scalar.update_b, i, 0) for i in range(_M))],
         ),
     }
+    results: dict[str, list[object]] = {}
     for fname, (args, wanted) in expected.items():
         try:
             got = interp.call(fname, list(args))
         except ValidationError as err:
             raise ValidationError(f"{d.name}: {err}") from None
-        flat = _flatten(got)
+        flat = results[fname] = _flatten(got)
         if len(flat) != len(wanted):
             report.failures.append(f"{fname}: returns {len(flat)} values, expected {len(wanted)}")
             continue
@@ -1090,12 +1314,81 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
                 report.proven.append(label)
             else:
                 report.failures.append(f"{label}: differs from the derivation by {residual}")
+    _validate_blocks(tree, source, interp.executed, expected, results, report)
+    skip = {*_PASS_THROUGH, "_finite", "_as_float_array"}
+    report.failures += [f"never validated: {s}" for s in interp.unreached(skip)]
     if report.failures:
         raise ValidationError(
             f"{d.name}: generated code differs from derivreg.derive({d.name!r}):\n  "
             + "\n  ".join(report.failures)
         )
     return report
+
+
+#: Batch sizes and block sizes the gradient's block loop is validated with,
+#: as overrides of the module's constants: 2 rows in blocks of 1 (two full
+#: blocks), 3 in blocks of 1 (a block inside the loop that is not the last),
+#: and 3 in blocks of 2 (a full block, then a partial one).
+_BLOCK_RUNS: tuple[tuple[int, dict[str, int]], ...] = (
+    (_M, {"MIN_BLOCK_ROWS": 1, "BLOCK_BYTES": 8 * _N}),
+    (3, {"MIN_BLOCK_ROWS": 1, "BLOCK_BYTES": 8 * _N}),
+    (3, {"MIN_BLOCK_ROWS": 2, "BLOCK_BYTES": 8 * _N}),
+)
+
+
+def _validate_blocks(  # noqa: PLR0917
+    tree: ast.Module,
+    source: str,
+    executed: set[int],
+    expected: Mapping[str, tuple[Sequence[object], list[sp.Basic]]],
+    results: Mapping[str, list[object]],
+    report: ValidationReport,
+) -> None:
+    """Validate the block loops: same result as the one-block path, which is proven.
+
+    The main run's batch fits in one block.  Here ``grad`` and ``update``
+    run again with the block size overridden (:data:`_BLOCK_RUNS`), and
+    their outputs must be *identical* SymPy expressions to the one-block
+    path's on the same batch (for the 2-row batch: the outputs proven
+    above).  Equality with a proven expression is itself a proof; where the
+    expressions are not identical, the residual is proven zero as above.
+    """
+    for m, constants in _BLOCK_RUNS:
+        X, Y, W, B = _batch_symbols(m)
+        zs = [sp.Symbol(f"z_{i}", real=True) for i in range(m)]
+        scores = np.array([zi - B for zi in zs], dtype=object)
+        lr = sp.Symbol("alpha", real=True)
+        args = {"grad": [X, Y, W, B], "update": [X, Y, W, B, lr]}
+        if m == _M:
+            # reuse the proven outputs; they were computed on the same symbols
+            reference = {name: results[name] for name in args}
+            args = {name: list(expected[name][0]) for name in args}
+            X, W = args["grad"][0], args["grad"][2]
+        else:
+            plain = _Interpreter(tree, source, {(id(X), id(W)): scores}, executed=executed)
+            try:
+                reference = {name: _flatten(plain.call(name, a)) for name, a in args.items()}
+            except ValidationError as err:
+                raise ValidationError(f"{report.name}: {m} rows: {err}") from None
+        blocked = _Interpreter(
+            tree, source, {(id(X), id(W)): scores}, constants=constants, executed=executed
+        )
+        rows = f"{m} rows in blocks of {constants['MIN_BLOCK_ROWS']}"
+        for name, a in args.items():
+            try:
+                got = _flatten(blocked.call(name, a))
+            except ValidationError as err:
+                raise ValidationError(f"{report.name}: {rows}: {err}") from None
+            if len(got) != len(reference[name]):
+                report.failures.append(f"{name} ({rows}): returns {len(got)} values")
+                continue
+            for k, (have, want) in enumerate(zip(got, reference[name], strict=True)):
+                residual = sp.sympify(have) - sp.sympify(want)
+                label = f"{name}[{k}] ({rows})"
+                if residual == 0 or _proven_zero(residual, zs):
+                    report.proven.append(label)
+                else:
+                    report.failures.append(f"{label}: differs from one block by {residual}")
 
 
 def _flatten(value: object) -> list[object]:
