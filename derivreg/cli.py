@@ -127,6 +127,18 @@ def _train(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(args: argparse.Namespace) -> int:
+    from derivreg import codegen
+    from derivreg.proof import verify
+
+    # Translation validation of derivreg/kernels/*.py is theorem family 10 (proofs/kernels.py).
+    failures = verify(sys.stdout, args.proofs)
+    stale = codegen.check()
+    state = "FAILED   generate --check: kernels differ" if stale else "checked  generate --check"
+    print(f"{state} from a fresh generation" if stale else state)  # noqa: T201
+    return 1 if failures or stale else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the argument parser of the ``derivreg`` command.
 
@@ -159,6 +171,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="exit 1 with a diff if the checked-in kernels differ from a fresh generation",
     )
     p.set_defaults(run=_generate)
+
+    p = sub.add_parser(
+        "verify", help="check every proof (kernels included) and that the kernels are fresh"
+    )
+    p.add_argument("--proofs", help="directory of proof files (default: proofs/ of the checkout)")
+    p.set_defaults(run=_verify)
 
     p = sub.add_parser("lecture", help="run the lecture's four experiments: tables, figures (PNG)")
     p.add_argument("--out", default="lecture-figures", help="directory for the figures")

@@ -73,7 +73,8 @@ class Row:
     reason : str
         Why the row holds.
     relation : str
-        ``"="`` for an equation, ``":="`` for an assignment.
+        ``"="`` for an equation, ``":="`` for an assignment; proofs also use
+        ``"≤"``, ``"<"``, ``"≥"``, ``">"``, ``"≠"`` and ``" "`` (a chain's start).
 
     Examples
     --------
@@ -283,10 +284,13 @@ def _latex_rows(group: Block) -> str:
         lhs = row.lhs[0] if isinstance(row.lhs, tuple) else latex(row.lhs)
         rhs = " \\\\\n  &= ".join(_side(item, "latex") for item in row.rhs)
         reason = rf" && \text{{{_escape(row.reason)}}}" if row.reason else ""
-        rel = r"\mathrel{:=}" if row.relation == ":=" else "="
+        rel = _LATEX_RELATIONS.get(row.relation, row.relation)
         body.append(f"  {lhs} &{rel} {rhs}{reason}")
     return "\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}"
 
+
+#: Relations as LaTeX; any other relation (``=``, ``<``, ``>``, blank) prints as itself.
+_LATEX_RELATIONS = {":=": r"\mathrel{:=}", "≤": r"\le", "≥": r"\ge", "≠": r"\ne"}
 
 _LATEX_ESCAPES = {
     "\\": r"\backslash ",
@@ -323,7 +327,7 @@ def _to_markdown(heading: str, groups: Sequence[Block]) -> str:
         for row in group.rows:
             lhs = row.lhs[0] if isinstance(row.lhs, tuple) else latex(row.lhs)
             rhs = " = ".join(_side(item, "latex") for item in row.rhs)
-            rel = r"\mathrel{:=}" if row.relation == ":=" else "="
+            rel = _LATEX_RELATIONS.get(row.relation, row.relation)
             parts.append(f"$$ {lhs} {rel} {rhs} $$")
             if row.reason:
                 parts.append(f"*{row.reason}*")

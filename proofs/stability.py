@@ -1,0 +1,191 @@
+"""Family 5: the numerically stable forms the code generator prints, proven equal.
+
+The generator (``derivreg.codegen``) may apply only the rewrites proven
+here; :data:`REWRITES` maps the names it cites to the theorems.  Each holds
+for every real ``t`` (or ``z``) and every ``y`` (the labels' range
+``[0, 1]`` included), with a case split on the sign where ``|t|``,
+``max`` or ``where`` appear:
+
+=========================  ===================================================
+``softplus_stable_form``   softplus(t) = max(t, 0) + log1p(exp(-|t|))
+``log_sigmoid``            log σ(t) = -softplus(-t);  log(1 - σ(t)) = -softplus(t)
+``one_minus_sigmoid``      1 - σ(t) = σ(-t)
+``sigmoid_stable_form``    σ(t) = where(t ≥ 0, 1, e)/(1 + e),  e = exp(-|t|)
+``sigmoid_neg_stable_form`` σ(-t) = where(t ≥ 0, e, 1)/(1 + e)
+``bce_stable_form``        BCE at yhat = σ(z) = y softplus(-z) + (1 - y) softplus(z)
+                           = max(z, 0) - y z + log1p(exp(-|z|))
+``dJ_dz_stable_form``      σ(t) - y = (1 - y) σ(t) - y σ(-t); the derivation's
+                           dJ/dz at yhat = σ(z) in where-form
+=========================  ===================================================
+
+Run ``python proofs/stability.py`` to check and print the proofs.
+"""
+
+import sympy as sp
+from sympy.codegen.cfunctions import log1p
+
+from derivreg.proof import Theorem, load, main, sign_cases
+from derivreg.symbolic import derive, y, z
+
+common = load("_common")
+sigmoid_family = load("sigmoid")
+sigma, softplus, t, DEFS = common.sigma, common.softplus, common.t, common.DEFS
+BCE = derive("bce", features=1)
+LABELS = {y: sp.Interval(0, 1)}
+
+
+def where(condition: sp.Basic, then: sp.Basic, otherwise: sp.Basic) -> sp.Piecewise:
+    """NumPy's where(condition, then, otherwise), as SymPy."""
+    return sp.Piecewise((then, condition), (otherwise, True))
+
+
+def e(v: sp.Basic) -> sp.Basic:
+    """exp(-|v|): at most 1, so it never overflows."""
+    return sp.exp(-sp.Abs(v))
+
+
+m = sp.Max(t, 0)
+SOFTPLUS = (
+    Theorem(
+        "stability.softplus_stable_form",
+        "softplus(t) = max(t, 0) + log1p(exp(-|t|)) for every real t",
+        defs=DEFS,
+    )
+    .start(softplus(t))
+    .eq(sp.log(1 + sp.exp(t)), "definition of softplus")
+    .eq(
+        m + sp.log(sp.exp(-m) + sp.exp(t - m)),
+        "log(1 + exp(t)) = m + log(exp(-m)(1 + exp(t))) for any m; take m = max(t, 0)",
+        cases=sign_cases(t),
+    )
+    .eq(
+        m + sp.log(1 + e(t)),
+        "t ≥ 0: exp(-t) + 1; t < 0: 1 + exp(t) = 1 + exp(-|t|)",
+        cases=sign_cases(t),
+    )
+    .eq(m + log1p(e(t)), "printed with log1p(u) = log(1 + u), accurate for small u")
+)
+
+LOG_SIGMOID = (
+    Theorem(
+        "stability.log_sigmoid",
+        "log σ(t) = -softplus(-t) and log(1 - σ(t)) = -softplus(t) for every real t",
+        defs=DEFS,
+    )
+    .start(sp.log(sigma(t)))
+    .eq(sp.log(1 / (1 + sp.exp(-t))), "definition of σ")
+    .eq(-sp.log(1 + sp.exp(-t)), "log(1/u) = -log(u) for u > 0")
+    .eq(-softplus(-t), "definition of softplus at -t")
+    .start(sp.log(1 - sigma(t)))
+    .eq(sp.log(sigma(-t)), "1 - σ(t) = σ(-t)", by=(sigmoid_family.COMPLEMENT, {z: t}))
+    .eq(-sp.log(1 + sp.exp(t)), "definition of σ at -t, and log(1/u) = -log(u)")
+    .eq(-softplus(t), "definition of softplus")
+)
+
+ONE_MINUS_SIGMOID = (
+    Theorem("stability.one_minus_sigmoid", "1 - σ(t) = σ(-t) for every real t", defs=DEFS)
+    .start(1 - sigma(t))
+    .eq(
+        sigma(-t), "the theorem sigmoid.complement at z = t", by=(sigmoid_family.COMPLEMENT, {z: t})
+    )
+)
+
+SIGMOID = (
+    Theorem(
+        "stability.sigmoid_stable_form",
+        "σ(t) = where(t ≥ 0, 1, e)/(1 + e) with e = exp(-|t|) ≤ 1, for every real t",
+        defs=DEFS,
+    )
+    .start(1 / (1 + sp.exp(-t)), "the derivation's activation, as the generator finds it")
+    .eq(sigma(t), "definition of σ")
+    .eq(
+        where(t >= 0, 1, e(t)) / (1 + e(t)),
+        "t ≥ 0: as written; t < 0: multiply by exp(t)/exp(t)",
+        cases=sign_cases(t),
+    )
+)
+
+SIGMOID_NEG = (
+    Theorem(
+        "stability.sigmoid_neg_stable_form",
+        "σ(-t) = where(t ≥ 0, e, 1)/(1 + e) with e = exp(-|t|), for every real t",
+        defs=DEFS,
+    )
+    .start(sigma(-t))
+    .eq(1 / (1 + sp.exp(t)), "definition of σ at -t")
+    .eq(
+        where(t >= 0, e(t), 1) / (1 + e(t)),
+        "t ≥ 0: multiply by exp(-t)/exp(-t); t < 0: as written",
+        cases=sign_cases(t),
+    )
+)
+
+BCE_LOSS = (
+    Theorem(
+        "stability.bce_stable_form",
+        "-[y log σ(z) + (1-y) log(1 - σ(z))] = max(z, 0) - y z + log1p(exp(-|z|)) "
+        "for every real z and y in [0, 1]",
+        where=LABELS,
+        defs=DEFS,
+    )
+    .start(BCE.yhat_of_z(BCE.loss), "the derivation's loss J at yhat = σ(z)")
+    .eq(-(y * sp.log(sigma(z)) + (1 - y) * sp.log(1 - sigma(z))), "definition of σ")
+    .eq(
+        y * softplus(-z) + (1 - y) * softplus(z),
+        "log σ(z) = -softplus(-z), log(1 - σ(z)) = -softplus(z)",
+        by=[(LOG_SIGMOID, {t: z}), (LOG_SIGMOID, {t: z})],
+    )
+    .eq(
+        y * (sp.Max(-z, 0) + log1p(e(z))) + (1 - y) * (sp.Max(z, 0) + log1p(e(z))),
+        "the stable softplus, at -z and at z",
+        by=[(SOFTPLUS, {t: -z}), (SOFTPLUS, {t: z})],
+    )
+    .eq(
+        sp.Max(z, 0) - y * z + log1p(e(z)),
+        "max(-z, 0) = max(z, 0) - z",
+        cases=sign_cases(z),
+    )
+)
+
+DJ_DZ = (
+    Theorem(
+        "stability.dJ_dz_stable_form",
+        "σ(t) - y = (1 - y) σ(t) - y σ(-t), which has no cancellation for y in {0, 1}; "
+        "so the derivation's dJ/dz at yhat = σ(z) is "
+        "((1 - y) where(z ≥ 0, 1, e) - y where(z ≥ 0, e, 1))/(1 + e), e = exp(-|z|)",
+        where=LABELS,
+        defs=DEFS,
+    )
+    .start(sigma(t) - y)
+    .eq((1 - y) * sigma(t) - y * (1 - sigma(t)), "σ - y = (1 - y)σ - y(1 - σ)")
+    .eq(
+        (1 - y) * sigma(t) - y * sigma(-t),
+        "1 - σ(t) = σ(-t)",
+        by=(ONE_MINUS_SIGMOID, {}),
+    )
+    .start(BCE.yhat_of_z(BCE.dJ_dz), "the derivation's dJ/dz at yhat = σ(z)")
+    .eq(sigma(z) - y, "definition of σ")
+    .eq((1 - y) * sigma(z) - y * (1 - sigma(z)), "as in the first chain")
+    .eq((1 - y) * sigma(z) - y * sigma(-z), "1 - σ(z) = σ(-z)", by=(ONE_MINUS_SIGMOID, {t: z}))
+    .eq(
+        ((1 - y) * where(z >= 0, 1, e(z)) - y * where(z >= 0, e(z), 1)) / (1 + e(z)),
+        "the stable σ(z) and σ(-z)",
+        by=[(SIGMOID, {t: z}), (SIGMOID_NEG, {t: z})],
+    )
+)
+
+#: The rewrites the generator may apply, by the names it cites.
+REWRITES = {
+    "softplus_stable_form": SOFTPLUS,
+    "log_sigmoid": LOG_SIGMOID,
+    "one_minus_sigmoid": ONE_MINUS_SIGMOID,
+    "sigmoid_stable_form": SIGMOID,
+    "sigmoid_neg_stable_form": SIGMOID_NEG,
+    "bce_stable_form": BCE_LOSS,
+    "dJ_dz_stable_form": DJ_DZ,
+}
+
+THEOREMS = list(REWRITES.values())
+
+if __name__ == "__main__":
+    raise SystemExit(main(THEOREMS))
