@@ -150,6 +150,54 @@ def test_live_role_shows_the_constant(tmp_path):
     assert f'<span class="pre">{symbolic.CHECK_DIMENSION}</span>' in page
 
 
+def test_proofs_are_checked_and_rendered_with_every_step(tmp_path):
+    from derivreg import proof
+
+    page, warnings = build(tmp_path, ".. proofs:: sigmoid\n")
+    assert warnings == ""
+    theorems = proof.load("sigmoid").THEOREMS
+    assert 'id="proofs-sigmoid"' in page
+    for t in theorems:
+        assert f'id="{derivreg_docs.nodes.make_id(derivreg_docs.proof_label(t.name))}"' in page
+        for status in t.results:
+            if status != "start":
+                assert html.escape(status) in page
+    assert page.count("Checked when these pages were built") == len(theorems)
+    assert page.count("<tr") == sum(len(t.steps) + 1 for t in theorems)  # + header rows
+
+
+def test_a_wrong_proof_fails_the_build(tmp_path, monkeypatch):
+    from derivreg import proof
+
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    (proofs / "bad.py").write_text(
+        "import sympy as sp\n"
+        "from derivreg.proof import Theorem\n"
+        "x = sp.Symbol('x', real=True)\n"
+        "THEOREMS = [Theorem('bad.wrong', 'x + 1 = x + 2').start(x + 1).eq(x + 2, 'on purpose')]\n",
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(proof, "PROOFS_DIR", proofs)
+    page, warnings = build(tmp_path, ".. proofs::\n")
+    assert "proof bad.wrong does not check" in warnings
+    assert "FAILED when these pages were built" in page
+
+
+def test_family_docstring_that_is_not_rst_is_shown_as_written(tmp_path, monkeypatch):
+    from derivreg import proof
+
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    (proofs / "plain.py").write_text(
+        '"""Scale |w| grows without bound."""\nTHEOREMS = []\n', encoding="utf-8"
+    )
+    monkeypatch.setattr(proof, "PROOFS_DIR", proofs)
+    page, warnings = build(tmp_path, ".. proofs::\n")
+    assert warnings == ""
+    assert "Scale |w| grows without bound." in page
+
+
 PAGES = sorted(p for p in DOCS.rglob("*.rst") if "_build" not in p.parts)
 
 

@@ -260,7 +260,7 @@ def _proofs_landed() -> bool:
         from derivreg import proof
     except ImportError:
         return False
-    return (proof.PROOFS_DIR / f"{REWRITE_FAMILY}.py").is_file()
+    return proof.PROOFS_DIR.is_dir()
 
 
 def _proof_ref(theorem: str, docname: str) -> nodes.Node:
@@ -335,9 +335,7 @@ class ProofsDirective(SphinxDirective):
             module = proof.load(family)
             sec = section(self.state.document, f"proofs/{family}.py", f"proofs-{family}")
             if module.__doc__:
-                self.state.nested_parse(
-                    _docstring_lines(module.__doc__, str(path)), self.content_offset, sec
-                )
+                sec += self._docstring(module.__doc__, str(path))
             for theorem in module.THEOREMS:
                 started = time.perf_counter()
                 try:
@@ -346,12 +344,39 @@ class ProofsDirective(SphinxDirective):
                 except proof.ProofError as err:
                     failure = str(err)
                     logger.warning(
-                        "proof %s does not check: %s", theorem.name, failure, location=path
+                        "proof %s does not check: %s", theorem.name, failure, location=str(path)
                     )
                 seconds = time.perf_counter() - started
                 sec += self._theorem(theorem, failure, seconds)
             out.append(sec)
         return out
+
+    def _docstring(self, doc: str, source: str) -> list[nodes.Node]:
+        """A family's docstring: as reStructuredText if it is valid, else as written.
+
+        The files of ``proofs/`` are scripts whose docstrings are also read
+        in a terminal; one that is not valid reStructuredText (a ``|w|``,
+        say, is a substitution there) is shown verbatim rather than failing
+        the build.
+        """
+        text = inspect.cleandoc(doc)
+        holder = nodes.container()
+        reporter = self.state.document.reporter
+        level = reporter.report_level
+        reporter.report_level = 5  # collect problems as nodes, report none
+        try:
+            self.state.nested_parse(
+                StringList(text.splitlines(), source=source), self.content_offset, holder
+            )
+        finally:
+            reporter.report_level = level
+        problems = [m for m in holder.findall(nodes.system_message) if m["level"] >= 2]
+        # Substitutions are resolved later, for the whole page: none may be left.
+        problems += list(holder.findall(nodes.substitution_reference))
+        if not problems:
+            return list(holder.children)
+        logger.info("%s: docstring is not valid reStructuredText; shown as written", source)
+        return [nodes.literal_block(text, text, language="text", classes=["derivreg-docstring"])]
 
     def _theorem(self, theorem: object, failure: str, seconds: float) -> nodes.section:
         sub = section(self.state.document, theorem.name, proof_label(theorem.name))
@@ -422,12 +447,6 @@ def _steps_table(block: object, statuses: Sequence[str], source: tuple[str, int]
     return table
 
 
-def _docstring_lines(doc: str, source: str) -> StringList:
-    """A module docstring as reStructuredText lines for ``nested_parse``."""
-    text = inspect.cleandoc(doc)
-    return StringList(text.splitlines(), source=source)
-
-
 # ---------------------------------------------------------------------------
 # The :live: role.
 # ---------------------------------------------------------------------------
@@ -450,6 +469,51 @@ class LiveValueRole(SphinxRole):
             return [], [msg]
         self.env.note_dependency(importlib.import_module(module).__file__)
         return [nodes.literal(text=str(value))], []
+
+
+# ---------------------------------------------------------------------------
+# sphinx-gallery: scrape the Figures an example makes.
+# ---------------------------------------------------------------------------
+def _figures_in(value: object) -> list[object]:
+    from matplotlib.figure import Figure
+
+    if isinstance(value, Figure):
+        return [value]
+    if isinstance(value, dict):
+        return [f for v in value.values() for f in _figures_in(v)]
+    if isinstance(value, (list, tuple)):
+        return [f for v in value for f in _figures_in(v)]
+    return []
+
+
+def figure_scraper(_block: object, block_vars: dict, gallery_conf: dict, **_: object) -> str:
+    """Save every new :class:`~matplotlib.figure.Figure` an example's code block made.
+
+    derivreg's plotting functions return figures without pyplot (so that
+    nothing global changes), which sphinx-gallery's matplotlib scraper does
+    not see; this one looks for them among the example's variables, in the
+    order they were bound, and saves each once.
+    """
+    from sphinx_gallery.scrapers import figure_rst
+
+    namespace = block_vars["example_globals"]
+    seen = namespace.setdefault("__derivreg_scraped__", set())
+    paths = []
+    for value in list(namespace.values()):
+        for fig in _figures_in(value):
+            if id(fig) in seen:
+                continue
+            seen.add(id(fig))
+            path = next(block_vars["image_path_iterator"])
+            fig.savefig(path, dpi=80)
+            paths.append(path)
+    # One figure per row, at the page's full width (these figures are wide).
+    return "".join(figure_rst([path], gallery_conf["src_dir"]) for path in paths)
+
+
+def _get_sg_image_scraper() -> object:
+    """The scraper sphinx-gallery finds when ``image_scrapers`` names this module."""
+    return figure_scraper
 
 
 def setup(app: Sphinx) -> dict[str, object]:
