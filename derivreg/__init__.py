@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
     from derivreg.estimators import LinearRegressionSGD as LinearRegressionSGD
     from derivreg.estimators import LogisticRegressionSGD as LogisticRegressionSGD
-    from derivreg.render import render as render
+    from derivreg.rendering import render as render
     from derivreg.symbolic import REGISTRY as REGISTRY
     from derivreg.symbolic import Derivation as Derivation
     from derivreg.symbolic import DerivationError as DerivationError
@@ -36,7 +36,7 @@ _PUBLIC = {
     "Derivation": "derivreg.symbolic",
     "DerivationError": "derivreg.symbolic",
     "derive": "derivreg.symbolic",
-    "render": "derivreg.render",
+    "render": "derivreg.rendering",
     "History": "derivreg.train",
     "DivergenceError": "derivreg.train",
     # These two need scikit-learn (a test extra, not a dependency); they are left

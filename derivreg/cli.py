@@ -30,7 +30,7 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _derive(args: argparse.Namespace) -> int:
-    from derivreg.render import render
+    from derivreg.rendering import render
     from derivreg.symbolic import derive
 
     features = 1 if args.features == "1" else "n"

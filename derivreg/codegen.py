@@ -500,7 +500,7 @@ def generate(derivation: Derivation) -> str:
             return ""
         return f"\n  stable: rewrites {', '.join(rules) or 'none'}; printed {', '.join(printed)}"
 
-    from derivreg.render import text as show
+    from derivreg.rendering import text as show
 
     forward_z = "forward: z = X w + b, one row per sample"
     c_yhat = f"forward: yhat = {show(d.activation)}{note(activation, rules_a)}"

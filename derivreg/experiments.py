@@ -361,7 +361,7 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
 
 def _derived_updates(loss: str, features: int) -> str:
     """Derive the update rules with SymPy (the only step that needs it)."""
-    from derivreg.render import text
+    from derivreg.rendering import text
     from derivreg.symbolic import derive
 
     d = derive(loss, features=1 if features == 1 else "n")

@@ -35,7 +35,7 @@ SymPy function mapped to a ``Lambda``): shown as written, expanded
 before checking.
 
 A failed step raises :class:`ProofError`.  Theorems render with
-:func:`derivreg.render.render` (text, LaTeX, Markdown), one row per step
+:func:`derivreg.rendering.render` (text, LaTeX, Markdown), one row per step
 with its reason and check status.
 
 Examples
@@ -71,7 +71,7 @@ import mpmath as mp
 import numpy as np
 import sympy as sp
 
-from derivreg.render import Block, Row, latex, render, text
+from derivreg.rendering import Block, Row, latex, render, text
 
 __all__ = [
     "DIGITS",

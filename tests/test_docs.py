@@ -24,7 +24,7 @@ sphinx_application = pytest.importorskip("sphinx.application")
 from sphinx.util.docutils import docutils_namespace  # noqa: E402
 
 from derivreg import symbolic  # noqa: E402
-from derivreg.render import blocks, render  # noqa: E402
+from derivreg.rendering import blocks, render  # noqa: E402
 from derivreg.symbolic import Pair, derive, sigmoid, squared_error  # noqa: E402
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

@@ -20,7 +20,7 @@ from derivreg.proof import (
     sign_cases,
     verify,
 )
-from derivreg.render import FORMATS, render
+from derivreg.rendering import FORMATS, render
 
 THEOREMS = [t for family in families() for t in load(family).THEOREMS]
 

@@ -5,7 +5,7 @@ Directives
 ``.. derivation:: NAME``
     The chain-rule derivation ``derivreg.derive(NAME, features=...)``, one
     rubric and one ``align*`` block per stage, printed by
-    :func:`derivreg.render.render`.  Option ``:features:`` is ``1`` or ``n``
+    :func:`derivreg.rendering.render`.  Option ``:features:`` is ``1`` or ``n``
     (default ``n``).
 ``.. derivations::``
     A section per pair of :data:`derivreg.symbolic.REGISTRY`, read at build
@@ -55,14 +55,14 @@ _TARGETS = {"real": "real numbers", "binary": "probabilities in [0, 1]"}
 # Shared helpers.
 # ---------------------------------------------------------------------------
 def latex_of_block(block: object) -> str:
-    r"""The ``align*`` environment :func:`derivreg.render.render` prints for one block.
+    r"""The ``align*`` environment :func:`derivreg.rendering.render` prints for one block.
 
     The renderer's LaTeX output for a list of blocks is, per block, a
     ``\paragraph`` heading, the note, and an ``align*`` environment; the
     heading and note are shown as document nodes instead, so only the
     environment is kept here.
     """
-    from derivreg.render import render
+    from derivreg.rendering import render
 
     out = render([block], "latex")
     start = out.find(r"\begin{align*}")
@@ -90,7 +90,7 @@ def blocks_to_nodes(groups: Iterable[object], source: tuple[str, int]) -> list[n
 
 def derivation_nodes(name: str, features: int | str, source: tuple[str, int]) -> list[nodes.Node]:
     """The nodes of one derivation, from :func:`derivreg.derive`."""
-    from derivreg.render import blocks
+    from derivreg.rendering import blocks
     from derivreg.symbolic import derive
 
     container = nodes.container(classes=["derivreg-derivation"])
@@ -132,7 +132,7 @@ class DerivationDirective(SphinxDirective):
         if name not in REGISTRY:
             known = ", ".join(sorted(REGISTRY))
             raise self.error(f"unknown pair {name!r}; registered pairs: {known}")
-        depend_on_package(self, "derivreg.symbolic", "derivreg.render")
+        depend_on_package(self, "derivreg.symbolic", "derivreg.rendering")
         features = _FEATURES[self.options.get("features", "n")]
         return derivation_nodes(name, features, self.get_source_info())
 
@@ -143,7 +143,7 @@ class DerivationsDirective(SphinxDirective):
     def run(self) -> list[nodes.Node]:
         from derivreg import symbolic
 
-        depend_on_package(self, "derivreg.symbolic", "derivreg.render")
+        depend_on_package(self, "derivreg.symbolic", "derivreg.rendering")
         source = self.get_source_info()
         out: list[nodes.Node] = []
         for name, pair in symbolic.REGISTRY.items():
@@ -176,7 +176,7 @@ class CommandOutputDirective(SphinxDirective):
         argv = shlex.split(line)
         if not argv or argv[0] != "derivreg":
             raise self.error(f"command-output runs only the derivreg command, not {line!r}")
-        depend_on_package(self, "derivreg.cli", "derivreg.symbolic", "derivreg.render")
+        depend_on_package(self, "derivreg.cli", "derivreg.symbolic", "derivreg.rendering")
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
@@ -311,7 +311,7 @@ class ProofsDirective(SphinxDirective):
     Each family (a file of ``proofs/``) is a section with the file's
     docstring; each theorem a subsection labelled ``proof-<theorem name>``
     with its statement, assumptions, its steps and reasons as rendered by
-    :func:`derivreg.render.render`, and the status of the check run while
+    :func:`derivreg.rendering.render`, and the status of the check run while
     the page is built.  A step that fails is shown as failed and reported as
     a warning, so ``sphinx-build -W`` fails with it.
     """
@@ -326,7 +326,7 @@ class ProofsDirective(SphinxDirective):
             return [nodes.paragraph(text=note)]
         from derivreg import proof
 
-        depend_on_package(self, "derivreg.proof", "derivreg.render", "derivreg.symbolic")
+        depend_on_package(self, "derivreg.proof", "derivreg.rendering", "derivreg.symbolic")
         names = self.arguments or proof.families()
         out: list[nodes.Node] = []
         for family in names:
@@ -410,7 +410,7 @@ def _steps_table(block: object, statuses: Sequence[str], source: tuple[str, int]
     (its reason moved to the reason column, so that long reasons wrap); the
     check column is the status the proof checker recorded for the step.
     """
-    from derivreg.render import Block
+    from derivreg.rendering import Block
 
     table = nodes.table(classes=["derivreg-proof-steps", "colwidths-given"])
     group = nodes.tgroup(cols=4)

@@ -3,7 +3,7 @@
 import pytest
 
 from derivreg import REGISTRY, derive, render
-from derivreg.render import FORMATS, blocks
+from derivreg.rendering import FORMATS, blocks
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
