@@ -5,19 +5,19 @@ Every function returns a :class:`matplotlib.figure.Figure` built without
 ``fig.savefig(path)``).  Models are evaluated with the generated kernels'
 ``predict``, the same code that trained them.
 
-=========================  ====================================================
-function                   figure
-=========================  ====================================================
-:func:`model_over_data`    the data, with the model before every update drawn
-                           over it, first to last in a rainbow colormap
+===========================  ====================================================
+function                     figure
+===========================  ====================================================
+:func:`model_over_data`      the data, with the model before every update drawn
+                             over it, first to last in a rainbow colormap
 :func:`loss_and_parameters`  loss per update; below it each parameter's track
-                           against its dotted true value
-:func:`loss_and_accuracy`  loss per update and the accumulated accuracy
-:func:`sigmoid_parameters` how w steepens the sigmoid and b shifts it, with
-                           the boundary -b/w marked
-:func:`decision_boundary`  a 2-feature logistic problem: probability map,
-                           learned and true boundaries
-=========================  ====================================================
+                             against its dotted true value
+:func:`loss_and_accuracy`    loss per update and the accumulated accuracy
+:func:`sigmoid_parameters`   how w steepens the sigmoid and b shifts it, with
+                             the boundary -b/w marked
+:func:`decision_boundary`    a 2-feature logistic problem: probability map,
+                             learned and true boundaries
+===========================  ====================================================
 
 The lecture's style ``'seaborn'`` is called ``'seaborn-v0_8'`` since
 Matplotlib 3.6; :data:`STYLE` is used.

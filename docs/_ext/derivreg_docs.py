@@ -516,6 +516,18 @@ def _get_sg_image_scraper() -> object:
     return figure_scraper
 
 
+def skip_foreign_members(
+    _app: Sphinx, _what: str, _name: str, obj: object, _skip: bool, _options: object
+) -> bool | None:
+    """Leave out members another library attaches to derivreg's classes.
+
+    scikit-learn adds ``set_fit_request`` and friends to every estimator
+    class; their docstrings point into scikit-learn's own documentation.
+    """
+    module = getattr(obj, "__module__", None) or ""
+    return True if module.split(".")[0] == "sklearn" else None
+
+
 def setup(app: Sphinx) -> dict[str, object]:
     """Register the directives and the role."""
     app.add_directive("derivation", DerivationDirective)
@@ -525,4 +537,5 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("stable-rewrites", StableRewritesDirective)
     app.add_directive("proofs", ProofsDirective)
     app.add_role("live", LiveValueRole())
+    app.connect("autodoc-skip-member", skip_foreign_members)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
