@@ -537,5 +537,6 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("stable-rewrites", StableRewritesDirective)
     app.add_directive("proofs", ProofsDirective)
     app.add_role("live", LiveValueRole())
+    app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-skip-member", skip_foreign_members)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
