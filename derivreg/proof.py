@@ -673,7 +673,7 @@ class Theorem:
             if s.kind == "external":
                 continue
             for e in (s.before, s.after):
-                symbols |= {f for f in _free(e) if isinstance(f, sp.Symbol)}
+                symbols |= {f for f in _free(self._expand(e)) if isinstance(f, sp.Symbol)}
         parts = []
         for v in sorted(symbols, key=str):
             if v in self.where:

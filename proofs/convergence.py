@@ -138,8 +138,10 @@ def logit_step(n: int) -> Theorem:
     )
 
 
-J = BCE.yhat_of_z(BCE.loss)  # the derivation's loss as a function of the logit z
-tt = sp.Symbol("t", nonnegative=True)
+#: The derivation's loss as a function of the logit (y fixed), named J for display.
+J = sp.Function("J")
+LOSS_DEFS = {**DEFS, J: sp.Lambda(common.t, BCE.yhat_of_z(BCE.loss).subs(z, common.t))}
+tt = sp.Symbol("tau", nonnegative=True)
 residual = sigma(z) - y  # dJ/dz, so the gradient is g = residual * x~ and ||g||^2 = residual^2 s
 along = z - tt * residual * s  # the logit at θ - t g
 STEP_DOMAIN = {y: sp.Interval(0, 1), s: sp.Interval(1, sp.oo)}
@@ -147,23 +149,23 @@ STEP_DOMAIN = {y: sp.Interval(0, 1), s: sp.Interval(1, sp.oo)}
 SLOPE = (
     Theorem(
         "convergence.logistic_slope",
-        "d/dt J(θ - t g) at t = 0 is -||g||^2, g the gradient",
+        "d/dτ J(θ - τ g) at τ = 0 is -||g||^2, g the gradient",
         where=STEP_DOMAIN,
-        defs=DEFS,
+        defs=LOSS_DEFS,
     )
-    .start(sp.Subs(sp.Derivative(J.subs(z, along), tt), tt, 0), "the slope along -g")
+    .start(sp.Subs(sp.Derivative(J(along), tt), tt, 0), "the slope along -g")
     .eq(-(residual**2) * s, "dJ/dz = σ(z) - y (bce.cancellation) times dz/dt = -(σ(z) - y)s")
 )
 
 CURVATURE = (
     Theorem(
         "convergence.logistic_curvature",
-        "d²/dt² J(θ - t g) <= (s/4) ||g||^2 for every t >= 0: the second derivative along "
+        "d²/dτ² J(θ - τ g) <= (s/4) ||g||^2 for every τ >= 0: the second derivative along "
         "the step is at most ||x~||^2/4 per unit of squared step length",
         where=STEP_DOMAIN,
-        defs=DEFS,
+        defs=LOSS_DEFS,
     )
-    .start(sp.Derivative(J.subs(z, along), (tt, 2)), "the curvature along -g")
+    .start(sp.Derivative(J(along), (tt, 2)), "the curvature along -g")
     .eq(
         sigma(along) * (1 - sigma(along)) * residual**2 * s**2,
         "d²J/dz² = σ(1 - σ) (sigmoid.derivative) times (dz/dt)^2",
@@ -182,17 +184,17 @@ STEP = (
         "convergence.logistic_step",
         "for every n, y in [0, 1] and 0 < alpha <= 8/s: J(θ - alpha g) <= J(θ)",
         where={**STEP_DOMAIN, alpha: sp.Interval.Lopen(0, BOUNDS["bce"])},
-        defs=DEFS,
+        defs=LOSS_DEFS,
     )
-    .start(J.subs(z, z - alpha * residual * s), "the loss after one step (logit moved as above)")
+    .start(J(z - alpha * residual * s), "the loss after one step (logit moved as above)")
     .le(
-        J - alpha * residual**2 * s + alpha**2 / 2 * (s / 4) * residual**2 * s,
+        J(z) - alpha * residual**2 * s + alpha**2 / 2 * (s / 4) * residual**2 * s,
         "slope -||g||^2 and curvature <= (s/4)||g||^2 (logistic_slope, logistic_curvature)",
         cite="Taylor's theorem with the Lagrange remainder",
     )
-    .eq(J - alpha * residual**2 * s * (1 - alpha * s / 8), "collect alpha ||g||^2")
+    .eq(J(z) - alpha * residual**2 * s * (1 - alpha * s / 8), "collect alpha ||g||^2")
     .le(
-        J,
+        J(z),
         "alpha ||g||^2 (1 - alpha s/8) >= 0",
         certificate=alpha * residual**2 * s * (1 - alpha * s / 8),
         cases=[
