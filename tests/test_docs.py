@@ -198,6 +198,34 @@ def test_family_docstring_that_is_not_rst_is_shown_as_written(tmp_path, monkeypa
     assert "Scale |w| grows without bound." in page
 
 
+def test_file_constant_reads_a_test_tolerance_without_running_the_file():
+    from test_codegen import MAX_ULP
+
+    assert derivreg_docs.file_constant("tests/test_codegen.py", "MAX_ULP") == str(MAX_ULP)
+    with pytest.raises(LookupError, match="NO_SUCH"):
+        derivreg_docs.file_constant("tests/test_codegen.py", "NO_SUCH")
+
+
+def test_live_role_reads_test_constants_and_reports_bad_names(tmp_path):
+    page, warnings = build(
+        tmp_path,
+        "Bound :live:`tests/test_codegen.py::MAX_ULP` ulp; :live:`os.sep`.\n",
+    )
+    assert '<span class="pre">4.0</span>' in page
+    assert "'os.sep' is not a derivreg dotted name" in warnings
+
+
+def test_file_docstring_is_shown_and_a_missing_optional_file_is_a_note(tmp_path):
+    page, warnings = build(
+        tmp_path,
+        ".. file-docstring:: tests/test_docs.py\n\n"
+        ".. file-docstring:: tests/no_such_file.py\n   :optional:\n",
+    )
+    assert warnings == ""
+    assert "The Sphinx extension renders the live objects" in page
+    assert "tests/no_such_file.py is not in this checkout yet." in page
+
+
 PAGES = sorted(p for p in DOCS.rglob("*.rst") if not {"_build", "auto_examples"} & set(p.parts))
 
 

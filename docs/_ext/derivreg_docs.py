@@ -28,14 +28,18 @@ number quoted in prose is the number the code uses.
 
 from __future__ import annotations
 
+import ast
 import contextlib
 import dataclasses
 import importlib
+import importlib.util
 import inspect
 import io
 import re
 import shlex
+import sys
 from collections.abc import Iterable, Sequence
+from pathlib import Path
 
 from docutils import nodes
 from docutils.parsers.rst import directives
@@ -352,31 +356,8 @@ class ProofsDirective(SphinxDirective):
         return out
 
     def _docstring(self, doc: str, source: str) -> list[nodes.Node]:
-        """A family's docstring: as reStructuredText if it is valid, else as written.
-
-        The files of ``proofs/`` are scripts whose docstrings are also read
-        in a terminal; one that is not valid reStructuredText (a ``|w|``,
-        say, is a substitution there) is shown verbatim rather than failing
-        the build.
-        """
-        text = inspect.cleandoc(doc)
-        holder = nodes.container()
-        reporter = self.state.document.reporter
-        level = reporter.report_level
-        reporter.report_level = 5  # collect problems as nodes, report none
-        try:
-            self.state.nested_parse(
-                StringList(text.splitlines(), source=source), self.content_offset, holder
-            )
-        finally:
-            reporter.report_level = level
-        problems = [m for m in holder.findall(nodes.system_message) if m["level"] >= 2]
-        # Substitutions are resolved later, for the whole page: none may be left.
-        problems += list(holder.findall(nodes.substitution_reference))
-        if not problems:
-            return list(holder.children)
-        logger.info("%s: docstring is not valid reStructuredText; shown as written", source)
-        return [nodes.literal_block(text, text, language="text", classes=["derivreg-docstring"])]
+        """A family's docstring (the files of ``proofs/`` are also read in a terminal)."""
+        return rst_or_literal(self, doc, source)
 
     def _theorem(self, theorem: object, failure: str, seconds: float) -> nodes.section:
         sub = section(self.state.document, theorem.name, proof_label(theorem.name))
@@ -447,17 +428,205 @@ def _steps_table(block: object, statuses: Sequence[str], source: tuple[str, int]
     return table
 
 
+class FileDocstringDirective(SphinxDirective):
+    """``.. file-docstring:: tests/x.py``: a file's module docstring, read with :mod:`ast`.
+
+    With ``:optional:``, a file that does not exist yet gives a note instead
+    of an error.
+
+    The reasoning behind a test's tolerances lives in the test's own
+    docstring; this shows it here without running (or importing) the file.
+    Valid reStructuredText is parsed, anything else shown as written.
+    """
+
+    required_arguments = 1
+    option_spec = {"optional": directives.flag}  # noqa: RUF012
+
+    def run(self) -> list[nodes.Node]:
+        path = ROOT / self.arguments[0]
+        if not path.is_file():
+            if "optional" in self.options:
+                note = f"{self.arguments[0]} is not in this checkout yet."
+                return [nodes.paragraph(text=note)]
+            raise self.error(f"no such file: {self.arguments[0]}")
+        self.env.note_dependency(str(path))
+        doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=True)
+        if not doc:
+            raise self.error(f"{self.arguments[0]} has no module docstring")
+        return rst_or_literal(self, doc, str(path))
+
+
+class PropertySuiteDirective(SphinxDirective):
+    """``.. property-suite::``: the Hypothesis properties of ``tests/properties/``, listed live.
+
+    Imports the property modules the way pytest does (``tests/`` on the
+    path) and lists every ``Property`` object with the pairs and kernel
+    builds it runs on, the planted bugs it must catch, and its check's
+    docstring, where the tolerance is derived.  The examples per property
+    come from the Hypothesis profiles registered in ``tests/conftest.py``.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        suite = ROOT / "tests" / "properties"
+        if not (suite / "factory.py").is_file():
+            return [nodes.paragraph(text="The property suite is not in this checkout yet.")]
+        for path in (*suite.glob("*.py"), ROOT / "tests" / "conftest.py"):
+            self.env.note_dependency(str(path))
+        profiles = _hypothesis_profiles()
+        factory = _import_tests_module("properties.factory")
+        properties: list[tuple[str, object]] = []
+        for path in sorted(suite.glob("test_*.py")):
+            module = _import_tests_module(f"properties.{path.stem}")
+            properties += [
+                (path.name, value)
+                for value in vars(module).values()
+                if isinstance(value, factory.Property)
+            ]
+        out: list[nodes.Node] = [self._summary(properties, profiles, factory)]
+        for filename, prop in properties:
+            out += self._property(filename, prop, factory)
+        return out
+
+    def _summary(self, properties: list, profiles: dict[str, int], factory: object) -> nodes.Node:
+        holds = sum(len(factory.pairs(p)) * len(p.variants) for _, p in properties)
+        catches = sum(len(factory.planted_cases(p)) for _, p in properties)
+        para = nodes.paragraph()
+        per = ", ".join(f"{n} under ``{k}``" for k, n in profiles.items())
+        para += nodes.Text(
+            f"{len(properties)} properties, stated once each and run over the registry: "
+            f"{holds} (property, pair, kernel build) cases that must hold, each with "
+            f"Hypothesis drawing as many examples as its profile says ({per.replace('``', '')}), "
+            f"and {catches} (property, planted bug) cases that must fail."
+        )
+        return para
+
+    def _property(self, filename: str, prop: object, factory: object) -> list[nodes.Node]:
+        out: list[nodes.Node] = [nodes.rubric(text=prop.name)]
+        items = nodes.bullet_list()
+        facts = [
+            ("in", f"tests/properties/{filename}, check {prop.check.__name__}"),
+            ("pairs", ", ".join(factory.pairs(prop))),
+            ("kernel builds", ", ".join(prop.variants)),
+            ("must catch", "; ".join(prop.catches)),
+        ]
+        for key, value in facts:
+            items += nodes.list_item(
+                "", nodes.paragraph("", "", nodes.strong(text=f"{key}: "), nodes.Text(value))
+            )
+        out.append(items)
+        doc = inspect.cleandoc(prop.check.__doc__ or "")
+        if doc:
+            out.append(nodes.literal_block(doc, doc, language="text"))
+        return out
+
+
+def _import_tests_module(name: str) -> object:
+    """Import a module of ``tests/`` as pytest would (``tests/`` on ``sys.path``)."""
+    tests = str(ROOT / "tests")
+    if tests not in sys.path:
+        sys.path.insert(0, tests)
+    return importlib.import_module(name)
+
+
+def _hypothesis_profiles() -> dict[str, int]:
+    """``max_examples`` of each profile ``tests/conftest.py`` registers, in its order.
+
+    The profile names are read from the ``register_profile`` calls; their
+    settings from Hypothesis after running the conftest (as pytest would).
+    """
+    from hypothesis import settings
+
+    path = ROOT / "tests" / "conftest.py"
+    names = [
+        node.args[0].value
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
+        if isinstance(node, ast.Call)
+        and getattr(node.func, "attr", "") == "register_profile"
+        and node.args
+        and isinstance(node.args[0], ast.Constant)
+    ]
+    spec = importlib.util.spec_from_file_location("_derivreg_tests_conftest", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return {name: settings.get_profile(name).max_examples for name in names}
+
+
+def rst_or_literal(directive: SphinxDirective, doc: str, source: str) -> list[nodes.Node]:
+    """``doc`` parsed as reStructuredText if it is valid, else as a literal block.
+
+    Problems are collected as nodes with reporting turned off, so that prose
+    written for a terminal (a ``|w|``, say, is a substitution in reST) is
+    shown as written instead of failing the build.
+    """
+    text = inspect.cleandoc(doc)
+    holder = nodes.container()
+    reporter = directive.state.document.reporter
+    level = reporter.report_level
+    reporter.report_level = 5  # collect problems as nodes, report none
+    try:
+        directive.state.nested_parse(
+            StringList(text.splitlines(), source=source), directive.content_offset, holder
+        )
+    finally:
+        reporter.report_level = level
+    problems = [m for m in holder.findall(nodes.system_message) if m["level"] >= 2]
+    # Substitutions are resolved later, for the whole page: none may be left.
+    problems += list(holder.findall(nodes.substitution_reference))
+    if not problems:
+        return list(holder.children)
+    logger.info("%s: docstring is not valid reStructuredText; shown as written", source)
+    return [nodes.literal_block(text, text, language="text", classes=["derivreg-docstring"])]
+
+
 # ---------------------------------------------------------------------------
 # The :live: role.
 # ---------------------------------------------------------------------------
 _DOTTED = re.compile(r"^derivreg(\.[A-Za-z_][A-Za-z0-9_]*)+$")
 
 
+#: The repository root: test files are named relative to it.
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def file_constant(path: str, name: str) -> str:
+    """The value of a module-level constant of a file, read with :mod:`ast` (never run).
+
+    A literal is shown as its value; anything else as its source text.
+    """
+    source = (ROOT / path).read_text(encoding="utf-8")
+    for node in ast.parse(source).body:
+        targets = []
+        if isinstance(node, ast.Assign):
+            targets = [t.id for t in node.targets if isinstance(t, ast.Name)]
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            targets = [node.target.id]
+        if name in targets and node.value is not None:
+            try:
+                return str(ast.literal_eval(node.value))
+            except ValueError:
+                return ast.get_source_segment(source, node.value) or ""
+    raise LookupError(f"{path} has no module-level constant {name}")
+
+
 class LiveValueRole(SphinxRole):
-    """``:live:`derivreg.module.NAME``` shows ``str()`` of that constant."""
+    """``:live:`derivreg.module.NAME``` shows ``str()`` of that constant.
+
+    ``:live:`tests/file.py::NAME``` shows a test file's constant, read with
+    :func:`file_constant`, so that a tolerance quoted in prose is the one the
+    test asserts.
+    """
 
     def run(self) -> tuple[list[nodes.Node], list[nodes.system_message]]:
         target = self.text.strip()
+        if "::" in target:
+            path, _, name = target.partition("::")
+            try:
+                value = file_constant(path, name)
+            except (OSError, LookupError, SyntaxError) as err:
+                msg = self.inliner.reporter.error(f"live: cannot read {target}: {err}")
+                return [], [msg]
+            self.env.note_dependency(str(ROOT / path))
+            return [nodes.literal(text=value)], []
         if not _DOTTED.match(target):
             msg = self.inliner.reporter.error(f"live: {target!r} is not a derivreg dotted name")
             return [], [msg]
@@ -536,6 +705,8 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("kernel-sources", KernelSourcesDirective)
     app.add_directive("stable-rewrites", StableRewritesDirective)
     app.add_directive("proofs", ProofsDirective)
+    app.add_directive("file-docstring", FileDocstringDirective)
+    app.add_directive("property-suite", PropertySuiteDirective)
     app.add_role("live", LiveValueRole())
     app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-skip-member", skip_foreign_members)
