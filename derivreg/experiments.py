@@ -399,6 +399,16 @@ def lecture_report(
     -------
     list of Run
         The four lecture runs and the 2-feature run.
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> out = io.StringIO()
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     runs = lecture_report(Path(tmp), stdout=out, stderr=io.StringIO())
+    ...     n_files = len(list(Path(tmp).iterdir()))
+    >>> [r.data.name for r in runs], n_files
+    (['linear-1', 'linear-n', 'logistic-1', 'logistic-n', 'logistic-2'], 9)
     """
     from derivreg.data import logistic
     from derivreg.plots import sigmoid_parameters
@@ -465,6 +475,17 @@ def train_report(
     Returns
     -------
     Run
+
+    Examples
+    --------
+    >>> import io, tempfile
+    >>> from derivreg.data import linear
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     r = train_report(linear(1, 20), Path(tmp), epochs=2, stdout=io.StringIO(),
+    ...                      stderr=io.StringIO())
+    ...     files = sorted(p.name for p in Path(tmp).iterdir())
+    >>> r.history.n_updates, files
+    (40, ['linear-1-loss-parameters.png', 'linear-1-models.png'])
     """
     stdout = sys.stdout if stdout is None else stdout
     bar = ProgressBar(epochs + 1, stream=stderr)
