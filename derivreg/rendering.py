@@ -59,6 +59,17 @@ RULES: dict[str, tuple[str, str]] = {
 }
 
 
+#: The same rules in the 1-feature form, where ``w`` is a scalar.
+SCALAR_RULES: dict[str, tuple[str, str]] = {
+    "step_w": (r"w - \alpha \frac{\partial J}{\partial w}", "w - α·∂J/∂w"),
+}
+
+
+def _scalar_tex(tex: str) -> str:
+    r"""Write the n-vectors ``\vec{x}``, ``\vec{w}`` of a quantity's name as scalars."""
+    return tex.replace(r"\vec{w}", "w").replace(r"\vec{x}", "x")
+
+
 @dataclass(frozen=True)
 class Row:
     """One displayed line: ``lhs = rhs[0] = rhs[1] ...``, with a reason.
@@ -188,6 +199,13 @@ def blocks(derivation: Derivation) -> list[Block]:
     >>> [b.title for b in blocks(derive("mse"))][:2]
     ['Forward propagation', 'Local partial derivatives']
     """
+    scalar = derivation.features == 1
+
+    def quantity(label: str) -> tuple[str, str]:
+        # The 1-feature form has scalars x and w: no arrows, no transpose.
+        tex, plain = QUANTITIES.get(label, (label, label))
+        return (_scalar_tex(tex), plain) if scalar else (tex, plain)
+
     out: list[Block] = []
     for stage, title in STAGES.items():
         rows = []
@@ -196,7 +214,7 @@ def blocks(derivation: Derivation) -> list[Block]:
                 continue
             rhs: list[sp.Basic | tuple[str, str]] = []
             if step.factors:
-                names = [QUANTITIES[f] for f in step.factors]
+                names = [quantity(f) for f in step.factors]
                 rhs.append((" ".join(n[0] for n in names), " · ".join(n[1] for n in names)))
                 exprs = [derivation.step(f).expr for f in step.factors]
                 if all(not isinstance(e, sp.MatrixExpr) for e in exprs):
@@ -207,9 +225,11 @@ def blocks(derivation: Derivation) -> list[Block]:
                         )
                     )
             if step.label in RULES:
-                rhs.append(RULES[step.label])
+                rhs.append(
+                    SCALAR_RULES.get(step.label, RULES[step.label]) if scalar else RULES[step.label]
+                )
             rhs.append(step.expr)
-            lhs = QUANTITIES.get(step.label, (step.label, step.label))
+            lhs = quantity(step.label)
             relation = ":=" if step.stage == "update" else "="
             rows.append(Row(lhs, rhs, step.reason, relation))
         out.append(Block(title, rows))

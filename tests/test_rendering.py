@@ -53,3 +53,11 @@ def test_blocks_follow_the_stages():
 def test_unknown_format_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown format 'html'; known formats: text, latex"):
         render(derive("mse"), "html")  # type: ignore[arg-type]
+
+
+def test_one_feature_form_writes_x_and_w_as_scalars():
+    one = render(derive("mse", features=1), "latex")
+    assert r"\vec" not in one
+    assert r"w &\mathrel{:=} w - \alpha \frac{\partial J}{\partial w}" in one
+    assert "(∂J/∂w)ᵀ" not in render(derive("mse", features=1), "text")
+    assert r"\vec{w} &\mathrel{:=} \vec{w} - \alpha" in render(derive("mse"), "latex")
