@@ -254,11 +254,23 @@ def _finite(name: str, a: np.ndarray) -> None:
         raise ValueError(f"Input {name} contains {what}.")
 
 
+def _as_float(name: str, value: object, *, copy: bool = False) -> np.ndarray:
+    """``value`` as a contiguous float64 array (a copy if asked), or a ValueError naming it."""
+    if np.iscomplexobj(value):
+        raise ValueError(f"{name} must be real, got a complex array")
+    try:
+        if copy:
+            return np.array(value, dtype=np.float64)
+        return np.ascontiguousarray(value, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{name} cannot be converted to float64: {err}") from None
+
+
 def _validate(
     X: object, y: object, w0: object, b0: object, loss: str
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    y = np.ascontiguousarray(y, dtype=np.float64)
+    X = _as_float("X", X)
+    y = _as_float("y", y)
     if X.ndim != 2:
         raise ValueError(f"Expected 2D array X of shape (m, n), got {X.ndim}D array instead")
     m, n = X.shape
@@ -270,7 +282,7 @@ def _validate(
     _finite("y", y)
     if loss == "bce" and not np.isin(y, (0.0, 1.0)).all():
         raise ValueError("BCE targets must be 0 or 1; got values outside {0, 1}")
-    w = np.zeros(n) if w0 is None else np.array(w0, dtype=np.float64)  # a copy
+    w = np.zeros(n) if w0 is None else _as_float("w0", w0, copy=True)
     if w.shape != (n,):
         raise ValueError(f"w0 must have shape ({n},) to match X of shape {X.shape}, got {w.shape}")
     _finite("w0", w)
