@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import ClassVar, Literal, Protocol
 
 import sympy as sp
+from sympy.printing.latex import LatexPrinter
 from sympy.printing.str import StrPrinter
 
 from derivreg.symbolic import STAGES, Derivation, w_vector, x_vector
@@ -156,6 +157,21 @@ class _TextPrinter(StrPrinter):
         return f"exp({self._print(expr.args[0])})"
 
 
+class _LatexPrinter(LatexPrinter):
+    """SymPy's LaTeX printer, with an unevaluated factor kept in parentheses.
+
+    SymPy prints ``-2 a UnevaluatedExpr(-2 x)`` as ``- 2 a - 2 x``, which
+    reads as a difference; proofs use unevaluated factors to show a product
+    as written, so they are parenthesised here.
+    """
+
+    def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
+        inner = self._print(expr.args[0])
+        # A sum is parenthesised by the enclosing product already; a signed
+        # product is not.
+        return rf"\left({inner}\right)" if inner.startswith("-") else inner
+
+
 def latex(expr: sp.Basic) -> str:
     r"""LaTeX for an expression, with n-vectors written ``\\vec{x}``.
 
@@ -164,8 +180,10 @@ def latex(expr: sp.Basic) -> str:
     >>> from derivreg.symbolic import y, yhat
     >>> latex(yhat - y)
     '\\hat{y} - y'
+    >>> latex(3 * sp.UnevaluatedExpr(-2 * y))
+    '3 \\left(- 2 y\\right)'
     """
-    return sp.latex(expr, symbol_names=_VECTOR_NAMES, order="old")
+    return _LatexPrinter({"symbol_names": _VECTOR_NAMES, "order": "old"}).doprint(expr)
 
 
 def text(expr: sp.Basic) -> str:

@@ -61,3 +61,14 @@ def test_one_feature_form_writes_x_and_w_as_scalars():
     assert r"w &\mathrel{:=} w - \alpha \frac{\partial J}{\partial w}" in one
     assert "(∂J/∂w)ᵀ" not in render(derive("mse", features=1), "text")
     assert r"\vec{w} &\mathrel{:=} \vec{w} - \alpha" in render(derive("mse"), "latex")
+
+
+def test_an_unevaluated_signed_factor_keeps_its_parentheses():
+    # SymPy alone prints this product as "- 2 alpha - 2 x (y - yhat)", a difference.
+    import sympy as sp
+
+    from derivreg.rendering import latex
+    from derivreg.symbolic import alpha
+
+    product = -2 * alpha * sp.UnevaluatedExpr(derive("mse", features=1).dJ_dw)
+    assert latex(product) == r"- 2 \alpha \left(- 2 x \left(y - \hat{y}\right)\right)"
