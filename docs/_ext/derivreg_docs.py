@@ -333,6 +333,7 @@ class ProofsDirective(SphinxDirective):
         depend_on_package(self, "derivreg.proof", "derivreg.rendering", "derivreg.symbolic")
         names = self.arguments or proof.families()
         out: list[nodes.Node] = []
+        counts = {"theorems": 0, "steps": 0, "failed": 0, "seconds": 0.0}
         for family in names:
             path = proof.PROOFS_DIR / f"{family}.py"
             self.env.note_dependency(str(path))
@@ -352,8 +353,19 @@ class ProofsDirective(SphinxDirective):
                     )
                 seconds = time.perf_counter() - started
                 sec += self._theorem(theorem, failure, seconds)
+                counts["theorems"] += 1
+                counts["steps"] += theorem.n_steps
+                counts["failed"] += bool(failure)
+                counts["seconds"] += seconds
             out.append(sec)
-        return out
+        verdict = "all checked" if not counts["failed"] else f"{counts['failed']} FAILED"
+        summary = nodes.paragraph(classes=["derivreg-status"])
+        summary += nodes.strong(text="When these pages were built: ")
+        summary += nodes.Text(
+            f"{counts['theorems']} theorems in {len(names)} families, {counts['steps']} steps, "
+            f"{verdict}, in {counts['seconds']:.1f} s."
+        )
+        return [summary, *out]
 
     def _docstring(self, doc: str, source: str) -> list[nodes.Node]:
         """A family's docstring (the files of ``proofs/`` are also read in a terminal)."""
