@@ -226,6 +226,19 @@ def test_file_docstring_is_shown_and_a_missing_optional_file_is_a_note(tmp_path)
     assert "tests/no_such_file.py is not in this checkout yet." in page
 
 
+def test_kernel_sources_include_every_generated_file_as_checked_in(tmp_path):
+    from derivreg.codegen import KERNEL_DIR
+
+    page, warnings = build(tmp_path, ".. kernel-sources::\n")
+    assert warnings == ""
+    for name in symbolic.REGISTRY:
+        assert f'id="kernel-{name}"' in page
+    assert 'id="kernel-init"' in page
+    text = html.unescape(re.sub(r"<[^>]+>", "", page))
+    for path in KERNEL_DIR.glob("*.py"):
+        assert path.read_text(encoding="utf-8").splitlines()[0] in text
+
+
 PAGES = sorted(p for p in DOCS.rglob("*.rst") if not {"_build", "auto_examples"} & set(p.parts))
 
 

@@ -196,25 +196,40 @@ class CommandOutputDirective(SphinxDirective):
 
 
 class KernelSourcesDirective(SphinxDirective):
-    """``.. kernel-sources::``: every generated module, as checked in."""
+    """``.. kernel-sources::``: every file of ``derivreg/kernels/``, as checked in.
+
+    Each registered pair's modules come in registry order (``mse.py``, then
+    any other module generated for it, such as ``mse_loop.py``), then the
+    package's ``__init__.py``; each is introduced by its docstring's first
+    line.
+    """
 
     def run(self) -> list[nodes.Node]:
         from derivreg.codegen import KERNEL_DIR
         from derivreg.symbolic import REGISTRY
 
+        files = sorted(KERNEL_DIR.glob("*.py"))
+        order = {name: i for i, name in enumerate(REGISTRY)}
+
+        def key(path: Path) -> tuple[int, str]:
+            pair = path.stem.split("_")[0]
+            if path.name == "__init__.py":
+                return (len(order) + 1, "")
+            return (order.get(pair, len(order)), path.stem)
+
         out: list[nodes.Node] = []
-        for name in REGISTRY:
-            path = KERNEL_DIR / f"{name}.py"
+        for path in sorted(files, key=key):
             self.env.note_dependency(str(path))
             code = path.read_text(encoding="utf-8")
-            sec = section(self.state.document, f"derivreg/kernels/{name}.py", f"kernel-{name}")
+            doc = ast.get_docstring(ast.parse(code)) or ""
+            title = f"derivreg/kernels/{path.name}"
+            sec = section(self.state.document, title, f"kernel-{path.stem}")
+            first = doc.strip().splitlines()[0] if doc.strip() else ""
             sec += nodes.paragraph(
                 "",
                 "",
-                nodes.Text(f"{REGISTRY[name].title}: {len(code.splitlines())} lines, "),
-                nodes.Text("printed from "),
-                nodes.literal(text=f'derivreg.derive("{name}")'),
-                nodes.Text("."),
+                *_inline_literals(first),
+                nodes.Text(f" ({len(code.splitlines())} lines)"),
             )
             block = nodes.literal_block(code, code, language="python", linenos=True)
             block.source, block.line = str(path), 1
