@@ -39,6 +39,8 @@ import numpy as np
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
+from sympy.printing.pycode import PythonCodePrinter
 
 from derivreg.symbolic import REGISTRY, Derivation, derive, y, yhat, z
 
@@ -46,6 +48,7 @@ __all__ = [
     "KERNEL_DIR",
     "RULES",
     "KernelPrinter",
+    "LoopPrinter",
     "Rule",
     "Sigmoid",
     "Softplus",
@@ -54,8 +57,10 @@ __all__ = [
     "check",
     "compile",
     "generate",
+    "generate_loop",
     "stabilize",
     "validate",
+    "validate_loop",
     "write",
 ]
 
@@ -292,6 +297,29 @@ class KernelPrinter(NumPyPrinter):
             return super()._print_Piecewise(expr)
         where = self._module_format("numpy.where")
         return f"{where}({self._print(cond)}, {self._print(value)}, {self._print(other)})"
+
+
+class LoopPrinter(PythonCodePrinter):
+    """SymPy's Python printer for one sample: ``math.`` functions on floats.
+
+    ``Max`` prints as the builtin ``max`` and a two-branch ``Piecewise`` as a
+    conditional expression; CPython and numba both run the result.
+
+    Examples
+    --------
+    >>> LoopPrinter().doprint(sp.Max(z, 0) + sp.exp(-sp.Abs(z)))
+    'max(0, z) + math.exp(-abs(z))'
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        # t**2 as t*t: one correctly rounded product, and no OverflowError in CPython
+        if expr.exp == 2:
+            base = self.parenthesize(expr.base, precedence(expr))
+            return f"{base}*{base}"
+        return super()._print_Pow(expr, rational)
 
 
 def _identifier(name: str) -> str:
@@ -685,6 +713,103 @@ def generate(derivation: Derivation) -> str:
     return source
 
 
+def generate_loop(derivation: Derivation) -> str:
+    """Print the per-sample SGD loop of a derivation: plain Python on floats.
+
+    The module has one function, ``sgd_epoch``: the lecture's loop over the
+    samples in order, one update per sample, each sample's loss recorded
+    before its update.  It imports only :mod:`math`, runs on nested lists in
+    CPython, and numba compiles the same function unchanged
+    (:func:`derivreg.fast.compiled`).
+
+    Examples
+    --------
+    >>> src = generate_loop(derive("bce"))
+    >>> "def sgd_epoch(" in src and "import math" in src
+    True
+    >>> validate_loop(src, derive("bce")).ok
+    True
+    """
+    d = derivation
+    name = _identifier(d.name)
+    printer = LoopPrinter()
+    activation, _ = stabilize(d.activation)
+    loss_z, rules_j = stabilize(d.loss.subs(yhat, activation))
+    dJ_dz_z, rules_dz = stabilize(d.dJ_dz.subs(yhat, activation))
+    from derivreg.rendering import text as show
+
+    def note(expr: sp.Basic, rules: Sequence[str]) -> str:
+        printed = [kind.__name__.lower() for kind in EXPANSIONS if expr.has(kind)]
+        if not rules and not printed:
+            return ""
+        return f"\n  stable: rewrites {', '.join(rules) or 'none'}; printed {', '.join(printed)}"
+
+    comments = {
+        "J_i": f"forward: J = {show(d.loss)}, yhat = {show(d.activation)}{note(loss_z, rules_j)}",
+        "dJ_dz": (
+            f"chain rule: dJ/dz = dJ/dyhat * dyhat/dz = {show(d.dJ_dz)}{note(dJ_dz_z, rules_dz)}"
+        ),
+    }
+    blocks = _body((("J_i", loss_z), ("dJ_dz", dJ_dz_z)), comments, printer)
+    body = [
+        "n = len(w)",
+        "for i in range(len(Y)):",
+        "    x = X[i]",
+        "    y = Y[i]",
+        "    # the History: w and b before update i, every `every` updates from `first`",
+        "    if i % every == first:",
+        "        for j in range(n):",
+        "            w_track[i // every][j] = w[j]",
+        "        b_track[i // every] = b",
+        "    # forward: z = x w + b",
+        "    z = b",
+        "    for j in range(n):",
+        "        z += x[j] * w[j]",
+    ]
+    for block in blocks:
+        body += [f"    # {c}" for c in block.comment.splitlines()]
+        body += [f"    {line}" for line in block.lines]
+    body += [
+        "    J[i] = J_i",
+        f"    # update: w := w - alpha dJ/dz x, i.e. w := {show(d.update_w)}",
+        f"    # update: b := b - alpha dJ/dz, i.e. b := {show(d.update_b)}",
+        "    step = lr * dJ_dz",
+        "    for j in range(n):",
+        "        w[j] -= step * x[j]",
+        "    b -= step",
+        "return b",
+    ]
+    doc = (
+        "One epoch of per-sample SGD over the rows of X, in order; returns the final b.\n\n"
+        "    X (m, n) and Y (m,) are the samples, as nested lists or float64 arrays; w (n,)\n"
+        "    is updated in place; J (m,) receives each sample's loss before its update;\n"
+        "    before update i, when i % every == first, w and b are copied to\n"
+        "    w_track[i // every] and b_track[i // every].  No input checks: the\n"
+        "    training loop checks once, then calls this.\n    "
+    )
+    lines = [
+        f'# GENERATED by `{COMMAND}` from derivreg.derive("{name}"). Do not edit by hand.',
+        f"# {d.title}. Change derivreg/symbolic.py or derivreg/codegen.py, then run `{COMMAND}`.",
+        f'"""{d.title}: per-sample SGD, printed from ``derivreg.derive({name!r})``.',
+        "",
+        "Plain Python on floats (CPython runs it on nested lists); numba compiles the",
+        "same function for the optional compiled backend (``derivreg.fast``).",
+        '"""',
+        "",
+        *(["import math", ""] if any("math." in line for line in body) else []),
+        f"NAME = {name!r}",
+        "",
+        "",
+        "def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):"
+        "  # noqa: ANN001, ANN201, PLR0917",
+        f'    """{doc}"""',
+        *(f"    {line}" for line in body),
+    ]
+    source = "\n".join(lines) + "\n"
+    ast.parse(source)
+    return source
+
+
 def _merge(blocks: list[_Block]) -> list[_Block]:
     """Fold comment-less blocks into the block before them."""
     out: list[_Block] = []
@@ -728,11 +853,15 @@ def sources() -> dict[Path, str]:
     Examples
     --------
     >>> sorted(p.name for p in sources())
-    ['__init__.py', 'bce.py', 'mse.py']
+    ['__init__.py', 'bce.py', 'bce_loop.py', 'mse.py', 'mse_loop.py']
     """
-    out = {KERNEL_DIR / f"{_identifier(name)}.py": generate(derive(name)) for name in REGISTRY}
+    out = {}
+    for name in REGISTRY:
+        d = derive(name)
+        out[KERNEL_DIR / f"{_identifier(name)}.py"] = generate(d)
+        out[KERNEL_DIR / f"{_identifier(name)}_loop.py"] = generate_loop(d)
     out[KERNEL_DIR / "__init__.py"] = _init_source(list(REGISTRY))
-    return out
+    return dict(sorted(out.items()))
 
 
 def write() -> list[Path]:
@@ -911,6 +1040,8 @@ _NUMPY: Mapping[str, Callable[..., object]] = {
 }
 
 _COMPARE = {ast.GtE: sp.Ge, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.Lt: sp.Lt}
+#: ``==`` compares sizes only (on values it would be a test of floats).
+_SIZE_EQ = {ast.Eq: lambda a, b: _size(a) == _size(b)}
 
 _BINARY = {
     ast.Add: lambda a, b: a + b,
@@ -920,6 +1051,7 @@ _BINARY = {
     ast.Pow: lambda a, b: a**b,
     ast.MatMult: lambda a, b: a @ b,
     ast.FloorDiv: lambda a, b: _size(a) // _size(b),
+    ast.Mod: lambda a, b: _size(a) % _size(b),
 }
 
 
@@ -930,8 +1062,19 @@ def _size(value: object) -> int:
     raise ValidationError(f"expected an integer size or index, got {value!r}")
 
 
-#: Builtins the generated code may call on sizes, with their (exact) meaning.
+#: Builtins the generated code may call on sizes, with their (exact) meaning,
+#: and on one sample's values (in the per-sample loop).
 _INT_BUILTINS: Mapping[str, Callable[..., int]] = {"min": min, "max": max}
+_SYMBOLIC_BUILTINS: Mapping[str, Callable[..., sp.Basic]] = {"min": sp.Min, "max": sp.Max}
+
+#: What each ``math`` call of the per-sample loop means in SymPy.
+_MATH: Mapping[str, Callable[..., sp.Basic]] = {
+    "exp": sp.exp,
+    "log": sp.log,
+    "log1p": lambda t: sp.log(1 + t),
+    "sqrt": sp.sqrt,
+    "tanh": sp.tanh,
+}
 
 #: Helpers of the generated module that validate input and pass it through.
 _PASS_THROUGH = {"_check_params", "_check_batch"}
@@ -973,9 +1116,10 @@ class _Interpreter:
                 (target,) = node.targets
                 if isinstance(target, ast.Name):
                     self.constants[target.id] = node.value.value
-            elif (isinstance(node, ast.Import) and [a.name for a in node.names] == ["numpy"]) or (
-                isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
-            ):
+            elif (
+                isinstance(node, ast.Import)
+                and [a.name for a in node.names] in (["numpy"], ["math"])
+            ) or (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)):
                 continue
             else:
                 raise ValidationError(f"unexpected module-level statement: {ast.unparse(node)}")
@@ -1013,6 +1157,16 @@ class _Interpreter:
                 continue
             if isinstance(stmt, ast.Assign) and len(stmt.targets) == 1:
                 self._assign(stmt.targets[0], self.eval(stmt.value, env), env)
+            elif (
+                isinstance(stmt, ast.AugAssign)
+                and isinstance(stmt.target, ast.Subscript)
+                and type(stmt.op) in (ast.Add, ast.Sub)
+            ):
+                old = self.eval(stmt.target, env)
+                if np.ndim(old) != 0:
+                    raise ValidationError(f"{name}: unsupported statement {ast.unparse(stmt)!r}")
+                value = _BINARY[type(stmt.op)](old, self.eval(stmt.value, env))
+                self._assign(stmt.target, value, env)
             elif (
                 isinstance(stmt, ast.AugAssign)
                 and isinstance(stmt.target, ast.Name)
@@ -1061,6 +1215,11 @@ class _Interpreter:
     def _assign(self, target: ast.expr, value: object, env: dict[str, object]) -> None:
         if isinstance(target, ast.Name):
             env[target.id] = value
+        elif isinstance(target, ast.Subscript) and not isinstance(target.slice, ast.Slice):
+            container = self.eval(target.value, env)
+            if not isinstance(container, np.ndarray) or container.ndim != 1:
+                raise ValidationError(f"unsupported assignment target {ast.unparse(target)!r}")
+            container[_size(self.eval(target.slice, env))] = value
         elif isinstance(target, ast.Tuple) and isinstance(value, tuple):
             for t, v in zip(target.elts, value, strict=True):
                 self._assign(t, v, env)
@@ -1103,6 +1262,8 @@ class _Interpreter:
                 return _BINARY[type(op)](a, b)
             case ast.UnaryOp(op=ast.USub(), operand=operand):
                 return -self.eval(operand, env)  # type: ignore[operator]
+            case ast.Compare(left=left, ops=[ast.Eq()], comparators=[right]):
+                return _SIZE_EQ[ast.Eq](self.eval(left, env), self.eval(right, env))
             case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
                 a, b = self.eval(left, env), self.eval(right, env)
                 if np.ndim(a) == np.ndim(b) == 0:
@@ -1117,6 +1278,26 @@ class _Interpreter:
                 return self.eval(value, env)[index]  # type: ignore[index]
             case ast.Subscript(value=value, slice=ast.Slice() as part):
                 return self._slice(self.eval(value, env), part, env)
+            case ast.Subscript(value=value, slice=index):
+                container = self.eval(value, env)
+                if not isinstance(container, np.ndarray):
+                    raise ValidationError(f"unsupported subscript {ast.unparse(node)!r}")
+                return container[_size(self.eval(index, env))]
+            case ast.IfExp(test=test, body=body, orelse=orelse):
+                cond = self.eval(test, env)
+                if not isinstance(cond, sp.core.relational.Relational):
+                    raise ValidationError(f"unsupported condition {ast.unparse(test)!r}")
+                # kept whole: SymPy's Piecewise folds nested conditions, which is
+                # slow on the loop's long expressions; _IfExp.piecewise() is its meaning
+                return _IfExp(cond, self.eval(body, env), self.eval(orelse, env))
+            case ast.Call(func=ast.Attribute(value=ast.Name(id="math"), attr=attr), args=args):
+                if attr not in _MATH or node.keywords:
+                    raise ValidationError(f"unsupported math call {ast.unparse(node)!r}")
+                return _MATH[attr](*(self.eval(a, env) for a in args))
+            case ast.Call(func=ast.Name(id="len"), args=[arg]) if not node.keywords:
+                return len(self.eval(arg, env))  # type: ignore[arg-type]
+            case ast.Call(func=ast.Name(id="abs"), args=[arg]) if not node.keywords:
+                return sp.Abs(self.eval(arg, env))
             case ast.Call(func=ast.Attribute(value=ast.Name(id="np"), attr=attr), args=args):
                 if attr not in _NUMPY or node.keywords:
                     raise ValidationError(f"unsupported NumPy call {ast.unparse(node)!r}")
@@ -1131,7 +1312,12 @@ class _Interpreter:
             case ast.Call(func=ast.Name(id=name), args=args) if (
                 name in _INT_BUILTINS and not node.keywords
             ):
-                return _INT_BUILTINS[name](*(_size(self.eval(a, env)) for a in args))
+                values = [self.eval(a, env) for a in args]
+                if all(isinstance(v, int) for v in values):  # sizes
+                    return _INT_BUILTINS[name](*values)
+                if any(np.ndim(v) != 0 for v in values):
+                    raise ValidationError(f"{name}() of an array in {ast.unparse(node)!r}")
+                return _SYMBOLIC_BUILTINS[name](*values)
             case ast.Call(func=ast.Name(id="_finite"), args=[arg]):
                 return self.eval(arg, env)  # returns its first argument unchanged
             case ast.Call(func=ast.Name(id=name), args=args) if not node.keywords:
@@ -1147,6 +1333,32 @@ class _Interpreter:
             for node in ast.walk(fn)
             if isinstance(node, ast.stmt) and node is not fn and id(node) not in self.executed
         ]
+
+
+class _IfExp(sp.Function):
+    """``a if cond else b`` of the per-sample loop, as an opaque function.
+
+    Examples
+    --------
+    >>> _IfExp(sp.Ge(z, 0), 1, z).piecewise()
+    Piecewise((1, z >= 0), (z, True))
+    """
+
+    nargs = 3
+
+    def _eval_is_extended_real(self) -> bool | None:
+        _, a, b = self.args
+        return sp.core.logic.fuzzy_and([a.is_extended_real, b.is_extended_real])
+
+    def piecewise(self) -> sp.Basic:
+        """Return the meaning: a two-branch Piecewise."""
+        cond, a, b = self.args
+        return sp.Piecewise((a, cond), (b, True))
+
+
+def _piecewise(expr: sp.Basic) -> sp.Basic:
+    """Replace every :class:`_IfExp` by its Piecewise meaning."""
+    return expr.replace(lambda e: isinstance(e, _IfExp), lambda e: e.piecewise())
 
 
 def _augment(old: np.ndarray, op: ast.operator, value: object) -> np.ndarray:
@@ -1172,12 +1384,14 @@ def _is_range_loop(node: ast.For) -> bool:
 _M, _N = 2, 3
 
 
-def _batch_symbols(m: int = _M) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symbol]:
+def _batch_symbols(
+    m: int = _M, n: int = _N
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symbol]:
     X = np.array(
-        [[sp.Symbol(f"x_{i}{j}", real=True) for j in range(_N)] for i in range(m)], dtype=object
+        [[sp.Symbol(f"x_{i}{j}", real=True) for j in range(n)] for i in range(m)], dtype=object
     )
     Y = np.array([sp.Symbol(f"y_{i}", real=True) for i in range(m)], dtype=object)
-    W = np.array([sp.Symbol(f"w_{j}", real=True) for j in range(_N)], dtype=object)
+    W = np.array([sp.Symbol(f"w_{j}", real=True) for j in range(n)], dtype=object)
     B = sp.Symbol("b", real=True)
     return X, Y, W, B
 
@@ -1320,6 +1534,114 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
     if report.failures:
         raise ValidationError(
             f"{d.name}: generated code differs from derivreg.derive({d.name!r}):\n  "
+            + "\n  ".join(report.failures)
+        )
+    return report
+
+
+def validate_loop(source: str, derivation: Derivation) -> ValidationReport:
+    """Prove that a generated per-sample loop computes the derivation's updates.
+
+    Two steps, each on SymPy symbols like :func:`validate`:
+
+    1. one sample (``m = 1``, three features) whose bias is ``z_0 - x.w``,
+       so that the loop's ``z`` is the symbol ``z_0``: the new ``w`` and
+       ``b``, the recorded loss and the recorded ``w`` and ``b`` are proven
+       equal to the derivation's update rules and loss, split on the sign
+       of ``z_0``;
+    2. three samples, recording every second update: every output must be
+       *identical* to running the loop on one sample at a time, each
+       starting where the last one ended; so the loop is the composition of
+       step 1's proven update, in order.
+
+    Examples
+    --------
+    >>> validate_loop(generate_loop(derive("mse")), derive("mse")).ok
+    True
+    """
+    d = derivation
+    report = ValidationReport(d.name)
+    try:
+        tree = ast.parse(source)
+    except SyntaxError as err:
+        raise ValidationError(f"{d.name}: not Python: {err}") from None
+    executed: set[int] = set()
+    interp = _Interpreter(tree, source, executed=executed)
+    scalar = derive(d.pair, features=1) if d.features != 1 else d
+    sym = scalar.symbols
+    lr = sp.Symbol("alpha", real=True)
+
+    def run(  # noqa: PLR0917
+        X: np.ndarray, Y: np.ndarray, w: np.ndarray, b: object, every: int, first: int = 0
+    ) -> list[object]:
+        m, n = X.shape
+        J = np.full(m, None, dtype=object)
+        w = w.copy()
+        k = len(range(first, m, every))
+        w_track = np.full((k, n), None, dtype=object)
+        b_track = np.full(k, None, dtype=object)
+        try:
+            args = [X, Y, w, b, lr, J, every, first, w_track, b_track]
+            b = interp.call("sgd_epoch", args)
+        except ValidationError as err:
+            raise ValidationError(f"{d.name}: {err}") from None
+        return [*w, b, *J, *w_track.ravel(), *b_track]
+
+    # 1. one sample, proven against the derivation
+    X, Y, W, _ = _batch_symbols(1)
+    z0 = sp.Symbol("z_0", real=True)
+    b_in = z0 - sum(X[0, j] * W[j] for j in range(_N))
+
+    def at(expr: sp.Basic, j: int = 0) -> sp.Basic:
+        expr = expr.subs({sym["x"]: X[0, j], sym["w"]: W[j], sym["alpha"]: lr, sym["b"]: b_in})
+        return expr.subs(yhat, d.activation).subs({z: z0, y: Y[0]})
+
+    wanted = (
+        [at(scalar.update_w, j) for j in range(_N)] + [at(scalar.update_b), at(d.loss)] + [*W, b_in]
+    )
+    names = (
+        [f"w[{j}]" for j in range(_N)]
+        + ["b", "J[0]"]
+        + [f"w_track[0][{j}]" for j in range(_N)]
+        + ["b_track[0]"]
+    )
+    for label, have, want in zip(names, run(X, Y, W, b_in, 1), wanted, strict=True):
+        residual = _piecewise(sp.sympify(have)) - want
+        if residual == 0 or _proven_zero(residual, [z0]):
+            report.proven.append(f"sgd_epoch {label}")
+        else:
+            report.failures.append(f"sgd_epoch {label}: differs from the derivation by {residual}")
+
+    # 2. three samples (two features: step 1 covers the features), recording
+    # updates 1, 3, ... = three one-sample runs in a row
+    n = 2
+    X, Y, W, B = _batch_symbols(3, n)
+    whole = run(X, Y, W, B, 2, 1)
+    w, b = W, B
+    steps: list[list[object]] = []
+    for i in range(3):
+        out = run(X[i : i + 1], Y[i : i + 1], w, b, 1)
+        steps.append(out)
+        w, b = np.array(out[:n], dtype=object), out[n]
+    # whole = [w (n), b, J (3), w_track (2 x n), b_track (2)]
+    composed = (
+        [*w, b]
+        + [s[n + 1] for s in steps]
+        + [v for s in steps[1::2] for v in s[n + 2 : 2 * n + 2]]
+        + [s[2 * n + 2] for s in steps[1::2]]
+    )
+    if len(whole) != len(composed):
+        report.failures.append(f"sgd_epoch: returns {len(whole)} values, expected {len(composed)}")
+    else:
+        for k, (have, want) in enumerate(zip(whole, composed, strict=True)):
+            if sp.sympify(have) - sp.sympify(want) == 0:
+                report.proven.append(f"sgd_epoch[{k}] (3 samples, one at a time)")
+            else:
+                report.failures.append(f"sgd_epoch[{k}]: 3 samples differ from 3 single steps")
+    report.failures += [f"never validated: {s}" for s in interp.unreached()]
+    if report.failures:
+        raise ValidationError(
+            f"{d.name}: generated loop differs from derivreg.derive({d.name!r}):\n  "
             + "\n  ".join(report.failures)
         )
     return report

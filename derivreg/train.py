@@ -310,6 +310,7 @@ def train(
     every: int = 1,
     divergence_factor: float = 1e6,
     progress: Callable[[int, int], None] | None = None,
+    backend: Literal["numpy", "numba"] = "numpy",
 ) -> TrainResult:
     """Fit ``w, b`` by gradient descent on the mean loss of each batch.
 
@@ -359,6 +360,14 @@ def train(
         loss at the start)`` counts as divergence.
     progress : callable, optional
         Called as ``progress(epoch, epochs)`` after each epoch.
+    backend : {"numpy", "numba"}, default "numpy"
+        Per-sample SGD with a constant learning rate (``batch_size=1``) runs
+        a whole epoch in the generated, validated ``sgd_epoch`` loop
+        (:mod:`derivreg.fast`): in CPython with ``"numpy"`` (up to 32
+        features; more use the NumPy kernels per sample), compiled by numba
+        with ``"numba"`` (``pip install 'derivreg[fast]'``).  Other batch
+        sizes and schedules use the NumPy kernels.  Both give the same
+        History as the per-sample kernel calls, up to rounding.
 
     Returns
     -------
@@ -396,6 +405,14 @@ def train(
         raise ValueError(f"tol must be a finite number >= 0 or None, got {tol!r}")
     if not divergence_factor > 1:
         raise ValueError(f"divergence_factor must be > 1, got {divergence_factor!r}")
+    if backend not in ("numpy", "numba"):
+        raise ValueError(f"backend must be 'numpy' or 'numba', got {backend!r}")
+    loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 else None
+    if backend == "numba":
+        from derivreg import fast
+
+        fast.compiled(loss)  # ImportError naming the extra, before any work
+    per_sample = loop is not None and bs == 1 and schedule is None
 
     losses, update = kernel.losses, kernel.update
     bound = divergence_factor * max(1.0, float(np.max(losses(X, y, w, b))))
@@ -436,43 +453,77 @@ def train(
             if rng is not None:
                 order = rng.permutation(m)
                 Xe, ye = X[order], y[order]
-            try:
-                for start in range(0, m, bs):
-                    Xb, yb = Xe[start : start + bs], ye[start : start + bs]
-                    nb = len(yb)
-                    if schedule is not None:
-                        lr_t = schedule(t)
-                    if keep_loss:
-                        L = losses(Xb, yb, w, b)
-                        if nb == 1:
-                            J_batch = L.item()
-                            n_correct += J_batch < _LOG2 if yb[0] else J_batch <= _LOG2
+            if per_sample:
+                from derivreg.fast import epoch as run_epoch
+
+                # The generated sgd_epoch runs the whole epoch; the History is
+                # read off its per-sample losses, exactly as the loop below keeps it.
+                first = -t % every
+                r = run_epoch(
+                    loss, Xe, ye, w, b, lr_t, *((every, first) if keep_params else (m, 0)), loop
+                )
+                J = r.J
+                if keep_loss or not (np.isfinite(r.w).all() and math.isfinite(r.b)):
+                    bad = np.flatnonzero(~(bound >= J))  # NaN is past the bound too
+                    if len(bad):
+                        i = int(bad[0])
+                        t, seen = t + i, seen + i + 1
+                        if not keep_loss:
+                            raise diverged("an update made the parameters non-finite", math.nan)
+                        what = f"the batch loss reached {J[i]:.4g}, past {bound:.4g}"
+                        raise diverged(what, float(J[i]))
+                if keep_loss:
+                    kept = range(first, m, every)
+                    steps.extend(range(t + first, t + m, every))
+                    loss_track.extend(J[first::every].tolist())
+                    if keep_params:
+                        w_track.extend(r.w_track)
+                        b_track.extend(r.b_track.tolist())
+                    if classifier:
+                        right = np.where(ye == 1.0, J < _LOG2, J <= _LOG2)
+                        correct = n_correct + np.cumsum(right)
+                        acc_track.extend((correct[kept] / (seen + np.asarray(kept) + 1)).tolist())
+                        n_correct = int(correct[-1])
+                t, seen, w, b = t + m, seen + m, r.w, r.b
+            else:
+                try:
+                    for start in range(0, m, bs):
+                        Xb, yb = Xe[start : start + bs], ye[start : start + bs]
+                        nb = len(yb)
+                        if schedule is not None:
+                            lr_t = schedule(t)
+                        if keep_loss:
+                            L = losses(Xb, yb, w, b)
+                            if nb == 1:
+                                J_batch = L.item()
+                                n_correct += J_batch < _LOG2 if yb[0] else J_batch <= _LOG2
+                            else:
+                                J_batch = float(L.mean())
+                                right = np.where(yb == 1.0, L < _LOG2, L <= _LOG2)
+                                n_correct += int(np.count_nonzero(right))
+                            seen += nb
+                            if not J_batch <= bound:
+                                raise diverged(
+                                    f"the batch loss reached {J_batch:.4g}, past {bound:.4g}",
+                                    J_batch,
+                                )
+                            if t % every == 0:
+                                steps.append(t)
+                                loss_track.append(J_batch)
+                                if keep_params:
+                                    w_track.append(w)
+                                    b_track.append(b)
+                                if classifier:
+                                    acc_track.append(n_correct / seen)
                         else:
-                            J_batch = float(L.mean())
-                            right = np.where(yb == 1.0, L < _LOG2, L <= _LOG2)
-                            n_correct += int(np.count_nonzero(right))
-                        seen += nb
-                        if not J_batch <= bound:
-                            raise diverged(
-                                f"the batch loss reached {J_batch:.4g}, past {bound:.4g}", J_batch
-                            )
-                        if t % every == 0:
-                            steps.append(t)
-                            loss_track.append(J_batch)
-                            if keep_params:
-                                w_track.append(w)
-                                b_track.append(b)
-                            if classifier:
-                                acc_track.append(n_correct / seen)
-                    else:
-                        seen += nb
-                    w, b = update(Xb, yb, w, b, lr_t)
-                    t += 1
-            except ValueError as err:
-                # The kernels reject non-finite input: an update made w or b non-finite.
-                if np.isfinite(w).all() and math.isfinite(b):
-                    raise
-                raise diverged("an update made the parameters non-finite", math.nan) from err
+                            seen += nb
+                        w, b = update(Xb, yb, w, b, lr_t)
+                        t += 1
+                except ValueError as err:
+                    # The kernels reject non-finite input: an update made w or b non-finite.
+                    if np.isfinite(w).all() and math.isfinite(b):
+                        raise
+                    raise diverged("an update made the parameters non-finite", math.nan) from err
             b = float(b)
             if not (np.isfinite(w).all() and math.isfinite(b)):
                 raise diverged("an update made the parameters non-finite", math.nan)
