@@ -139,8 +139,8 @@ def model_over_data(
         Recorded with ``record="all"``.
     loss : {"mse", "bce"}
         The kernel whose ``predict`` draws the model.
-    final : (w, b), optional
-        Final parameters, drawn in black.
+    final : tuple of (ndarray, float), optional
+        Final parameters ``(w, b)``, drawn in black.
     max_lines : int, default 500
         Draw at most this many models (evenly spread) for long runs.
     title : str, optional

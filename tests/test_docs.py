@@ -42,15 +42,19 @@ EXTRA = Pair(
 )
 
 
-def build(tmp_path: Path, body: str) -> tuple[str, str]:
+def build(
+    tmp_path: Path, body: str, conf: str = "", files: dict[str, str] | None = None
+) -> tuple[str, str]:
     """Build a one-page project whose index is ``body``; return (HTML, warnings)."""
     src = tmp_path / "src"
     src.mkdir()
     (src / "conf.py").write_text(
         f"import sys\nsys.path.insert(0, {str(DOCS / '_ext')!r})\n"
-        "extensions = ['sphinx.ext.mathjax', 'derivreg_docs']\n",
+        "extensions = ['sphinx.ext.mathjax', 'sphinx.ext.napoleon', 'derivreg_docs']\n" + conf,
         encoding="utf-8",
     )
+    for name, text in (files or {}).items():
+        (src / name).write_text(text, encoding="utf-8")
     (src / "index.rst").write_text("Page\n====\n\n" + body, encoding="utf-8")
     warnings = io.StringIO()
     # A fresh docutils registry per build, as sphinx-build has: several apps
@@ -237,6 +241,31 @@ def test_kernel_sources_include_every_generated_file_as_checked_in(tmp_path):
     text = html.unescape(re.sub(r"<[^>]+>", "", page))
     for path in KERNEL_DIR.glob("*.py"):
         assert path.read_text(encoding="utf-8").splitlines()[0] in text
+
+
+# Sphinx 9's own napoleon uses an autodoc interface Sphinx 9 deprecates.
+@pytest.mark.filterwarnings("ignore:The mapping interface for autodoc options")
+def test_modules_without_a_page_are_documented_on_the_other_modules_page(tmp_path):
+    import pkgutil
+
+    import derivreg
+
+    modules = sorted(
+        m.name
+        for m in pkgutil.walk_packages(derivreg.__path__, "derivreg.")
+        if not any(part.startswith("_") for part in m.name.split("."))
+    )
+    assert "derivreg.data" in modules
+    listed = "".join(f".. automodule:: {m}\n" for m in modules if m != "derivreg.data")
+    page, warnings = build(
+        tmp_path,
+        ".. other-modules::\n",
+        conf="exclude_patterns = ['listed.rst']\n",
+        files={"listed.rst": listed},
+    )
+    assert warnings == ""
+    assert 'id="module-derivreg.data"' in page
+    assert 'id="module-derivreg.symbolic"' not in page
 
 
 PAGES = sorted(p for p in DOCS.rglob("*.rst") if not {"_build", "auto_examples"} & set(p.parts))

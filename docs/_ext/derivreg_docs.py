@@ -48,6 +48,7 @@ from sphinx import addnodes
 from sphinx.application import Sphinx
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective, SphinxRole
+from sphinx.util.nodes import nested_parse_with_titles
 
 logger = logging.getLogger(__name__)
 
@@ -578,6 +579,42 @@ def _hypothesis_profiles() -> dict[str, int]:
     return {name: settings.get_profile(name).max_examples for name in names}
 
 
+class OtherModulesDirective(SphinxDirective):
+    """``.. other-modules::``: autodoc of every derivreg module without a page of its own.
+
+    A module counts as documented when some page of the directive's folder
+    has an ``automodule`` for it; every other module of the package (but
+    ``__main__`` and ``_private`` ones) is documented here, so a new module
+    reaches the API reference with no edit to the docs.
+    """
+
+    def run(self) -> list[nodes.Node]:
+        import pkgutil
+
+        import derivreg
+
+        folder = Path(self.env.doc2path(self.env.docname)).parent
+        documented = set()
+        for page in folder.glob("*.rst"):
+            self.env.note_dependency(str(page))
+            text = page.read_text(encoding="utf-8")
+            documented |= set(re.findall(r"^\.\. automodule:: (\S+)", text, flags=re.M))
+        modules = sorted(
+            info.name
+            for info in pkgutil.walk_packages(derivreg.__path__, "derivreg.")
+            if not any(part.startswith("_") for part in info.name.split("."))
+        )
+        missing = [m for m in modules if m not in documented]
+        if not missing:
+            return [nodes.paragraph(text="Every module has a page of its own.")]
+        lines = []
+        for module in missing:
+            lines += [module, "-" * len(module), "", f".. automodule:: {module}", ""]
+        holder = nodes.section()
+        nested_parse_with_titles(self.state, StringList(lines, source="other-modules"), holder)
+        return list(holder.children)
+
+
 def rst_or_literal(directive: SphinxDirective, doc: str, source: str) -> list[nodes.Node]:
     """``doc`` parsed as reStructuredText if it is valid, else as a literal block.
 
@@ -734,6 +771,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("proofs", ProofsDirective)
     app.add_directive("file-docstring", FileDocstringDirective)
     app.add_directive("property-suite", PropertySuiteDirective)
+    app.add_directive("other-modules", OtherModulesDirective)
     app.add_role("live", LiveValueRole())
     app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-skip-member", skip_foreign_members)
