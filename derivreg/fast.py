@@ -154,7 +154,7 @@ def epoch(  # noqa: PLR0917
         fn = _loop(loss)
         w_list = w.tolist()
         J = [0.0] * m
-        w_track = [[0.0] * n for _ in range(k)]
+        w_track = [0.0] * (k * n)
         b_track = [0.0] * k
         b = fn(
             X.tolist(), y.tolist(), w_list, float(b), float(lr), J, every, first, w_track, b_track
@@ -170,7 +170,7 @@ def epoch(  # noqa: PLR0917
         fn = compiled(loss)
         w_arr = np.array(w, dtype=np.float64)  # a copy: updated in place
         J_arr = np.empty(m)
-        w_tr = np.empty((k, n))
+        w_tr = np.empty(k * n)
         b_tr = np.empty(k)
         b = fn(
             np.ascontiguousarray(X, dtype=np.float64),
@@ -184,5 +184,5 @@ def epoch(  # noqa: PLR0917
             w_tr,
             b_tr,
         )
-        return Epoch(w_arr, float(b), J_arr, w_tr, b_tr)
+        return Epoch(w_arr, float(b), J_arr, w_tr.reshape(k, n), b_tr)
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")

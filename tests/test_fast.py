@@ -51,8 +51,8 @@ LOOP_MUTATIONS = {
     "bias not updated": ("mse", "        b -= step\n", "        b -= 0 * step\n"),
     "History records x, not w": (
         "mse",
-        "w_track[i // every][j] = w[j]",
-        "w_track[i // every][j] = x[j]",
+        "w_track[i // every * n + j] = w[j]",
+        "w_track[i // every * n + j] = x[j]",
     ),
     "stable loss branch wrong": ("bce", "max(0, -z)", "max(0, z)"),
 }

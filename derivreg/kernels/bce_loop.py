@@ -16,9 +16,9 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
 
     X (m, n) and Y (m,) are the samples, as nested lists or float64 arrays; w (n,)
     is updated in place; J (m,) receives each sample's loss before its update;
-    before update i, when i % every == first, w and b are copied to
-    w_track[i // every] and b_track[i // every].  No input checks: the
-    training loop checks once, then calls this.
+    before update i, when i % every == first, w and b are copied to row
+    i // every of w_track (k, n), stored flat, and b_track (k,).  No input
+    checks: the training loop checks once, then calls this.
     """
     n = len(w)
     for i in range(len(Y)):
@@ -27,7 +27,7 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         # the History: w and b before update i, every `every` updates from `first`
         if i % every == first:
             for j in range(n):
-                w_track[i // every][j] = w[j]
+                w_track[i // every * n + j] = w[j]
             b_track[i // every] = b
         # forward: z = x w + b
         z = b

@@ -1,0 +1,47 @@
+"""benchmarks/run.py runs and writes its report; it asserts nothing about speed."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_quick_benchmark_runs_and_writes_its_table_and_chart(tmp_path):
+    # --quick: small sizes; --no-optional: leave out JAX, PyTorch and numba
+    # (their imports and compilations cost more than the run), ~20 s.
+    script = str(ROOT / "benchmarks" / "run.py")
+    done = subprocess.run(
+        [sys.executable, script, "--quick", "--no-optional", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    report = (tmp_path / "results.md").read_text(encoding="utf-8")
+    assert report in done.stdout
+    for needle in (
+        "## Full-batch gradient of the mean loss",
+        "| derivreg grad |",
+        "| textbook NumPy |",
+        "## One per-sample SGD epoch",
+        "| lecture loop |",
+        "| scikit-learn |",
+        "OPENBLAS_CORETYPE",
+        "## Start-up",
+        "## Memory",
+    ):
+        assert needle in report
+    assert (tmp_path / "benchmark.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert (tmp_path / "results.json").exists()
+
+
+def test_fewer_than_seven_repeats_are_refused():
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "run.py"), "--repeats", "3"],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 2
+    assert "at least 7" in done.stderr
