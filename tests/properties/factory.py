@@ -1,0 +1,167 @@
+"""Turn one property description into tests over every registered pair.
+
+``TestSomething = make_tests(SOMETHING)`` in a test module gives
+``TestSomething::test_holds[<pair>-<variant>]`` for every pair the property
+applies to (and every build of its kernel it runs on), and
+``TestSomething::test_catches[<pair>-<bug>]`` for every planted bug it must
+catch.  A property that cannot catch any planted bug is rejected when the
+test module is imported.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass, field
+from types import ModuleType
+from unittest import mock
+
+import pytest
+from hypothesis import Phase, given, settings
+from hypothesis import strategies as st
+from hypothesis.errors import FlakyFailure
+
+from derivreg import codegen
+from derivreg.kernels import KERNELS
+from derivreg.symbolic import REGISTRY, derive
+from properties.planted import BUGS
+from properties.reference import Reference, reference
+
+Check = Callable[[ModuleType, Reference, object], None]
+
+
+@dataclass(frozen=True)
+class Property:
+    """A property, stated once.
+
+    Parameters
+    ----------
+    name : str
+        What it says, as a sentence.
+    strategy : callable
+        ``strategy(ref)`` -> Hypothesis strategy of cases for that pair.
+    check : callable
+        ``check(kernel, ref, case)``; raises AssertionError when the property fails.
+    catches : tuple of str
+        Names of planted bugs (``properties.planted.BUGS``) it must find.
+    applies : callable
+        ``applies(ref)``: whether the property is stated for that pair.
+    variants : tuple of str
+        Which builds of each kernel it runs on (:data:`VARIANTS`).
+    known_failures : mapping
+        Pair name -> a reported bug that makes the property fail for that pair.
+        The test is then a strict xfail: it keeps running, and the day the bug is
+        fixed it XPASSes, which fails the suite until the entry is removed.
+    """
+
+    name: str
+    strategy: Callable[[Reference], st.SearchStrategy]
+    check: Check
+    catches: tuple[str, ...]
+    applies: Callable[[Reference], bool] = lambda ref: True
+    variants: tuple[str, ...] = ("generated",)
+    known_failures: Mapping[str, str] = field(default_factory=dict)
+
+
+@functools.cache
+def _small_blocks(name: str) -> ModuleType:
+    """The generated kernel with 2-row blocks, so that small batches take the
+    row-blocked gradient path (full and partial blocks) that large ones take."""
+    module = codegen.compile(derive(name))
+    module.BLOCK_BYTES, module.MIN_BLOCK_ROWS = 8, 2
+    return module
+
+
+#: Builds of a pair's kernel: the checked-in module, and the same code with tiny blocks.
+VARIANTS: dict[str, Callable[[str], object]] = {
+    "generated": lambda name: KERNELS[name],
+    "2-row blocks": _small_blocks,
+}
+
+
+@contextmanager
+def training_with(kernel: object, name: str) -> Iterator[None]:
+    """Within the block, ``derivreg.train`` uses ``kernel`` as the pair's kernel
+    (and any training-level bug the planted kernel brings, its ``patches``)."""
+    patches = getattr(kernel, "patches", nullcontext)
+    with mock.patch.dict(KERNELS, {name: kernel}), patches():
+        yield
+
+
+def run(prop: Property, kernel: object, ref: Reference, config: settings | None = None) -> None:
+    """Run ``prop`` with Hypothesis on one kernel (the active profile's settings)."""
+
+    @given(prop.strategy(ref))
+    def holds(case: object) -> None:
+        prop.check(kernel, ref, case)
+
+    (config(holds) if config is not None else holds)()
+
+
+def catches(prop: Property, kernel: object, ref: Reference) -> None:
+    """Require Hypothesis to find a counterexample to ``prop`` on a broken ``kernel``.
+
+    Same number of examples as the active profile, derandomized (so the
+    outcome never depends on Hypothesis's luck), and no shrinking (the first
+    failure is enough).
+    """
+    config = settings(
+        derandomize=True,
+        database=None,
+        phases=(Phase.explicit, Phase.generate),
+        report_multiple_bugs=False,
+        print_blob=False,
+    )
+    with pytest.raises((AssertionError, FlakyFailure)) as caught:
+        run(prop, kernel, ref, config)
+    if isinstance(caught.value, FlakyFailure):
+        # A bug that is itself random (an unseeded shuffle) fails on some runs of an
+        # example and not on others: still a counterexample, if only assertions failed.
+        assert all(isinstance(e, AssertionError) for e in caught.value.exceptions)
+
+
+def pairs(prop: Property) -> list[str]:
+    return [name for name in sorted(REGISTRY) if prop.applies(reference(name))]
+
+
+def planted_cases(prop: Property) -> list[tuple[str, str]]:
+    cases = [
+        (name, bug)
+        for name in pairs(prop)
+        for bug in prop.catches
+        if BUGS[bug].applies(reference(name))
+    ]
+    if not cases:
+        raise AssertionError(f"property {prop.name!r} has no planted bug to catch: a defect")
+    return cases
+
+
+def make_tests(prop: Property) -> type:
+    """A test class for ``prop``: ``test_holds`` per pair, ``test_catches`` per planted bug."""
+
+    def known(name: str) -> list[pytest.MarkDecorator]:
+        reason = prop.known_failures.get(name)
+        return [pytest.mark.xfail(strict=True, reason=reason)] if reason else []
+
+    cases = [
+        pytest.param(name, variant, marks=known(name))
+        for name in pairs(prop)
+        for variant in prop.variants
+    ]
+
+    @pytest.mark.parametrize(("name", "variant"), cases)
+    def test_holds(self: object, name: str, variant: str) -> None:
+        run(prop, VARIANTS[variant](name), reference(name))
+
+    @pytest.mark.parametrize(("name", "bug"), planted_cases(prop))
+    def test_catches(self: object, name: str, bug: str) -> None:
+        ref = reference(name)
+        catches(prop, BUGS[bug].build(KERNELS[name], ref), ref)
+
+    return type(
+        "Test" + "".join(word.capitalize() for word in re.findall(r"\w+", prop.name)),
+        (),
+        {"__doc__": prop.name, "test_holds": test_holds, "test_catches": test_catches},
+    )
