@@ -103,8 +103,19 @@ def machine() -> dict[str, object]:
         for info in threadpool_info()
         if info.get("user_api") == "blas"
     ]
+    caches = ""
+    try:
+        info = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
+        caches = ", ".join(
+            " ".join(line.split())
+            for line in info.splitlines()
+            if line.startswith(("L1d cache", "L2 cache", "L3 cache"))
+        )
+    except (OSError, subprocess.CalledProcessError):
+        pass
     return {
         "cpu": cpu,
+        "caches": caches or "(unknown)",
         "cores": os.cpu_count(),
         "load average (1, 5, 15 min) at start": [round(x, 2) for x in os.getloadavg()],
         "python": platform.python_version(),
@@ -542,6 +553,13 @@ def markdown(results: dict[str, object]) -> str:
             ratio = ns["derivreg numba (History off)"] / ns["scikit-learn"]
             parts.append(f"derivreg numba / scikit-learn {ratio:.2f}")
         lines.append(f"- {r['loss'].upper()} d={r['d']}: " + "; ".join(parts))
+    lines += ["", "## The targets of issue 8, measured in this run", ""]
+    if results["mode"] == "quick":
+        lines += ["(quick mode: smaller sizes than the targets name)", ""]
+    lines += ["| target | limit | measured | met |", "|---|---|---|---|"]
+    for what, limit, value in targets(results):
+        met = "yes" if value <= limit else "no"
+        lines.append(f"| {what} | {limit:g} | {value:.3g} | {met} |")
     for title, key in (
         ("Input checks per call (1 x 8 batch)", "checks"),
         ("Start-up", "startup"),
@@ -550,6 +568,44 @@ def markdown(results: dict[str, object]) -> str:
         lines += ["", f"## {title}", "", "| what | value |", "|---|---|"]
         lines += [f"| {k} | {v:.3g} |" for k, v in results[key].items()]
     return "\n".join(lines) + "\n"
+
+
+def targets(results: dict[str, object]) -> list[tuple[str, float, float]]:
+    """(target, limit, measured) for each target of the issue this run can check."""
+    out = []
+    batch = {(r["loss"], r["n"]): r for r in results["batch"]}
+    for loss, n, limit in (("bce", 64, 1.5), ("bce", 256, 1.5), ("bce", 8, 3.0)):
+        r = batch[loss, n]
+        out.append((f"BCE grad {r['m']}x{n} / one read of X", limit, r["ratios"]["derivreg grad"]))
+    for loss, n, limit in (("mse", 64, 1.3), ("mse", 8, 2.0)):
+        r = batch[loss, n]
+        out.append((f"MSE grad {r['m']}x{n} / one read of X", limit, r["ratios"]["derivreg grad"]))
+    for r in results["sgd"]:
+        ns = r["ns_per_sample"]
+        name = f"{r['loss'].upper()} d={r['d']}"
+        if "derivreg numba (History off)" in ns:
+            value = ns["derivreg numba (History off)"] / ns["scikit-learn"]
+            out.append((f"SGD epoch {name}: numba backend / scikit-learn", 0.5, value))
+        value = ns["derivreg numpy (History on)"] / ns["lecture loop"]
+        out.append((f"SGD epoch {name}: default backend / lecture loop", 1.0, value))
+        if r["d"] == 1:
+            out.append((f"SGD epoch {name}: default backend / lecture loop", 0.1, value))
+    start = results["startup"]
+    out.append(
+        (
+            "import derivreg.kernels over import numpy (ms, -X importtime)",
+            20.0,
+            start["derivreg.kernels, python -X importtime (ms, cumulative)"],
+        )
+    )
+    out.append(
+        (
+            "derive + generate every module (s)",
+            3.0,
+            start["derive + generate every module from scratch (s)"],
+        )
+    )
+    return out
 
 
 def chart(results: dict[str, object], path: Path) -> None:

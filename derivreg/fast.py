@@ -3,7 +3,7 @@
 ``derivreg/kernels/<loss>_loop.py`` holds ``sgd_epoch``, one epoch of the
 lecture's per-sample SGD printed from the derivation and proven equal to it
 (:func:`derivreg.codegen.validate_loop`).  This module adds no arithmetic:
-:func:`epoch` runs that function on nested lists in CPython (``"python"``,
+:func:`epoch` runs that function on flat lists of floats in CPython (``"python"``,
 always available) or on arrays after ``numba.njit`` compiles the very same
 function (``"numba"``, the optional ``fast`` extra: ``pip install
 derivreg[fast]``).  numba compiles it without ``fastmath``, so the stable
@@ -127,7 +127,7 @@ def epoch(  # noqa: PLR0917
     Parameters
     ----------
     loss : {"mse", "bce"}
-    X : ndarray (m, n), float64, C-contiguous
+    X : ndarray (m, n), float64
     y : ndarray (m,), float64
     w : ndarray (n,)
         Initial weights; not modified.
@@ -157,7 +157,16 @@ def epoch(  # noqa: PLR0917
         w_track = [0.0] * (k * n)
         b_track = [0.0] * k
         b = fn(
-            X.tolist(), y.tolist(), w_list, float(b), float(lr), J, every, first, w_track, b_track
+            X.ravel().tolist(),
+            y.tolist(),
+            w_list,
+            float(b),
+            float(lr),
+            J,
+            every,
+            first,
+            w_track,
+            b_track,
         )
         return Epoch(
             np.array(w_list, dtype=np.float64),
@@ -173,7 +182,7 @@ def epoch(  # noqa: PLR0917
         w_tr = np.empty(k * n)
         b_tr = np.empty(k)
         b = fn(
-            np.ascontiguousarray(X, dtype=np.float64),
+            np.ascontiguousarray(X, dtype=np.float64).ravel(),
             np.ascontiguousarray(y, dtype=np.float64),
             w_arr,
             float(b),

@@ -40,11 +40,11 @@ def test_checked_in_loops_are_proven_equal_to_their_derivations(name):
 
 
 LOOP_MUTATIONS = {
-    "update sign": ("mse", "w[j] -= step * x[j]", "w[j] += step * x[j]"),
+    "update sign": ("mse", "w[j] -= step * X[row + j]", "w[j] += step * X[row + j]"),
     "a feature left out of z": (
         "mse",
-        "    for j in range(n):\n            z += x[j] * w[j]",
-        "    for j in range(n - 1):\n            z += x[j] * w[j]",
+        "    for j in range(n):\n            z += X[row + j] * w[j]",
+        "    for j in range(n - 1):\n            z += X[row + j] * w[j]",
     ),
     "another sample's label": ("mse", "y = Y[i]", "y = Y[0]"),
     "learning rate twice": ("mse", "step = lr * dJ_dz", "step = lr * lr * dJ_dz"),
@@ -52,7 +52,7 @@ LOOP_MUTATIONS = {
     "History records x, not w": (
         "mse",
         "w_track[i // every * n + j] = w[j]",
-        "w_track[i // every * n + j] = x[j]",
+        "w_track[i // every * n + j] = X[row + j]",
     ),
     "stable loss branch wrong": ("bce", "max(0, -z)", "max(0, z)"),
 }

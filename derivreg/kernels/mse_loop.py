@@ -2,7 +2,7 @@
 # Linear regression, mean squared error. Change derivreg/symbolic.py or derivreg/codegen.py, then run `derivreg generate`.
 """Linear regression, mean squared error: per-sample SGD, printed from ``derivreg.derive('mse')``.
 
-Plain Python on floats (CPython runs it on nested lists); numba compiles the
+Plain Python on floats (CPython runs it on lists); numba compiles the
 same function for the optional compiled backend (``derivreg.fast``).
 """
 
@@ -12,15 +12,15 @@ NAME = 'mse'
 def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
     """One epoch of per-sample SGD over the rows of X, in order; returns the final b.
 
-    X (m, n) and Y (m,) are the samples, as nested lists or float64 arrays; w (n,)
-    is updated in place; J (m,) receives each sample's loss before its update;
-    before update i, when i % every == first, w and b are copied to row
-    i // every of w_track (k, n), stored flat, and b_track (k,).  No input
-    checks: the training loop checks once, then calls this.
+    X (m, n) stored flat (m * n,) and Y (m,) are the samples, as lists of floats
+    or float64 arrays; w (n,) is updated in place; J (m,) receives each sample's
+    loss before its update.  Before update i, when i % every == first, w and b
+    are copied to row i // every of w_track (k, n), stored flat, and b_track (k,).
+    No input checks: the training loop checks once, then calls this.
     """
     n = len(w)
     for i in range(len(Y)):
-        x = X[i]
+        row = i * n  # X is stored flat: sample i is X[row], ..., X[row + n - 1]
         y = Y[i]
         # the History: w and b before update i, every `every` updates from `first`
         if i % every == first:
@@ -30,7 +30,7 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         # forward: z = x w + b
         z = b
         for j in range(n):
-            z += x[j] * w[j]
+            z += X[row + j] * w[j]
         # shared subexpressions
         t0 = y - z
         # forward: J = (y - ŷ)², yhat = z
@@ -42,6 +42,6 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         # update: b := b - alpha dJ/dz, i.e. b := b + 2·α·(y - ŷ)
         step = lr * dJ_dz
         for j in range(n):
-            w[j] -= step * x[j]
+            w[j] -= step * X[row + j]
         b -= step
     return b
