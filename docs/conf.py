@@ -28,11 +28,13 @@ extensions = [
     "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",
     "derivreg_docs",
 ]
 
 root_doc = "index"
-exclude_patterns = ["_build", "_inventories", "examples"]
+# Markdown files are included into pages (the benchmark report), not pages themselves.
+exclude_patterns = ["_build", "_inventories", "examples", "**/*.md", "*.md"]
 templates_path: list[str] = []
 html_static_path = ["_static"]
 html_css_files = ["derivreg.css"]

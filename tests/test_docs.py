@@ -54,6 +54,7 @@ def build(
         encoding="utf-8",
     )
     for name, text in (files or {}).items():
+        (src / name).parent.mkdir(parents=True, exist_ok=True)
         (src / name).write_text(text, encoding="utf-8")
     (src / "index.rst").write_text("Page\n====\n\n" + body, encoding="utf-8")
     warnings = io.StringIO()
@@ -266,6 +267,22 @@ def test_modules_without_a_page_are_documented_on_the_other_modules_page(tmp_pat
     assert warnings == ""
     assert 'id="module-derivreg.data"' in page
     assert 'id="module-derivreg.symbolic"' not in page
+
+
+def test_benchmark_report_includes_the_markdown_written_by_the_benchmarks(tmp_path):
+    conf = "extensions.append('myst_parser')\nexclude_patterns = ['**/*.md']\n"
+    report = "# Report\n\n| method | ns |\n|---|---|\n| derivreg | 17 |\n"
+    page, warnings = build(
+        tmp_path, ".. benchmark-report:: perf\n", conf=conf, files={"perf/results.md": report}
+    )
+    assert warnings == ""
+    assert "<td><p>derivreg</p></td>" in page or "<td>derivreg</td>" in page
+
+
+def test_benchmark_report_before_any_benchmark_says_so(tmp_path):
+    page, warnings = build(tmp_path, ".. benchmark-report:: perf\n")
+    assert warnings == ""
+    assert "No benchmark report yet" in page
 
 
 PAGES = sorted(p for p in DOCS.rglob("*.rst") if not {"_build", "auto_examples"} & set(p.parts))

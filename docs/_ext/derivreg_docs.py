@@ -615,6 +615,43 @@ class OtherModulesDirective(SphinxDirective):
         return list(holder.children)
 
 
+class BenchmarkReportDirective(SphinxDirective):
+    """``.. benchmark-report:: FOLDER``: the report ``benchmarks/run.py`` wrote there.
+
+    Includes ``FOLDER/results.md`` (Markdown, parsed by MyST) and the chart
+    ``FOLDER/benchmark.png``, both relative to the docs' source folder.
+    Until a report exists, says so instead of showing numbers.
+    """
+
+    required_arguments = 1
+
+    def run(self) -> list[nodes.Node]:
+        folder = Path(self.env.srcdir) / self.arguments[0]
+        report, chart = folder / "results.md", folder / "benchmark.png"
+        if not report.is_file():
+            note = (
+                f"No benchmark report yet: run python benchmarks/run.py, which writes "
+                f"{self.arguments[0]}/results.md and benchmark.png for this page."
+            )
+            return [nodes.paragraph(text=note)]
+        self.env.note_dependency(str(report))
+        lines = []
+        if chart.is_file():
+            self.env.note_dependency(str(chart))
+            lines += [
+                f".. image:: /{self.arguments[0]}/benchmark.png",
+                "   :alt: benchmark chart written by benchmarks/run.py",
+                "",
+            ]
+        lines += [
+            f".. include:: /{self.arguments[0]}/results.md",
+            "   :parser: myst_parser.sphinx_",
+        ]
+        holder = nodes.section()
+        nested_parse_with_titles(self.state, StringList(lines, source="benchmark-report"), holder)
+        return list(holder.children)
+
+
 def rst_or_literal(directive: SphinxDirective, doc: str, source: str) -> list[nodes.Node]:
     """``doc`` parsed as reStructuredText if it is valid, else as a literal block.
 
@@ -772,6 +809,7 @@ def setup(app: Sphinx) -> dict[str, object]:
     app.add_directive("file-docstring", FileDocstringDirective)
     app.add_directive("property-suite", PropertySuiteDirective)
     app.add_directive("other-modules", OtherModulesDirective)
+    app.add_directive("benchmark-report", BenchmarkReportDirective)
     app.add_role("live", LiveValueRole())
     app.setup_extension("sphinx.ext.autodoc")
     app.connect("autodoc-skip-member", skip_foreign_members)
