@@ -21,6 +21,7 @@ alpha*(y - yhat) + b
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -358,16 +359,40 @@ class Derivation:
 # The engine.
 # ---------------------------------------------------------------------------
 def _is_zero(expr: sp.Basic) -> bool:
-    """Whether ``expr`` simplifies to zero."""
+    """Whether ``expr`` simplifies to zero, with a numeric second witness.
+
+    ``expand_log(force=True)`` splits logarithms as if their arguments were
+    positive, which holds where the lecture's losses are defined (labels and
+    predictions in (0, 1)).  So that a forced split can never pass off a
+    non-zero expression as zero, ``expr`` is also evaluated at seeded
+    random points of that domain at 30 digits and must vanish there.
+    """
     if expr == 0:
         return True
     for attempt in (sp.cancel, sp.simplify):
         try:
             if attempt(sp.expand_log(expr, force=True)) == 0:
-                return True
+                return _vanishes_numerically(expr)
         except (TypeError, sp.PolynomialError):
             continue
     return False
+
+
+def _vanishes_numerically(expr: sp.Basic, points: int = 4) -> bool:
+    """Evaluate ``expr`` at random points with y, yhat in (0, 1); all must be ~0."""
+    rng = random.Random(20261128)  # noqa: S311 - seeded sampling, not cryptography
+    free = sorted(expr.free_symbols, key=str)
+    for _ in range(points):
+        at = {
+            s: sp.Float(rng.uniform(0.05, 0.95) if s in (y, yhat) else rng.gauss(0, 1), 30)
+            for s in free
+        }
+        value = sp.N(expr.xreplace(at), 30)
+        if not value.is_number or not value.is_finite:
+            return False
+        if abs(complex(value)) > 1e-20:
+            return False
+    return True
 
 
 def _in_terms_of_output(pair: Pair, derivative: sp.Expr, activation: sp.Expr) -> sp.Expr:

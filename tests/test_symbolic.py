@@ -143,3 +143,14 @@ def test_symbolic_module_never_parses_strings():
     source = Path(module.__file__).read_text(encoding="utf-8")
     for forbidden in ("sympify(", "parse_expr(", "eval(", "exec("):
         assert forbidden not in source
+
+
+def test_a_forced_log_split_cannot_pass_off_a_nonzero_residual():
+    # expand_log(force=True) turns log(a**2) - 2 log(a) into 0, which is false for a < 0;
+    # the numeric witness at random points (a drawn from a normal) must refuse it.
+    from derivreg.symbolic import _is_zero
+
+    a = sp.Symbol("a", real=True)
+    assert sp.expand_log(sp.log(a**2) - 2 * sp.log(a), force=True) == 0
+    assert not _is_zero(sp.log(a**2) - 2 * sp.log(a))
+    assert _is_zero(sp.log(yhat * (1 - yhat)) - sp.log(yhat) - sp.log(1 - yhat))
