@@ -587,7 +587,12 @@ def _derive(pair: Pair, features: Features) -> Derivation:
         simple_w = w - alpha * dJ_dz * x
         simple_b = b - alpha * dJ_dz
     update = (
-        Step("update", "step_w", step_w, "gradient descent: w := w - alpha (dJ/dw)^T"),
+        Step(
+            "update",
+            "step_w",
+            step_w,
+            "gradient descent: w := w - alpha (dJ/dw)" + ("^T, a column again" if vector else ""),
+        ),
         Step("update", "step_b", step_b, "gradient descent: b := b - alpha dJ/db"),
         Step("update", "update_w", simple_w, "substitute dJ/dw and simplify"),
         Step("update", "update_b", simple_b, "substitute dJ/db and simplify"),
