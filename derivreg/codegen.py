@@ -77,13 +77,18 @@ COMMAND = "derivreg generate"
 class Sigmoid(sp.Function):
     """The logistic function, kept whole so rewrites can recognise it.
 
-    Prints as ``where(t >= 0, 1, e) / (1 + e)`` with ``e = exp(-|t|)``,
-    which never overflows.
+    The NumPy kernels print it as ``exp(min(t, 0)) / (1 + e)`` with
+    ``e = exp(-|t|)``, which never overflows; ``exp(min(t, 0))`` is
+    ``where(t >= 0, 1, e)`` bit for bit, without the branch (NumPy's
+    ``where`` on a mask of random signs costs several ``exp``).  The
+    per-sample loop, where a branch is one compare, prints the ``where`` form.
 
     Examples
     --------
     >>> Sigmoid(z).rewrite(sp.exp)
     1/(1 + exp(-z))
+    >>> Sigmoid(z).stable(branch_free=False)
+    Piecewise((1, z >= 0), (exp(-Abs(z)), True))/(1 + exp(-Abs(z)))
     """
 
     nargs = 1
@@ -91,10 +96,12 @@ class Sigmoid(sp.Function):
     def _eval_rewrite_as_exp(self, t: sp.Expr, **_: object) -> sp.Expr:
         return 1 / (1 + sp.exp(-t))
 
-    def stable(self) -> sp.Expr:
+    def stable(self, branch_free: bool = True) -> sp.Expr:
         """Return the overflow-free form the printer emits."""
         (t,) = self.args
         e = sp.exp(-sp.Abs(t))
+        if branch_free:
+            return sp.exp(sp.Min(t, 0)) / (1 + e)
         return sp.Piecewise((1, t >= 0), (e, True)) / (1 + e)
 
 
@@ -219,7 +226,7 @@ RULES: tuple[Rule, ...] = (
 
 #: How the stable functions print, each also a theorem of ``proofs/stability.py``.
 EXPANSIONS: Mapping[type, str] = {
-    Sigmoid: "sigmoid_stable_form",
+    Sigmoid: "sigmoid_branch_free_form",
     Softplus: "softplus_stable_form",
 }
 
@@ -254,9 +261,11 @@ def stabilize(expr: sp.Basic) -> tuple[sp.Basic, tuple[str, ...]]:
     return expr, tuple(used)
 
 
-def _expand(expr: sp.Basic) -> sp.Basic:
+def _expand(expr: sp.Basic, branch_free: bool = True) -> sp.Basic:
     """Replace every stable function by the form it prints as."""
-    return expr.replace(lambda e: isinstance(e, (Sigmoid, Softplus)), lambda e: e.stable())
+    return expr.replace(lambda e: isinstance(e, Softplus), lambda e: e.stable()).replace(
+        lambda e: isinstance(e, Sigmoid), lambda e: e.stable(branch_free)
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -283,6 +292,13 @@ class KernelPrinter(NumPyPrinter):
         out = self._print(first)
         for arg in rest:
             out = f"{self._module_format('numpy.maximum')}({out}, {self._print(arg)})"
+        return out
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        first, *rest = expr.args
+        out = self._print(first)
+        for arg in rest:
+            out = f"{self._module_format('numpy.minimum')}({out}, {self._print(arg)})"
         return out
 
     def _print_Abs(self, expr: sp.Abs) -> str:
@@ -352,7 +368,7 @@ def _body(
         value = repr(float(outputs[0][1]))
         line = f"{names[0]} = np.full(np.shape({_identifier(like)}), {value})"
         return [_Block(comments[names[0]], [line])]
-    exprs = [_expand(expr) for _, expr in outputs]
+    exprs = [_expand(expr, isinstance(printer, KernelPrinter)) for _, expr in outputs]
     temps = sp.numbered_symbols("t")
     shared, reduced = sp.cse(exprs, symbols=temps, optimizations="basic", order="canonical")
     blocks: list[_Block] = []

@@ -11,6 +11,7 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
 ``log_sigmoid``            log σ(t) = -softplus(-t);  log(1 - σ(t)) = -softplus(t)
 ``one_minus_sigmoid``      1 - σ(t) = σ(-t)
 ``sigmoid_stable_form``    σ(t) = where(t ≥ 0, 1, e)/(1 + e),  e = exp(-|t|)
+``sigmoid_branch_free_form`` σ(t) = exp(min(t, 0))/(1 + e): the same, with no branch
 ``sigmoid_neg_stable_form`` σ(-t) = where(t ≥ 0, e, 1)/(1 + e)
 ``bce_stable_form``        BCE at yhat = σ(z) = y softplus(-z) + (1 - y) softplus(z)
                            = max(z, 0) - y z + log1p(exp(-|z|))
@@ -105,6 +106,22 @@ SIGMOID = (
     )
 )
 
+SIGMOID_BRANCH_FREE = (
+    Theorem(
+        "stability.sigmoid_branch_free_form",
+        "σ(t) = exp(min(t, 0))/(1 + e) with e = exp(-|t|), for every real t: the stable form "
+        "without a branch (in floating point exp(min(t, 0)) is where(t ≥ 0, 1, e) bit for bit)",
+        defs=DEFS,
+    )
+    .start(sigma(t))
+    .eq(where(t >= 0, 1, e(t)) / (1 + e(t)), "the stable form", by=(SIGMOID, {}))
+    .eq(
+        sp.exp(sp.Min(t, 0)) / (1 + e(t)),
+        "t ≥ 0: exp(0) = 1; t < 0: exp(t) = exp(-|t|)",
+        cases=sign_cases(t),
+    )
+)
+
 SIGMOID_NEG = (
     Theorem(
         "stability.sigmoid_neg_stable_form",
@@ -180,6 +197,7 @@ REWRITES = {
     "log_sigmoid": LOG_SIGMOID,
     "one_minus_sigmoid": ONE_MINUS_SIGMOID,
     "sigmoid_stable_form": SIGMOID,
+    "sigmoid_branch_free_form": SIGMOID_BRANCH_FREE,
     "sigmoid_neg_stable_form": SIGMOID_NEG,
     "bce_stable_form": BCE_LOSS,
     "dJ_dz_stable_form": DJ_DZ,

@@ -95,21 +95,17 @@ def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
 
 def dyhat_dz(z: np.ndarray) -> np.ndarray:
     """Local partial dyhat/dz, elementwise, as a function of z."""
-    # shared subexpressions
-    t0 = np.exp(-np.abs(z))
     # local partial: dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites one_minus_sigmoid; printed sigmoid
-    dyhat_dz = np.where((z >= 0), 1, t0)*np.where((z <= 0), 1, t0)/(t0 + 1)**2
+    dyhat_dz = np.exp(np.minimum(0, -z))*np.exp(np.minimum(0, z))/(1 + np.exp(-np.abs(z)))**2
     return dyhat_dz
 
 
 def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     """Chain-rule product dJ/dz, elementwise, simplified and stable."""
-    # shared subexpressions
-    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1, t0) + (y - 1)*np.where((z >= 0), 1, t0))/(t0 + 1)
+    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
     return dJ_dz
 
 
@@ -119,11 +115,9 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         # forward: z = X w + b, one row per sample
         z = X @ w + b
-        # shared subexpressions
-        t0 = np.exp(-np.abs(z))
         # forward: yhat = 1/(1 + exp(-z))
         #   stable: rewrites sigmoid; printed sigmoid
-        yhat = np.where((z >= 0), 1, t0)/(t0 + 1)
+        yhat = np.exp(np.minimum(0, z))/(1 + np.exp(-np.abs(z)))
         return _finite(yhat, X=X, w=w)
 
 
@@ -190,11 +184,9 @@ def _grad(
         return dJ_dw / m, dJ_db / m
     # forward: z = X w + b, one row per sample
     z = X @ w + b
-    # shared subexpressions
-    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1, t0) + (y - 1)*np.where((z >= 0), 1, t0))/(t0 + 1)
+    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
@@ -208,11 +200,9 @@ def _grad_sums(
     """The gradient summed (not averaged) over the rows of one block."""
     # forward: z = X w + b, one row per sample
     z = X @ w + b
-    # shared subexpressions
-    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1, t0) + (y - 1)*np.where((z >= 0), 1, t0))/(t0 + 1)
+    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
