@@ -415,7 +415,8 @@ def train(
     per_sample = loop is not None and bs == 1 and schedule is None
 
     losses, update = kernel.losses, kernel.update
-    bound = divergence_factor * max(1.0, float(np.max(losses(X, y, w, b))))
+    # X, y, w, b were checked by _validate: the unchecked kernel saves a pass over y
+    bound = divergence_factor * max(1.0, float(np.max(kernel._losses(X, y, w, b))))
     keep_loss, keep_params = record != "none", record == "all"
     classifier = loss == "bce"
     rng = np.random.default_rng(seed) if shuffle else None
@@ -477,7 +478,7 @@ def train(
                     steps.extend(range(t + first, t + m, every))
                     loss_track.extend(J[first::every].tolist())
                     if keep_params:
-                        w_track.extend(r.w_track)
+                        w_track.append(r.w_track)  # a (k, n) block, not k rows
                         b_track.extend(r.b_track.tolist())
                     if classifier:
                         right = np.where(ye == 1.0, J < _LOG2, J <= _LOG2)
@@ -527,7 +528,7 @@ def train(
             b = float(b)
             if not (np.isfinite(w).all() and math.isfinite(b)):
                 raise diverged("an update made the parameters non-finite", math.nan)
-            J_epoch = float(kernel.loss(X, y, w, b))
+            J_epoch = float(np.mean(kernel._losses(X, y, w, b)))  # w, b finite: checked above
             if not J_epoch <= bound:
                 raise diverged(f"the mean loss reached {J_epoch:.4g}, past {bound:.4g}", J_epoch)
             epoch_loss.append(J_epoch)
@@ -543,7 +544,11 @@ def train(
     history = History(
         step=np.array(steps, dtype=np.intp),
         loss=np.array(loss_track) if keep_loss else None,
-        w=(np.array(w_track).reshape(len(w_track), X.shape[1]) if keep_params else None),
+        w=(
+            (np.concatenate(w_track) if per_sample else np.array(w_track)).reshape(-1, X.shape[1])
+            if keep_params
+            else None
+        ),
         b=np.array(b_track, dtype=np.float64) if keep_params else None,
         accuracy=np.array(acc_track) if classifier and keep_loss else None,
         epoch_loss=np.array(epoch_loss),
