@@ -38,11 +38,27 @@ import warnings
 from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
+#: Thread-count variables of every library measured here; ``--threads N`` sets
+#: them before anything is imported (JAX reads its flags only then).
+THREAD_VARIABLES = (
+    "OMP_NUM_THREADS",
+    "OPENBLAS_NUM_THREADS",
+    "MKL_NUM_THREADS",
+    "NUMBA_NUM_THREADS",
+)
+if "--threads" in sys.argv[1:-1]:
+    _n = sys.argv[sys.argv.index("--threads") + 1]
+    os.environ.update(dict.fromkeys(THREAD_VARIABLES, _n))
+    if _n == "1":
+        os.environ["XLA_FLAGS"] = (
+            "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1"
+        )
 
-from derivreg import fast
-from derivreg.kernels import bce, mse
-from derivreg.train import train
+import numpy as np  # noqa: E402
+
+from derivreg import fast  # noqa: E402
+from derivreg.kernels import bce, mse  # noqa: E402
+from derivreg.train import train  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 HAVE = {name: importlib.util.find_spec(name) is not None for name in ("jax", "torch", "numba")}
@@ -121,6 +137,7 @@ def machine() -> dict[str, object]:
         "python": platform.python_version(),
         "numpy": np.__version__,
         "blas": blas,
+        "threads": {v: os.environ.get(v, "(unset)") for v in THREAD_VARIABLES},
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(unset)"),
         "OPENBLAS_L2_SIZE": os.environ.get("OPENBLAS_L2_SIZE", "(unset)"),
         "optional": dict(HAVE),
@@ -185,6 +202,8 @@ def jax_peers(loss: str, X: np.ndarray, y: np.ndarray) -> dict[str, Callable[[],
 def torch_peers(loss: str, X: np.ndarray, y: np.ndarray) -> dict[str, Callable[[], object]]:
     import torch
 
+    if os.environ.get("OMP_NUM_THREADS"):
+        torch.set_num_threads(int(os.environ["OMP_NUM_THREADS"]))
     Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
     n = X.shape[1]
 
@@ -506,6 +525,19 @@ def memory_section(quick: bool) -> dict[str, float]:
 # --- report -------------------------------------------------------------------------------------
 
 
+def batch_table(batch: list[dict[str, object]]) -> list[str]:
+    methods = list(batch[0]["ratios"])
+    head = "| method | " + " | ".join(f"{r['loss'].upper()} {r['m']:.0e}x{r['n']}" for r in batch)
+    lines = [head.replace("e+0", "e") + " |", "|---" * (len(batch) + 1) + "|"]
+    for name in methods:
+        cells = [f"{r['ratios'][name]:.2f}" for r in batch]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines.append(
+        "| (one read of X, ms) | " + " | ".join(f"{r['read_ms']:.1f}" for r in batch) + " |"
+    )
+    return lines
+
+
 def markdown(results: dict[str, object]) -> str:
     lines = ["# derivreg benchmark", ""]
     env = results["machine"]
@@ -520,16 +552,20 @@ def markdown(results: dict[str, object]) -> str:
         "## Full-batch gradient of the mean loss, as a multiple of one read of X (X @ v)",
         "",
     ]
-    batch = results["batch"]
-    methods = list(batch[0]["ratios"])
-    head = "| method | " + " | ".join(f"{r['loss'].upper()} {r['m']:.0e}x{r['n']}" for r in batch)
-    lines += [head.replace("e+0", "e") + " |", "|---" * (len(batch) + 1) + "|"]
-    for name in methods:
-        cells = [f"{r['ratios'][name]:.2f}" for r in batch]
-        lines.append(f"| {name} | " + " | ".join(cells) + " |")
-    lines.append(
-        "| (one read of X, ms) | " + " | ".join(f"{r['read_ms']:.1f}" for r in batch) + " |"
-    )
+    lines += batch_table(results["batch"])
+    if results.get("batch_one_thread"):
+        lines += [
+            "",
+            "### The same with one thread per library",
+            "",
+            f"A separate process with {', '.join(THREAD_VARIABLES)} = 1 (and JAX's and",
+            "PyTorch's own settings): X @ v is then one core's read too.  Row blocks are",
+            "meant for this case; with two BLAS threads each block's two passes are split",
+            "between the cores differently, so the second pass misses the cache it was",
+            "meant to hit.",
+            "",
+        ]
+        lines += batch_table(results["batch_one_thread"])
     lines += [
         "",
         f"## One per-sample SGD epoch, nanoseconds per sample (m = {results['sgd'][0]['m']})",
@@ -573,13 +609,21 @@ def markdown(results: dict[str, object]) -> str:
 def targets(results: dict[str, object]) -> list[tuple[str, float, float]]:
     """(target, limit, measured) for each target of the issue this run can check."""
     out = []
-    batch = {(r["loss"], r["n"]): r for r in results["batch"]}
-    for loss, n, limit in (("bce", 64, 1.5), ("bce", 256, 1.5), ("bce", 8, 3.0)):
-        r = batch[loss, n]
-        out.append((f"BCE grad {r['m']}x{n} / one read of X", limit, r["ratios"]["derivreg grad"]))
-    for loss, n, limit in (("mse", 64, 1.3), ("mse", 8, 2.0)):
-        r = batch[loss, n]
-        out.append((f"MSE grad {r['m']}x{n} / one read of X", limit, r["ratios"]["derivreg grad"]))
+    runs = [("", results["batch"])]
+    if results.get("batch_one_thread"):
+        runs.append((", one thread", results["batch_one_thread"]))
+    for suffix, rows in runs:
+        batch = {(r["loss"], r["n"]): r for r in rows}
+        for loss, n, limit in (
+            ("bce", 64, 1.5),
+            ("bce", 256, 1.5),
+            ("bce", 8, 3.0),
+            ("mse", 64, 1.3),
+            ("mse", 8, 2.0),
+        ):
+            r = batch[loss, n]
+            what = f"{loss.upper()} grad {r['m']}x{n} / one read of X{suffix}"
+            out.append((what, limit, r["ratios"]["derivreg grad"]))
     for r in results["sgd"]:
         ns = r["ns_per_sample"]
         name = f"{r['loss'].upper()} d={r['d']}"
@@ -615,21 +659,26 @@ def chart(results: dict[str, object], path: Path) -> None:
     import matplotlib.pyplot as plt
 
     batch, sgd = results["batch"], results["sgd"]
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(15, 7))
-    methods = list(batch[0]["ratios"])
-    width = 0.8 / len(methods)
-    for k, name in enumerate(methods):
-        xs = [i + k * width for i in range(len(batch))]
-        ax1.bar(xs, [r["ratios"][name] for r in batch], width, label=name)
-    ax1.set_xticks([i + 0.4 - width / 2 for i in range(len(batch))])
-    ax1.set_xticklabels(
-        [f"{r['loss'].upper()}\n{r['m']:.0e} x {r['n']}".replace("e+0", "e") for r in batch]
-    )
-    ax1.axhline(1.0, color="black", lw=0.8)
-    ax1.set_yscale("log")
-    ax1.set_ylabel("time / one read of X (X @ v), log scale")
-    ax1.set_title("Full-batch gradient of the mean loss (lower is better)")
-    ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    panels = [(batch, "default threads")]
+    if results.get("batch_one_thread"):
+        panels.append((results["batch_one_thread"], "one thread"))
+    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(7.5 * (len(panels) + 1), 7))
+    for ax1, (rows, label) in zip(axes, panels, strict=False):
+        methods = list(rows[0]["ratios"])
+        width = 0.8 / len(methods)
+        for k, name in enumerate(methods):
+            xs = [i + k * width for i in range(len(rows))]
+            ax1.bar(xs, [r["ratios"][name] for r in rows], width, label=name)
+        ax1.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
+        ax1.set_xticklabels(
+            [f"{r['loss'].upper()}\n{r['m']:.0e} x {r['n']}".replace("e+0", "e") for r in rows]
+        )
+        ax1.axhline(1.0, color="black", lw=0.8)
+        ax1.set_yscale("log")
+        ax1.set_ylabel("time / one read of X (X @ v), log scale")
+        ax1.set_title(f"Full-batch gradient, {label} (lower is better)")
+        ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ax2 = axes[-1]
     names = list(sgd[0]["ns_per_sample"])
     width = 0.8 / len(names)
     for k, name in enumerate(names):
@@ -640,7 +689,7 @@ def chart(results: dict[str, object], path: Path) -> None:
     ax2.set_yscale("log")
     ax2.set_ylabel("ns per sample (log scale)")
     ax2.set_title(f"One per-sample SGD epoch, m = {sgd[0]['m']} (lower is better)")
-    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
+    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
     env = results["machine"]
     fig.suptitle(
         f"{env['cpu']}, {env['cores']} cores (shared), NumPy {env['numpy']}, "
@@ -650,6 +699,16 @@ def chart(results: dict[str, object], path: Path) -> None:
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def one_thread_batch(args: argparse.Namespace) -> list[dict[str, object]]:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "batch.json"
+        command = [sys.executable, str(Path(__file__).resolve()), "--threads", "1"]
+        command += ["--repeats", str(args.repeats), "--batch-only", str(path)]
+        command += ["--quick"] * args.quick + ["--no-optional"] * args.no_optional
+        subprocess.run(command, check=True)
+        return json.loads(path.read_text(encoding="utf-8"))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -662,6 +721,10 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="leave out JAX, PyTorch and numba even if installed",
     )
+    parser.add_argument("--threads", type=int, help="threads per library (set before imports)")
+    parser.add_argument(
+        "--batch-only", type=Path, help="run only the batch gradient; write its JSON here"
+    )
     args = parser.parse_args(argv)
     if args.repeats < 7:
         parser.error("--repeats must be at least 7")
@@ -673,6 +736,10 @@ def main(argv: list[str] | None = None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     if args.no_optional:
         HAVE.update(dict.fromkeys(HAVE, False))
+    if args.batch_only:
+        rows = batch_section(args.quick, args.repeats)
+        args.batch_only.write_text(json.dumps(rows), encoding="utf-8")
+        return 0
     start = time.perf_counter()
     results: dict[str, object] = {"machine": machine(), "mode": "quick" if args.quick else "full"}
     results["repeats"] = args.repeats
@@ -685,6 +752,9 @@ def main(argv: list[str] | None = None) -> int:
     results["checks"] = checks_section(args.repeats)
     print("batch gradient ...", flush=True)
     results["batch"] = batch_section(args.quick, args.repeats)
+    if not args.threads:
+        print("batch gradient, one thread per library (a separate process) ...", flush=True)
+        results["batch_one_thread"] = one_thread_batch(args)
     print("start-up, memory ...", flush=True)
     # whole processes, each several tenths of a second: 3 runs in --quick
     results["startup"] = startup_section(3 if args.quick else args.repeats)
