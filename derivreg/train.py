@@ -474,16 +474,17 @@ def train(
                         what = f"the batch loss reached {J[i]:.4g}, past {bound:.4g}"
                         raise diverged(what, float(J[i]))
                 if keep_loss:
-                    kept = range(first, m, every)
-                    steps.extend(range(t + first, t + m, every))
-                    loss_track.extend(J[first::every].tolist())
+                    # one array per epoch (joined at the end), not one object per update
+                    kept = np.arange(first, m, every)
+                    steps.append(t + kept)
+                    loss_track.append(J[kept])
                     if keep_params:
-                        w_track.append(r.w_track)  # a (k, n) block, not k rows
-                        b_track.extend(r.b_track.tolist())
+                        w_track.append(r.w_track)
+                        b_track.append(r.b_track)
                     if classifier:
                         right = np.where(ye == 1.0, J < _LOG2, J <= _LOG2)
                         correct = n_correct + np.cumsum(right)
-                        acc_track.extend((correct[kept] / (seen + np.asarray(kept) + 1)).tolist())
+                        acc_track.append(correct[kept] / (seen + kept + 1))
                         n_correct = int(correct[-1])
                 t, seen, w, b = t + m, seen + m, r.w, r.b
             else:
@@ -541,16 +542,18 @@ def train(
                     stopped_early = True
                     break
 
+    def joined(track: list, dtype: type = np.float64) -> np.ndarray:
+        # per-sample epochs keep one array per epoch; the loop below, one entry per update
+        if per_sample:
+            return np.concatenate(track).astype(dtype) if track else np.empty(0, dtype)
+        return np.array(track, dtype=dtype)
+
     history = History(
-        step=np.array(steps, dtype=np.intp),
-        loss=np.array(loss_track) if keep_loss else None,
-        w=(
-            (np.concatenate(w_track) if per_sample else np.array(w_track)).reshape(-1, X.shape[1])
-            if keep_params
-            else None
-        ),
-        b=np.array(b_track, dtype=np.float64) if keep_params else None,
-        accuracy=np.array(acc_track) if classifier and keep_loss else None,
+        step=joined(steps, np.intp),
+        loss=joined(loss_track) if keep_loss else None,
+        w=joined(w_track).reshape(-1, X.shape[1]) if keep_params else None,
+        b=joined(b_track) if keep_params else None,
+        accuracy=joined(acc_track) if classifier and keep_loss else None,
         epoch_loss=np.array(epoch_loss),
         n_updates=t,
         stopped_early=stopped_early,
