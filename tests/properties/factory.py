@@ -23,10 +23,10 @@ from hypothesis import Phase, given, settings
 from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
-from derivreg import codegen
+from derivreg import codegen, fast
 from derivreg.kernels import KERNELS
 from derivreg.symbolic import REGISTRY, derive
-from properties.planted import BUGS
+from properties.planted import BUGS, update_per_sample
 from properties.reference import Reference, reference
 
 Check = Callable[[ModuleType, Reference, object], None]
@@ -74,19 +74,34 @@ def _small_blocks(name: str) -> ModuleType:
     return module
 
 
-#: Builds of a pair's kernel: the checked-in module, and the same code with tiny blocks.
+#: Builds of a pair's kernel: the checked-in module (with the generated per-sample
+#: loop in training), the same code with tiny blocks, and the module with training's
+#: per-sample epochs run through its ``update``.
 VARIANTS: dict[str, Callable[[str], object]] = {
     "generated": lambda name: KERNELS[name],
     "2-row blocks": _small_blocks,
+    "update per sample": lambda name: update_per_sample(KERNELS[name]),
 }
 
 
 @contextmanager
 def training_with(kernel: object, name: str) -> Iterator[None]:
-    """Within the block, ``derivreg.train`` uses ``kernel`` as the pair's kernel
-    (and any training-level bug the planted kernel brings, its ``patches``)."""
+    """Within the block, ``derivreg.train`` uses ``kernel`` as the pair's kernel: its
+    functions for batches, its ``loop`` (if it has one) for per-sample epochs, which
+    otherwise run the generated ``sgd_epoch``, and any training-level bug it brings
+    (its ``patches``)."""
     patches = getattr(kernel, "patches", nullcontext)
-    with mock.patch.dict(KERNELS, {name: kernel}), patches():
+    loop = getattr(kernel, "loop", None)
+    generated_loop = fast._loop
+
+    def loops(loss: str) -> Callable[..., float]:
+        return loop if loss == name and loop is not None else generated_loop(loss)
+
+    with (
+        mock.patch.dict(KERNELS, {name: kernel}),
+        mock.patch("derivreg.fast._loop", side_effect=loops),
+        patches(),
+    ):
         yield
 
 

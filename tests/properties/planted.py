@@ -53,6 +53,13 @@ def recompose(
             return per_sample(X, y, w, b)
         return losses(X @ w + b, y)
 
+    def f_unchecked_losses(X, y, w, b):
+        if drop_last_row and np.shape(X)[0] > 1:
+            X, y = X[:-1], y[:-1]
+        if losses is None:
+            return getattr(kernel, "_losses", kernel.losses)(X, y, w, b)
+        return losses(X @ w + b, y)
+
     def f_loss(X, y, w, b):
         return float(np.mean(f_losses(X, y, w, b)))
 
@@ -68,7 +75,7 @@ def recompose(
             return w, float(b - lr * db)
         return np.asarray(w) - lr * dw, float(b - lr * db)
 
-    return SimpleNamespace(
+    planted = SimpleNamespace(
         __name__=f"planted {name}",
         NAME=kernel.NAME,
         TARGETS=kernel.TARGETS,
@@ -77,10 +84,45 @@ def recompose(
         dyhat_dz=kernel.dyhat_dz,
         dJ_dz=chain,
         losses=f_losses,
+        _losses=f_unchecked_losses,
         loss=f_loss,
         grad=f_grad,
         update=f_update,
     )
+    planted.loop = loop_from(planted)
+    return planted
+
+
+def loop_from(kernel: object) -> Callable[..., float]:
+    """A per-sample epoch with the signature of the generated ``sgd_epoch`` loops
+    (``derivreg/kernels/<pair>_loop.py``), made of ``kernel.losses`` and
+    ``kernel.update`` on one sample at a time: training's per-sample path then runs
+    the given kernel's arithmetic (``properties.factory.training_with`` installs it)."""
+
+    def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):
+        n = len(w)
+        for i in range(len(Y)):
+            if i % every == first:
+                w_track[i // every * n : (i // every + 1) * n] = list(w)
+                b_track[i // every] = b
+            x = np.array(X[i * n : (i + 1) * n], dtype=np.float64)[None, :]
+            label = np.array([Y[i]], dtype=np.float64)
+            current = np.array(w, dtype=np.float64)
+            J[i] = float(kernel.losses(x, label, current, b)[0])
+            new_w, b = kernel.update(x, label, current, b, lr)
+            w[:] = np.asarray(new_w).tolist()
+        return b
+
+    return sgd_epoch
+
+
+def update_per_sample(kernel: ModuleType) -> SimpleNamespace:
+    """The generated kernel itself, with training's per-sample epochs run through its
+    ``update`` (instead of the generated loop)."""
+    copy = SimpleNamespace(**{k: v for k, v in vars(kernel).items() if not k.startswith("__")})
+    copy.__name__ = f"{kernel.__name__} (update per sample)"
+    copy.loop = loop_from(copy)
+    return copy
 
 
 def _quiet(f: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:

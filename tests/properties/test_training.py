@@ -2,8 +2,11 @@
 
 Issue 5, properties 5 (repeated epochs), 6, 7, 8 and 9 (same seed).  Each
 check trains with the kernel it is given, put in place of the generated one
-for the duration of the call, so the same check runs on the real kernel and
-on a planted bug (see :mod:`properties.factory`).
+for the duration of the call (``training_with``), so the same check runs on
+the real kernel and on a planted bug (see :mod:`properties.factory`).
+Per-sample training runs the generated ``sgd_epoch`` loop
+(``derivreg/kernels/<pair>_loop.py``); those properties also run with each
+step taken by the kernel's ``update`` (variant "update per sample").
 """
 
 from __future__ import annotations
@@ -21,6 +24,10 @@ from derivreg.train import DivergenceError, train
 from properties.factory import Property, make_tests, training_with
 from properties.reference import EPS, augmented
 from properties.strategies import batches, dyadic
+
+#: Per-sample training runs the generated sgd_epoch loop; the same properties also
+#: run with each per-sample step taken by the kernel's update.
+PER_SAMPLE = ("generated", "update per sample")
 
 
 def fit(kernel, ref, X, y, **options):
@@ -140,6 +147,7 @@ RECOVERY_PROPERTY = Property(
     check=check_recovery,
     catches=("sign flipped in grad", "factor 2 dropped"),
     applies=lambda ref: regression(ref) and ref.quadratic,
+    variants=PER_SAMPLE,
 )
 TestRecovery = make_tests(RECOVERY_PROPERTY)
 
@@ -196,6 +204,7 @@ LEAST_SQUARES = Property(
     check=check_least_squares,
     catches=("sign flipped in dJ_dz", "factor 2 dropped"),
     applies=lambda ref: regression(ref) and ref.quadratic,
+    variants=PER_SAMPLE,
 )
 TestLeastSquares = make_tests(LEAST_SQUARES)
 
@@ -481,5 +490,6 @@ SAME_SEED = Property(
     strategy=shuffled_runs,
     check=check_same_seed,
     catches=("unseeded shuffle",),
+    variants=PER_SAMPLE,
 )
 TestSameSeed = make_tests(SAME_SEED)
