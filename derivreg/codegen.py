@@ -459,9 +459,33 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
         )
-    if np.ndim(b) != 0:
-        raise ValueError(f"b must be a scalar, got shape {np.shape(b)}")
-    return X, w, float(b)
+    if not np.isfinite(np.sum(w)):  # n terms: cheap
+        _finite(w, w=w)
+    return X, w, _as_finite_scalar("b", b)
+
+
+def _as_finite_scalar(name: str, value: object) -> float:
+    """Return ``value`` as a float; it must be a finite scalar."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    value = float(value)
+    if value != value:
+        raise ValueError(f"Input {name} contains NaN.")
+    if abs(value) == float("inf"):
+        raise ValueError(f"Input {name} contains infinity.")
+    return value
+
+
+def _checked_losses(J: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Return the losses ``J`` after checking them, and the scores where one is exactly 0.
+
+    A loss can round to exactly 0 where the score is huge (|z| past ~745 for
+    BCE), and there an infinite X would hide behind a finite loss.
+    """
+    _finite(J, X=X)
+    if not np.all(J):
+        _finite(X @ w, X=X)
+    return J
 
 
 def _check_batch(
@@ -592,15 +616,20 @@ def generate(derivation: Derivation) -> str:
         _function(
             "predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
             "Model output yhat for each row of X, shape (m,).",
-            [z_block, *body(("yhat", activation))],
-            "_finite(yhat, X=X, w=w)",
+            [
+                _Block(
+                    forward_z + "; a saturated yhat hides nothing", ["z = _finite(X @ w + b, X=X)"]
+                ),
+                *body(("yhat", activation)),
+            ],
+            "yhat",
             ["X, w, b = _check_params(X, w, b)"],
         ),
         _function(
             "losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
             "Per-sample loss J for each row, shape (m,).",
             [_Block("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
-            "_finite(J, X=X, y=y, w=w)",
+            "_checked_losses(J, X, w)",
             ["X, y, w, b = _check_batch(X, y, w, b)"],
         ),
         _function(
@@ -682,7 +711,7 @@ def generate(derivation: Derivation) -> str:
             "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
             [_Block("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
             "_finite(new_w, X=X, y=y, w=w), new_b",
-            ["X, y, w, b = _check_batch(X, y, w, b)"],
+            ["X, y, w, b = _check_batch(X, y, w, b)", 'lr = _as_finite_scalar("lr", lr)'],
         ),
         _function(
             "_update(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float\n"
@@ -1094,6 +1123,8 @@ _MATH: Mapping[str, Callable[..., sp.Basic]] = {
 
 #: Helpers of the generated module that validate input and pass it through.
 _PASS_THROUGH = {"_check_params", "_check_batch"}
+#: Checks that return their first argument, or raise.
+_RETURNS_FIRST = {"_finite", "_checked_losses"}
 
 
 class _Interpreter:
@@ -1148,8 +1179,10 @@ class _Interpreter:
     def call(self, name: str, args: Sequence[object]) -> object:
         if name in _PASS_THROUGH:
             return tuple(args)
-        if name == "_finite":
+        if name in _RETURNS_FIRST:
             return args[0]
+        if name == "_as_finite_scalar":
+            return args[1]
         fn = self.functions.get(name)
         if fn is None:
             raise ValidationError(f"call of unknown function {name!r}")
@@ -1269,6 +1302,8 @@ class _Interpreter:
                 return env[name]
             case ast.Name(id=name) if name in self.constants:
                 return self.constants[name]
+            case ast.Constant(value=str(text)):
+                return text  # a name passed to a check
             case ast.Constant(value=value) if isinstance(value, int | float):
                 return sp.Rational(repr(value)) if isinstance(value, float) else sp.Integer(value)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
@@ -1479,7 +1514,7 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
     --------
     >>> report = validate(generate(derive("mse")), derive("mse"))
     >>> report.ok, len(report.proven)
-    (True, 44)
+    (True, 46)
     """
     d = derivation
     report = ValidationReport(d.name)
@@ -1545,7 +1580,7 @@ def validate(source: str, derivation: Derivation) -> ValidationReport:
             else:
                 report.failures.append(f"{label}: differs from the derivation by {residual}")
     _validate_blocks(tree, source, interp.executed, expected, results, report)
-    skip = {*_PASS_THROUGH, "_finite", "_as_float_array"}
+    skip = {*_PASS_THROUGH, *_RETURNS_FIRST, "_as_float_array", "_as_finite_scalar"}
     report.failures += [f"never validated: {s}" for s in interp.unreached(skip)]
     if report.failures:
         raise ValidationError(

@@ -117,7 +117,10 @@ def test_a_hand_edit_fails_validation(mutation):
 
 
 def test_validation_rejects_constructs_the_printer_never_emits():
-    source = checked_in("mse").replace("z = X @ w + b\n", "z = X @ w + b\n        import os\n", 1)
+    lines = checked_in("mse").splitlines(keepends=True)
+    at = next(i for i, line in enumerate(lines) if line.strip() == "z = X @ w + b")
+    indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
+    source = "".join([*lines[: at + 1], f"{indent}import os\n", *lines[at + 1 :]])
     with pytest.raises(ValidationError, match="unsupported statement"):
         validate(source, derive("mse"))
 

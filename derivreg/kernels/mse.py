@@ -46,9 +46,33 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
         )
-    if np.ndim(b) != 0:
-        raise ValueError(f"b must be a scalar, got shape {np.shape(b)}")
-    return X, w, float(b)
+    if not np.isfinite(np.sum(w)):  # n terms: cheap
+        _finite(w, w=w)
+    return X, w, _as_finite_scalar("b", b)
+
+
+def _as_finite_scalar(name: str, value: object) -> float:
+    """Return ``value`` as a float; it must be a finite scalar."""
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
+    value = float(value)
+    if value != value:
+        raise ValueError(f"Input {name} contains NaN.")
+    if abs(value) == float("inf"):
+        raise ValueError(f"Input {name} contains infinity.")
+    return value
+
+
+def _checked_losses(J: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """Return the losses ``J`` after checking them, and the scores where one is exactly 0.
+
+    A loss can round to exactly 0 where the score is huge (|z| past ~745 for
+    BCE), and there an infinite X would hide behind a finite loss.
+    """
+    _finite(J, X=X)
+    if not np.all(J):
+        _finite(X @ w, X=X)
+    return J
 
 
 def _check_batch(
@@ -111,11 +135,11 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """Model output yhat for each row of X, shape (m,)."""
     X, w, b = _check_params(X, w, b)
     with np.errstate(invalid="ignore"):
-        # forward: z = X w + b, one row per sample
-        z = X @ w + b
+        # forward: z = X w + b, one row per sample; a saturated yhat hides nothing
+        z = _finite(X @ w + b, X=X)
         # forward: yhat = z
         yhat = z
-        return _finite(yhat, X=X, w=w)
+        return yhat
 
 
 def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -124,7 +148,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
-        return _finite(J, X=X, y=y, w=w)
+        return _checked_losses(J, X, w)
 
 
 def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -207,6 +231,7 @@ def update(
 ) -> tuple[np.ndarray, float]:
     """One gradient step on the mean loss; returns new (w, b), inputs untouched."""
     X, y, w, b = _check_batch(X, y, w, b)
+    lr = _as_finite_scalar("lr", lr)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr)

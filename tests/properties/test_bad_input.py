@@ -237,30 +237,11 @@ def spoiled_kernel_calls(draw, ref, corruption: Corruption):
     return draw(st.sampled_from(names)), corruption.corrupt(draw, ref, args)
 
 
-_SATURATION = (
-    "kernel bug (reported, issue 5): the generated checks detect non-finite X or w only "
-    "through a non-finite result, and the sigmoid saturates: bce.predict([[inf]], [1], 0) "
-    "returns [1.0], bce.loss([[-inf]], [0], [1], 0) returns 0.0, with no error"
-)
-_UNCHECKED_B = (
-    "kernel bug (reported, issue 5): b is converted with float() and never checked; "
-    "a NaN or infinite b gives NaN/inf results with no error"
-)
-_UNCHECKED_LR = (
-    "kernel bug (reported, issue 5): update never checks lr; lr=nan returns NaN "
-    "parameters with no error"
-)
-
 #: Kernel properties that fail today, per pair (strict xfails: fixed bugs XPASS).
-KNOWN_KERNEL_FAILURES: dict[str, dict[str, str]] = {
-    "infinity in X": {"bce": _SATURATION},
-    "minus infinity in X": {"bce": _SATURATION},
-    "infinity in w": {"bce": _SATURATION},
-    "minus infinity in w": {"bce": _SATURATION},
-    "NaN b": {"bce": _UNCHECKED_B, "mse": _UNCHECKED_B},
-    "infinite b": {"bce": _UNCHECKED_B, "mse": _UNCHECKED_B},
-    "NaN learning rate": {"bce": _UNCHECKED_LR, "mse": _UNCHECKED_LR},
-}
+#: Empty since the generator checks w, b and lr, and the scores behind a
+#: saturated loss or prediction (they were: infinity in X or w hidden by the
+#: saturated sigmoid; NaN or infinite b; NaN learning rate).
+KNOWN_KERNEL_FAILURES: dict[str, dict[str, str]] = {}
 
 
 def kernel_property(corruption: Corruption) -> Property:
