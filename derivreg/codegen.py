@@ -469,9 +469,9 @@ def _as_finite_scalar(name: str, value: object) -> float:
     if np.ndim(value) != 0:
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
     value = float(value)
-    if value != value:
+    if np.isnan(value):
         raise ValueError(f"Input {name} contains NaN.")
-    if abs(value) == float("inf"):
+    if np.isinf(value):
         raise ValueError(f"Input {name} contains infinity.")
     return value
 
@@ -585,6 +585,12 @@ def generate(derivation: Derivation) -> str:
     def body(*outputs: tuple[str, sp.Basic], like: str | None = None) -> list[_Block]:
         return _body(outputs, comments, printer, like)
 
+    examples = _examples(d)
+
+    def ex(doc: str, name: str) -> str:
+        call, value = examples[name]
+        return f"{doc}\n\n    Examples\n    --------\n    >>> {call}\n    {value}\n    "
+
     z_block = _Block(forward_z, ["z = X @ w + b"])
     grad_blocks = [
         _Block("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
@@ -597,25 +603,25 @@ def generate(derivation: Derivation) -> str:
     functions = [
         _function(
             "dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray",
-            "Local partial dJ/dyhat, elementwise.",
+            ex("Local partial dJ/dyhat, elementwise.", "dJ_dyhat"),
             body(("dJ_dyhat", d.dJ_dyhat), like="yhat"),
             "dJ_dyhat",
         ),
         _function(
             "dyhat_dz(z: np.ndarray) -> np.ndarray",
-            "Local partial dyhat/dz, elementwise, as a function of z.",
+            ex("Local partial dyhat/dz, elementwise, as a function of z.", "dyhat_dz"),
             body(("dyhat_dz", dyhat_dz_z), like="z"),
             "dyhat_dz",
         ),
         _function(
             "dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray",
-            "Chain-rule product dJ/dz, elementwise, simplified and stable.",
+            ex("Chain-rule product dJ/dz, elementwise, simplified and stable.", "dJ_dz"),
             body(("dJ_dz", dJ_dz_z), like="z"),
             "dJ_dz",
         ),
         _function(
             "predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
-            "Model output yhat for each row of X, shape (m,).",
+            ex("Model output yhat for each row of X, shape (m,).", "predict"),
             [
                 _Block(
                     forward_z + "; a saturated yhat hides nothing", ["z = _finite(X @ w + b, X=X)"]
@@ -627,7 +633,7 @@ def generate(derivation: Derivation) -> str:
         ),
         _function(
             "losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
-            "Per-sample loss J for each row, shape (m,).",
+            ex("Per-sample loss J for each row, shape (m,).", "losses"),
             [_Block("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
             "_checked_losses(J, X, w)",
             ["X, y, w, b = _check_batch(X, y, w, b)"],
@@ -640,14 +646,14 @@ def generate(derivation: Derivation) -> str:
         ),
         _function(
             "loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float",
-            "Mean loss over the rows, a float.",
+            ex("Mean loss over the rows, a float.", "loss"),
             [_Block("the mean of the per-sample losses", ["J = losses(X, y, w, b)"])],
             "float(np.mean(J))",
         ),
         _function(
             "grad(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n"
             ") -> tuple[np.ndarray, float]",
-            "Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.",
+            ex("Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.", "grad"),
             [_Block("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
             "_finite(dJ_dw, X=X, y=y, w=w), dJ_db",
             ["X, y, w, b = _check_batch(X, y, w, b)"],
@@ -708,7 +714,10 @@ def generate(derivation: Derivation) -> str:
         _function(
             "update(\n    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float\n"
             ") -> tuple[np.ndarray, float]",
-            "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
+            ex(
+                "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
+                "update",
+            ),
             [_Block("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
             "_finite(new_w, X=X, y=y, w=w), new_b",
             ["X, y, w, b = _check_batch(X, y, w, b)", 'lr = _as_finite_scalar("lr", lr)'],
@@ -853,6 +862,63 @@ def generate_loop(derivation: Derivation) -> str:
     source = "\n".join(lines) + "\n"
     ast.parse(source)
     return source
+
+
+#: The point every generated example is evaluated at: one sample with two
+#: features, so that the score is z = 1*0.5 + 2*(-0.25) + 0.1 = 0.1.
+_EXAMPLE = {"X": "[[1.0, 2.0]]", "y": "[1.0]", "w": "[0.5, -0.25]", "b": "0.1", "lr": "0.5"}
+
+
+def _examples(d: Derivation) -> dict[str, tuple[str, str]]:
+    """Return a doctest call and its value for each public kernel function.
+
+    The values are the derivation's own expressions evaluated by SymPy in
+    exact arithmetic and rounded to 6 decimals, so each example checks the
+    printed kernel against the math.
+    """
+    sym = derive(d.pair, features=1).symbols if d.features != 1 else d.symbols
+    x1, x2, y1, w1, w2, b0, lr = (
+        sp.Rational(v) for v in ("1", "2", "1", "0.5", "-0.25", "0.1", "0.5")
+    )
+    score = x1 * w1 + x2 * w2 + b0
+    yhat_v = d.activation.subs(z, score)
+    at = {yhat: yhat_v, y: y1, z: score}
+
+    def value(expr: sp.Basic, **extra: sp.Basic) -> str:
+        exact = expr.subs({**at, **{sym[k]: v for k, v in extra.items()}})
+        return repr(round(float(sp.N(exact, 30)), 6))
+
+    scalar = derive(d.pair, features=1)
+    update_w = [value(scalar.update_w, x=xj, w=wj, alpha=lr) for xj, wj in ((x1, w1), (x2, w2))]
+    grad_w = [value(d.dJ_dz * xj) for xj in (x1, x2)]
+    batch = "np.array({X}), np.array({y}), np.array({w}), {b}".format(**_EXAMPLE)
+    params = "np.array({X}), np.array({w}), {b}".format(**_EXAMPLE)
+    r6 = "[round(float(v), 6) for v in {}]"
+    return {
+        "dJ_dyhat": (
+            "round(float(dJ_dyhat(np.float64(1.0), np.float64(0.25))), 6)",
+            repr(round(float(sp.N(d.dJ_dyhat.subs({y: 1, yhat: sp.Rational(1, 4)}), 30)), 6)),
+        ),
+        "dyhat_dz": (
+            "round(float(dyhat_dz(np.float64(0.1))), 6)",
+            value(d.dyhat_dz.subs(yhat, d.activation)),
+        ),
+        "dJ_dz": (
+            "round(float(dJ_dz(np.float64(0.1), np.float64(1.0))), 6)",
+            value(d.dJ_dz.subs(yhat, d.activation)),
+        ),
+        "predict": (f"round(float(predict({params})[0]), 6)", value(d.activation)),
+        "losses": (f"round(float(losses({batch})[0]), 6)", value(d.loss)),
+        "loss": (f"round(loss({batch}), 6)", value(d.loss)),
+        "grad": (
+            r6.format(f"[*grad({batch})[0]]"),
+            f"[{', '.join(grad_w)}]",
+        ),
+        "update": (
+            r6.format(f"update({batch}, {_EXAMPLE['lr']})[0]"),
+            f"[{', '.join(update_w)}]",
+        ),
+    }
 
 
 def _merge(blocks: list[_Block]) -> list[_Block]:
