@@ -144,7 +144,24 @@ class _TextPrinter(StrPrinter):
         return super()._print_Mul(expr).replace("*", "·")
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
+        # A scalar coefficient prints as it would in a product of scalars:
+        # 2·α·(y - ŷ)·x rather than (2·α·(y - ŷ))·x.
+        coeff, matrices = expr.as_coeff_matrices()
+        if coeff != 1 and len(matrices) == 1:
+            if coeff.as_coeff_Mul()[0] < 0:
+                return "-" + self._print(sp.MatMul(-coeff, matrices[0]))
+            scalar = self.parenthesize(coeff, sp.printing.precedence.PRECEDENCE["Mul"], strict=True)
+            return f"{scalar}·{self._print(matrices[0])}"
         return super()._print_MatMul(expr).replace("*", "·")
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        # The parameter first, then its step, as the slides write w := w + ...
+        terms = sorted(expr.args, key=lambda t: not isinstance(t, sp.MatrixSymbol))
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            printed = self._print(term)
+            out += f" - {printed[1:]}" if printed.startswith("-") else f" + {printed}"
+        return out
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
         base, power = expr.as_base_exp()

@@ -72,3 +72,12 @@ def test_an_unevaluated_signed_factor_keeps_its_parentheses():
 
     product = -2 * alpha * sp.UnevaluatedExpr(derive("mse", features=1).dJ_dw)
     assert latex(product) == r"- 2 \alpha \left(- 2 x \left(y - \hat{y}\right)\right)"
+
+
+def test_vector_update_reads_like_the_slides():
+    # w first, then its step, with the scalar factor unparenthesised: w := w + 2α(y - ŷ)x
+    from derivreg.rendering import text
+
+    assert text(derive("mse").update_w) == "w + 2·α·(y - ŷ)·x"
+    assert text(derive("bce").update_w) == "w + α·(y - ŷ)·x"
+    assert text(derive("bce").step("step_w").expr) == "w - α·(ŷ - y)·x"

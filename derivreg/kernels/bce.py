@@ -300,7 +300,7 @@ def _update(
     """``update`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."""
     # gradient of the mean loss
     dJ_dw, dJ_db = _grad(X, y, w, b)
-    # update: w := w - alpha (dJ/dw)^T, i.e. w := (α·(y - ŷ))·x + w
+    # update: w := w - alpha (dJ/dw)^T, i.e. w := w + α·(y - ŷ)·x
     new_w = w - lr * dJ_dw
     # update: b := b - alpha dJ/db, i.e. b := b + α·(y - ŷ)
     new_b = b - lr * dJ_db

@@ -44,7 +44,7 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         #   stable: rewrites residual_split; printed sigmoid
         dJ_dz = -(t2*((1) if (z >= 0) else (t0)) + y*((1) if (z <= 0) else (t0)))/(t0 + 1)
         J[i] = J_i
-        # update: w := w - alpha dJ/dz x, i.e. w := (α·(y - ŷ))·x + w
+        # update: w := w - alpha dJ/dz x, i.e. w := w + α·(y - ŷ)·x
         # update: b := b - alpha dJ/dz, i.e. b := b + α·(y - ŷ)
         step = lr * dJ_dz
         for j in range(n):

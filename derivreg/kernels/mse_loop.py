@@ -38,7 +38,7 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ)
         dJ_dz = -2*t0
         J[i] = J_i
-        # update: w := w - alpha dJ/dz x, i.e. w := (2·α·(y - ŷ))·x + w
+        # update: w := w - alpha dJ/dz x, i.e. w := w + 2·α·(y - ŷ)·x
         # update: b := b - alpha dJ/dz, i.e. b := b + 2·α·(y - ŷ)
         step = lr * dJ_dz
         for j in range(n):
