@@ -51,7 +51,13 @@ def test_kernel_imports_only_numpy(name):
     imports = [
         line for line in checked_in(name).splitlines() if line.startswith(("import", "from"))
     ]
-    assert imports == ["import numpy as np"]
+    # NumPy, and the input checks generated once as derivreg/kernels/_checks.py
+    helpers = ", ".join(n for n in codegen.checks.CHECKED_NAMES if n != "_as_float_array")
+    assert imports == ["import numpy as np", f"from derivreg.kernels._checks import {helpers}"]
+    checks = (codegen.KERNEL_DIR / "_checks.py").read_text(encoding="utf-8")
+    assert [line for line in checks.splitlines() if line.startswith(("import", "from"))] == [
+        "import numpy as np"
+    ]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -103,7 +109,6 @@ MUTATIONS = {
     "stable loss branch wrong": ("bce", "np.maximum(0, -z)", "np.maximum(0, z)"),
     "update sign": ("mse", "new_b = b - lr * dJ_db", "new_b = b + lr * dJ_db"),
     "mean over wrong count": ("bce", "m = X.shape[0]", "m = X.shape[1]"),
-    "input check edited": ("mse", "if X.shape[0] == 0:", "if X.shape[0] == -1:"),
 }
 
 
@@ -116,12 +121,23 @@ def test_a_hand_edit_fails_validation(mutation):
         validate(source.replace(old, new, 1), derive(name))
 
 
+def test_a_hand_edit_of_the_input_checks_fails_validation():
+    # The checks are generated once, as derivreg/kernels/_checks.py, and validated with
+    # every kernel: an edit there is a rejection of the kernel that imports them.
+    checks = (codegen.KERNEL_DIR / "_checks.py").read_text(encoding="utf-8")
+    old, new = "if X.shape[0] == 0:", "if X.shape[0] == -1:"
+    assert old in checks, "the mutation must apply to the current input checks"
+    edited = checks.replace(old, new, 1)
+    with pytest.raises(ValidationError, match=r"_checks: input checks differ.*line \d+"):
+        validate(checked_in("mse"), derive("mse"), checks=edited)
+
+
 def test_validation_rejects_constructs_the_printer_never_emits():
     lines = checked_in("mse").splitlines(keepends=True)
     at = next(i for i, line in enumerate(lines) if line.strip() == "z = X @ w + b")
     indent = lines[at][: len(lines[at]) - len(lines[at].lstrip())]
     source = "".join([*lines[: at + 1], f"{indent}import os\n", *lines[at + 1 :]])
-    with pytest.raises(ValidationError, match="unsupported statement"):
+    with pytest.raises(ValidationError, match="an extra `import os`"):
         validate(source, derive("mse"))
 
 

@@ -74,19 +74,39 @@ def test_code_that_no_validation_run_reaches_fails_validation():
     old = "    if m > rows:\n"
     dead = "    if m > 10 ** 9:\n        return 0 * w, 0.0\n" + old
     source = checked_in("mse").replace(old, dead, 1)
-    with pytest.raises(ValidationError, match=r"never validated: _grad, line \d+: return \(0 \* w"):
+    with pytest.raises(ValidationError, match=r"line \d+: _grad: .* an extra `if m > 10 \*\* 9:`"):
         validate(source, derive("mse"))
+
+
+def test_the_coverage_rule_reports_code_and_branches_no_run_reached():
+    # The fixed code is the generator's; its runs must still reach every statement
+    # and both sides of every ``if`` (here, a run with m = 1 only).
+    import ast
+
+    import sympy as sp
+
+    from derivreg.validate.interpreter import Interpreter
+
+    tree = ast.parse("def f(m):\n    if m > 3:\n        return 0 * m\n    return m")
+    interp = Interpreter(tree, {})
+    assert interp.call("f", [1]) == 1
+    assert set(interp.unreached()) == {
+        "f, line 3: return 0 * m",
+        "f, line 2: branch True of `if m > 3`",
+    }
+    interp.call("f", [sp.Integer(5)])
+    assert interp.unreached() == []
 
 
 def test_a_branch_on_a_value_rather_than_a_size_is_rejected():
     source = checked_in("mse").replace("    if m > rows:\n", "    if b > 0:\n", 1)
-    with pytest.raises(ValidationError, match="not decided by sizes"):
+    with pytest.raises(ValidationError, match="the generator prints `if m > rows:`, found `if b > 0:`"):
         validate(source, derive("mse"))
 
 
 def test_loops_other_than_range_are_rejected():
     source = checked_in("mse").replace("in range(rows, m, rows)", "in [rows]", 1)
-    with pytest.raises(ValidationError, match="unsupported statement"):
+    with pytest.raises(ValidationError, match=r"prints `range\(rows, m, rows\)`, found `\[rows\]`"):
         validate(source, derive("mse"))
 
 

@@ -1,0 +1,186 @@
+"""SymPy's own printers, subclassed for the kernels, and the guards on what they print.
+
+Every name that reaches generated source passes :func:`identifier`, every
+expression :func:`check_names`, and every piece of prose goes through
+:func:`comment` or :func:`prose`: no text given to the generator can end a
+comment or a docstring and become a statement.
+
+Examples
+--------
+>>> identifier("dJ_dz")
+'dJ_dz'
+>>> print(comment("two\\nlines"))
+two\\nlines
+"""
+
+from __future__ import annotations
+
+import keyword
+
+import sympy as sp
+from sympy.core.function import AppliedUndef
+from sympy.printing.numpy import NumPyPrinter
+from sympy.printing.precedence import precedence
+from sympy.printing.pycode import PythonCodePrinter
+
+__all__ = ["KernelPrinter", "LoopPrinter", "check_names", "comment", "identifier", "prose"]
+
+
+def identifier(name: str) -> str:
+    """Return ``name`` if it may appear in generated source, else raise ValueError.
+
+    A Python identifier, not a keyword, and not starting with ``__`` (no
+    dunder attribute or builtin can be reached by a generated name).
+
+    Examples
+    --------
+    >>> identifier("__import__")
+    Traceback (most recent call last):
+    ...
+    ValueError: '__import__' is not a name generated code may use (it starts with '__')
+    """
+    if not isinstance(name, str) or not name.isidentifier() or keyword.iskeyword(name):
+        raise ValueError(f"{name!r} is not a Python identifier")
+    if name.startswith("__"):
+        raise ValueError(f"{name!r} is not a name generated code may use (it starts with '__')")
+    return name
+
+
+def check_names(expr: sp.Basic) -> sp.Basic:
+    """Return ``expr`` if every symbol and undefined function in it has a safe name.
+
+    SymPy prints a symbol's name verbatim (cf. sympy#24990), so a symbol
+    named ``"__import__('os').system('...')"`` would otherwise become code.
+
+    Examples
+    --------
+    >>> check_names(sp.Symbol("z") + 1)
+    z + 1
+    >>> check_names(sp.Symbol("os.system('x')"))
+    Traceback (most recent call last):
+    ...
+    ValueError: symbol "os.system('x')" cannot be printed: "os.system('x')" is not a Python identifier
+    """
+    for atom in sorted(expr.atoms(sp.Symbol), key=str):
+        try:
+            identifier(atom.name)
+        except ValueError as err:
+            raise ValueError(f"symbol {atom.name!r} cannot be printed: {err}") from None
+    for applied in sorted(expr.atoms(AppliedUndef), key=str):
+        try:
+            identifier(applied.func.__name__)
+        except ValueError as err:
+            raise ValueError(f"function {applied.func.__name__!r} cannot be printed: {err}") from None
+    return expr
+
+
+def comment(text: str) -> str:
+    """Escape ``text`` for one comment line: no character of it can end the line.
+
+    Examples
+    --------
+    >>> comment("ŷ - y")
+    'ŷ - y'
+    """
+    return "".join(ch if ch.isprintable() else repr(ch)[1:-1] for ch in str(text))
+
+
+def prose(text: str) -> str:
+    r"""Escape ``text`` for the inside of a triple-quoted docstring, on one line.
+
+    Backslashes and double quotes are escaped, so the docstring cannot be
+    closed early; non-printable characters (newlines) are written as escapes.
+
+    Examples
+    --------
+    >>> print(prose('say "hi"'))
+    say \"hi\"
+    """
+    escaped = str(text).replace("\\", "\\\\").replace('"', '\\"')
+    return comment(escaped)
+
+
+    """Replace every stable function by the form it prints as."""
+    return expr.replace(lambda e: isinstance(e, Softplus), lambda e: e.stable()).replace(
+        lambda e: isinstance(e, Sigmoid), lambda e: e.stable(branch_free)
+    )
+
+
+# ---------------------------------------------------------------------------
+# The printer.
+# ---------------------------------------------------------------------------
+class KernelPrinter(NumPyPrinter):
+    """SymPy's NumPy printer, writing ``np.`` and binary NumPy calls.
+
+    ``Max(a, b)`` prints as ``np.maximum(a, b)`` and a two-branch
+    ``Piecewise`` as ``np.where``, so nothing stacks arrays.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> KernelPrinter().doprint(sp.Max(z, 0) + sp.exp(-sp.Abs(z)))
+    'np.maximum(0, z) + np.exp(-np.abs(z))'
+    """
+
+    def _module_format(self, fqn: str, register: bool = True) -> str:
+        name = super()._module_format(fqn, register)
+        return "np." + name[len("numpy.") :] if name.startswith("numpy.") else name
+
+    def doprint(self, expr: sp.Basic, assign_to: object = None) -> str:
+        """Print ``expr`` after :func:`check_names` has accepted it."""
+        return super().doprint(check_names(expr), assign_to)
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        first, *rest = expr.args
+        out = self._print(first)
+        for arg in rest:
+            out = f"{self._module_format('numpy.maximum')}({out}, {self._print(arg)})"
+        return out
+
+    def _print_Min(self, expr: sp.Min) -> str:
+        first, *rest = expr.args
+        out = self._print(first)
+        for arg in rest:
+            out = f"{self._module_format('numpy.minimum')}({out}, {self._print(arg)})"
+        return out
+
+    def _print_Abs(self, expr: sp.Abs) -> str:
+        return f"{self._module_format('numpy.abs')}({self._print(expr.args[0])})"
+
+    def _print_Relational(self, expr: sp.core.relational.Relational) -> str:
+        return f"({self._print(expr.lhs)} {expr.rel_op} {self._print(expr.rhs)})"
+
+    def _print_Piecewise(self, expr: sp.Piecewise) -> str:
+        (value, cond), (other, default) = expr.args
+        if len(expr.args) != 2 or default is not sp.true:
+            return super()._print_Piecewise(expr)
+        where = self._module_format("numpy.where")
+        return f"{where}({self._print(cond)}, {self._print(value)}, {self._print(other)})"
+
+
+class LoopPrinter(PythonCodePrinter):
+    """SymPy's Python printer for one sample: ``math.`` functions on floats.
+
+    ``Max`` prints as the builtin ``max`` and a two-branch ``Piecewise`` as a
+    conditional expression; CPython and numba both run the result.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> LoopPrinter().doprint(sp.Max(z, 0) + sp.exp(-sp.Abs(z)))
+    'max(0, z) + math.exp(-abs(z))'
+    """
+
+    def __init__(self) -> None:
+        super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+
+    def doprint(self, expr: sp.Basic, assign_to: object = None) -> str:
+        """Print ``expr`` after :func:`check_names` has accepted it."""
+        return super().doprint(check_names(expr), assign_to)
+
+    def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
+        # t**2 as t*t: one correctly rounded product, and no OverflowError in CPython
+        if expr.exp == 2:
+            base = self.parenthesize(expr.base, precedence(expr))
+            return f"{base}*{base}"
+        return super()._print_Pow(expr, rational)

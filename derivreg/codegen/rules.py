@@ -1,0 +1,233 @@
+"""The stable rewrites, as data: each a theorem of ``proofs/stability.py``.
+
+:data:`RULES` is the table the generator applies (and the only one): a
+pattern, its replacement and the theorem that proves the two equal.  The
+stable functions :class:`Sigmoid` and :class:`Softplus` stay whole through
+the rewrites and are expanded into overflow-free NumPy only when printed
+(:data:`EXPANSIONS`, also proven).
+
+Examples
+--------
+>>> from derivreg.symbolic import sigmoid, z
+>>> stabilize(sp.log(sigmoid(z)))
+(-Softplus(-z), ('sigmoid', 'log_sigmoid'))
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import sympy as sp
+from sympy.codegen.cfunctions import log1p
+
+from derivreg.symbolic import y
+
+__all__ = ["EXPANSIONS", "RULES", "Rule", "Sigmoid", "Softplus", "expand_stable", "stabilize"]
+
+
+
+# ---------------------------------------------------------------------------
+# Stable functions: opaque to the rewrites, expanded into stable NumPy.
+# ---------------------------------------------------------------------------
+class Sigmoid(sp.Function):
+    """The logistic function, kept whole so rewrites can recognise it.
+
+    The NumPy kernels print it as ``exp(min(t, 0)) / (1 + e)`` with
+    ``e = exp(-|t|)``, which never overflows; ``exp(min(t, 0))`` is
+    ``where(t >= 0, 1, e)`` bit for bit, without the branch (NumPy's
+    ``where`` on a mask of random signs costs several ``exp``).  The
+    per-sample loop, where a branch is one compare, prints the ``where`` form.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> Sigmoid(z).rewrite(sp.exp)
+    1/(1 + exp(-z))
+    >>> Sigmoid(z).stable(branch_free=False)
+    Piecewise((1, z >= 0), (exp(-Abs(z)), True))/(1 + exp(-Abs(z)))
+    """
+
+    nargs = 1
+
+    def _eval_rewrite_as_exp(self, t: sp.Expr, **_: object) -> sp.Expr:
+        return 1 / (1 + sp.exp(-t))
+
+    def stable(self, branch_free: bool = True) -> sp.Expr:
+        """Return the overflow-free form the printer emits."""
+        (t,) = self.args
+        e = sp.exp(-sp.Abs(t))
+        if branch_free:
+            return sp.exp(sp.Min(t, 0)) / (1 + e)
+        return sp.Piecewise((1, t >= 0), (e, True)) / (1 + e)
+
+
+class Softplus(sp.Function):
+    """``log(1 + exp(t))``, kept whole so rewrites can recognise it.
+
+    Prints as ``max(t, 0) + log1p(exp(-|t|))``, which never overflows and is
+    accurate where ``log(1 + exp(t))`` rounds to 0 or overflows.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> Softplus(z).rewrite(sp.log)
+    log(exp(z) + 1)
+    """
+
+    nargs = 1
+
+    def _eval_rewrite_as_log(self, t: sp.Expr, **_: object) -> sp.Expr:
+        return sp.log(1 + sp.exp(t))
+
+    def stable(self) -> sp.Expr:
+        """Return the overflow-free form the printer emits."""
+        (t,) = self.args
+        return sp.Max(t, 0) + log1p(sp.exp(-sp.Abs(t)))
+
+
+# ---------------------------------------------------------------------------
+# The rewrites, as data.
+# ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Rule:
+    """One stable rewrite: a pattern, its replacement, and its proof.
+
+    Parameters
+    ----------
+    name : str
+        Short name, used in generated comments.
+    statement : str
+        The identity, in words.
+    theorem : str
+        Name of the theorem in ``proofs/stability.py`` that proves it.
+    apply : callable
+        Rewrites one SymPy node, or returns ``None`` where it does not match.
+
+    Examples
+    --------
+    >>> RULES[0].name
+    'sigmoid'
+    """
+
+    name: str
+    statement: str
+    theorem: str
+    apply: Callable[[sp.Basic], sp.Basic | None] = field(repr=False)
+
+
+def _as_sigmoid(node: sp.Basic) -> sp.Basic | None:
+    # 1/(1 + exp(-t))  ->  Sigmoid(t)
+    if node.is_Pow and node.exp == -1 and node.base.is_Add and len(node.base.args) == 2:
+        one, other = sorted(node.base.args, key=lambda a: a != 1)
+        if one == 1 and isinstance(other, sp.exp):
+            return Sigmoid(-other.args[0])
+    return None
+
+
+def _log_sigmoid(node: sp.Basic) -> sp.Basic | None:
+    # log(Sigmoid(t)) -> -Softplus(-t);  log(1 - Sigmoid(t)) -> -Softplus(t)
+    if isinstance(node, sp.log):
+        (arg,) = node.args
+        if isinstance(arg, Sigmoid):
+            return -Softplus(-arg.args[0])
+        complement = _complement(arg)
+        if complement is not None:
+            return -Softplus(complement)
+    return None
+
+
+def _complement(expr: sp.Basic) -> sp.Expr | None:
+    """``t`` if ``expr`` is ``1 - Sigmoid(t)``, else ``None``."""
+    if expr.is_Add and len(expr.args) == 2 and 1 in expr.args:
+        other = expr.args[0] if expr.args[1] == 1 else expr.args[1]
+        coeff, rest = other.as_coeff_Mul()
+        if coeff == -1 and isinstance(rest, Sigmoid):
+            return rest.args[0]
+    return None
+
+
+def _one_minus_sigmoid(node: sp.Basic) -> sp.Basic | None:
+    # 1 - Sigmoid(t) -> Sigmoid(-t)
+    t = _complement(node)
+    return Sigmoid(-t) if t is not None else None
+
+
+def _residual_split(node: sp.Basic) -> sp.Basic | None:
+    # Sigmoid(t) - y -> (1 - y) Sigmoid(t) - y Sigmoid(-t): no cancellation for y in {0, 1}.
+    if node.is_Add and len(node.args) == 2 and -y in node.args:
+        other = node.args[0] if node.args[1] == -y else node.args[1]
+        if isinstance(other, Sigmoid):
+            t = other.args[0]
+            return (1 - y) * Sigmoid(t) - y * Sigmoid(-t)
+    return None
+
+
+#: The stable rewrites, applied in order until nothing changes.  Each is a
+#: theorem of ``proofs/stability.py``; the generator applies no other.
+RULES: tuple[Rule, ...] = (
+    Rule("sigmoid", "1/(1 + exp(-t)) = sigma(t)", "sigmoid_stable_form", _as_sigmoid),
+    Rule(
+        "log_sigmoid",
+        "log sigma(t) = -softplus(-t) and log(1 - sigma(t)) = -softplus(t)",
+        "log_sigmoid",
+        _log_sigmoid,
+    ),
+    Rule("one_minus_sigmoid", "1 - sigma(t) = sigma(-t)", "one_minus_sigmoid", _one_minus_sigmoid),
+    Rule(
+        "residual_split",
+        "sigma(t) - y = (1 - y) sigma(t) - y sigma(-t)",
+        "dJ_dz_stable_form",
+        _residual_split,
+    ),
+)
+
+#: How the stable functions print, each also a theorem of ``proofs/stability.py``.
+EXPANSIONS: Mapping[type, str] = {
+    Sigmoid: "sigmoid_branch_free_form",
+    Softplus: "softplus_stable_form",
+}
+
+
+def stabilize(expr: sp.Basic) -> tuple[sp.Basic, tuple[str, ...]]:
+    """Apply :data:`RULES` bottom-up until nothing changes.
+
+    Returns the rewritten expression and the names of the rules used.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import sigmoid, z
+    >>> stabilize(sp.log(sigmoid(z)))
+    (-Softplus(-z), ('sigmoid', 'log_sigmoid'))
+    """
+    used: list[str] = []
+
+    def visit(node: sp.Basic) -> sp.Basic:
+        if node.args:
+            node = node.func(*(visit(a) for a in node.args))
+        for rule in RULES:
+            new = rule.apply(node)
+            if new is not None:
+                if rule.name not in used:
+                    used.append(rule.name)
+                return visit(new)
+        return node
+
+    previous = None
+    while previous != expr:
+        previous, expr = expr, visit(expr)
+    return expr, tuple(used)
+
+
+def expand_stable(expr: sp.Basic, branch_free: bool = True) -> sp.Basic:
+    """Replace every stable function by the form it prints as.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> expand_stable(Softplus(z))
+    log1p(exp(-Abs(z))) + Max(0, z)
+    """
+    return expr.replace(lambda e: isinstance(e, Softplus), lambda e: e.stable()).replace(
+        lambda e: isinstance(e, Sigmoid), lambda e: e.stable(branch_free)
+    )

@@ -1,0 +1,162 @@
+"""Build a derivation's kernel module at run time, from the generator's source only.
+
+Three layers keep the compiled code to what the generator prints:
+
+1. the source comes only from :func:`~derivreg.codegen.kernel.generate`,
+   whose names are checked identifiers and whose prose is escaped;
+2. before it runs, the parsed source passes :func:`gate`: no name or
+   attribute starting with ``__`` (``numpy.__builtins__``, ``f.__globals__``),
+   only the attributes the generator uses, only its own imports;
+3. it runs with a short allow-list of builtins, and ``np`` is not the NumPy
+   module but a namespace of the NumPy functions the kernels call.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> compile(derive("mse")).NAME
+'mse'
+"""
+
+from __future__ import annotations
+
+import __future__
+
+import ast
+import builtins
+import types
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from derivreg.codegen.checks import checks_source
+from derivreg.codegen.kernel import generate
+from derivreg.codegen.printers import identifier
+from derivreg.symbolic import Derivation
+
+__all__ = ["NUMPY_NAMES", "compile", "gate"]
+
+#: The NumPy names generated modules use: all the compiled module's ``np`` has.
+NUMPY_NAMES = (
+    "abs", "all", "asarray", "errstate", "exp", "float64", "full", "iscomplexobj", "isfinite",
+    "isinf", "isnan", "log", "log1p", "max", "maximum", "mean", "min", "minimum", "ndarray",
+    "ndim", "shape", "sqrt", "sum", "tanh", "where",
+)  # fmt: skip
+
+#: Attributes of values (arrays, dicts) the generated modules read.
+_VALUE_ATTRIBUTES = frozenset({"any", "dtype", "items", "max", "min", "ndim", "shape"})
+
+_CHECKS_MODULE = "derivreg.kernels._checks"
+
+_BUILTINS = {
+    "float": float,
+    "abs": abs,
+    "max": max,
+    "min": min,
+    "range": range,
+    "type": type,
+    "ValueError": ValueError,
+    "TypeError": TypeError,
+}
+
+
+def gate(source: str) -> ast.Module:
+    """Parse generated ``source`` and refuse anything the generator never prints.
+
+    Raises
+    ------
+    ValueError
+        On a name or attribute starting with ``__``, an attribute outside
+        the generator's few, or an import of anything but NumPy, math and
+        the kernels' input checks.
+
+    Examples
+    --------
+    >>> gate("import numpy as np\\nnp.__builtins__")
+    Traceback (most recent call last):
+    ...
+    ValueError: line 2: generated code may not use '__builtins__'
+    """
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", "?")
+        names = [getattr(node, f, None) for f in ("id", "attr", "arg", "name")]
+        for text in names:
+            if isinstance(text, str) and text.startswith("__"):
+                raise ValueError(f"line {line}: generated code may not use {text!r}")
+        if isinstance(node, ast.Attribute):
+            on_numpy = isinstance(node.value, ast.Name) and node.value.id == "np"
+            allowed = NUMPY_NAMES if on_numpy else _VALUE_ATTRIBUTES
+            if node.attr not in allowed:
+                raise ValueError(f"line {line}: generated code may not use .{node.attr}")
+        elif isinstance(node, ast.Import) and [a.name for a in node.names] not in (
+            ["numpy"],
+            ["math"],
+        ):
+            raise ValueError(f"line {line}: generated code may not import {ast.unparse(node)}")
+        elif isinstance(node, ast.ImportFrom) and (node.module != _CHECKS_MODULE or node.level):
+            raise ValueError(f"line {line}: generated code may not import {ast.unparse(node)}")
+    return tree
+
+
+def _importer(
+    modules: Mapping[str, object],
+) -> types.FunctionType:
+    def restricted_import(
+        name: str,
+        globals: Mapping[str, object] | None = None,  # noqa: A002 - __import__'s own names
+        locals: Mapping[str, object] | None = None,  # noqa: A002
+        fromlist: Sequence[str] = (),
+        level: int = 0,
+    ) -> object:
+        if name not in modules or level:
+            raise ImportError(
+                f"generated kernels may import only numpy and math (and their input checks), "
+                f"not {name!r}"
+            )
+        return modules[name]
+
+    return restricted_import
+
+
+def _run(source: str, name: str, modules: Mapping[str, object]) -> types.ModuleType:
+    tree = gate(source)
+    module = types.ModuleType(name)
+    namespace = module.__dict__
+    namespace["__builtins__"] = {**_BUILTINS, "__import__": _importer(modules)}
+    flags = __future__.annotations.compiler_flag  # annotations stay unevaluated strings
+    code = builtins.compile(tree, f"<{name}>", "exec", flags=flags, dont_inherit=True)
+    # The one exec of derivreg: source printed by generate() from checked names and
+    # escaped prose, gated above, run without the numpy module or unsafe builtins.
+    exec(code, namespace)  # noqa: S102
+    namespace["__source__"] = source
+    return module
+
+
+def compile(derivation: Derivation) -> types.ModuleType:  # noqa: A001 - the public name
+    """Build the kernel module of a derivation at run time.
+
+    The source comes only from :func:`generate` (never from a caller's
+    string), passes :func:`gate`, and runs in a namespace whose builtins are
+    a short allow-list and whose ``np`` holds only :data:`NUMPY_NAMES`.
+
+    Returns
+    -------
+    module
+        With the kernel functions and the printed source as ``__source__``.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from derivreg import derive
+    >>> bce = compile(derive("bce"))
+    >>> bce.loss(np.zeros((2, 1)), np.array([0.0, 1.0]), np.zeros(1), 0.0)
+    0.6931471805599453
+    """
+    name = identifier(derivation.name)
+    source = generate(derivation)
+    numpy = types.SimpleNamespace(**{n: getattr(np, n) for n in NUMPY_NAMES})
+    checks = _run(checks_source(), "derivreg.kernels.runtime_checks", {"numpy": numpy})
+    module = _run(
+        source, f"derivreg.kernels.runtime_{name}", {"numpy": numpy, _CHECKS_MODULE: checks}
+    )
+    return module

@@ -1,0 +1,33 @@
+"""Translation validation: a generated kernel is the generator's, and its holes are proven.
+
+A reader finds the validator here, in one place:
+
+================  ==========================================================
+``skeleton``      the parsed module against the generator's own, node for node
+``semantics``     what printed expressions mean: NumPy on the reals, as a table
+``holes``         each printed expression proven equal to the derivation's
+``interpreter``   the fixed code run on SymPy values, holes opaque
+``batch``         :func:`validate`: ``derivreg/kernels/<pair>.py``
+``loop``          :func:`validate_loop`: ``derivreg/kernels/<pair>_loop.py``
+``checks``        :func:`validate_checks`: ``derivreg/kernels/_checks.py``
+================  ==========================================================
+
+Nothing read is run: sources are parsed with :mod:`ast`, and no value read
+from them reaches ``sympify``, ``eval`` or ``exec``.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> from derivreg.codegen import generate
+>>> validate(generate(derive("mse")), derive("mse")).ok
+True
+"""
+
+from __future__ import annotations
+
+from derivreg.validate.batch import validate
+from derivreg.validate.checks import validate_checks
+from derivreg.validate.loop import validate_loop
+from derivreg.validate.report import ValidationError, ValidationReport
+
+__all__ = ["ValidationError", "ValidationReport", "validate", "validate_checks", "validate_loop"]

@@ -1,0 +1,278 @@
+"""Run a generated module's fixed code on SymPy values, with its holes kept opaque.
+
+Once the skeleton matches (:mod:`~derivreg.validate.skeleton`), the code
+outside the holes is the generator's own: its block loop, its means, its
+per-sample loop.  This interpreter runs that code on object arrays of SymPy
+symbols (so slices are views and ``+=`` is in place, as in NumPy), with
+each hole replaced by an opaque function of its inputs, ``hole_dJ_dz(z_i,
+y_i)``: what the template computes is then an exact expression in those
+functions, compared with what the derivation says of them.  The holes
+themselves are proven separately (:mod:`~derivreg.validate.holes`).
+
+Sizes are concrete integers, so every ``if`` and ``for`` on them is
+followed exactly; the statements executed and the branches taken are
+recorded, so that code no run reached is reported.
+
+Examples
+--------
+>>> import ast
+>>> interp = Interpreter(ast.parse("def f(z):\\n    return 2 * z"), {})
+>>> interp.call("f", [sp.Symbol("z")])
+2*z
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping, Sequence
+
+import numpy as np
+import sympy as sp
+
+from derivreg.codegen.templates import Hole
+from derivreg.validate.report import ValidationError
+
+__all__ = ["CONTRACTS", "Interpreter", "opaque"]
+
+#: The input checks' contracts: each returns these of its arguments (or raises).
+#: The checks themselves are the generator's, compared node for node.
+CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
+    "_check_params": lambda a: tuple(a[:3]),
+    "_check_batch": lambda a: tuple(a[:4]),
+    "_as_finite_scalar": lambda a: a[1],
+    "_finite": lambda a: a[0],
+    "_checked_losses": lambda a: a[0],
+}
+
+
+def _size(value: object) -> int:
+    """A size or index as an int; refuse anything but a concrete integer."""
+    if isinstance(value, int | sp.Integer) and not isinstance(value, bool):
+        return int(value)
+    raise ValidationError(f"expected an integer size or index, got {value!r}")
+
+
+def opaque(hole: Hole, values: Sequence[object]) -> object:
+    """The hole as an opaque function of its inputs, elementwise over arrays."""
+    for value in values:
+        items = value.ravel() if isinstance(value, np.ndarray) else [value]
+        if not all(isinstance(v, sp.Basic) for v in items):  # never a string to SymPy
+            raise ValidationError(f"the inputs of {hole.target} must be numbers, got {value!r}")
+    if not hole.inputs:
+        return sp.Symbol(f"hole_{hole.target}", real=True)
+    f = sp.Function(f"hole_{hole.target}", real=True)
+    return np.frompyfunc(f, len(values), 1)(*values) if values else f()
+
+
+_BINARY: Mapping[type, Callable[[object, object], object]] = {
+    ast.Add: lambda a, b: a + b,  # type: ignore[operator]
+    ast.Sub: lambda a, b: a - b,  # type: ignore[operator]
+    ast.Mult: lambda a, b: a * b,  # type: ignore[operator]
+    ast.Div: lambda a, b: a / b,  # type: ignore[operator]
+    ast.MatMult: lambda a, b: a @ b,  # type: ignore[operator]
+    ast.FloorDiv: lambda a, b: _size(a) // _size(b),
+    ast.Mod: lambda a, b: _size(a) % _size(b),
+}
+_SIZE_COMPARE: Mapping[type, Callable[[int, int], bool]] = {
+    ast.Eq: lambda a, b: a == b,
+    ast.Gt: lambda a, b: a > b,
+    ast.Lt: lambda a, b: a < b,
+    ast.GtE: lambda a, b: a >= b,
+    ast.LtE: lambda a, b: a <= b,
+}
+_NUMPY: Mapping[str, Callable[..., object]] = {
+    "mean": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()) / np.size(a),
+    "sum": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()),
+    "shape": np.shape,
+    "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
+}
+
+
+class Interpreter:
+    """Evaluate a generated module's functions on SymPy values, statement by statement."""
+
+    def __init__(
+        self,
+        tree: ast.Module,
+        holes: Mapping[int, Hole],
+        constants: Mapping[str, int] | None = None,
+        executed: set[int] | None = None,
+        branches: set[tuple[int, bool]] | None = None,
+    ) -> None:
+        self.functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
+        self.constants: dict[str, object] = {}
+        for node in tree.body:
+            match node:
+                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Constant(value=value)):
+                    self.constants[name] = value
+        self.constants.update(constants or {})
+        self.holes = holes
+        self.executed = executed if executed is not None else set()
+        self.branches = branches if branches is not None else set()
+
+    def call(self, name: str, args: Sequence[object]) -> object:
+        """Run function ``name`` on ``args``; return its value."""
+        if name in CONTRACTS:
+            return CONTRACTS[name](list(args))
+        fn = self.functions.get(name)
+        if fn is None:
+            raise ValidationError(f"call of unknown function {name!r}")
+        env = dict(zip([a.arg for a in fn.args.args], args, strict=True))
+        try:
+            found, value = self._run(fn.body, env)
+        except (TypeError, ValueError, IndexError) as err:
+            raise ValidationError(f"{name}: {type(err).__name__}: {err}") from None
+        if not found:
+            raise ValidationError(f"{name}: no return statement")
+        return value
+
+    def _run(self, body: Sequence[ast.stmt], env: dict[str, object]) -> tuple[bool, object]:
+        for stmt in body:
+            self.executed.add(id(stmt))
+            match stmt:
+                case ast.Expr(value=ast.Constant(value=str())):
+                    continue
+                case ast.Assign(targets=[target], value=value):
+                    hole = self.holes.get(id(value))
+                    if hole is not None and hole.stable is None:
+                        continue  # a shared subexpression: only its outputs matter here
+                    self._assign(target, self.eval(value, env), env)
+                case ast.AugAssign(target=target, op=op, value=value) if type(op) in (
+                    ast.Add,
+                    ast.Sub,
+                ):
+                    self._augment(target, op, self.eval(value, env), env)
+                case ast.Return(value=value) if value is not None:
+                    return True, self.eval(value, env)
+                case ast.With() | ast.If() | ast.For():
+                    found, value = self._compound(stmt, env)
+                    if found:
+                        return True, value
+                case _:
+                    raise ValidationError(f"unsupported statement {ast.unparse(stmt)!r}")
+        return False, None
+
+    def _compound(self, stmt: ast.stmt, env: dict[str, object]) -> tuple[bool, object]:
+        if isinstance(stmt, ast.With):
+            return self._run(stmt.body, env)
+        if isinstance(stmt, ast.If):
+            taken = self.eval(stmt.test, env)
+            if not isinstance(taken, bool):
+                raise ValidationError(f"condition {ast.unparse(stmt.test)!r} is not on sizes")
+            self.branches.add((id(stmt), taken))
+            return self._run(stmt.body if taken else stmt.orelse, env)
+        assert isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name)
+        for index in self.eval(stmt.iter, env):  # type: ignore[attr-defined]
+            env[stmt.target.id] = index
+            found, value = self._run(stmt.body, env)
+            if found:
+                return True, value
+        return False, None
+
+    def _assign(self, target: ast.expr, value: object, env: dict[str, object]) -> None:
+        match target:
+            case ast.Name(id=name):
+                env[name] = value
+            case ast.Tuple(elts=elts) if isinstance(value, tuple):
+                for t, v in zip(elts, value, strict=True):
+                    self._assign(t, v, env)
+            case ast.Subscript(value=container, slice=index):
+                array = self.eval(container, env)
+                if not isinstance(array, np.ndarray) or array.ndim != 1:
+                    raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
+                array[_size(self.eval(index, env))] = value
+            case _:
+                raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
+
+    def _augment(
+        self, target: ast.expr, op: ast.operator, value: object, env: dict[str, object]
+    ) -> None:
+        old = self.eval(target, env)
+        if isinstance(old, np.ndarray):  # in place, as NumPy does on float arrays
+            if np.shape(value) not in ((), old.shape):
+                raise ValidationError(f"shapes differ in {ast.unparse(target)} {op}= ...")
+            if isinstance(op, ast.Add):
+                old += value
+            else:
+                old -= value
+            return
+        self._assign(target, _BINARY[type(op)](old, value), env)
+
+    def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:
+        args = [self.eval(a, env) for a in node.args]
+        for keyword in node.keywords:  # evaluated, as Python does; the contracts ignore them
+            self.eval(keyword.value, env)
+        match node.func:
+            case ast.Attribute(value=ast.Name(id="np"), attr=attr) if attr in _NUMPY:
+                return _NUMPY[attr](*args)
+            case ast.Name(id="float"):
+                (value,) = args
+                if np.ndim(value) != 0:
+                    raise ValidationError(f"float() of an array in {ast.unparse(node)!r}")
+                return value
+            case ast.Name(id="range"):
+                return range(*map(_size, args))
+            case ast.Name(id="len"):
+                return len(args[0])  # type: ignore[arg-type]
+            case ast.Name(id="min" | "max" as name):
+                return (min if name == "min" else max)(*map(_size, args))
+            case ast.Name(id=name):
+                return self.call(name, args)
+        raise ValidationError(f"unsupported call {ast.unparse(node)!r}")
+
+    def eval(self, node: ast.expr, env: Mapping[str, object]) -> object:
+        """The value of ``node``: opaque at a hole, computed elsewhere."""
+        hole = self.holes.get(id(node))
+        if hole is not None:
+            return opaque(hole, [env[name] for name in hole.inputs])
+        match node:
+            case ast.Name(id=name) if name in env:
+                return env[name]
+            case ast.Name(id=name) if name in self.constants:
+                return self.constants[name]
+            case ast.Constant(value=int(value)) if not isinstance(value, bool):
+                return value
+            case ast.Constant(value=str()):
+                return _Text(node.value)
+            case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+                return _BINARY[type(op)](self.eval(left, env), self.eval(right, env))
+            case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _SIZE_COMPARE:
+                a, b = _size(self.eval(left, env)), _size(self.eval(right, env))
+                return _SIZE_COMPARE[type(op)](a, b)
+            case ast.Tuple(elts=elts):
+                return tuple(self.eval(e, env) for e in elts)
+            case ast.Attribute(value=value, attr="shape"):
+                return np.shape(self.eval(value, env))
+            case ast.Subscript(value=value, slice=ast.Slice(lower=lo, upper=hi, step=None)):
+                base = self.eval(value, env)
+                lower = 0 if lo is None else _size(self.eval(lo, env))
+                upper = len(base) if hi is None else _size(self.eval(hi, env))  # type: ignore[arg-type]
+                return base[lower:upper]  # type: ignore[index]
+            case ast.Subscript(value=value, slice=index):
+                return self.eval(value, env)[_size(self.eval(index, env))]  # type: ignore[index]
+            case ast.Call():
+                return self._call(node, env)
+        raise ValidationError(f"unsupported expression {ast.unparse(node)!r}")
+
+    def unreached(self, skip: Sequence[str] = ()) -> list[str]:
+        """Statements no run executed, and ``if`` branches no run took."""
+        out = []
+        for name, fn in self.functions.items():
+            if name in skip:
+                continue
+            for node in ast.walk(fn):
+                if isinstance(node, ast.stmt) and node is not fn and id(node) not in self.executed:
+                    out.append(f"{name}, line {node.lineno}: {ast.unparse(node).splitlines()[0]}")
+                elif isinstance(node, ast.If) and id(node) in self.executed:
+                    out += [
+                        f"{name}, line {node.lineno}: branch {side} of `if {ast.unparse(node.test)}`"
+                        for side in (True, False)
+                        if (id(node), side) not in self.branches
+                    ]
+        return out
+
+
+class _Text(str):
+    """A string constant of the fixed code: a name passed to a check, never a number."""
+
+    __slots__ = ()

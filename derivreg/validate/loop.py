@@ -1,0 +1,150 @@
+"""Validate a generated per-sample loop (``derivreg/kernels/<pair>_loop.py``).
+
+The same steps as :func:`~derivreg.validate.batch.validate`: the skeleton,
+the holes (``J_i`` and ``dJ_dz``, on one sample's floats, with ``math``'s
+real-domain semantics), the derivation's update rules, and runs of the fixed
+loop with the holes opaque: m = 5 samples of n = 4 features, recording the
+History every 1, 2 and 3 updates from several offsets, against the
+derivation's updates applied one sample at a time, in order.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> from derivreg.codegen import generate_loop
+>>> validate_loop(generate_loop(derive("mse")), derive("mse")).ok
+True
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Mapping
+
+import numpy as np
+import sympy as sp
+
+from derivreg.codegen.loop import generate_loop_module
+from derivreg.codegen.templates import Hole
+from derivreg.symbolic import Derivation
+from derivreg.validate.batch import alpha, lemmas, parse, symbols
+from derivreg.validate.holes import prove_holes
+from derivreg.validate.interpreter import Interpreter, opaque
+from derivreg.validate.report import ValidationError, ValidationReport
+from derivreg.validate.skeleton import compare, mark
+
+__all__ = ["validate_loop"]
+
+#: Samples and features of the runs (m >= 4, n >= 4), and the History schedules.
+M, N = 5, 4
+SCHEDULES = ((1, 0), (2, 1), (3, 0), (2, 0))
+
+
+def _reference(
+    holes: Mapping[str, Hole], X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
+    every: int, first: int,
+) -> list[object]:  # fmt: skip
+    """The derivation's per-sample updates in order, holes opaque: what the loop must do."""
+    m, n = X.shape
+    w, b = list(W), B
+    J, w_track, b_track = [], [], []
+    for i in range(m):
+        if i % every == first:
+            w_track += w
+            b_track.append(b)
+        z = b + sum(X[i, j] * w[j] for j in range(n))
+        J.append(opaque(holes["J_i"], [z, Y[i]]))
+        step = alpha * opaque(holes["dJ_dz"], [z, Y[i]])
+        w = [w[j] - step * X[i, j] for j in range(n)]
+        b = b - step
+    return [*w, b, *J, *w_track, *b_track]
+
+
+def _run(interp: Interpreter, X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
+         every: int, first: int) -> tuple[list[object], bool]:  # fmt: skip
+    m, n = X.shape
+    k = len(range(first, m, every))
+    J = np.full(m, None, dtype=object)
+    w = W.copy()
+    w_track, b_track = np.full(k * n, None, dtype=object), np.full(k, None, dtype=object)
+    flat, labels = X.ravel(), Y.copy()
+    b = interp.call("sgd_epoch", [flat, labels, w, B, alpha, J, every, first, w_track, b_track])
+    untouched = all(flat == X.ravel()) and all(labels == Y)
+    return [*w, b, *J, *w_track, *b_track], untouched
+
+
+def _names(m: int, n: int, k: int) -> list[str]:
+    return (
+        [f"w[{j}]" for j in range(n)]
+        + ["b"]
+        + [f"J[{i}]" for i in range(m)]
+        + [f"w_track[{r}][{j}]" for r in range(k) for j in range(n)]
+        + [f"b_track[{r}]" for r in range(k)]
+    )
+
+
+def _template(tree: ast.Module, holes: Mapping[int, Hole], report: ValidationReport) -> None:
+    executed: set[int] = set()
+    branches: set[tuple[int, bool]] = set()
+    interp = Interpreter(tree, holes, None, executed, branches)
+    by_target = {h.target: h for h in holes.values() if h.stable is not None}
+    runs = [(1, 1, 0), *((M, every, first) for every, first in SCHEDULES)]
+    for m, every, first in runs:
+        X, Y, W, B = symbols(m, N)
+        try:
+            got, untouched = _run(interp, X, Y, W, B, every, first)
+        except ValidationError as err:
+            report.failures.append(f"sgd_epoch ({m} samples): {err}")
+            continue
+        if not untouched:
+            report.failures.append(f"sgd_epoch ({m} samples): writes into X or Y")
+        want = _reference(by_target, X, Y, W, B, every, first)
+        names = _names(m, N, len(range(first, m, every)))
+        if len(got) != len(want):
+            report.failures.append(f"sgd_epoch: {len(got)} outputs, expected {len(want)}")
+            continue
+        run = "" if m == 1 else f" ({m} samples, History every {every} from {first})"
+        for label, have, wanted in zip(names, got, want, strict=True):
+            diff = have - wanted if isinstance(have, sp.Basic) else None
+            if diff is not None and (diff == 0 or sp.expand(diff) == 0):
+                report.proven.append(f"sgd_epoch {label}{run}")
+            else:
+                report.failures.append(f"sgd_epoch {label}{run}: computes {have}, not {wanted}")
+    if runs:
+        report.proven.append("sgd_epoch: the samples one at a time, in order")
+    report.failures += [f"never validated: {s}" for s in interp.unreached()]
+
+
+def validate_loop(source: str, derivation: Derivation) -> ValidationReport:
+    """Prove that a generated per-sample loop computes the derivation's updates.
+
+    Raises
+    ------
+    ValidationError
+        If anything outside ``J_i`` and ``dJ_dz``'s printed expressions
+        differs from the generator's loop (with the line and what differs),
+        one of those is not proven equal to the derivation over the reals, or
+        the loop does not apply the updates one sample at a time, in order,
+        recording the History where it says.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> from derivreg.codegen import generate_loop
+    >>> report = validate_loop(generate_loop(derive("bce")), derive("bce"))
+    >>> "sgd_epoch w[3]" in report.proven
+    True
+    """
+    d = derivation
+    tree = parse(source, d.name)
+    printed = generate_loop_module(d)
+    reference = ast.parse(printed.source)
+    try:
+        found = compare(tree, reference, mark(reference, printed.holes))
+    except ValidationError as err:
+        raise ValidationError(f"{d.name}: differs from the generator's loop: {err}") from None
+    report = ValidationReport(d.name, proven=["skeleton"])
+    prove_holes(found, report, d.pair.targets, loop=True)
+    lemmas(d, report)
+    if report.ok:
+        _template(tree, {id(node): hole for node, hole in found}, report)
+    return report.raise_if_failed("generated loop")

@@ -1,0 +1,210 @@
+"""What printed expressions mean: NumPy (and ``math``) on the reals, as a table.
+
+A hole of a generated module (a printed right-hand side) may use only the
+operations below.  Each maps to a SymPy function that is *real* exactly
+where NumPy computes a number; where NumPy would give NaN (``sqrt`` or
+``log`` of a negative), SymPy would give a complex number, so every entry
+with a restricted domain carries its condition, which must be proven for
+the argument (by SymPy's assumptions, for every real input) before the hole
+is accepted.  ``np.sqrt(z)**2`` in place of ``z`` is therefore rejected:
+``z >= 0`` does not hold for every real ``z``.
+
+Nothing read is passed to ``sympify``, ``eval`` or ``exec``: constants are
+converted exactly from their Python values, and a string where a number
+belongs is a rejection.
+
+Examples
+--------
+>>> import ast
+>>> from derivreg.symbolic import z
+>>> meaning(ast.parse("np.maximum(0, z)", mode="eval").body, {"z": z})
+Max(0, z)
+>>> meaning(ast.parse("np.sqrt(z)**2", mode="eval").body, {"z": z})
+Traceback (most recent call last):
+...
+derivreg.validate.report.ValidationError: `np.sqrt(z)`: the argument z may be negative, where NumPy gives NaN
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derivreg.validate.report import ValidationError
+
+__all__ = ["BUILTINS", "MATH", "NUMPY", "Meaning", "constant", "meaning"]
+
+
+@dataclass(frozen=True)
+class Meaning:
+    """One function a hole may call: its SymPy meaning and its real domain.
+
+    Attributes
+    ----------
+    function : callable
+        Builds the SymPy value from the arguments' values.
+    arity : int
+        The number of positional arguments (no keywords are ever allowed).
+    domain : callable or None
+        Maps the arguments to ``(condition, words)``; the condition must be
+        proven True for the call to be accepted; the words say what the
+        argument must not be.
+
+    Examples
+    --------
+    >>> NUMPY["log"].domain(sp.Integer(2))
+    (True, 'zero or negative')
+    """
+
+    function: Callable[..., sp.Basic]
+    arity: int
+    domain: Callable[..., tuple[bool | None, str]] | None = None
+
+
+def _positive(t: sp.Basic) -> tuple[bool | None, str]:
+    return t.is_positive, "zero or negative"
+
+
+def _nonnegative(t: sp.Basic) -> tuple[bool | None, str]:
+    return t.is_nonnegative, "negative"
+
+
+def _above_minus_one(t: sp.Basic) -> tuple[bool | None, str]:
+    return (1 + t).is_positive, "-1 or less"
+
+
+def _where(cond: sp.Basic, a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    if not isinstance(cond, sp.core.relational.Relational):
+        raise ValidationError(f"the condition of a branch must be a comparison, got {cond}")
+    return sp.Piecewise((a, cond), (b, True))
+
+
+def _log1p(t: sp.Basic) -> sp.Basic:
+    return sp.log(1 + t)
+
+
+#: ``np.<name>``: elementwise, so a hole means the same on each element.
+NUMPY: Mapping[str, Meaning] = {
+    "exp": Meaning(sp.exp, 1),
+    "log": Meaning(sp.log, 1, _positive),
+    "log1p": Meaning(_log1p, 1, _above_minus_one),
+    "sqrt": Meaning(sp.sqrt, 1, _nonnegative),
+    "abs": Meaning(sp.Abs, 1),
+    "tanh": Meaning(sp.tanh, 1),
+    "maximum": Meaning(sp.Max, 2),
+    "minimum": Meaning(sp.Min, 2),
+    "where": Meaning(_where, 3),
+}
+
+#: ``math.<name>`` of the per-sample loop (``math.log`` of a negative raises).
+MATH: Mapping[str, Meaning] = {
+    "exp": Meaning(sp.exp, 1),
+    "log": Meaning(sp.log, 1, _positive),
+    "log1p": Meaning(_log1p, 1, _above_minus_one),
+    "sqrt": Meaning(sp.sqrt, 1, _nonnegative),
+    "tanh": Meaning(sp.tanh, 1),
+}
+
+#: Builtins of the per-sample loop, on floats.
+BUILTINS: Mapping[str, Meaning] = {
+    "abs": Meaning(sp.Abs, 1),
+    "max": Meaning(sp.Max, 2),
+    "min": Meaning(sp.Min, 2),
+}
+
+_BINARY: Mapping[type, Callable[[sp.Basic, sp.Basic], sp.Basic]] = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+}
+_COMPARE = {ast.GtE: sp.Ge, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.Lt: sp.Lt}
+
+
+def constant(node: ast.Constant) -> sp.Rational:
+    """The exact value of a numeric literal; anything else is a rejection.
+
+    Examples
+    --------
+    >>> constant(ast.Constant(0.5))
+    1/2
+    >>> constant(ast.Constant("1"))
+    Traceback (most recent call last):
+    ...
+    derivreg.validate.report.ValidationError: `'1'`: a str constant where a number belongs
+    """
+    value = node.value
+    if type(value) is int:
+        return sp.Integer(value)
+    if type(value) is float and value == value and abs(value) != float("inf"):
+        return sp.Rational(*value.as_integer_ratio())
+    name = type(value).__name__
+    raise ValidationError(f"`{ast.unparse(node)}`: a {name} constant where a number belongs")
+
+
+def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
+    table: Mapping[str, Meaning] | None = None
+    match node.func:
+        case ast.Attribute(value=ast.Name(id="np"), attr=attr) if not loop:
+            table, name = NUMPY, attr
+        case ast.Attribute(value=ast.Name(id="math"), attr=attr) if loop:
+            table, name = MATH, attr
+        case ast.Name(id=name) if loop:
+            table = BUILTINS
+    if table is None or name not in table or node.keywords:
+        raise ValidationError(f"`{ast.unparse(node)}` is not a function printed expressions use")
+    entry = table[name]
+    if len(node.args) != entry.arity or any(isinstance(a, ast.Starred) for a in node.args):
+        raise ValidationError(f"`{ast.unparse(node)}`: {name} takes {entry.arity} arguments")
+    args = [meaning(a, env, loop=loop) for a in node.args]
+    if entry.domain is not None:
+        holds, words = entry.domain(*args)
+        if holds is not True:
+            raise ValidationError(
+                f"`{ast.unparse(node)}`: the argument {args[0]} may be {words}, "
+                "where NumPy gives NaN"
+            )
+    return entry.function(*args)
+
+
+def _power(node: ast.BinOp, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
+    base, exponent = meaning(node.left, env, loop=loop), meaning(node.right, env, loop=loop)
+    if not (exponent.is_Integer or base.is_positive is True):
+        raise ValidationError(
+            f"`{ast.unparse(node)}`: a non-integer power of {base}, which may be negative"
+        )
+    return base**exponent
+
+
+def meaning(node: ast.expr, env: Mapping[str, sp.Basic], *, loop: bool = False) -> sp.Basic:
+    """The SymPy value of a printed expression, over the reals, or a rejection.
+
+    ``env`` maps the names the expression may read to their values;
+    ``loop`` selects the per-sample loop's ``math`` functions and builtins
+    (and its conditional expressions) instead of NumPy's.
+    """
+    match node:
+        case ast.Constant():
+            return constant(node)
+        case ast.Name(id=name, ctx=ast.Load()):
+            if name not in env:
+                raise ValidationError(f"`{name}` is not a value this expression may read")
+            return env[name]
+        case ast.UnaryOp(op=ast.USub(), operand=operand):
+            return -meaning(operand, env, loop=loop)
+        case ast.BinOp(op=ast.Pow()):
+            return _power(node, env, loop)
+        case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
+            a, b = meaning(left, env, loop=loop), meaning(right, env, loop=loop)
+            return _BINARY[type(op)](a, b)
+        case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
+            return _COMPARE[type(op)](meaning(left, env, loop=loop), meaning(right, env, loop=loop))
+        case ast.IfExp(test=test, body=body, orelse=orelse) if loop:
+            cond = meaning(test, env, loop=loop)
+            return _where(cond, meaning(body, env, loop=loop), meaning(orelse, env, loop=loop))
+        case ast.Call():
+            return _call(node, env, loop)
+    raise ValidationError(f"`{ast.unparse(node)}` is not a printed expression")
