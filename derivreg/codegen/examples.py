@@ -70,4 +70,3 @@ def examples(d: Derivation) -> dict[str, tuple[str, str]]:
             f"[{', '.join(update_w)}]",
         ),
     }
-

@@ -26,7 +26,7 @@ KERNEL_DIR = Path(__file__).resolve().parent.parent / "kernels"
 
 
 def kernel_dir() -> Path:
-    """The kernel directory, read from ``derivreg.codegen.KERNEL_DIR`` at each call.
+    """Return the kernel directory, read from ``derivreg.codegen.KERNEL_DIR`` at each call.
 
     So that a caller (a test, a scratch checkout) may point the package's
     public name elsewhere and every function here follows.
@@ -134,4 +134,3 @@ def check() -> str:
                 tofile=f"{rel} (generated)",
             )
     return "".join(diffs)
-

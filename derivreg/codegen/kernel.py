@@ -45,7 +45,7 @@ _FORWARD_Z = "forward: z = X w + b, one row per sample"
 
 
 def stable_note(expr: sp.Basic, rules: Sequence[str]) -> str:
-    """The comment line naming the rewrites and stable functions behind ``expr``.
+    """Return the comment line naming the rewrites and stable functions behind ``expr``.
 
     Examples
     --------
@@ -98,7 +98,7 @@ class _Kernel:
         return f"{doc}\n\n    Examples\n    --------\n    >>> {call}\n    {value}\n    "
 
     def elementwise(self) -> list[Printed]:
-        """The chain factors, elementwise."""
+        """Print the chain factors, elementwise."""
         return [
             function(
                 "dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray",
@@ -121,7 +121,7 @@ class _Kernel:
         ]
 
     def forward(self) -> list[Printed]:
-        """``predict`` and the losses."""
+        """Print ``predict`` and the losses."""
         z_checked = Block(_FORWARD_Z + "; a saturated yhat hides nothing", [])
         z_checked.lines.append("z = _finite(X @ w + b, X=X)")
         return [
@@ -154,7 +154,7 @@ class _Kernel:
         ]
 
     def gradient(self) -> list[Printed]:
-        """``grad``, its unchecked and blocked kernels."""
+        """Print ``grad``, its unchecked and blocked kernels."""
         chain = [Block(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.dJ_dz, ("z", "y"))]
         mean = [
             Block("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
@@ -194,7 +194,7 @@ class _Kernel:
         ]
 
     def update(self) -> list[Printed]:
-        """``update`` and its unchecked kernel."""
+        """Print ``update`` and its unchecked kernel."""
         show, d = self.show, self.d
         return [
             function(
@@ -256,8 +256,7 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         f"# {comment(d.title)}. Change derivreg/symbolic.py or derivreg/codegen/, "
         f"then run `{COMMAND}`.",
         '"""',
-        f"{prose(d.title)}: loss, gradient and update, printed from "
-        f"``derivreg.derive({name!r})``.",
+        f"{prose(d.title)}: loss, gradient and update, printed from ``derivreg.derive({name!r})``.",
         "",
         "Batch-first: X has shape (m, n), y shape (m,), w shape (n,), b is a float.",
         "Every function leaves its arguments unchanged.",

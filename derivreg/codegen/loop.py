@@ -51,7 +51,7 @@ _DOC = (
 
 
 def _loop_body(d: Derivation) -> tuple[list[str], list]:
-    """The loop's statements and the holes among them."""
+    """Return the loop's statements and the holes among them."""
     from derivreg.rendering import text as show
 
     activation, _ = stabilize(d.activation)
@@ -92,7 +92,7 @@ def generate_loop_module(derivation: Derivation) -> Printed:
     --------
     >>> from derivreg import derive
     >>> [h.target for h in generate_loop_module(derive("mse")).holes]
-    ['J_i', 'dJ_dz']
+    ['t0', 'J_i', 'dJ_dz']
     """
     d = derivation
     name = identifier(d.name)

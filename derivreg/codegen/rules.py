@@ -26,7 +26,6 @@ from derivreg.symbolic import y
 __all__ = ["EXPANSIONS", "RULES", "Rule", "Sigmoid", "Softplus", "expand_stable", "stabilize"]
 
 
-
 # ---------------------------------------------------------------------------
 # Stable functions: opaque to the rewrites, expanded into stable NumPy.
 # ---------------------------------------------------------------------------

@@ -125,7 +125,7 @@ class Block:
 
 @dataclass(frozen=True)
 class Printed:
-    """Generated source and the holes in it, in the order they are printed.
+    r"""Generated source and the holes in it, in the order they are printed.
 
     Examples
     --------

@@ -60,7 +60,7 @@ def parse(source: str, name: str) -> ast.Module:
 
 
 def symbols(m: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symbol]:
-    """A symbolic batch: X (m, n), y (m,), w (n,) and b, all real."""
+    """Return a symbolic batch: X (m, n), y (m,), w (n,) and b, all real."""
     X = np.array(
         [[sp.Symbol(f"x_{i}_{j}", real=True) for j in range(n)] for i in range(m)], dtype=object
     )
@@ -70,10 +70,10 @@ def symbols(m: int, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, sp.Symb
 
 
 def lemmas(d: Derivation, report: ValidationReport) -> None:
-    """The derivation's gradient and update are its chain rule's: prove the link."""
+    """Prove that the derivation's gradient and update are its chain rule's."""
     scalar = derive(d.pair, features=1) if d.features != 1 else d
     s = scalar.symbols
-    act = {yhat_symbol: d.activation for yhat_symbol in (INPUTS["yhat"],)}
+    act = {INPUTS["yhat"]: d.activation}
     dz = scalar.dJ_dz.subs(act)
     facts = {
         "dJ_dw = dJ_dz x": (scalar.dJ_dw, dz * s["x"]),
@@ -105,7 +105,9 @@ def _flatten(value: object) -> list[object]:
 class _Template:
     """Runs of the fixed code, holes opaque, against what the derivation says of them."""
 
-    def __init__(self, tree: ast.Module, holes: Mapping[int, Hole], report: ValidationReport):
+    def __init__(
+        self, tree: ast.Module, holes: Mapping[int, Hole], report: ValidationReport
+    ) -> None:
         self.tree, self.holes, self.report = tree, holes, report
         self.by_target = {h.target: h for h in holes.values() if h.stable is not None}
         self.executed: set[int] = set()

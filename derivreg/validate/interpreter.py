@@ -1,4 +1,4 @@
-"""Run a generated module's fixed code on SymPy values, with its holes kept opaque.
+r"""Run a generated module's fixed code on SymPy values, with its holes kept opaque.
 
 Once the skeleton matches (:mod:`~derivreg.validate.skeleton`), the code
 outside the holes is the generator's own: its block loop, its means, its
@@ -16,7 +16,7 @@ recorded, so that code no run reached is reported.
 Examples
 --------
 >>> import ast
->>> interp = Interpreter(ast.parse("def f(z):\\n    return 2 * z"), {})
+>>> interp = Interpreter(ast.parse("def f(z):\n    return 2 * z"), {})
 >>> interp.call("f", [sp.Symbol("z")])
 2*z
 """
@@ -46,14 +46,14 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
 
 
 def _size(value: object) -> int:
-    """A size or index as an int; refuse anything but a concrete integer."""
+    """Return a size or index as an int; refuse anything but a concrete integer."""
     if isinstance(value, int | sp.Integer) and not isinstance(value, bool):
         return int(value)
     raise ValidationError(f"expected an integer size or index, got {value!r}")
 
 
 def opaque(hole: Hole, values: Sequence[object]) -> object:
-    """The hole as an opaque function of its inputs, elementwise over arrays."""
+    """Return the hole as an opaque function of its inputs, elementwise over arrays."""
     for value in values:
         items = value.ravel() if isinstance(value, np.ndarray) else [value]
         if not all(isinstance(v, sp.Basic) for v in items):  # never a string to SymPy
@@ -161,7 +161,8 @@ class Interpreter:
                 raise ValidationError(f"condition {ast.unparse(stmt.test)!r} is not on sizes")
             self.branches.add((id(stmt), taken))
             return self._run(stmt.body if taken else stmt.orelse, env)
-        assert isinstance(stmt, ast.For) and isinstance(stmt.target, ast.Name)
+        assert isinstance(stmt, ast.For)
+        assert isinstance(stmt.target, ast.Name)
         for index in self.eval(stmt.iter, env):  # type: ignore[attr-defined]
             env[stmt.target.id] = index
             found, value = self._run(stmt.body, env)
@@ -220,8 +221,8 @@ class Interpreter:
                 return self.call(name, args)
         raise ValidationError(f"unsupported call {ast.unparse(node)!r}")
 
-    def eval(self, node: ast.expr, env: Mapping[str, object]) -> object:
-        """The value of ``node``: opaque at a hole, computed elsewhere."""
+    def eval(self, node: ast.expr, env: Mapping[str, object]) -> object:  # noqa: PLR0911
+        """Return the value of ``node``: opaque at a hole, computed elsewhere."""
         hole = self.holes.get(id(node))
         if hole is not None:
             return opaque(hole, [env[name] for name in hole.inputs])
@@ -264,8 +265,9 @@ class Interpreter:
                 if isinstance(node, ast.stmt) and node is not fn and id(node) not in self.executed:
                     out.append(f"{name}, line {node.lineno}: {ast.unparse(node).splitlines()[0]}")
                 elif isinstance(node, ast.If) and id(node) in self.executed:
+                    test = ast.unparse(node.test)
                     out += [
-                        f"{name}, line {node.lineno}: branch {side} of `if {ast.unparse(node.test)}`"
+                        f"{name}, line {node.lineno}: branch {side} of `if {test}`"
                         for side in (True, False)
                         if (id(node), side) not in self.branches
                     ]

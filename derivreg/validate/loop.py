@@ -39,11 +39,11 @@ M, N = 5, 4
 SCHEDULES = ((1, 0), (2, 1), (3, 0), (2, 0))
 
 
-def _reference(
+def _reference(  # noqa: PLR0917
     holes: Mapping[str, Hole], X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
     every: int, first: int,
 ) -> list[object]:  # fmt: skip
-    """The derivation's per-sample updates in order, holes opaque: what the loop must do."""
+    """Apply the derivation's per-sample updates in order, holes opaque: what the loop must do."""
     m, n = X.shape
     w, b = list(W), B
     J, w_track, b_track = [], [], []
@@ -59,7 +59,8 @@ def _reference(
     return [*w, b, *J, *w_track, *b_track]
 
 
-def _run(interp: Interpreter, X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
+def _run(  # noqa: PLR0917
+    interp: Interpreter, X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
          every: int, first: int) -> tuple[list[object], bool]:  # fmt: skip
     m, n = X.shape
     k = len(range(first, m, every))

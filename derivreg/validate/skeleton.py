@@ -1,4 +1,4 @@
-"""Compare a parsed module with the generator's own, node for node, except at the holes.
+r"""Compare a parsed module with the generator's own, node for node, except at the holes.
 
 The generator knows the exact module it prints (:class:`~derivreg.codegen.
 templates.Printed`).  Its parse tree is the *skeleton*: every statement,
@@ -12,15 +12,16 @@ Examples
 --------
 >>> import ast
 >>> from derivreg.codegen.templates import Hole
->>> reference = ast.parse("def f(z):\\n    t = z\\n    return t")
+>>> reference = ast.parse("def f(z):\n    t = z\n    return t")
 >>> holes = mark(reference, [Hole("f", "t", ("z",), None, None)])
->>> found = compare(ast.parse("def f(z):\\n    t = 1 * z\\n    return t"), reference, holes)
+>>> found = compare(ast.parse("def f(z):\n    t = 1 * z\n    return t"), reference, holes)
 >>> [ast.unparse(node) for node, _ in found]
 ['1 * z']
->>> compare(ast.parse("@g\\ndef f(z):\\n    t = z\\n    return t"), reference, holes)
+>>> decorated = ast.parse("@g\ndef f(z):\n    t = z\n    return t")
+>>> compare(decorated, reference, holes)  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-derivreg.validate.report.ValidationError: line 1: f: the decorators differ: the generator prints none, found `g`
+derivreg.validate.report.ValidationError: line 1: f: the decorators differ: ... found `g`
 """
 
 from __future__ import annotations

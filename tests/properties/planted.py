@@ -37,7 +37,7 @@ def recompose(
 
     def prepare(X, y, w, b):
         if checks:
-            X, y, w, b = kernel._check_batch(X, y, w, b)
+            X, y, w, b = kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
         else:
             X, y, w = np.asarray(X), np.asarray(y), np.asarray(w)
         if drop_last_row and X.shape[0] > 1:
