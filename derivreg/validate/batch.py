@@ -31,7 +31,8 @@ import numpy as np
 import sympy as sp
 
 from derivreg.codegen.kernel import generate_module
-from derivreg.codegen.templates import Hole
+from derivreg.codegen.loop import generate_loop_module
+from derivreg.codegen.templates import Hole, Printed
 from derivreg.symbolic import Derivation, derive
 from derivreg.validate.checks import validate_checks
 from derivreg.validate.holes import INPUTS, prove_holes, proven_zero
@@ -39,7 +40,7 @@ from derivreg.validate.interpreter import Interpreter, opaque
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.skeleton import compare, mark
 
-__all__ = ["lemmas", "parse", "symbols", "validate"]
+__all__ = ["lemmas", "parse", "printed", "symbols", "validate"]
 
 #: The batch the template is run on: m >= 4 rows, n >= 4 features, m != n.
 M, N = 5, 4
@@ -47,6 +48,22 @@ M, N = 5, 4
 BLOCK_ROWS = (2, 3, 5)
 _ELEMENTWISE = ("dJ_dyhat", "dyhat_dz", "dJ_dz")
 alpha = sp.Symbol("alpha", real=True)
+
+
+#: The generator's modules by derivation (the generator is deterministic, and a
+#: Derivation immutable): validating many candidates of one derivation prints once.
+_PRINTED: dict[tuple[int, str], tuple[Derivation, Printed]] = {}
+
+
+def printed(derivation: Derivation, kind: str) -> Printed:
+    """Return the generator's module of ``derivation`` (``kind`` "module" or "loop")."""
+    key = (id(derivation), kind)
+    if key not in _PRINTED or _PRINTED[key][0] is not derivation:
+        make = generate_module if kind == "module" else generate_loop_module
+        if len(_PRINTED) >= 16:
+            _PRINTED.clear()
+        _PRINTED[key] = (derivation, make(derivation))
+    return _PRINTED[key][1]
 
 
 def parse(source: str, name: str) -> ast.Module:
@@ -217,10 +234,10 @@ def validate(source: str, derivation: Derivation, *, checks: str | None = None) 
     """
     d = derivation
     tree = parse(source, d.name)
-    printed = generate_module(d)
-    reference = ast.parse(printed.source)
+    module = printed(d, "module")
+    reference = ast.parse(module.source)
     try:
-        found = compare(tree, reference, mark(reference, printed.holes))
+        found = compare(tree, reference, mark(reference, module.holes))
     except ValidationError as err:
         raise ValidationError(f"{d.name}: differs from the generator's module: {err}") from None
     report = ValidationReport(d.name, proven=["skeleton"])

@@ -23,10 +23,9 @@ from collections.abc import Mapping
 import numpy as np
 import sympy as sp
 
-from derivreg.codegen.loop import generate_loop_module
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic import Derivation
-from derivreg.validate.batch import alpha, lemmas, parse, symbols
+from derivreg.validate.batch import alpha, lemmas, parse, printed, symbols
 from derivreg.validate.holes import prove_holes
 from derivreg.validate.interpreter import Interpreter, opaque
 from derivreg.validate.report import ValidationError, ValidationReport
@@ -137,10 +136,10 @@ def validate_loop(source: str, derivation: Derivation) -> ValidationReport:
     """
     d = derivation
     tree = parse(source, d.name)
-    printed = generate_loop_module(d)
-    reference = ast.parse(printed.source)
+    module = printed(d, "loop")
+    reference = ast.parse(module.source)
     try:
-        found = compare(tree, reference, mark(reference, printed.holes))
+        found = compare(tree, reference, mark(reference, module.holes))
     except ValidationError as err:
         raise ValidationError(f"{d.name}: differs from the generator's loop: {err}") from None
     report = ValidationReport(d.name, proven=["skeleton"])

@@ -36,24 +36,36 @@ __all__ = ["compare", "mark", "statements"]
 
 #: How a differing field is named in a rejection.
 _FIELD_WORDS = {
-    "decorator_list": "the decorators",
-    "returns": "the return annotation",
-    "annotation": "an annotation",
-    "kwonlyargs": "the keyword-only arguments",
-    "kw_defaults": "the keyword-only defaults",
-    "defaults": "the defaults",
-    "keywords": "the keyword arguments",
-    "posonlyargs": "the positional-only arguments",
-    "vararg": "the *args",
-    "kwarg": "the **kwargs",
-    "body": "the statements",
-    "orelse": "the else branch",
-    "targets": "the assignment targets",
-    "value": "the value",
-    "names": "the imported names",
-    "id": "the names",
-    "attr": "the attributes",
-    "arg": "the argument names",
+    "decorator_list": "the decorators differ",
+    "returns": "the return annotation differs",
+    "annotation": "an annotation differs",
+    "kwonlyargs": "the keyword-only arguments differ",
+    "kw_defaults": "the keyword-only defaults differ",
+    "defaults": "the defaults differ",
+    "keywords": "the keyword arguments differ",
+    "posonlyargs": "the positional-only arguments differ",
+    "vararg": "the *args differ",
+    "kwarg": "the **kwargs differ",
+    "body": "the statements differ",
+    "orelse": "the else branch differs",
+    "targets": "the assignment targets differ",
+    "value": "the value differs",
+    "names": "the imported names differ",
+    "id": "the names differ",
+    "attr": "the attributes differ",
+    "arg": "the argument names differ",
+    "args": "the arguments differ",
+    "left": "an operand differs",
+    "right": "an operand differs",
+    "operand": "an operand differs",
+    "elts": "the elements differ",
+    "slice": "the index differs",
+    "func": "the function called differs",
+    "test": "the condition differs",
+    "iter": "the loop range differs",
+    "target": "the target differs",
+    "op": "the operator differs",
+    "ops": "the operator differs",
 }
 
 
@@ -91,61 +103,77 @@ def mark(reference: ast.Module, holes: Sequence[Hole]) -> dict[int, Hole]:
     return found
 
 
+#: Fields whose name says more than any field below them (a default deep in a signature).
+_STICKY = frozenset(
+    {"decorator_list", "returns", "annotation", "kwonlyargs", "kw_defaults", "defaults"}
+    | {"keywords", "posonlyargs", "vararg", "kwarg", "targets", "names"}
+)
+
+
+def _show(node: object) -> str:
+    if isinstance(node, list):
+        return ", ".join(_show(n) for n in node)
+    if isinstance(node, ast.AST):
+        return (ast.unparse(node).splitlines() or [type(node).__name__])[0]
+    return "" if node is None else repr(node)
+
+
 class _Comparison:
     """One walk over two trees, collecting the holes and stopping at a difference."""
 
     def __init__(self, holes: Mapping[int, Hole]) -> None:
         self.holes = holes
         self.found: list[tuple[ast.expr, Hole]] = []
-        #: the innermost statements being compared, shown when a name or value differs
-        self.statements: tuple[ast.AST, ast.AST] | None = None
+        #: the innermost candidate statement, shown as the context of a difference
+        self.statement: ast.AST | None = None
 
     def fail(self, line: object, where: str, what: str, ref: object, got: object) -> None:
-        def show(node: object) -> str:
-            if isinstance(node, list):
-                return ", ".join(show(n) for n in node) if node else ""
-            if isinstance(node, ast.AST):
-                return (ast.unparse(node).splitlines() or [type(node).__name__])[0]
-            return repr(node)
-
-        expected, found = show(ref), show(got)
-        expected = f"`{expected}`" if expected else "none"
-        found = f"`{found}`" if found else "none"
+        expected, found = _show(ref), _show(got)
+        context = _show(self.statement)
+        within = f" in `{context}`" if context and context not in (found, "") else ""
         raise ValidationError(
-            f"line {line}: {where}{what} differ: the generator prints {expected}, found {found}"
+            f"line {line}: {where}{what}: the generator prints "
+            f"{f'`{expected}`' if expected else 'none'}, "
+            f"found {f'`{found}`' if found else 'none'}{within}"
         )
 
-    def node(self, ref: ast.AST, got: object, line: object, where: str) -> None:
+    def node(  # noqa: PLR0917
+        self, ref: ast.AST, got: object, line: object, where: str, words: str, sticky: bool
+    ) -> None:
         if id(ref) in self.holes:
             if not isinstance(got, ast.expr):
-                self.fail(line, where, "the printed expressions", ref, got)
+                self.fail(line, where, "the printed expressions differ", ref, got)
             self.found.append((got, self.holes[id(ref)]))  # type: ignore[arg-type]
             return
         if type(ref) is not type(got):
-            if isinstance(ref, ast.operator | ast.cmpop | ast.unaryop | ast.boolop):
-                self.fail(line, where, "the operators", *(self.statements or (ref, got)))
-            self.fail(line, where, "the statements", ref, got)
+            self.fail(line, where, words, ref, got)
         line = getattr(got, "lineno", line)
         if isinstance(ref, ast.stmt) and not isinstance(ref, ast.FunctionDef):
-            self.statements = (ref, got)  # type: ignore[assignment]
+            self.statement = got  # type: ignore[assignment]
         if isinstance(ref, ast.FunctionDef | ast.ClassDef):
             where = f"{ref.name}: "
+        match ref:
+            case ast.Assign(targets=[ast.Name(id=name)]) if name.isupper():
+                where = f"module constant {name}: "
         for field in ref._fields:
+            if isinstance(ref, ast.FunctionDef) and field != "body":
+                self.statement = None  # the signature: no statement to show
             a, b = getattr(ref, field), getattr(got, field)
-            words = _FIELD_WORDS.get(field, f"the {field}")
+            inner = words if sticky else _FIELD_WORDS.get(field, f"the {field} differs")
+            keep = sticky or field in _STICKY
             if isinstance(a, list):
-                self.sequence(a, b, line, where, words)
+                self.sequence(a, b, line, where, inner, keep)
             elif isinstance(a, ast.AST):
-                if not isinstance(b, ast.AST):
-                    self.fail(line, where, words, a, b)
-                self.node(a, b, line, where)
-            elif a is None and b is not None:
-                self.fail(line, where, words, a, b)
+                self.node(a, b, line, where, inner, keep)
             elif type(a) is not type(b) or a != b:
-                shown = self.statements or (ref, got)
-                self.fail(line, where, words, *shown)
+                self.fail(line, where, inner, ref if a is not None else a, got)
 
-    def sequence(self, a: list, b: list, line: object, where: str, words: str) -> None:
+    def sequence(  # noqa: PLR0917
+        self, a: list, b: object, line: object, where: str, words: str, sticky: bool
+    ) -> None:
+        if not isinstance(b, list):
+            self.fail(line, where, words, a, b)
+        assert isinstance(b, list)
         if len(a) != len(b):
             index = next(
                 (i for i, (x, y) in enumerate(zip(a, b, strict=False)) if not self.same(x, y)),
@@ -154,22 +182,18 @@ class _Comparison:
             extra = b[index:] if len(b) > len(a) else a[index:]
             at = getattr(extra[0], "lineno", line) if len(b) > len(a) else line
             kind = "an extra" if len(b) > len(a) else "a missing"
-            shown = ast.unparse(extra[0]) if isinstance(extra[0], ast.AST) else repr(extra[0])
-            raise ValidationError(
-                f"line {at}: {where}{words} differ: {kind} `{shown.splitlines()[0]}`"
-                if a
-                else f"line {at}: {where}{words} differ: the generator prints none, "
-                f"found `{shown.splitlines()[0]}`"
-            )
+            if not a:
+                self.fail(at, where, words, None, extra[0])
+            raise ValidationError(f"line {at}: {where}{words}: {kind} `{_show(extra[0])}`")
         for x, y in zip(a, b, strict=True):
             if isinstance(x, ast.AST):
-                self.node(x, y, getattr(y, "lineno", line), where)
+                self.node(x, y, getattr(y, "lineno", line), where, words, sticky)
             elif type(x) is not type(y) or x != y:
                 self.fail(line, where, words, a, b)
 
     def same(self, a: object, b: object) -> bool:
         try:
-            _Comparison(self.holes).node(a, b, 0, "")  # type: ignore[arg-type]
+            _Comparison(self.holes).node(a, b, 0, "", "", False)  # type: ignore[arg-type]
         except ValidationError:
             return False
         return True
@@ -186,5 +210,5 @@ def compare(
         At the first difference, naming its line and what differs.
     """
     comparison = _Comparison(holes)
-    comparison.node(reference, candidate, 1, "")
+    comparison.node(reference, candidate, 1, "", "the statements differ", False)
     return comparison.found

@@ -1,0 +1,335 @@
+"""Wrong kernels the validator must reject, each with its reason; the right ones it accepts.
+
+Two kinds: the hand-made wrong kernels that the old validator accepted as
+proven (issue 11), rebuilt against the current kernels as text edits; and
+generic attacks, applied as AST edits to every function of every generated
+module (``mse.py``, ``bce.py``, the two loops and ``_checks.py``).  Every
+attack is checked to change the module, so none passes by not applying.
+"""
+
+import ast
+import functools
+import time
+
+import pytest
+
+from derivreg import REGISTRY, codegen, derive
+from derivreg.validate import ValidationError, validate, validate_checks, validate_loop
+
+NAMES = sorted(REGISTRY)
+MODULES = [*NAMES, *(f"{n}_loop" for n in NAMES), "_checks"]
+
+
+@functools.cache
+def derivation(name):
+    return derive(name)
+
+
+def checked_in(module):
+    return (codegen.KERNEL_DIR / f"{module}.py").read_text(encoding="utf-8")
+
+
+def run_validation(module, source):
+    """Validate ``source`` as the checked-in module ``module``."""
+    if module == "_checks":
+        return validate_checks(source)
+    if module.endswith("_loop"):
+        return validate_loop(source, derivation(module.removesuffix("_loop")))
+    return validate(source, derivation(module))
+
+
+# --- the unmodified kernels -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_the_checked_in_modules_are_accepted(module):
+    assert run_validation(module, checked_in(module)).ok
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_validation_compares_trees_not_text(module):
+    # ast.unparse drops every comment and reformats every line: still the same module.
+    assert run_validation(module, ast.unparse(ast.parse(checked_in(module)))).ok
+
+
+# --- the wrong kernels of issue 11 -------------------------------------------------------------
+
+GRAD = "def _grad(\n"
+DOUBLING = "@(lambda f: lambda *a: tuple(2 * v for v in f(*a)))\n"
+PREDICT_Z = "        z = _finite(X @ w + b, X=X)\n"
+SUMS_Z = "    z = X @ w + b\n    # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ)\n"
+GRAD_SIGNATURE = '    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n) -> tuple[np.ndarray, float]:\n    """``grad`` without'
+
+#: name -> (module, old text, new text, what the rejection must say)
+WRONG_KERNELS = {
+    "a decorator on _grad that doubles the gradient": (
+        "mse",
+        GRAD,
+        DOUBLING + GRAD,
+        r"line \d+: _grad: the decorators differ: the generator prints none, found `lambda f",
+    ),
+    "the mean's divisor min(m, 3)": (
+        "bce",
+        "dJ_dw = (dJ_dz @ X) / m",
+        "dJ_dw = (dJ_dz @ X) / min(m, 3)",
+        r"line \d+: _grad: an operand differs: the generator prints `m`, found `min\(m, 3\)`",
+    ),
+    "the mean's divisor m - m // 4": (
+        "mse",
+        "dJ_dw = (dJ_dz @ X) / m",
+        "dJ_dw = (dJ_dz @ X) / (m - m // 4)",
+        r"line \d+: _grad: an operand differs: the generator prints `m`, found `m - m // 4`",
+    ),
+    "X -= X ... X += X0 around X @ w in predict": (
+        "mse",
+        PREDICT_Z,
+        "        X0 = X.copy()\n        X -= X\n" + PREDICT_Z + "        X += X0\n",
+        r"line \d+: predict: the statements differ: an extra `X0 = X.copy\(\)`",
+    ),
+    "np.sqrt(z)**2 in place of z": (
+        "mse",
+        "dJ_dz = 2*(-y + z)",
+        "dJ_dz = 2*(-y + np.sqrt(z)**2)",
+        r"`np.sqrt\(z\)`: the argument z may be negative, where NumPy gives NaN",
+    ),
+    "np.exp(np.log(z)) in place of z": (
+        "mse",
+        "dJ_dz = 2*(-y + z)",
+        "dJ_dz = 2*(-y + np.exp(np.log(z)))",
+        r"`np.log\(z\)`: the argument z may be zero or negative, where NumPy gives NaN",
+    ),
+    "a keyword-only default shadowing BLOCK_BYTES": (
+        "bce",
+        GRAD_SIGNATURE,
+        GRAD_SIGNATURE.replace("b: float\n", "b: float, *, BLOCK_BYTES: int = 8\n"),
+        r"_grad: the keyword-only arguments differ: the generator prints none, found `BLOCK_BYTES",
+    ),
+    "a return annotation that runs np.log1p = np.log at import": (
+        "bce",
+        "def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:",
+        "def dJ_dz(z: np.ndarray, y: np.ndarray) -> (setattr(np, 'log1p', np.log), np.ndarray)[1]:",
+        r"line \d+: dJ_dz: the return annotation differs: the generator prints `np.ndarray`, "
+        r"found `\(setattr\(np, 'log1p', np.log\), np.ndarray\)\[1\]`$",
+    ),
+    "TARGETS = 'real' in bce.py": (
+        "bce",
+        "TARGETS = 'binary'",
+        "TARGETS = 'real'",
+        r"line 15: module constant TARGETS: the value differs: the generator prints "
+        r"`'binary'`, found `'real'`",
+    ),
+    "a side effect inside a keyword argument of _finite": (
+        "mse",
+        "return _finite(dJ_dw, X=X, y=y, w=w), dJ_db",
+        "return _finite(dJ_dw, X=X, y=y, w=(dJ_dw.__imul__(2), w)[1]), dJ_db",
+        r"line \d+: grad: the keyword arguments differ: the generator prints `w`, "
+        r"found `\(dJ_dw.__imul__\(2\), w\)\[1\]` in `return \(_finite\(",
+    ),
+    "t = z; t -= z aliasing": (
+        "mse",
+        SUMS_Z,
+        SUMS_Z.replace("+ b\n", "+ b\n    t = z\n    t -= z\n"),
+        r"line \d+: _grad: the statements differ: an extra `t = z`",
+    ),
+    "a loop that stops after 3 samples": (
+        "bce_loop",
+        "for i in range(len(Y)):",
+        "for i in range(min(len(Y), 3)):",
+        r"line \d+: sgd_epoch: .* in `for i in range\(min\(len\(Y\), 3\)\):`",
+    ),
+    "a loop that updates only 3 features": (
+        "mse_loop",
+        "    for j in range(n):\n            w[j] -= step",
+        "    for j in range(min(n, 3)):\n            w[j] -= step",
+        r"line \d+: sgd_epoch: the arguments differ: the generator prints `n`, found `min\(n, 3\)`",
+    ),
+    "a loop that writes every History record to row 0": (
+        "mse_loop",
+        "w_track[i // every * n + j] = w[j]",
+        "w_track[j] = w[j]",
+        r"line \d+: sgd_epoch: the assignment targets differ: the generator prints "
+        r"`i // every \* n \+ j`, found `j` in `w_track\[j\] = w\[j\]`",
+    ),
+}
+
+
+@pytest.mark.parametrize("attack", sorted(WRONG_KERNELS))
+def test_a_wrong_kernel_of_issue_11_is_rejected_with_its_reason(attack):
+    module, old, new, reason = WRONG_KERNELS[attack]
+    source = checked_in(module)
+    assert old in source, "the attack must apply to the current kernel"
+    with pytest.raises(ValidationError, match=reason):
+        run_validation(module, source.replace(old, new, 1))
+
+
+# --- generic attacks over every function of every module ------------------------------------
+
+#: Parameters an attack on a function prefers to read or write (arrays first).
+PREFERRED = ("z", "X", "y", "yhat", "Y", "w", "J", "result", "value")
+
+
+def functions(module):
+    tree = ast.parse(checked_in(module))
+    return [node.name for node in tree.body if isinstance(node, ast.FunctionDef)]
+
+
+def target(fn):
+    params = [a.arg for a in fn.args.args]
+    return next((p for p in PREFERRED if p in params), params[0])
+
+
+def body_start(fn):
+    return 1 if ast.get_docstring(fn) is not None else 0
+
+
+def sqrt_of(module, name):
+    lib = "math" if module.endswith("_loop") else "np"
+    return ast.parse(f"{lib}.sqrt({name})**2", mode="eval").body
+
+
+def decorate(module, fn):
+    fn.decorator_list.append(ast.parse("(lambda f: f)", mode="eval").body)
+
+
+def annotate(module, fn):
+    fn.returns = ast.parse("(setattr(np, 'log1p', np.log), None)[1]", mode="eval").body
+
+
+def keyword_only(module, fn):
+    fn.args.kwonlyargs.append(ast.arg("BLOCK_BYTES"))
+    fn.args.kw_defaults.append(ast.Constant(8))
+
+
+def branch_for_m_at_least_4(module, fn):
+    name = target(fn)
+    size = f"len({name})" if module.endswith("_loop") else f"np.size({name})"
+    fn.body.insert(body_start(fn), ast.parse(f"if {size} >= 4:\n    return {name}").body[0])
+
+
+def write_into_input(module, fn):
+    fn.body.insert(body_start(fn), ast.parse(f"{target(fn)}[0] = 0.0").body[0])
+
+
+def sqrt_squared(module, fn):
+    # z -> sqrt(z)**2 at z's first read if the function reads z, else its first input's
+    name = "z" if any(isinstance(n, ast.Name) and n.id == "z" for n in ast.walk(fn)) else target(fn)
+
+    class Replace(ast.NodeTransformer):
+        done = False
+
+        def visit_Name(self, node):
+            if not self.done and node.id == name and isinstance(node.ctx, ast.Load):
+                self.done = True
+                return sqrt_of(module, name)
+            return node
+
+    replacer = Replace()
+    fn.body[body_start(fn) :] = [replacer.visit(s) for s in fn.body[body_start(fn) :]]
+    assert replacer.done
+
+
+FUNCTION_ATTACKS = {
+    "a decorator": (decorate, "the decorators differ"),
+    "a side-effecting annotation": (annotate, "the return annotation differs"),
+    "a keyword-only default": (keyword_only, "the keyword-only arguments differ"),
+    "a branch taken only for m >= 4": (branch_for_m_at_least_4, "an extra `if "),
+    "a write into an input array": (write_into_input, r"an extra `\w+\[0\] = 0.0`"),
+    "z -> sqrt(z)**2": (sqrt_squared, r"may be negative, where NumPy gives NaN|differ"),
+}
+
+CASES = [(m, f) for m in MODULES for f in functions(m)]
+
+
+def attacked(module, function, attack):
+    tree = ast.parse(checked_in(module))
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    before = ast.dump(fn)
+    attack(module, fn)
+    assert ast.dump(fn) != before
+    return ast.unparse(ast.fix_missing_locations(tree))
+
+
+@pytest.mark.parametrize("kind", sorted(FUNCTION_ATTACKS))
+@pytest.mark.parametrize(("module", "function"), CASES)
+def test_a_generic_attack_on_any_function_is_rejected(module, function, kind):
+    attack, reason = FUNCTION_ATTACKS[kind]
+    with pytest.raises(ValidationError, match=reason):
+        run_validation(module, attacked(module, function, attack))
+
+
+def test_sqrt_squared_in_a_printed_expression_is_rejected_by_the_real_domain():
+    # In a hole, sqrt(z)**2 is a printed expression: only NumPy's real semantics catch it.
+    for module in (*NAMES, *(f"{n}_loop" for n in NAMES)):
+        with pytest.raises(ValidationError, match="z may be negative, where NumPy gives NaN"):
+            function = "sgd_epoch" if module.endswith("_loop") else "dJ_dz"
+            run_validation(module, attacked(module, function, sqrt_squared))
+
+
+CONSTANTS = {
+    "NAME": lambda v: "other",
+    "TARGETS": lambda v: "real" if v == "binary" else "binary",
+    "BLOCK_BYTES": lambda v: v // 2,
+    "MIN_BLOCK_ROWS": lambda v: v + 1,
+}
+
+
+def constants(module):
+    return [
+        node.targets[0].id
+        for node in ast.parse(checked_in(module)).body
+        if isinstance(node, ast.Assign) and node.targets[0].id in CONSTANTS
+    ]
+
+
+@pytest.mark.parametrize(("module", "constant"), [(m, c) for m in MODULES for c in constants(m)])
+def test_a_changed_module_constant_is_rejected(module, constant):
+    tree = ast.parse(checked_in(module))
+    node = next(n for n in tree.body if isinstance(n, ast.Assign) and n.targets[0].id == constant)
+    node.value = ast.Constant(CONSTANTS[constant](node.value.value))
+    with pytest.raises(ValidationError, match=rf"line \d+: module constant {constant}: the value"):
+        run_validation(module, ast.unparse(tree))
+
+
+@pytest.mark.parametrize("module", MODULES)
+def test_a_foreign_module_level_statement_is_rejected(module):
+    lib = "math" if module.endswith("_loop") else "np"
+    source = checked_in(module).replace(f"\n\ndef ", f"\n\n{lib}.log1p = {lib}.log\n\n\ndef ", 1)
+    with pytest.raises(ValidationError, match=rf"an extra `{lib}.log1p = {lib}.log`"):
+        run_validation(module, source)
+
+
+def test_a_hand_edited_check_is_rejected_through_the_kernel_that_imports_it():
+    edited = checked_in("_checks").replace("if w.shape[0] != X.shape[1]:", "if False:", 1)
+    with pytest.raises(ValidationError, match="_checks: input checks differ"):
+        validate(checked_in("bce"), derivation("bce"), checks=edited)
+
+
+# --- measured: attack counts and validation time ---------------------------------------------
+
+
+def test_report_attack_counts_and_validation_time(capsys):
+    """Not an assertion of speed: prints the figures the issue's closing note asks for."""
+    tried = rejected = 0
+    for module, function in CASES:
+        for attack, _ in FUNCTION_ATTACKS.values():
+            tried += 1
+            try:
+                run_validation(module, attacked(module, function, attack))
+            except ValidationError:
+                rejected += 1
+    tried += len(WRONG_KERNELS)
+    for module, old, new, _ in WRONG_KERNELS.values():
+        try:
+            run_validation(module, checked_in(module).replace(old, new, 1))
+        except ValidationError:
+            rejected += 1
+    timings = {}
+    for module in MODULES:
+        start = time.perf_counter()
+        run_validation(module, checked_in(module))
+        timings[module] = time.perf_counter() - start
+    with capsys.disabled():
+        print(f"\nattacks: {rejected}/{tried} rejected")
+        for module, seconds in timings.items():
+            print(f"validation of {module}: {seconds:.2f} s")
+    assert rejected == tried
