@@ -17,7 +17,7 @@ import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
 from derivreg.codegen.examples import examples
-from derivreg.codegen.printers import KernelPrinter, comment, identifier, prose
+from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.templates import (
     BLOCK_BYTES,
@@ -32,7 +32,7 @@ from derivreg.codegen.templates import (
 )
 from derivreg.symbolic import Derivation, yhat
 
-__all__ = ["generate", "generate_module", "stable_note"]
+__all__ = ["check_derivation", "generate", "generate_module", "stable_note"]
 
 #: Said of every unchecked kernel (a leading underscore): its callers' contract.
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
@@ -42,6 +42,22 @@ _GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
 _UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
 _CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
+
+
+def check_derivation(derivation: Derivation) -> Derivation:
+    """Refuse, before anything is printed, a derivation whose names could become code.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> check_derivation(derive("mse")).name
+    'mse'
+    """
+    d = derivation
+    identifier(d.name)
+    for expr in (d.activation, d.loss, d.dJ_dyhat, d.dyhat_dz, d.dJ_dz, d.update_w, d.update_b):
+        check_names(expr)
+    return d
 
 
 def stable_note(expr: sp.Basic, rules: Sequence[str]) -> str:
@@ -287,6 +303,7 @@ def generate_module(derivation: Derivation) -> Printed:
     >>> [(h.function, h.target) for h in printed.holes][:3]
     [('dJ_dyhat', 'dJ_dyhat'), ('dyhat_dz', 'dyhat_dz'), ('dJ_dz', 'dJ_dz')]
     """
+    check_derivation(derivation)
     kernel = _Kernel(derivation)
     functions = [*kernel.elementwise(), *kernel.forward(), *kernel.gradient(), *kernel.update()]
     text = "".join(f"\n\n\n{f.source}" for f in functions)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import ast
 
-from derivreg.codegen.kernel import stable_note
+from derivreg.codegen.kernel import check_derivation, stable_note
 from derivreg.codegen.printers import LoopPrinter, comment, identifier, prose
 from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import COMMAND, Output, Printed, body
@@ -94,7 +94,7 @@ def generate_loop_module(derivation: Derivation) -> Printed:
     >>> [h.target for h in generate_loop_module(derive("mse")).holes]
     ['t0', 'J_i', 'dJ_dz']
     """
-    d = derivation
+    d = check_derivation(derivation)
     name = identifier(d.name)
     lines_body, holes = _loop_body(d)
     lines = [

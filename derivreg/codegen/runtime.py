@@ -46,6 +46,13 @@ _VALUE_ATTRIBUTES = frozenset({"any", "dtype", "items", "max", "min", "ndim", "s
 
 _CHECKS_MODULE = "derivreg.kernels._checks"
 
+#: Builtins the compiled code may not even name (getattr, open, eval, ...): every
+#: builtin but the allow-list below and the types its annotations name.
+_UNSAFE_BUILTINS = frozenset(dir(builtins)) - {
+    "float", "abs", "max", "min", "range", "type", "ValueError", "TypeError",
+    "tuple", "object", "str", "int", "bool",
+}  # fmt: skip
+
 _BUILTINS = {
     "float": float,
     "abs": abs,
@@ -77,11 +84,14 @@ def gate(source: str) -> ast.Module:
     """
     tree = ast.parse(source)
     for node in ast.walk(tree):
-        line = getattr(node, "lineno", "?")
         names = [getattr(node, f, None) for f in ("id", "attr", "arg", "name")]
         for text in names:
             if isinstance(text, str) and text.startswith("__"):
-                raise ValueError(f"line {line}: generated code may not use {text!r}")
+                raise ValueError(f"line {node.lineno}: generated code may not use {text!r}")
+    for node in ast.walk(tree):
+        line = getattr(node, "lineno", "?")
+        if isinstance(node, ast.Name) and node.id in _UNSAFE_BUILTINS:
+            raise ValueError(f"line {line}: generated code may not use {node.id}()")
         if isinstance(node, ast.Attribute):
             on_numpy = isinstance(node.value, ast.Name) and node.value.id == "np"
             allowed = NUMPY_NAMES if on_numpy else _VALUE_ATTRIBUTES
