@@ -136,14 +136,14 @@ class Interpreter:
                     hole = self.holes.get(id(value))
                     if hole is not None and hole.stable is None:
                         continue  # a shared subexpression: only its outputs matter here
-                    self._assign(target, self.eval(value, env), env)
+                    self._assign(target, self.value_of(value, env), env)
                 case ast.AugAssign(target=target, op=op, value=value) if type(op) in (
                     ast.Add,
                     ast.Sub,
                 ):
-                    self._augment(target, op, self.eval(value, env), env)
+                    self._augment(target, op, self.value_of(value, env), env)
                 case ast.Return(value=value) if value is not None:
-                    return True, self.eval(value, env)
+                    return True, self.value_of(value, env)
                 case ast.With() | ast.If() | ast.For():
                     found, value = self._compound(stmt, env)
                     if found:
@@ -156,14 +156,14 @@ class Interpreter:
         if isinstance(stmt, ast.With):
             return self._run(stmt.body, env)
         if isinstance(stmt, ast.If):
-            taken = self.eval(stmt.test, env)
+            taken = self.value_of(stmt.test, env)
             if not isinstance(taken, bool):
                 raise ValidationError(f"condition {ast.unparse(stmt.test)!r} is not on sizes")
             self.branches.add((id(stmt), taken))
             return self._run(stmt.body if taken else stmt.orelse, env)
         assert isinstance(stmt, ast.For)
         assert isinstance(stmt.target, ast.Name)
-        for index in self.eval(stmt.iter, env):  # type: ignore[attr-defined]
+        for index in self.value_of(stmt.iter, env):  # type: ignore[attr-defined]
             env[stmt.target.id] = index
             found, value = self._run(stmt.body, env)
             if found:
@@ -178,17 +178,17 @@ class Interpreter:
                 for t, v in zip(elts, value, strict=True):
                     self._assign(t, v, env)
             case ast.Subscript(value=container, slice=index):
-                array = self.eval(container, env)
+                array = self.value_of(container, env)
                 if not isinstance(array, np.ndarray) or array.ndim != 1:
                     raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
-                array[_size(self.eval(index, env))] = value
+                array[_size(self.value_of(index, env))] = value
             case _:
                 raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
 
     def _augment(
         self, target: ast.expr, op: ast.operator, value: object, env: dict[str, object]
     ) -> None:
-        old = self.eval(target, env)
+        old = self.value_of(target, env)
         if isinstance(old, np.ndarray):  # in place, as NumPy does on float arrays
             if np.shape(value) not in ((), old.shape):
                 raise ValidationError(f"shapes differ in {ast.unparse(target)} {op}= ...")
@@ -200,9 +200,9 @@ class Interpreter:
         self._assign(target, _BINARY[type(op)](old, value), env)
 
     def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:
-        args = [self.eval(a, env) for a in node.args]
+        args = [self.value_of(a, env) for a in node.args]
         for keyword in node.keywords:  # evaluated, as Python does; the contracts ignore them
-            self.eval(keyword.value, env)
+            self.value_of(keyword.value, env)
         match node.func:
             case ast.Attribute(value=ast.Name(id="np"), attr=attr) if attr in _NUMPY:
                 return _NUMPY[attr](*args)
@@ -221,7 +221,7 @@ class Interpreter:
                 return self.call(name, args)
         raise ValidationError(f"unsupported call {ast.unparse(node)!r}")
 
-    def eval(self, node: ast.expr, env: Mapping[str, object]) -> object:  # noqa: PLR0911
+    def value_of(self, node: ast.expr, env: Mapping[str, object]) -> object:  # noqa: PLR0911
         """Return the value of ``node``: opaque at a hole, computed elsewhere."""
         hole = self.holes.get(id(node))
         if hole is not None:
@@ -236,21 +236,21 @@ class Interpreter:
             case ast.Constant(value=str()):
                 return _Text(node.value)
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
-                return _BINARY[type(op)](self.eval(left, env), self.eval(right, env))
+                return _BINARY[type(op)](self.value_of(left, env), self.value_of(right, env))
             case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _SIZE_COMPARE:
-                a, b = _size(self.eval(left, env)), _size(self.eval(right, env))
+                a, b = _size(self.value_of(left, env)), _size(self.value_of(right, env))
                 return _SIZE_COMPARE[type(op)](a, b)
             case ast.Tuple(elts=elts):
-                return tuple(self.eval(e, env) for e in elts)
+                return tuple(self.value_of(e, env) for e in elts)
             case ast.Attribute(value=value, attr="shape"):
-                return np.shape(self.eval(value, env))
+                return np.shape(self.value_of(value, env))
             case ast.Subscript(value=value, slice=ast.Slice(lower=lo, upper=hi, step=None)):
-                base = self.eval(value, env)
-                lower = 0 if lo is None else _size(self.eval(lo, env))
-                upper = len(base) if hi is None else _size(self.eval(hi, env))  # type: ignore[arg-type]
+                base = self.value_of(value, env)
+                lower = 0 if lo is None else _size(self.value_of(lo, env))
+                upper = len(base) if hi is None else _size(self.value_of(hi, env))  # type: ignore[arg-type]
                 return base[lower:upper]  # type: ignore[index]
             case ast.Subscript(value=value, slice=index):
-                return self.eval(value, env)[_size(self.eval(index, env))]  # type: ignore[index]
+                return self.value_of(value, env)[_size(self.value_of(index, env))]  # type: ignore[index]
             case ast.Call():
                 return self._call(node, env)
         raise ValidationError(f"unsupported expression {ast.unparse(node)!r}")
