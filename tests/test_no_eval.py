@@ -36,7 +36,7 @@ def calls(path):
         if isinstance(node, ast.Call):
             func = node.func
             name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", None)
-            if name in KINDS or name == "S" and isinstance(func, ast.Attribute):
+            if name in KINDS or (name == "S" and isinstance(func, ast.Attribute)):
                 found.append(("sympify" if name == "S" else name, function, node.lineno))
         if isinstance(node, ast.ImportFrom):
             found.extend((a.name, function, node.lineno) for a in node.names if a.name in KINDS)
