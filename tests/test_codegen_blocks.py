@@ -96,6 +96,14 @@ def test_the_coverage_rule_reports_code_and_branches_no_run_reached():
     }
     interp.call("f", [sp.Integer(5)])
     assert interp.unreached() == []
+    # and each argument of a min or max on sizes must be the one chosen in some run
+    tree = ast.parse("def g(m):\n    return min(m, 3)")
+    interp = Interpreter(tree, {})
+    assert interp.call("g", [2]) == 2
+    assert interp.call("g", [3]) == 3  # a tie: says nothing
+    assert interp.unreached() == ["g, line 2: argument 2 of `min(m, 3)` never chosen"]
+    assert interp.call("g", [4]) == 3
+    assert interp.unreached() == []
 
 
 def test_a_branch_on_a_value_rather_than_a_size_is_rejected():

@@ -128,7 +128,7 @@ class _Template:
         self.tree, self.holes, self.report = tree, holes, report
         self.by_target = {h.target: h for h in holes.values() if h.stable is not None}
         self.executed: set[int] = set()
-        self.branches: set[tuple[int, bool]] = set()
+        self.branches: set[tuple[int, object]] = set()
 
     def interpreter(self, constants: Mapping[str, int] | None = None) -> Interpreter:
         return Interpreter(self.tree, self.holes, constants, self.executed, self.branches)

@@ -97,7 +97,7 @@ class Interpreter:
         holes: Mapping[int, Hole],
         constants: Mapping[str, int] | None = None,
         executed: set[int] | None = None,
-        branches: set[tuple[int, bool]] | None = None,
+        branches: set[tuple[int, object]] | None = None,
     ) -> None:
         self.functions = {f.name: f for f in tree.body if isinstance(f, ast.FunctionDef)}
         self.constants: dict[str, object] = {}
@@ -216,7 +216,12 @@ class Interpreter:
             case ast.Name(id="len"):
                 return len(args[0])  # type: ignore[arg-type]
             case ast.Name(id="min" | "max" as name):
-                return (min if name == "min" else max)(*map(_size, args))
+                sizes = [_size(a) for a in args]
+                best = (min if name == "min" else max)(sizes)
+                self.branches.add((id(node), "seen"))
+                if sizes.count(best) == 1:  # a tie says nothing about which arm is right
+                    self.branches.add((id(node), f"arm {sizes.index(best)}"))
+                return best
             case ast.Name(id=name):
                 return self.call(name, args)
         raise ValidationError(f"unsupported call {ast.unparse(node)!r}")
@@ -256,7 +261,7 @@ class Interpreter:
         raise ValidationError(f"unsupported expression {ast.unparse(node)!r}")
 
     def unreached(self, skip: Sequence[str] = ()) -> list[str]:
-        """Statements no run executed, and ``if`` branches no run took."""
+        """Statements, ``if`` branches and ``min``/``max`` arguments that no run reached."""
         out = []
         for name, fn in self.functions.items():
             if name in skip:
@@ -270,6 +275,13 @@ class Interpreter:
                         f"{name}, line {node.lineno}: branch {side} of `if {test}`"
                         for side in (True, False)
                         if (id(node), side) not in self.branches
+                    ]
+                elif isinstance(node, ast.Call) and (id(node), "seen") in self.branches:
+                    out += [
+                        f"{name}, line {node.lineno}: argument {k + 1} of `{ast.unparse(node)}` "
+                        "never chosen"
+                        for k in range(len(node.args))
+                        if (id(node), f"arm {k}") not in self.branches
                     ]
         return out
 

@@ -84,7 +84,7 @@ def _names(m: int, n: int, k: int) -> list[str]:
 
 def _template(tree: ast.Module, holes: Mapping[int, Hole], report: ValidationReport) -> None:
     executed: set[int] = set()
-    branches: set[tuple[int, bool]] = set()
+    branches: set[tuple[int, object]] = set()
     interp = Interpreter(tree, holes, None, executed, branches)
     by_target = {h.target: h for h in holes.values() if h.stable is not None}
     runs = [(1, 1, 0), *((M, every, first) for every, first in SCHEDULES)]
