@@ -245,5 +245,8 @@ def validate(source: str, derivation: Derivation, *, checks: str | None = None) 
     prove_holes(found, report, d.pair.targets)
     lemmas(d, report)
     if report.ok:
-        _Template(tree, {id(node): hole for node, hole in found}, report).run()
+        try:
+            _Template(tree, {id(node): hole for node, hole in found}, report).run()
+        except Exception as err:  # any error of a run is a rejection, not a crash
+            report.failures.append(f"the fixed code: {type(err).__name__}: {err}")
     return report.raise_if_failed("generated code")

@@ -159,7 +159,10 @@ def prove_holes(
         stable = expand_stable(hole.stable, branch_free=not loop)
         key = (value, stable)
         if key not in cache:
-            cache[key] = proven_zero(value - stable, value - hole.original, targets)
+            try:
+                cache[key] = proven_zero(value - stable, value - hole.original, targets)
+            except Exception:  # SymPy failing to decide is "not proven"
+                cache[key] = False
         if cache[key]:
             report.proven.append(f"hole {hole.function}.{hole.target}")
             report.rules += [r for r in hole.rules if r not in report.rules]

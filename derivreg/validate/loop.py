@@ -146,5 +146,8 @@ def validate_loop(source: str, derivation: Derivation) -> ValidationReport:
     prove_holes(found, report, d.pair.targets, loop=True)
     lemmas(d, report)
     if report.ok:
-        _template(tree, {id(node): hole for node, hole in found}, report)
+        try:
+            _template(tree, {id(node): hole for node, hole in found}, report)
+        except Exception as err:  # any error of a run is a rejection, not a crash
+            report.failures.append(f"the fixed loop: {type(err).__name__}: {err}")
     return report.raise_if_failed("generated loop")

@@ -54,6 +54,30 @@ class ValidationReport:
         """Whether every output was proven equal to the derivation."""
         return not self.failures
 
+    def summary(self) -> str:
+        """Say in one line what was proven, grouped (the full list is :attr:`proven`).
+
+        Examples
+        --------
+        >>> ValidationReport("mse", proven=["skeleton", "hole f.J", "grad[0]"]).summary()
+        'skeleton; 1 hole proven over the reals; 1 output of the fixed code'
+        """
+        holes = [p for p in self.proven if p.startswith("hole ")]
+        lemmas = [p for p in self.proven if p.startswith("derivation: ")]
+        checks = [p for p in self.proven if p.startswith("_") and p.isidentifier()]
+        rest = [p for p in self.proven if p not in {*holes, *lemmas, *checks, "skeleton"}]
+        parts = ["skeleton"] if "skeleton" in self.proven else []
+        if checks:
+            parts.append(f"{len(checks)} input checks")
+        if holes:
+            rules = f" (rewrites: {', '.join(self.rules)})" if self.rules else ""
+            parts.append(f"{len(holes)} hole{'s' * (len(holes) > 1)} proven over the reals{rules}")
+        if lemmas:
+            parts.append(f"{len(lemmas)} identities of the derivation")
+        if rest:
+            parts.append(f"{len(rest)} output{'s' * (len(rest) > 1)} of the fixed code")
+        return "; ".join(parts)
+
     def raise_if_failed(self, what: str) -> ValidationReport:
         """Raise :class:`ValidationError` listing the failures, else return ``self``."""
         if self.failures:
