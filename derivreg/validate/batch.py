@@ -127,6 +127,9 @@ class _Template:
     ) -> None:
         self.tree, self.holes, self.report = tree, holes, report
         self.by_target = {h.target: h for h in holes.values() if h.stable is not None}
+        for h in holes.values():  # one opaque function per name: the same expression
+            if h.stable is not None and h.stable != self.by_target[h.target].stable:
+                raise AssertionError(f"generator bug: two different holes named {h.target}")
         self.executed: set[int] = set()
         self.branches: set[tuple[int, object]] = set()
 
