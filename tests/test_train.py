@@ -352,7 +352,7 @@ def test_overflow_to_infinity_is_divergence():
     d = lecture("linear-n")
     with pytest.raises(DivergenceError) as info:
         train(d.X, d.y, lr=1e300, record="none")
-    assert "non-finite" in str(info.value) or "reached" in str(info.value)
+    assert any(w in str(info.value) for w in ("non-finite", "reached", "overflowed float64"))
 
 
 def test_bce_divergence_names_its_own_bound():
@@ -388,19 +388,47 @@ def test_below_the_step_size_bound_mse_sgd_does_not_diverge(seed):
         ({"X": np.array([[1.0], [np.inf], [0.0]])}, ValueError, "Input X contains infinity"),
         ({"y": np.array([1.0, np.nan, 0.0])}, ValueError, "Input y contains NaN."),
         ({"loss": "bce", "y": np.array([0.0, 2.0, 1.0])}, ValueError, "0 or 1"),
-        ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
+        (
+            {"loss": "hinge"},
+            ValueError,
+            r"'loss' .* a str among \{'bce', 'mse'\}",
+        ),
         ({"w0": np.ones(2)}, ValueError, r"w0 must have shape \(1,\)"),
-        ({"b0": float("nan")}, ValueError, "b0 must be finite"),
-        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0"),
-        ({"lr": float("inf")}, ValueError, "lr must be a finite number > 0"),
-        ({"lr": "fast"}, TypeError, "lr must be a number"),
-        ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
-        ({"epochs": 2.5}, TypeError, "epochs must be a positive integer"),
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-        ({"record": "some"}, ValueError, "record must be 'all', 'loss' or 'none'"),
-        ({"every": 0}, ValueError, "every must be a positive integer"),
-        ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
-        ({"divergence_factor": 0.5}, ValueError, "divergence_factor must be > 1"),
+        (
+            {"b0": float("nan")},
+            ValueError,
+            "'b0' .* must be a finite float. Got nan",
+        ),
+        (
+            {"lr": 0.0},
+            ValueError,
+            "'lr' .* a finite float > 0 or a callable",
+        ),
+        ({"lr": float("inf")}, ValueError, "'lr' parameter of train must be a finite float > 0"),
+        ({"lr": "fast"}, TypeError, "'lr' parameter of train must be a finite float > 0"),
+        (
+            {"epochs": 0},
+            ValueError,
+            r"'epochs' .* an int in the range \[1, inf\)",
+        ),
+        ({"epochs": 2.5}, TypeError, r"'epochs' parameter of train must be an int in the range"),
+        (
+            {"batch_size": 0},
+            ValueError,
+            r"'batch_size' .* range \[1, inf\) or None",
+        ),
+        (
+            {"record": "some"},
+            ValueError,
+            r"'record' .* among \{'all', 'loss', 'none'\}",
+        ),
+        (
+            {"every": 0},
+            ValueError,
+            r"'every' .* an int in the range \[1, inf\)",
+        ),
+        ({"tol": -1.0}, ValueError, r"'tol' .* must be a float in the range \[0.0, inf\) or None"),
+        ({"divergence_factor": 0.5}, ValueError, r"'divergence_factor' .* range \(1.0, inf\]"),
     ],
 )
 def test_bad_input_is_named(kwargs, error, match):
