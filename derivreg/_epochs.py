@@ -278,7 +278,13 @@ def _per_sample_epoch(
     keep_loss, keep_params = run.record != "none", run.record == "all"
     first = -run.t % run.every
     sampled = (run.every, first) if keep_params else (m, 0)
-    r = run_epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
+    try:
+        r = run_epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
+    except (ValueError, FloatingPointError) as err:
+        # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b
+        raise run.diverged(
+            f"an update made the parameters non-finite ({err})", math.nan, Xe
+        ) from err
     i = _first_past(r.J, run.bound)  # in every mode: the loop computes each loss anyway
     if i >= 0:
         run.t, run.seen = run.t + i, run.seen + i + 1
