@@ -15,7 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
-from derivreg import _params
+from derivreg import _params, fast
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
 
@@ -167,6 +167,9 @@ def _first_past(losses: float | np.ndarray, bound: float) -> int:
     """Return the index of the first loss that is not finite or is past ``bound``; -1 if none."""
     if isinstance(losses, float):
         return -1 if math.isfinite(losses) and losses <= bound else 0
+    top, bottom = losses.max(), losses.min()  # NaN propagates: then the search below
+    if top <= bound and top < math.inf and bottom > -math.inf:
+        return -1
     bad = np.flatnonzero(~(np.isfinite(losses) & (losses <= bound)))
     return int(bad[0]) if len(bad) else -1
 
@@ -178,11 +181,10 @@ def _finite_params(w: np.ndarray, b: float) -> bool:
 
 def _mean(L: np.ndarray) -> float:
     """Return the mean of the losses; scaled where the sum of finite ones overflows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        J = float(np.mean(L))
-        if not math.isfinite(J) and np.isfinite(L).all():
-            s = float(np.max(np.abs(L)))
-            J = s * float(np.mean(L / s))
+    J = float(L.mean())  # train runs under np.errstate(over="ignore", invalid="ignore")
+    if not math.isfinite(J) and np.isfinite(L).all():
+        s = float(np.max(np.abs(L)))
+        J = s * float(np.mean(L / s))
     return J
 
 
@@ -210,9 +212,8 @@ class _Run:
     b_track: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
 
-    @property
-    def classifier(self) -> bool:
-        return self.kernel.TARGETS == "binary"
+    def __post_init__(self) -> None:
+        self.classifier = self.kernel.TARGETS == "binary"
 
     def diverged(self, what: str, value: float, Xe: np.ndarray) -> DivergenceError:
         """Return the error for divergence at update ``t``, naming the rate and the bound."""
@@ -272,14 +273,12 @@ def _per_sample_epoch(
     run: _Run, Xe: np.ndarray, ye: np.ndarray, w: np.ndarray, b: float, *, loop: str
 ) -> tuple[np.ndarray, float]:
     """One epoch in the generated ``sgd_epoch`` loop; the History is read off its losses."""
-    from derivreg.fast import epoch as run_epoch
-
     m = len(ye)
     keep_loss, keep_params = run.record != "none", run.record == "all"
     first = -run.t % run.every
     sampled = (run.every, first) if keep_params else (m, 0)
     try:
-        r = run_epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
+        r = fast.epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
     except (ValueError, FloatingPointError) as err:
         # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b
         raise run.diverged(
