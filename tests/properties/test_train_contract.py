@@ -16,6 +16,12 @@ property to find it, on the same harness as every other planted bug
 ``test_a_sweep_of_divergent_trainings_has_one_outcome_per_configuration`` is
 the issue's sweep: 1,000 derandomized configurations with a learning rate
 past the step-size bound, each trained in every mode.
+
+A second property draws a setting of ``train`` and a value it refuses (a
+table of them, per setting): the error must be the
+:class:`~derivreg.train.InvalidParameterError` that names the setting and the
+value, raised before the first epoch.  Its planted bug passes the settings
+through unchecked.
 """
 
 from __future__ import annotations
@@ -220,3 +226,91 @@ def test_the_planted_train_is_wrong_only_without_records(record):
         else:
             with pytest.raises(DivergenceError):
                 train_module.train(X, y, lr=0.023, epochs=2, record=record)
+
+
+# ---------------------------------------------------------------------------
+# Every setting is checked up front, by name: a property over a table of bad values.
+# ---------------------------------------------------------------------------
+#: Values no setting of this kind accepts (each kind's own out-of-range values added below).
+NOT_NUMBERS = (None, "abc", "1", 1j, np.complex128(1.0), True, np.True_, [1], (), object())
+
+#: setting -> bad values for it (what train documents it accepts is in its docstring).
+BAD_SETTINGS = {
+    "lr": (*NOT_NUMBERS, 0.0, -0.1, -5e-324, math.nan, math.inf, -math.inf),
+    "epochs": (*NOT_NUMBERS, 0, -1, 1.0, 2.5, math.nan, np.float64(2.0)),
+    "batch_size": (*NOT_NUMBERS[1:], 0, -3, 1.0, math.inf),
+    "every": (*NOT_NUMBERS, 0, -1, 2.0),
+    "n_iter_no_change": (*NOT_NUMBERS, 0, 1.5),
+    "tol": (*NOT_NUMBERS[1:], -1e-9, -math.inf, math.nan, math.inf),
+    "divergence_factor": (*NOT_NUMBERS, 1.0, 0.5, -1.0, math.nan),
+    "shuffle": (None, 1, 0, "yes", 1.0),
+    "seed": (*NOT_NUMBERS[1:], -1, 1.5, math.nan),
+    "record": (None, "some", "ALL", 1, True),
+    "backend": (None, "cuda", "NumPy", 0),
+    "loss": (None, "hinge", "MSE", 0, ["mse"]),
+    "progress": (5, "bar", True, 1.5),
+    "b0": (*NOT_NUMBERS, math.nan, math.inf, -math.inf),
+}
+
+
+@st.composite
+def bad_settings(draw, ref):
+    name = draw(st.sampled_from(sorted(BAD_SETTINGS)))
+    value = draw(st.sampled_from(BAD_SETTINGS[name]))
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    X = draw(arrays(np.float64, (m, n), elements=st.floats(-8.0, 8.0)))
+    y = draw(arrays(np.float64, (m,), elements=st.sampled_from([0.0, 1.0])))
+    return name, value, X, y
+
+
+def check_settings(kernel, ref, case) -> None:
+    name, value, X, y = case
+    epochs_run = []
+    settings = {"loss": ref.name, "epochs": 2, "progress": lambda e, total: epochs_run.append(e)}
+    settings[name] = value
+    with training_with(kernel, ref.name):
+        try:
+            train_module.train(X, y, **settings)
+        except train_module.InvalidParameterError as err:
+            message = str(err)
+        except Exception as err:
+            raise AssertionError(f"{name}={value!r}: {type(err).__name__}: {err}") from err
+        else:
+            raise AssertionError(f"{name}={value!r} was accepted")
+    assert message.startswith(f"The {name!r} parameter of train must be "), message
+    assert f"Got {value!r} instead." in message, message
+    assert epochs_run == [], f"{name}={value!r} was refused only after {len(epochs_run)} epochs"
+
+
+def _settings_unchecked(kernel, ref):
+    """train() with the setting checks replaced by passing the value through."""
+    planted = recompose(kernel, "settings unchecked")
+
+    def through(name, value, owner, *args, **kwargs):
+        return value
+
+    @contextlib.contextmanager
+    def patches():
+        with contextlib.ExitStack() as stack:
+            for check in ("real", "count", "choice", "flag", "seed", "finite_real"):
+                stack.enter_context(mock.patch(f"derivreg._params.{check}", through))
+            yield
+
+    planted.patches = patches
+    return planted
+
+
+SETTINGS_UNCHECKED = "settings unchecked"
+BUGS.setdefault(
+    SETTINGS_UNCHECKED,
+    Bug(SETTINGS_UNCHECKED, "train() passes its settings through unchecked", _settings_unchecked),
+)
+
+SETTINGS_CHECKED = Property(
+    "training refuses every bad setting up front with an error naming it",
+    strategy=bad_settings,
+    check=check_settings,
+    catches=(SETTINGS_UNCHECKED,),
+)
+
+TestSettingsChecked = make_tests(SETTINGS_CHECKED)
