@@ -254,9 +254,10 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
         with np.errstate(over="ignore", invalid="ignore"):
             z = float(X[i] @ w + b)
         rate = f"{run.lr:g}" if run.schedule is None else "the schedule's"
+        what = "overflows" if L[i] == math.inf else "is NaN, from an overflow inside the loss in"
         raise DivergenceError(
             f"training cannot start: the loss of sample {i} at the starting parameters is "
-            f"already {L[i]} (score z = x.w + b = {z:.4g}, target y = {y[i]:.4g}): it overflows "
+            f"already {L[i]} (score z = x.w + b = {z:.4g}, target y = {y[i]:.4g}): it {what} "
             f"float64 (largest finite value 1.8e308) before any update, so no learning rate "
             f"({rate} or lower) can help; rescale X and y (e.g. standardize them) or start "
             f"from other w0, b0",
@@ -318,10 +319,15 @@ def _batch_epoch(
         try:
             L = losses(Xb, yb, w, b)
         except (ValueError, FloatingPointError) as err:
-            # the kernels refuse non-finite w or b: the last update made them so
-            if isinstance(err, ValueError) and _finite_params(w, b):
+            # the kernels refuse non-finite w or b (the last update made them so), and
+            # may report an overflow of their own
+            finite = _finite_params(w, b)
+            if isinstance(err, ValueError) and finite:
                 raise
-            raise run.diverged("an update made the parameters non-finite", math.nan, Xe) from err
+            what = "an update made the parameters non-finite"
+            if finite:
+                what = f"the kernel overflowed ({err})"
+            raise run.diverged(what, math.nan, Xe) from err
         J = float(L[0]) if len(yb) == 1 else _mean(L)
         run.seen += len(yb)
         if keep_loss and run.classifier:
