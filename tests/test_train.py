@@ -611,3 +611,18 @@ def test_step_size_bound_refuses_what_it_cannot_bound():
         step_size_bound([[1.0]], "hinge")
     assert step_size_bound([[1e154]]) == 1 / (1e154**2 + 1)  # large and still fits
     assert step_size_bound([[5e-324]]) == 1.0  # subnormal X
+
+
+@pytest.mark.parametrize(
+    ("lr", "decay", "match"),
+    [
+        (True, 0.1, r"'lr' parameter of inverse_time must be a finite float > 0. Got True"),
+        (0.1j, 0.1, r"'lr' parameter of inverse_time .* Got 0.1j"),
+        (0.1, 1j, r"'decay' parameter of inverse_time .* \[0.0, inf\). Got 1j"),
+        (0.1, -0.5, r"'decay' .* Got -0.5"),
+        (0.1, None, r"'decay' .* Got None"),
+    ],
+)
+def test_inverse_time_names_its_bad_settings(lr, decay, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        inverse_time(lr, decay)
