@@ -17,6 +17,8 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
+from derivreg import _cli_checks
+
 __all__ = ["main"]
 
 Command = Callable[[argparse.Namespace], int]
@@ -86,6 +88,7 @@ def _lecture(args: argparse.Namespace) -> int:
     from derivreg.experiments import lecture_report
     from derivreg.train import DivergenceError
 
+    _cli_checks.before_lecture(args)  # --out, --epochs: before any work
     try:
         lecture_report(Path(args.out), epochs=args.epochs, lecture_errata=args.errata)
     except DivergenceError as err:
@@ -100,6 +103,7 @@ def _train(args: argparse.Namespace) -> int:
     from derivreg.experiments import train_report
     from derivreg.train import DivergenceError
 
+    _cli_checks.before_train(args)  # --out, sizes: before any work
     if args.model == "linear":
         if args.labels is not None:
             raise ValueError("--labels applies to logistic models only")
@@ -226,9 +230,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     run: Command = args.run
+    _cli_checks.ascii_fallback(sys.stdout)
+    _cli_checks.ascii_fallback(sys.stderr)
     try:
         return run(args)
-    except (ValueError, OSError) as err:
+    except KeyboardInterrupt:
+        return _cli_checks.interrupted(args.command)
+    except MemoryError:
+        parser.exit(2, f"derivreg {args.command}: error: out of memory; lower --samples\n")
+    except (ValueError, OSError, FloatingPointError) as err:
         parser.exit(2, f"derivreg {args.command}: error: {err}\n")
     return 2  # pragma: no cover - parser.exit raises
 

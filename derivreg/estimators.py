@@ -21,6 +21,7 @@ Examples
 
 from __future__ import annotations
 
+from numbers import Integral, Real
 from typing import Any, ClassVar, Literal
 
 import numpy as np
@@ -28,6 +29,12 @@ import numpy as np
 try:
     from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
     from sklearn.utils import check_random_state
+    from sklearn.utils._param_validation import (
+        Interval,
+        InvalidParameterError,
+        StrOptions,
+        make_constraint,
+    )
     from sklearn.utils.multiclass import check_classification_targets, type_of_target
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as err:  # pragma: no cover - exercised in a subprocess test
@@ -52,10 +59,52 @@ def _is_auto(lr: object) -> bool:
     return isinstance(lr, str) and lr == "auto"
 
 
+def _auto_lr(X: np.ndarray, loss: Loss) -> float:
+    """Half the step-size bound over ``X``; a ValueError where the bound underflows."""
+    try:
+        return 0.5 * step_size_bound(X, loss)
+    except FloatingPointError as err:
+        raise ValueError(
+            f"lr='auto' is half the per-sample step-size bound over X, and X is too large "
+            f"for it: {err} (for example with sklearn.preprocessing.StandardScaler), or pass "
+            f"a number as lr"
+        ) from err
+
+
 class _SGD(BaseEstimator):
     """Shared parameters and fitting of the SGD estimators."""
 
     _loss: ClassVar[Loss]
+
+    # scikit-learn checks these in fit and partial_fit, with its own wording.
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "tol": [Interval(Real, 0, np.inf, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "record": [StrOptions({"all", "loss", "none"})],
+    }
+
+    def _check_params(self) -> None:
+        """Check the settings with scikit-learn's constraints; bools are not numbers here."""
+        self._validate_params()
+        for name, constraints in self._parameter_constraints.items():
+            value = getattr(self, name)
+            numeric = any(isinstance(c, Interval) for c in constraints)
+            if numeric and isinstance(value, (bool, np.bool_)):
+                accepted = [str(make_constraint(c)) for c in constraints]
+                listed = (
+                    f"{', '.join(accepted[:-1])} or {accepted[-1]}"
+                    if len(accepted) > 1
+                    else accepted[0]
+                )
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be {listed}. "
+                    f"Got {value!r} instead."
+                )
 
     def __init__(
         self,
@@ -85,6 +134,7 @@ class _SGD(BaseEstimator):
 
     def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
+        self._check_params()
         reset = full or not hasattr(self, "coef_")
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
         targets = self._targets(y, reset=reset, classes=classes)
@@ -92,7 +142,7 @@ class _SGD(BaseEstimator):
             for name in ("coef_", "intercept_"):
                 self.__dict__.pop(name, None)
         epochs, tol = (self.epochs, self.tol) if full else (1, None)
-        lr = 0.5 * step_size_bound(X, self._loss) if _is_auto(self.lr) else self.lr
+        lr = _auto_lr(X, self._loss) if _is_auto(self.lr) else self.lr
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         w, b, history = train(
             X,
@@ -221,7 +271,7 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return _kernel("mse").predict(X, self.coef_, self.intercept_)
+        return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
 
 
 class LogisticRegressionSGD(ClassifierMixin, _SGD):
@@ -278,6 +328,14 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
 
     def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
         check_classification_targets(y)
+        if not reset and classes is not None:
+            given = np.unique(np.asarray(classes))
+            if not np.array_equal(given, self.classes_):
+                # scikit-learn's wording (sklearn.utils.multiclass._check_partial_fit_first_call)
+                raise ValueError(
+                    f"`classes={np.asarray(classes)!r}` is not the same as on last call to "
+                    f"partial_fit, was: {self.classes_!r}"
+                )
         if reset:
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
@@ -307,7 +365,8 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         y : array_like of shape (m,)
         classes : array_like of shape (2,), optional
             Both class labels; needed on the first call when ``y`` holds
-            only one of them.
+            only one of them.  On a later call they must be the same as
+            ``classes_`` (a ValueError otherwise, as in scikit-learn).
 
         Returns
         -------
@@ -329,7 +388,12 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         return self._z(X)
 
     def predict_proba(self, X: Any) -> np.ndarray:
-        """Class probabilities ``[1 - sigma(z), sigma(z)]`` from the generated kernel.
+        """Class probabilities ``[sigma(-z), sigma(z)]`` from the generated kernel.
+
+        ``sigma(-z)`` is the kernel's prediction with the parameters negated
+        (``X (-w) + (-b)`` is exactly ``-z``): P(``classes_[0]``) keeps its
+        precision where ``1 - sigma(z)`` would round to 0 (3.0e-76 at
+        z = 173.9, not 0.0).
 
         Parameters
         ----------
@@ -342,8 +406,10 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        p = _kernel("bce").predict(X, self.coef_, self.intercept_)
-        return np.column_stack([1.0 - p, p])
+        kernel = _kernel(self._loss)
+        positive = kernel.predict(X, self.coef_, self.intercept_)
+        negative = kernel.predict(X, -self.coef_, -self.intercept_)
+        return np.column_stack([negative, positive])
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict ``classes_[1]`` where ``z > 0`` (``sigma(z) > 1/2``), else ``classes_[0]``.

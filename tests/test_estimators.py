@@ -189,3 +189,62 @@ def test_import_derivreg_works_without_sklearn():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert "derivreg.estimators needs scikit-learn" in out.stdout
     assert "pip install scikit-learn" in out.stdout
+
+
+# ---------------------------------------------------------------------------
+# Issue 17
+# ---------------------------------------------------------------------------
+def test_predict_proba_keeps_the_small_probability():
+    clf = LogisticRegressionSGD(lr=0.5, random_state=0).fit([[-1.0], [1.0]], [0, 1])
+    clf.coef_, clf.intercept_ = np.array([1.0]), 0.0
+    p = clf.predict_proba([[173.9], [-173.9], [0.0]])
+    # sigma(-173.9) = exp(-173.9) / (1 + exp(-173.9)); 1 - sigma(173.9) rounds to 0.0
+    np.testing.assert_allclose(p[0], [2.9935712e-76, 1.0], rtol=1e-7)
+    np.testing.assert_allclose(p[1], [1.0, 2.9935712e-76], rtol=1e-7)
+    np.testing.assert_array_equal(p[2], [0.5, 0.5])
+    np.testing.assert_array_equal(p[0], p[1][::-1])  # exact complements: X (-w) + (-b) = -z
+
+
+def test_a_second_partial_fit_with_other_classes_is_refused():
+    X = np.array([[0.0], [1.0]])
+    clf = LogisticRegressionSGD().partial_fit(X, [0, 1], classes=[0, 1])
+    message = (
+        "`classes=array([7, 9])` is not the same as on last call to partial_fit, was: array([0, 1])"
+    )
+    with pytest.raises(ValueError, match=re.escape(message)):
+        clf.partial_fit(X, [7, 9], classes=[7, 9])
+    clf.partial_fit(X, [1, 0], classes=[1, 0])  # the same classes, in another order
+
+
+@pytest.mark.parametrize("Estimator", [LinearRegressionSGD, LogisticRegressionSGD])
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"lr": True}, r"'lr' parameter of {} must be a float in the range \(0.0, inf\) or a str"),
+        ({"lr": 1j}, r"'lr' .* Got 1j instead"),
+        ({"lr": np.inf}, r"'lr' .* Got inf instead"),
+        ({"lr": "fast"}, r"'lr' .* Got 'fast' instead"),
+        ({"epochs": True}, r"'epochs' parameter of {} must be an int in the range \[1, inf\)"),
+        ({"batch_size": 0}, r"'batch_size' .* Got 0 instead"),
+        ({"shuffle": 1}, r"'shuffle' parameter of {} must be an instance of 'bool'"),
+        ({"tol": "abc"}, r"'tol' .* \[0.0, inf\) or None. Got 'abc' instead"),
+        ({"n_iter_no_change": 0.5}, r"'n_iter_no_change' .* Got 0.5 instead"),
+        ({"random_state": 1.5}, r"'random_state' parameter of {} must be an int in the range"),
+        ({"record": "some"}, r"'record' .* Got 'some' instead"),
+    ],
+)
+def test_every_estimator_setting_is_checked_in_sklearns_words(Estimator, params, match):
+    X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0, 1, 1])
+    for method in ("fit", "partial_fit"):
+        with pytest.raises(ValueError, match=match.format(Estimator.__name__)):
+            getattr(Estimator(**params), method)(X, y)
+
+
+def test_auto_learning_rate_on_huge_X_says_why():
+    X = np.array([[1e200], [2e200]])
+    with pytest.raises(
+        ValueError, match=r"lr='auto' is half the per-sample step-size bound"
+    ) as info:
+        LinearRegressionSGD().fit(X, [1.0, 2.0])
+    assert "underflows float64" in str(info.value)
+    assert "got 0.0" not in str(info.value)

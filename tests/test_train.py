@@ -13,6 +13,7 @@ from derivreg.kernels import KERNELS
 from derivreg.train import (
     DivergenceError,
     History,
+    InvalidParameterError,
     inverse_time,
     step_size_bound,
     train,
@@ -352,7 +353,7 @@ def test_overflow_to_infinity_is_divergence():
     d = lecture("linear-n")
     with pytest.raises(DivergenceError) as info:
         train(d.X, d.y, lr=1e300, record="none")
-    assert "non-finite" in str(info.value) or "reached" in str(info.value)
+    assert any(w in str(info.value) for w in ("non-finite", "reached", "overflowed float64"))
 
 
 def test_bce_divergence_names_its_own_bound():
@@ -388,19 +389,47 @@ def test_below_the_step_size_bound_mse_sgd_does_not_diverge(seed):
         ({"X": np.array([[1.0], [np.inf], [0.0]])}, ValueError, "Input X contains infinity"),
         ({"y": np.array([1.0, np.nan, 0.0])}, ValueError, "Input y contains NaN."),
         ({"loss": "bce", "y": np.array([0.0, 2.0, 1.0])}, ValueError, "0 or 1"),
-        ({"loss": "hinge"}, ValueError, "unknown loss 'hinge'"),
+        (
+            {"loss": "hinge"},
+            ValueError,
+            r"'loss' .* a str among \{'bce', 'mse'\}",
+        ),
         ({"w0": np.ones(2)}, ValueError, r"w0 must have shape \(1,\)"),
-        ({"b0": float("nan")}, ValueError, "b0 must be finite"),
-        ({"lr": 0.0}, ValueError, "lr must be a finite number > 0"),
-        ({"lr": float("inf")}, ValueError, "lr must be a finite number > 0"),
-        ({"lr": "fast"}, TypeError, "lr must be a number"),
-        ({"epochs": 0}, ValueError, "epochs must be a positive integer"),
-        ({"epochs": 2.5}, TypeError, "epochs must be a positive integer"),
-        ({"batch_size": 0}, ValueError, "batch_size must be a positive integer"),
-        ({"record": "some"}, ValueError, "record must be 'all', 'loss' or 'none'"),
-        ({"every": 0}, ValueError, "every must be a positive integer"),
-        ({"tol": -1.0}, ValueError, "tol must be a finite number >= 0"),
-        ({"divergence_factor": 0.5}, ValueError, "divergence_factor must be > 1"),
+        (
+            {"b0": float("nan")},
+            ValueError,
+            "'b0' .* must be a finite float. Got nan",
+        ),
+        (
+            {"lr": 0.0},
+            ValueError,
+            "'lr' .* a finite float > 0 or a callable",
+        ),
+        ({"lr": float("inf")}, ValueError, "'lr' parameter of train must be a finite float > 0"),
+        ({"lr": "fast"}, TypeError, "'lr' parameter of train must be a finite float > 0"),
+        (
+            {"epochs": 0},
+            ValueError,
+            r"'epochs' .* an int in the range \[1, inf\)",
+        ),
+        ({"epochs": 2.5}, TypeError, r"'epochs' parameter of train must be an int in the range"),
+        (
+            {"batch_size": 0},
+            ValueError,
+            r"'batch_size' .* range \[1, inf\) or None",
+        ),
+        (
+            {"record": "some"},
+            ValueError,
+            r"'record' .* among \{'all', 'loss', 'none'\}",
+        ),
+        (
+            {"every": 0},
+            ValueError,
+            r"'every' .* an int in the range \[1, inf\)",
+        ),
+        ({"tol": -1.0}, ValueError, r"'tol' .* must be a float in the range \[0.0, inf\) or None"),
+        ({"divergence_factor": 0.5}, ValueError, r"'divergence_factor' .* range \(1.0, inf\]"),
     ],
 )
 def test_bad_input_is_named(kwargs, error, match):
@@ -432,3 +461,168 @@ def test_log2_accuracy_rule_matches_the_probability_rule():
         y = np.full_like(z, label)
         losses = KERNELS["bce"].losses(z[:, None], y, np.ones(1), 0.0)
         np.testing.assert_array_equal(losses < math.log(2), (expit(z) > 0.5) == (y == 1))
+
+
+# ---------------------------------------------------------------------------
+# Issue 17: one outcome whatever is recorded; overflow named; settings checked up front
+# ---------------------------------------------------------------------------
+RECORDS = ("all", "loss", "none")
+
+
+def outcome(X, y, **options):
+    """(error type, update) if training raises, else the final parameters and epoch losses."""
+    try:
+        w, b, h = train(X, y, **options)
+    except DivergenceError as err:
+        return type(err).__name__, err.update, str(err)
+    return w.tolist(), b, h.epoch_loss.tolist(), h.n_updates
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {},
+        {"every": 2},
+        {"every": 2**63},
+        {"lr": inverse_time(0.023, 0.0)},  # the same rate through the per-batch kernel calls
+    ],
+    ids=["per-sample", "every-2", "every-2**63", "schedule"],
+)
+def test_divergence_has_one_outcome_whatever_is_recorded(options):
+    X, y = np.array([[22.0], [13.0], [4.0]]), np.array([7.0, 4.0, -4.0])
+    settings = {"lr": 0.023, "epochs": 2, **options}
+    outcomes = {record: outcome(X, y, record=record, **settings) for record in RECORDS}
+    assert outcomes["none"] == outcomes["all"] == outcomes["loss"]
+    kind, update, message = outcomes["none"]
+    assert (kind, update) == ("DivergenceError", 5)  # 'none' used to return w = -442.8
+    assert "the batch loss reached 5.216e+07" in message
+
+
+@pytest.mark.parametrize("record", RECORDS)
+@pytest.mark.parametrize("factor", [1e6, math.inf])
+def test_a_loss_that_overflows_at_the_start_names_the_overflow(record, factor):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 3))
+    y = (X @ [1.0, -1.0, 0.5] + 0.3) * 1e200  # y^2 overflows: epoch_loss was [inf inf]
+    with pytest.raises(DivergenceError, match="cannot start") as info:
+        train(X, y, loss="mse", lr=0.01, epochs=2, record=record, divergence_factor=factor)
+    err = info.value
+    assert "overflows float64" in str(err)
+    assert "no learning rate" in str(err)
+    assert "lower the learning rate" not in str(err)
+    assert (err.update, err.loss, err.lr) == (0, math.inf, 0.01)
+
+
+@pytest.mark.parametrize("record", RECORDS)
+def test_without_a_bound_an_overflow_is_still_divergence(record):
+    d = lecture("linear-n")
+    with pytest.raises(DivergenceError, match=r"became inf \(overflowed float64\)"):
+        train(d.X, d.y, lr=1e150, divergence_factor=math.inf, record=record)
+
+
+@pytest.mark.parametrize("batch_size", [1, 2])
+def test_the_mean_of_huge_finite_losses_is_finite(batch_size):
+    # each loss is 1.69e308: the naive mean of two sums to inf
+    X, y = np.zeros((2, 1)), np.full(2, 1.3e154)
+    h = train(X, y, lr=1e-300, batch_size=batch_size).history
+    np.testing.assert_allclose(h.epoch_loss, [1.69e308], rtol=1e-12)
+    np.testing.assert_allclose(h.loss, [1.69e308] * (3 - batch_size), rtol=1e-12)
+
+
+def test_every_past_the_number_of_updates_keeps_update_0():
+    h = train(np.ones((3, 1)), np.ones(3), epochs=2, every=2**63).history
+    assert h.step.tolist() == [0]
+    assert h.n_updates == 6
+
+
+def schedule_after(t_bad, value):
+    return lambda t: 0.01 if t < t_bad else value
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        (
+            {"tol": "abc"},
+            r"'tol' parameter of train must be a float in the range \[0.0, inf\) or None",
+        ),
+        ({"tol": math.nan}, r"'tol' .* Got nan instead"),
+        ({"divergence_factor": None}, r"'divergence_factor' .* range \(1.0, inf\]. Got None"),
+        ({"divergence_factor": math.nan}, r"'divergence_factor' .* Got nan"),
+        ({"progress": 5}, r"'progress' .* a callable progress\(epoch, epochs\) or None. Got 5"),
+        ({"seed": 1.5}, r"'seed' .* an int in the range \[0, inf\), a numpy.random.Generator"),
+        ({"seed": -1}, r"'seed' .* Got -1 instead"),
+        ({"shuffle": 1}, r"'shuffle' parameter of train must be an instance of 'bool'. Got 1"),
+        ({"lr": 1j}, r"'lr' .* a finite float > 0 or a callable schedule lr\(t\). Got 1j"),
+        ({"lr": np.complex128(0.1)}, r"'lr' .* Got np.complex128\(0.1\+0j\)"),
+        ({"lr": True}, r"'lr' .* Got True instead"),
+        ({"lr": None}, r"'lr' .* Got None instead"),
+        ({"b0": None}, r"'b0' parameter of train must be a finite float. Got None instead"),
+        ({"b0": "abc"}, r"'b0' .* Got 'abc' instead"),
+        ({"b0": 1 + 2j}, r"'b0' .* Got \(1\+2j\) instead"),
+        ({"b0": True}, r"'b0' .* Got True instead"),
+        ({"epochs": True}, r"'epochs' .* Got True instead"),
+        (
+            {"epochs": 10**25},
+            r"'epochs' .* range \[1, 3074457345618258602\] \(3 updates per epoch\)",
+        ),
+        ({"batch_size": 1.0}, r"'batch_size' .* Got 1.0 instead"),
+        ({"n_iter_no_change": 0}, r"'n_iter_no_change' .* Got 0 instead"),
+        ({"every": 2.0}, r"'every' .* Got 2.0 instead"),
+        ({"backend": "cuda"}, r"'backend' .* among \{'numba', 'numpy'\}. Got 'cuda'"),
+        ({"loss": ["mse"]}, r"'loss' .* Got \['mse'\] instead"),
+        (
+            {"lr": lambda t: None},
+            r"'lr' schedule .* finite float >= 0 for every update. Got None at update 0",
+        ),
+        ({"lr": schedule_after(3, -0.01)}, r"Got -0.01 at update 3"),  # gradient ascent
+        ({"lr": schedule_after(1, math.nan)}, r"Got nan at update 1"),
+        ({"lr": schedule_after(2, 0.1j)}, r"Got 0.1j at update 2"),
+        ({"lr": schedule_after(1, True), "batch_size": 2}, r"Got True at update 1"),
+    ],
+)
+def test_every_setting_is_checked_with_a_message_naming_it(kwargs, match):
+    calls = []
+    settings = {"epochs": 3, "progress": lambda e, n: calls.append(e), **kwargs}
+    with pytest.raises(InvalidParameterError, match=match) as info:
+        train(np.ones((3, 1)), np.ones(3), **settings)
+    assert isinstance(info.value, ValueError)
+    assert isinstance(info.value, TypeError)
+    if "schedule" not in match and "at update" not in match:
+        assert calls == []  # refused before the first epoch
+
+
+def test_a_schedule_may_reach_zero():
+    w, _, h = train(np.ones((3, 1)), np.ones(3), lr=schedule_after(1, 0.0), epochs=2)
+    assert np.isfinite(w).all()
+    assert h.n_updates == 6
+
+
+def test_step_size_bound_refuses_what_it_cannot_bound():
+    with pytest.raises(
+        FloatingPointError, match=r"underflows float64: max\|\|\(x,1\)\|\|\^2 is about 1e400.3"
+    ):
+        step_size_bound([[1e200, 1e200]])
+    with pytest.raises(ValueError, match=r"Input X contains NaN\."):
+        step_size_bound([[np.nan]])
+    with pytest.raises(
+        InvalidParameterError, match=r"'loss' parameter of step_size_bound .* Got 'hinge'"
+    ):
+        step_size_bound([[1.0]], "hinge")
+    assert step_size_bound([[1e154]]) == 1 / (1e154**2 + 1)  # large and still fits
+    assert step_size_bound([[5e-324]]) == 1.0  # subnormal X
+
+
+@pytest.mark.parametrize(
+    ("lr", "decay", "match"),
+    [
+        (True, 0.1, r"'lr' parameter of inverse_time must be a finite float > 0. Got True"),
+        (0.1j, 0.1, r"'lr' parameter of inverse_time .* Got 0.1j"),
+        (0.1, 1j, r"'decay' parameter of inverse_time .* \[0.0, inf\). Got 1j"),
+        (0.1, -0.5, r"'decay' .* Got -0.5"),
+        (0.1, None, r"'decay' .* Got None"),
+    ],
+)
+def test_inverse_time_names_its_bad_settings(lr, decay, match):
+    with pytest.raises(InvalidParameterError, match=match):
+        inverse_time(lr, decay)

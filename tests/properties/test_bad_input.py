@@ -268,6 +268,8 @@ for _c in KERNEL_CORRUPTIONS:
 # ---------------------------------------------------------------------------
 # Training.
 # ---------------------------------------------------------------------------
+B0_MESSAGE = r"The 'b0' parameter of train must be a finite float\. Got .* instead\."
+LR_MESSAGE = r"The 'lr' parameter of train must be a finite float > 0 or a callable schedule"
 TRAIN_CORRUPTIONS = (
     _nonfinite("X", "NaN", np.nan),
     _nonfinite("X", "infinity", np.inf),
@@ -277,6 +279,12 @@ TRAIN_CORRUPTIONS = (
     Corruption("NaN b0", scalar("b", (np.nan,)), r"\bb0\b.*(NaN|finite)", "b"),
     Corruption("infinite b0", scalar("b", (np.inf, -np.inf)), r"\bb0\b.*finite", "b"),
     Corruption("NaN learning rate", scalar("lr", (np.nan,)), r"\blr\b.*(NaN|finite)", "lr"),
+    # issue 17: complex scalars and bools are refused where numbers are meant, by name
+    Corruption("complex b0", scalar("b", (0.5j, np.complex128(1.0))), B0_MESSAGE, "b"),
+    Corruption("b0 that is no number", scalar("b", (True, None, "abc", np.True_)), B0_MESSAGE, "b"),
+    Corruption("complex learning rate", scalar("lr", (0.1j, np.complex128(0.1))), LR_MESSAGE, "lr"),
+    Corruption("boolean learning rate", scalar("lr", (True, np.True_)), LR_MESSAGE, "lr"),
+    Corruption("learning rate <= 0", scalar("lr", (0.0, -0.1, -1e300, -5e-324)), LR_MESSAGE, "lr"),
     Corruption("empty X", empty, r"0 sample|at least one sample"),
     Corruption("y of another length", wrong_length("y"), r"y must have shape", "y"),
     Corruption("y of shape (m, 1)", column, r"y must have shape", "y"),
