@@ -184,7 +184,7 @@ def _sigmoid(z: np.ndarray) -> np.ndarray:
 
 
 def _intercept(s: np.ndarray, rate: float, labels: Labels) -> float:
-    """The bias b that makes a fraction ``rate`` of the labels of ``s + b`` equal to 1."""
+    """Find the bias b that makes a fraction ``rate`` of the labels of ``s + b`` equal to 1."""
     if labels == "threshold":
         # Exactly round(rate * m) scores above 0 (at least one of each class when m > 1).
         m = len(s)
@@ -365,7 +365,7 @@ def logistic(
         raise ValueError("lecture_errata=True reproduces the lecture's threshold labels only")
     if positive_rate is not None:
         if not isinstance(positive_rate, Real) or not 0 < positive_rate < 1:
-            raise ValueError(f"positive_rate must lie strictly between 0 and 1, got {positive_rate!r}")
+            raise ValueError(f"positive_rate must lie in (0, 1), got {positive_rate!r}")
         if lecture_errata:
             raise ValueError("lecture_errata=True keeps the lecture's bias; no positive_rate")
     rs = np.random.RandomState(seed)
