@@ -585,7 +585,8 @@ class OtherModulesDirective(SphinxDirective):
     A module counts as documented when some page of the directive's folder
     has an ``automodule`` for it; every other module of the package (but
     ``__main__`` and ``_private`` ones) is documented here, so a new module
-    reaches the API reference with no edit to the docs.
+    reaches the API reference with no edit to the docs.  When every module
+    has its page, the directive adds nothing (no empty section).
     """
 
     def run(self) -> list[nodes.Node]:
@@ -606,7 +607,7 @@ class OtherModulesDirective(SphinxDirective):
         )
         missing = [m for m in modules if m not in documented]
         if not missing:
-            return [nodes.paragraph(text="Every module has a page of its own.")]
+            return []  # no empty "Other modules" section
         lines = []
         for module in missing:
             lines += [module, "-" * len(module), "", f".. automodule:: {module}", ""]

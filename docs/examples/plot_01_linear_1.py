@@ -13,7 +13,8 @@ One pass is not enough to reach the truth at this learning rate; the loss and
 the parameters are still moving when the data run out.
 """
 
-from derivreg.experiments import figures, lecture, run, summary
+from derivreg.data import lecture
+from derivreg.experiments import figures, run, summary
 
 r = run(lecture("linear-1"))
 print(summary(r))
