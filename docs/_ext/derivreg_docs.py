@@ -481,7 +481,41 @@ class FileDocstringDirective(SphinxDirective):
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=True)
         if not doc:
             raise self.error(f"{self.arguments[0]} has no module docstring")
-        return rst_or_literal(self, doc, str(path))
+        return rst_or_literal(self, titles_as_rubrics(doc), str(path))
+
+
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1+$")
+
+
+def titles_as_rubrics(doc: str) -> str:
+    """Turn a docstring's section titles into rubrics, so it can be parsed inside a page.
+
+    A directive's content cannot open sections; a heading such as
+    ``Rounding model`` over a line of dashes would make the whole docstring
+    invalid reStructuredText (and so shown as raw text).
+
+    Examples
+    --------
+    >>> print(titles_as_rubrics("Intro.\\n\\nModel\\n-----\\n\\nText."))
+    Intro.
+    <BLANKLINE>
+    .. rubric:: Model
+    <BLANKLINE>
+    Text.
+    """
+    lines = doc.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        under = lines[i + 1] if i + 1 < len(lines) else ""
+        if line.strip() and _UNDERLINE.match(under) and len(under) >= len(line.rstrip()):
+            out.append(f".. rubric:: {line.strip()}")
+            i += 2
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
 
 
 class PropertySuiteDirective(SphinxDirective):
