@@ -133,6 +133,7 @@ def run(
     shuffle: bool = False,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_update: Callable[[int], object] | None = None,
 ) -> Run:
     """Train on ``data`` from its initial parameters, keeping at most :data:`MAX_RECORDS` entries.
 
@@ -152,6 +153,9 @@ def run(
         Seed of the shuffling.
     progress : callable, optional
         Called as ``progress(epoch, epochs)`` after each epoch.
+    on_update : callable, optional
+        Called as ``on_update(t)`` with the updates done so far, within
+        epochs too (see :func:`derivreg.train.train`).
 
     Returns
     -------
@@ -181,6 +185,7 @@ def run(
         seed=seed,
         every=every,
         progress=progress,
+        on_update=on_update,
     )
     return Run(data, w, b, history, rate, epochs, batch_size, time.perf_counter() - start)
 

@@ -23,10 +23,17 @@ from __future__ import annotations
 
 import importlib.util
 import sys
+from collections.abc import Callable
 from types import TracebackType
-from typing import IO, Protocol
+from typing import IO, Any, Protocol
 
-__all__ = ["Progress", "TextProgress", "progress"]
+import numpy as np
+
+__all__ = ["UPDATE_BLOCK", "Progress", "TextProgress", "epoch_in_blocks", "progress"]
+
+#: Training reports progress after every block of this many updates (and at
+#: each epoch's end), so that a long single epoch moves the bar too.
+UPDATE_BLOCK = 65_536
 
 
 class Progress(Protocol):
@@ -100,6 +107,60 @@ class TextProgress:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+def epoch_in_blocks(  # noqa: PLR0917 - the arguments of derivreg.fast.epoch
+    run_epoch: Callable[..., Any],
+    on_update: Callable[[int], object],
+    done: int,
+    loss: str,
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    lr: float,
+    every: int,
+    first: int,
+    backend: str,
+) -> Any:
+    """Run one per-sample epoch as :func:`derivreg.fast.epoch` does, in blocks of rows.
+
+    The rows are visited in the same order with the same arithmetic, so the
+    result is the same as one call; after each block of at most
+    :data:`UPDATE_BLOCK` rows, ``on_update(done + rows so far)`` reports the
+    updates done.
+
+    Examples
+    --------
+    >>> from derivreg.fast import epoch
+    >>> X, y = np.linspace(-1, 1, 10)[:, None], np.linspace(0, 1, 10)
+    >>> seen = []
+    >>> whole = epoch("mse", X, y, np.zeros(1), 0.0, 0.1, 3, 1)
+    >>> import derivreg.progress as p
+    >>> p.UPDATE_BLOCK, saved = 4, p.UPDATE_BLOCK
+    >>> parts = epoch_in_blocks(epoch, seen.append, 100, "mse", X, y, np.zeros(1), 0.0, 0.1, 3, 1,
+    ...                         "python")
+    >>> p.UPDATE_BLOCK = saved
+    >>> seen, all(np.array_equal(a, b) for a, b in zip(whole, parts))
+    ([104, 108, 110], True)
+    """
+    m = len(y)
+    results = []
+    for lo in range(0, max(m, 1), UPDATE_BLOCK):
+        hi = min(lo + UPDATE_BLOCK, m)
+        r = run_epoch(loss, X[lo:hi], y[lo:hi], w, b, lr, every, (first - lo) % every, backend)
+        results.append(r)
+        w, b = r.w, r.b
+        on_update(done + hi)
+    if len(results) == 1:
+        return results[0]
+    return type(results[0])(
+        w,
+        b,
+        np.concatenate([r.J for r in results]),
+        np.concatenate([r.w_track for r in results]),
+        np.concatenate([r.b_track for r in results]),
+    )
 
 
 def progress(

@@ -18,6 +18,7 @@ linear-1: linear regression, 1 feature, 1 sample, lr 0.01, 1 epoch (1 update, ..
 
 from __future__ import annotations
 
+import math
 import sys
 from pathlib import Path
 from typing import IO
@@ -177,7 +178,8 @@ def train_report(
     seed : int, optional
         Seed of the shuffling.
     stdout, stderr : text streams, optional
-        Where the table and the progress bar (one step per epoch) go.
+        Where the table and the progress bar go (the bar counts updates:
+        it moves within long epochs too).
 
     Returns
     -------
@@ -195,7 +197,16 @@ def train_report(
     (40, ['linear-1-loss-parameters.png', 'linear-1-models.png'])
     """
     stdout = sys.stdout if stdout is None else stdout
-    with progress_bar(epochs, desc=f"training {data.name}", unit="epoch", stream=stderr) as bar:
+    total = epochs * math.ceil(data.n_samples / (batch_size or data.n_samples))
+    desc = f"training {data.name}"
+    with progress_bar(total, desc=desc, unit="update", stream=stderr) as bar:
+
+        def epoch_done(epoch: int, of: int) -> None:
+            if epoch < of:
+                bar.set_description(f"{desc}, epoch {epoch + 1}/{of}")
+
+        if epochs > 1:
+            bar.set_description(f"{desc}, epoch 1/{epochs}")
         r = run(
             data,
             lr=lr,
@@ -203,7 +214,8 @@ def train_report(
             batch_size=batch_size,
             shuffle=shuffle,
             seed=seed,
-            progress=lambda _epoch, _total: bar.update(),
+            progress=epoch_done,
+            on_update=lambda t: bar.update(t - bar.n),
         )
     stdout.write(f"{summary(r)}\n\n")
     written = []

@@ -62,6 +62,9 @@ STEP_SIZE_NUMERATOR: dict[str, float] = {"mse": 1.0, "bce": 8.0}
 #: read off the kernel's per-sample losses, without another kernel call.
 _LOG2 = math.log(2.0)
 
+#: Updates between two ``on_update`` calls (the progress bar's hook).
+_BLOCK = 65_536
+
 
 class DivergenceError(FloatingPointError):
     """Training diverged: a non-finite value, or a loss past the divergence bound.
@@ -311,6 +314,7 @@ def train(
     divergence_factor: float = 1e6,
     progress: Callable[[int, int], None] | None = None,
     backend: Literal["numpy", "numba"] = "numpy",
+    on_update: Callable[[int], object] | None = None,
 ) -> TrainResult:
     """Fit ``w, b`` by gradient descent on the mean loss of each batch.
 
@@ -368,6 +372,10 @@ def train(
         with ``"numba"`` (``pip install 'derivreg[fast]'``).  Other batch
         sizes and schedules use the NumPy kernels.  Both give the same
         History as the per-sample kernel calls, up to rounding.
+    on_update : callable, optional
+        Progress within epochs: called as ``on_update(t)`` with ``t`` the
+        updates done so far, after every block of
+        :data:`derivreg.progress.UPDATE_BLOCK` updates and at each epoch's end.
 
     Returns
     -------
@@ -460,9 +468,15 @@ def train(
                 # The generated sgd_epoch runs the whole epoch; the History is
                 # read off its per-sample losses, exactly as the loop below keeps it.
                 first = -t % every
-                r = run_epoch(
-                    loss, Xe, ye, w, b, lr_t, *((every, first) if keep_params else (m, 0)), loop
-                )
+                record = (every, first) if keep_params else (m, 0)
+                if on_update is None:
+                    r = run_epoch(loss, Xe, ye, w, b, lr_t, *record, loop)
+                else:  # the same epoch in blocks of rows, reporting after each
+                    from derivreg.progress import epoch_in_blocks
+
+                    r = epoch_in_blocks(
+                        run_epoch, on_update, t, loss, Xe, ye, w, b, lr_t, *record, loop
+                    )
                 J = r.J
                 if keep_loss or not (np.isfinite(r.w).all() and math.isfinite(r.b)):
                     bad = np.flatnonzero(~(bound >= J))  # NaN is past the bound too
@@ -521,6 +535,8 @@ def train(
                             seen += nb
                         w, b = update(Xb, yb, w, b, lr_t)
                         t += 1
+                        if on_update is not None and (t % _BLOCK == 0 or start + bs >= m):
+                            on_update(t)
                 except ValueError as err:
                     # The kernels reject non-finite input: an update made w or b non-finite.
                     if np.isfinite(w).all() and math.isfinite(b):
