@@ -35,6 +35,7 @@ import importlib
 import importlib.util
 import inspect
 import io
+import os
 import re
 import shlex
 import sys
@@ -655,10 +656,13 @@ class BenchmarkReportDirective(SphinxDirective):
 
     Includes ``FOLDER/results.md`` (Markdown, parsed by MyST) and the chart
     ``FOLDER/benchmark.png``, both relative to the docs' source folder.
-    Until a report exists, says so instead of showing numbers.
+    Until a report exists, says so instead of showing numbers.  Option
+    ``:omit: PREFIX`` leaves out the report's ``##`` sections whose heading
+    starts with ``PREFIX`` (the report's internal targets, on a page for users).
     """
 
     required_arguments = 1
+    option_spec = {"omit": directives.unchanged_required}  # noqa: RUF012
 
     def run(self) -> list[nodes.Node]:
         folder = Path(self.env.srcdir) / self.arguments[0]
@@ -678,13 +682,44 @@ class BenchmarkReportDirective(SphinxDirective):
                 "   :alt: benchmark chart written by benchmarks/run.py",
                 "",
             ]
-        lines += [
-            f".. include:: /{self.arguments[0]}/results.md",
-            "   :parser: myst_parser.sphinx_",
-        ]
+        omit = self.options.get("omit")
+        if omit:
+            kept = omit_sections(report.read_text(encoding="utf-8"), omit)
+            # Written beside the doctrees, included by a path relative to the source folder.
+            include = Path(self.env.doctreedir) / "derivreg-report" / "results.md"
+            include.parent.mkdir(parents=True, exist_ok=True)
+            if not include.is_file() or include.read_text(encoding="utf-8") != kept:
+                include.write_text(kept, encoding="utf-8")
+            target = "/" + os.path.relpath(include, self.env.srcdir).replace(os.sep, "/")
+        else:
+            target = f"/{self.arguments[0]}/results.md"
+        lines += [f".. include:: {target}", "   :parser: myst_parser.sphinx_"]
         holder = nodes.section()
         nested_parse_with_titles(self.state, StringList(lines, source="benchmark-report"), holder)
         return list(holder.children)
+
+
+def omit_sections(markdown: str, prefix: str) -> str:
+    """``markdown`` without its ``##`` sections whose heading starts with ``prefix``.
+
+    Examples
+    --------
+    >>> print(omit_sections("# R\\n## A\\na\\n## Targets of x\\nt\\n## B\\nb", "Targets"))
+    # R
+    ## A
+    a
+    ## B
+    b
+    """
+    out, skipping = [], False
+    for line in markdown.splitlines(keepends=True):
+        if line.startswith("## "):
+            skipping = line[3:].startswith(prefix)
+        elif line.startswith("# "):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
 
 
 def rst_or_literal(directive: SphinxDirective, doc: str, source: str) -> list[nodes.Node]:
