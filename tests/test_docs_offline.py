@@ -197,3 +197,15 @@ def test_headless_chromium_renders_the_derivations_offline(served, derivations_s
     assert typeset >= n_math, (typeset, n_math)
     assert "<mjx-merror" not in dom
     assert "\\begin{align*}" not in re.sub(r"<mjx-assistive-mml.*?</mjx-assistive-mml>", "", dom)
+
+
+def test_links_into_sympy_name_the_version_of_the_shipped_inventory(monkeypatch):
+    import runpy
+
+    monkeypatch.delenv("DERIVREG_DOCS_ONLINE", raising=False)
+    conf = runpy.run_path(str(DOCS / "conf.py"))
+    shipped = conf["_shipped_version"](DOCS / "_inventories" / "sympy.inv")
+    url, (inventory,) = conf["intersphinx_mapping"]["sympy"]
+    assert url == f"https://docs.sympy.org/{shipped}/"
+    assert inventory.endswith("sympy.inv")
+    assert conf["sphinx_gallery_conf"]["write_computation_times"] is False
