@@ -497,10 +497,10 @@ def titles_as_rubrics(doc: str) -> str:
 
     Examples
     --------
-    >>> print(titles_as_rubrics("Intro.\\n\\nModel\\n-----\\n\\nText."))
+    >>> print(titles_as_rubrics("Intro.\\n\\nModel of it\\n---------\\n\\nText."))
     Intro.
     <BLANKLINE>
-    .. rubric:: Model
+    .. rubric:: Model of it
     <BLANKLINE>
     Text.
     """
@@ -510,9 +510,13 @@ def titles_as_rubrics(doc: str) -> str:
     while i < len(lines):
         line = lines[i]
         under = lines[i + 1] if i + 1 < len(lines) else ""
-        if line.strip() and _UNDERLINE.match(under) and len(under) >= len(line.rstrip()):
-            out.append(f".. rubric:: {line.strip()}")
+        # A title's underline, even a short one (docutils still reads a title there).
+        heading = line.strip() and not line[0].isspace() and not _UNDERLINE.match(line)
+        if heading and _UNDERLINE.match(under) and len(under) >= 3:
+            out += [f".. rubric:: {line.strip()}", ""]
             i += 2
+            if i < len(lines) and not lines[i].strip():
+                i += 1  # the blank line after the title is already there
             continue
         out.append(line)
         i += 1
