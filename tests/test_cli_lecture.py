@@ -264,3 +264,14 @@ def test_progress_is_tqdm_when_installed_and_plain_text_without(monkeypatch):
     lines = stream.getvalue().splitlines()
     assert lines[-1] == "epoch 1: 20/20 updates (100%)"
     assert len([ln for ln in lines if ln.startswith("epoch 1:")]) == 10  # one per tenth
+
+
+def test_train_no_plots_imports_neither_sympy_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "from derivreg.cli import main\n"
+        "assert main(['train', 'logistic', '--features', '3', '--no-plots']) == 0\n"
+        "print('sympy' in sys.modules, 'matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]
