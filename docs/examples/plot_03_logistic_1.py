@@ -23,6 +23,7 @@ r = run(lecture("logistic-1"))
 print(summary(r))
 
 # %%
-# The sigmoid before every update over the labelled data, and the loss and
-# parameters along the way.
+# The sigmoid before every update over the labelled data, with the true
+# sigmoid and its boundary x = 0.6 dashed; then the loss and parameters along
+# the way.
 figs = figures(r)
