@@ -1,9 +1,9 @@
 """Progress of ``derivreg lecture`` and ``derivreg train``: tqdm if installed, else plain text.
 
 ``pip install 'derivreg[progress]'`` brings `tqdm <https://tqdm.github.io>`_,
-the progress bar most Python users know.  Without it, :class:`TextProgress`
-writes a plain line at each tenth of the work (and at the end), which reads
-the same on a terminal and in a log file.
+the progress bar most Python users know, used on a terminal.  Without it, or
+when the output is not a terminal (a log file, a pipe), :class:`TextProgress`
+writes a plain line at each tenth of the work (and at the end).
 
 Examples
 --------
@@ -126,9 +126,10 @@ def epoch_in_blocks(  # noqa: PLR0917 - the arguments of derivreg.fast.epoch
     """Run one per-sample epoch as :func:`derivreg.fast.epoch` does, in blocks of rows.
 
     The rows are visited in the same order with the same arithmetic, so the
-    result is the same as one call; after each block of at most
-    :data:`UPDATE_BLOCK` rows, ``on_update(done + rows so far)`` reports the
-    updates done.
+    result is the same as one call; after each block of :data:`UPDATE_BLOCK`
+    rows but the last, ``on_update(done + rows so far)`` reports the updates
+    done (the epoch's end is reported by the caller, once it has checked the
+    epoch).
 
     Examples
     --------
@@ -142,7 +143,7 @@ def epoch_in_blocks(  # noqa: PLR0917 - the arguments of derivreg.fast.epoch
     ...                         "python")
     >>> p.UPDATE_BLOCK = saved
     >>> seen, all(np.array_equal(a, b) for a, b in zip(whole, parts))
-    ([104, 108, 110], True)
+    ([104, 108], True)
     """
     m = len(y)
     results = []
@@ -151,7 +152,8 @@ def epoch_in_blocks(  # noqa: PLR0917 - the arguments of derivreg.fast.epoch
         r = run_epoch(loss, X[lo:hi], y[lo:hi], w, b, lr, every, (first - lo) % every, backend)
         results.append(r)
         w, b = r.w, r.b
-        on_update(done + hi)
+        if hi < m:
+            on_update(done + hi)
     if len(results) == 1:
         return results[0]
     return type(results[0])(
@@ -184,7 +186,8 @@ def progress(
     stream : text stream, optional
         Where the bar goes (default ``sys.stderr``).
     use_tqdm : bool or None, default None
-        None: tqdm when it can be imported; True requires it; False never uses it.
+        None: tqdm when it can be imported and ``stream`` is a terminal; True
+        requires it; False never uses it.
 
     Returns
     -------
@@ -205,7 +208,8 @@ def progress(
     """
     stream = sys.stderr if stream is None else stream
     if use_tqdm is None:
-        use_tqdm = importlib.util.find_spec("tqdm") is not None
+        tty = bool(getattr(stream, "isatty", lambda: False)())
+        use_tqdm = tty and importlib.util.find_spec("tqdm") is not None
     if use_tqdm:
         from tqdm import tqdm
 

@@ -535,7 +535,7 @@ def train(
                             seen += nb
                         w, b = update(Xb, yb, w, b, lr_t)
                         t += 1
-                        if on_update is not None and (t % _BLOCK == 0 or start + bs >= m):
+                        if on_update is not None and t % _BLOCK == 0:
                             on_update(t)
                 except ValueError as err:
                     # The kernels reject non-finite input: an update made w or b non-finite.
@@ -549,6 +549,8 @@ def train(
             if not J_epoch <= bound:
                 raise diverged(f"the mean loss reached {J_epoch:.4g}, past {bound:.4g}", J_epoch)
             epoch_loss.append(J_epoch)
+            if on_update is not None:
+                on_update(t)
             if progress is not None:
                 progress(epoch + 1, epochs)
             if tol is not None:

@@ -251,12 +251,19 @@ def test_progress_is_tqdm_when_installed_and_plain_text_without(monkeypatch):
 
     from derivreg.progress import TextProgress, progress
 
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
     stream = io.StringIO()
     if importlib.util.find_spec("tqdm") is not None:
         from tqdm import tqdm
 
-        assert isinstance(progress(3, stream=stream), tqdm)
+        assert isinstance(progress(3, stream=Terminal()), tqdm)
+    # Not a terminal (a log, a pipe): plain lines, even with tqdm installed.
+    assert isinstance(progress(3, stream=stream), TextProgress)
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert isinstance(progress(3, stream=Terminal()), TextProgress)  # no tqdm
     bar = progress(20, desc="epoch 1", unit="update", stream=stream)
     assert isinstance(bar, TextProgress)
     for _ in range(20):
