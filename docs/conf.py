@@ -34,7 +34,16 @@ extensions = [
 
 root_doc = "index"
 # Markdown files are included into pages (the benchmark report), not pages themselves.
-exclude_patterns = ["_build", "_inventories", "examples", "**/*.md", "*.md"]
+# sg_execution_times.rst: stale timing pages of older builds (they load CDN scripts).
+exclude_patterns = [
+    "_build",
+    "_inventories",
+    "examples",
+    "**/*.md",
+    "*.md",
+    "sg_execution_times.rst",
+    "**/sg_execution_times.rst",
+]
 templates_path: list[str] = []
 html_static_path = ["_static"]
 html_css_files = ["derivreg.css"]
