@@ -653,51 +653,63 @@ def targets(results: dict[str, object]) -> list[tuple[str, float, float]]:
 
 
 def chart(results: dict[str, object], path: Path) -> None:
+    """One panel per row, large type, legends beside the bars; derivreg's bars outlined."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     batch, sgd = results["batch"], results["sgd"]
-    panels = [(batch, "default threads")]
+    panels = [(batch, "all threads")]
     if results.get("batch_one_thread"):
         panels.append((results["batch_one_thread"], "one thread"))
-    fig, axes = plt.subplots(1, len(panels) + 1, figsize=(7.5 * (len(panels) + 1), 7))
-    for ax1, (rows, label) in zip(axes, panels, strict=False):
-        methods = list(rows[0]["ratios"])
-        width = 0.8 / len(methods)
-        for k, name in enumerate(methods):
+    plt.rcParams.update({"font.size": 12})
+    fig, axes = plt.subplots(len(panels) + 1, 1, figsize=(12, 5.2 * (len(panels) + 1)))
+
+    def bars(ax: object, rows: list, names: list[str], value: object, ticks: list[str]) -> None:
+        width = 0.8 / len(names)
+        cmap = plt.get_cmap("tab10")
+        for k, name in enumerate(names):
             xs = [i + k * width for i in range(len(rows))]
-            ax1.bar(xs, [r["ratios"][name] for r in rows], width, label=name)
-        ax1.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
-        ax1.set_xticklabels(
-            [f"{r['loss'].upper()}\n{r['m']:.0e} x {r['n']}".replace("e+0", "e") for r in rows]
-        )
-        ax1.axhline(1.0, color="black", lw=0.8)
-        ax1.set_yscale("log")
-        ax1.set_ylabel("time / one read of X (X @ v), log scale")
-        ax1.set_title(f"Full-batch gradient, {label} (lower is better)")
-        ax1.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+            mine = name.startswith("derivreg")
+            ax.bar(
+                xs,
+                [value(r, name) for r in rows],
+                width,
+                label=name,
+                color=cmap(k % 10),
+                edgecolor="black" if mine else "none",
+                linewidth=1.4 if mine else 0,
+            )
+        ax.set_xticks([i + 0.4 - width / 2 for i in range(len(rows))])
+        ax.set_xticklabels(ticks)
+        ax.set_yscale("log")
+        ax.grid(axis="y", which="both", alpha=0.3)
+        ax.legend(fontsize=10, loc="center left", bbox_to_anchor=(1.01, 0.5), frameon=False)
+
+    for ax, (rows, label) in zip(axes, panels, strict=False):
+        ticks = [f"{r['loss'].upper()}\n{r['m']:.0e} x {r['n']}".replace("e+0", "e") for r in rows]
+        bars(ax, rows, list(rows[0]["ratios"]), lambda r, n: r["ratios"][n], ticks)
+        ax.axhline(1.0, color="black", lw=0.8)
+        plain = matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}")
+        ax.yaxis.set_major_formatter(plain)
+        ax.yaxis.set_minor_formatter(plain)
+        ax.set_ylabel("time / one X @ v")
+        ax.set_title(f"Full-batch gradient, {label}: time as a multiple of reading X once")
     ax2 = axes[-1]
-    names = list(sgd[0]["ns_per_sample"])
-    width = 0.8 / len(names)
-    for k, name in enumerate(names):
-        xs = [i + k * width for i in range(len(sgd))]
-        ax2.bar(xs, [r["ns_per_sample"][name] for r in sgd], width, label=name)
-    ax2.set_xticks([i + 0.4 - width / 2 for i in range(len(sgd))])
-    ax2.set_xticklabels([f"{r['loss'].upper()} d={r['d']}" for r in sgd])
-    ax2.set_yscale("log")
-    ax2.set_ylabel("ns per sample (log scale)")
-    ax2.set_title(f"One per-sample SGD epoch, m = {sgd[0]['m']} (lower is better)")
-    ax2.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=2)
+    ticks = [f"{r['loss'].upper()}, {r['d']} feature{'s' * (r['d'] != 1)}" for r in sgd]
+    bars(ax2, sgd, list(sgd[0]["ns_per_sample"]), lambda r, n: r["ns_per_sample"][n], ticks)
+    ax2.set_ylabel("ns per sample")
+    ax2.set_title(f"One per-sample SGD epoch over m = {sgd[0]['m']:,} samples")
     env = results["machine"]
     fig.suptitle(
-        f"{env['cpu']}, {env['cores']} cores (shared), NumPy {env['numpy']}, "
-        f"medians of {results['repeats']} repeats ({results['mode']})",
-        fontsize=10,
+        f"Lower is better (log scales). {env['cpu']}, {env['cores']} shared cores, "
+        f"NumPy {env['numpy']}, medians of {results['repeats']} repeats",
+        fontsize=12,
     )
     fig.tight_layout()
-    fig.savefig(path, dpi=110)
+    fig.savefig(path, dpi=100)
     plt.close(fig)
 
 
@@ -723,6 +735,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--threads", type=int, help="threads per library (set before imports)")
     parser.add_argument(
+        "--chart-only",
+        action="store_true",
+        help="redraw benchmark.png from the results.json already in the output directory",
+    )
+    parser.add_argument(
         "--batch-only", type=Path, help="run only the batch gradient; write its JSON here"
     )
     args = parser.parse_args(argv)
@@ -734,6 +751,10 @@ def main(argv: list[str] | None = None) -> int:
         else ROOT / "docs" / "performance"
     )
     out.mkdir(parents=True, exist_ok=True)
+    if args.chart_only:
+        chart(json.loads((out / "results.json").read_text(encoding="utf-8")), out / "benchmark.png")
+        print(f"wrote {out / 'benchmark.png'} from {out / 'results.json'}")
+        return 0
     if args.no_optional:
         HAVE.update(dict.fromkeys(HAVE, False))
     if args.batch_only:

@@ -16,6 +16,7 @@ from types import ModuleType
 import numpy as np
 
 from derivreg import _params, fast
+from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
 
@@ -211,6 +212,7 @@ class _Run:
     w_track: list = field(default_factory=list)
     b_track: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
+    on_update: Callable[[int], object] | None = None  # the progress bar's hook
 
     def __post_init__(self) -> None:
         self.classifier = self.kernel.TARGETS == "binary"
@@ -279,7 +281,12 @@ def _per_sample_epoch(
     first = -run.t % run.every
     sampled = (run.every, first) if keep_params else (m, 0)
     try:
-        r = fast.epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
+        if run.on_update is None:
+            r = fast.epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
+        else:  # the same epoch in blocks of rows, reporting after each
+            r = _progress.epoch_in_blocks(
+                fast.epoch, run.on_update, run.t, run.loss, Xe, ye, w, b, run.lr, *sampled, loop
+            )
     except (ValueError, FloatingPointError) as err:
         # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b
         raise run.diverged(
@@ -347,6 +354,8 @@ def _batch_epoch(
         except FloatingPointError as err:  # a kernel that reports its own overflow
             raise run.diverged(f"the update overflowed ({err})", math.nan, Xe) from err
         run.t += 1
+        if run.on_update is not None and run.t % _progress.UPDATE_BLOCK == 0:
+            run.on_update(run.t)
     return w, b
 
 

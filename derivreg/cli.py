@@ -24,8 +24,27 @@ __all__ = ["main"]
 Command = Callable[[argparse.Namespace], int]
 
 
+class _Formatter(argparse.HelpFormatter):
+    """Show each option's default in ``--help`` (but not None or a flag's False)."""
+
+    def _get_help_string(self, action: argparse.Action) -> str | None:
+        text = action.help or ""
+        default = action.default
+        if (
+            "%(default)" not in text
+            and action.option_strings
+            and default not in (None, False, argparse.SUPPRESS)
+        ):
+            text += " (default: %(default)s)"
+        return text
+
+
 class _Parser(argparse.ArgumentParser):
-    """An argument parser whose errors are one line and exit 2."""
+    """An argument parser whose errors are one line and exit 2, with defaults in ``--help``."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
     def error(self, message: str) -> None:  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message}\n")
@@ -72,6 +91,30 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _nonnegative_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number >= 0, got {text!r}") from None
+    if not (0 <= value < float("inf")):
+        raise argparse.ArgumentTypeError(f"expected a finite number >= 0, got {text!r}")
+    return value
+
+
+def _rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}") from None
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"expected a number in (0, 1), got {text!r}")
+    return value
+
+
+#: ``derivreg train`` warns when one class has less than this share of the labels.
+MINORITY_WARNING = 0.05
+
+
 def _positive_float(text: str) -> float:
     try:
         value = float(text)
@@ -90,7 +133,8 @@ def _lecture(args: argparse.Namespace) -> int:
 
     _cli_checks.before_lecture(args)  # --out, --epochs: before any work
     try:
-        lecture_report(Path(args.out), epochs=args.epochs, lecture_errata=args.errata)
+        out = None if args.no_plots else Path(args.out)
+        lecture_report(out, epochs=args.epochs, lecture_errata=args.errata)
     except DivergenceError as err:
         raise ValueError(err) from err
     return 0
@@ -114,12 +158,21 @@ def _train(args: argparse.Namespace) -> int:
         if args.noise is not None:
             raise ValueError("--noise applies to linear models only")
         dataset = data.logistic(
-            args.features, args.samples, seed=args.seed, labels=args.labels or "threshold"
+            args.features,
+            args.samples,
+            seed=args.seed,
+            labels=args.labels or "threshold",
+            positive_rate=args.positive_rate,
         )
+        _warn_if_imbalanced(dataset)
+    if args.model == "linear" and args.positive_rate is not None:
+        raise ValueError("--positive-rate applies to logistic models only")
+    if args.out is None and not args.no_plots:
+        raise ValueError("--out DIR is needed for the figures (or --no-plots)")
     try:
         train_report(
             dataset,
-            Path(args.out),
+            None if args.no_plots else Path(args.out),
             lr=args.lr,
             epochs=args.epochs,
             batch_size=args.batch_size,
@@ -129,6 +182,18 @@ def _train(args: argparse.Namespace) -> int:
     except DivergenceError as err:
         raise ValueError(err) from err
     return 0
+
+
+def _warn_if_imbalanced(dataset: object) -> None:
+    rate = dataset.positive_rate  # type: ignore[attr-defined]
+    minority, label = (rate, 1) if rate <= 0.5 else (1 - rate, 0)
+    if minority < MINORITY_WARNING:
+        m = dataset.n_samples  # type: ignore[attr-defined]
+        sys.stderr.write(
+            f"derivreg train: warning: only {round(minority * m)} of {m} labels are {label} "
+            f"({minority:.1%}); always predicting {1 - label} scores accuracy {1 - minority:.3f}. "
+            "--positive-rate 0.5 chooses the bias for balanced classes\n"
+        )
 
 
 def _verify(args: argparse.Namespace) -> int:
@@ -154,21 +219,30 @@ def build_parser() -> argparse.ArgumentParser:
     from derivreg.kernels import KERNELS  # NumPy only: the CLI never pays for SymPy up front
 
     losses = "{" + ",".join(sorted(KERNELS)) + "}"
+    from derivreg import __version__
+
     parser = _Parser(
         prog="derivreg",
-        description="Derive, generate, verify and train linear and logistic regression.",
+        description="Derive, generate, verify and train linear and logistic regression "
+        "(Lecture 4: Linear/Logistic Regression).",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
 
     p = sub.add_parser("derive", help="print the chain-rule derivation of a loss")
     p.add_argument("loss", metavar=losses, help="registered (activation, loss) pair")
-    p.add_argument("--format", choices=("text", "latex", "markdown"), default="text")
+    p.add_argument(
+        "--format", choices=("text", "latex", "markdown"), default="text", help="output format"
+    )
     p.add_argument(
         "--features", choices=("1", "n"), default="n", help="1-feature or n-feature form"
     )
     p.set_defaults(run=_derive)
 
-    p = sub.add_parser("generate", help="print the derivations as NumPy kernels")
+    p = sub.add_parser(
+        "generate",
+        help="write the derivations as NumPy kernels to derivreg/kernels/ (--check: compare)",
+    )
     p.add_argument(
         "--check",
         action="store_true",
@@ -182,8 +256,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--proofs", help="directory of proof files (default: proofs/ of the checkout)")
     p.set_defaults(run=_verify)
 
-    p = sub.add_parser("lecture", help="run the lecture's four experiments: tables, figures (PNG)")
-    p.add_argument("--out", default="lecture-figures", help="directory for the figures")
+    p = sub.add_parser(
+        "lecture",
+        help="run the lecture's four experiments and a 2-feature boundary: 5 tables, figures (PNG)",
+    )
+    p.add_argument(
+        "--out", default="lecture-figures", metavar="DIR", help="directory for the figures"
+    )
+    p.add_argument("--no-plots", action="store_true", help="print the tables only, draw nothing")
     p.add_argument("--epochs", type=_positive_int, default=1, help="passes over the data")
     p.add_argument(
         "--errata", action="store_true", help="reproduce the lecture's own (erroneous) numbers"
@@ -191,25 +271,56 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_lecture)
 
     p = sub.add_parser("train", help="train on generated data with your own settings")
-    p.add_argument("model", choices=("linear", "logistic"))
-    p.add_argument("--features", type=_positive_int, default=1, metavar="N")
+    p.add_argument("model", choices=("linear", "logistic"), help="which regression")
     p.add_argument(
-        "--samples", type=_positive_int, default=None, metavar="M", help="default: the lecture's"
+        "--features", type=_positive_int, default=1, metavar="N", help="number of features"
     )
     p.add_argument(
-        "--lr", type=_positive_float, default=None, metavar="A", help="default: the lecture's"
+        "--samples",
+        type=_positive_int,
+        default=None,
+        metavar="M",
+        help="samples (default: the lecture's: linear 100; logistic 500, or 1000 past 1 feature)",
     )
-    p.add_argument("--epochs", type=_positive_int, default=1, metavar="E")
+    p.add_argument(
+        "--lr",
+        type=_positive_float,
+        default=None,
+        metavar="A",
+        help="learning rate (default: the lecture's: linear 0.01 or 0.1; logistic 0.1 or 0.03)",
+    )
+    p.add_argument(
+        "--epochs", type=_positive_int, default=1, metavar="E", help="passes over the data"
+    )
     p.add_argument(
         "--batch-size", type=_positive_int, default=1, metavar="B", help="1: per-sample SGD"
     )
     p.add_argument("--seed", type=int, default=1, metavar="S", help="data and shuffling seed")
     p.add_argument("--shuffle", action="store_true", help="shuffle the samples each epoch")
-    p.add_argument("--noise", type=_positive_float, default=None, help="linear: target noise std")
     p.add_argument(
-        "--labels", choices=("threshold", "bernoulli"), default=None, help="logistic labels"
+        "--noise",
+        type=_nonnegative_float,
+        default=None,
+        help="linear: standard deviation of the target noise (default: 0, none)",
     )
-    p.add_argument("--out", required=True, metavar="DIR", help="directory for the figures")
+    p.add_argument(
+        "--labels",
+        choices=("threshold", "bernoulli"),
+        default=None,
+        help="logistic: labels z > 0, or drawn as Bernoulli(σ(z)) (default: threshold)",
+    )
+    p.add_argument(
+        "--positive-rate",
+        type=_rate,
+        default=None,
+        metavar="R",
+        help="logistic: choose the true bias so that a fraction R of the labels are 1 "
+        "(0.5: balanced; default: the drawn bias)",
+    )
+    p.add_argument(
+        "--out", metavar="DIR", help="directory for the figures (required unless --no-plots)"
+    )
+    p.add_argument("--no-plots", action="store_true", help="print the table only, draw nothing")
     p.set_defaults(run=_train)
     return parser
 

@@ -16,7 +16,9 @@ logistic-n    3         1000     w, b ~ U(-1, 1)           true w, true b, w0, b
 
 Optional extra draws come last, so they never move the lecture's numbers:
 Gaussian noise on regression targets, or the uniforms behind labels drawn as
-Bernoulli(sigmoid(z)).
+Bernoulli(sigmoid(z)).  ``logistic(..., positive_rate=r)`` replaces the true
+bias by the intercept that makes a fraction ``r`` of the labels 1 (balanced
+classes with ``r = 0.5``); the draws stay the same.
 
 The defaults are correct where the lecture is not (see the errata in the
 design notes).  ``lecture_errata=True`` reproduces the lecture's own numbers:
@@ -144,6 +146,17 @@ class Dataset:
         """
         return int(self.X.shape[1])
 
+    @property
+    def positive_rate(self) -> float:
+        """Fraction of the labels that are 1 (nan for regression).
+
+        Examples
+        --------
+        >>> logistic(2, 500).positive_rate, logistic(2, 500, positive_rate=0.5).positive_rate
+        (0.012, 0.5)
+        """
+        return float(np.mean(self.y)) if self.loss == "bce" else float("nan")
+
 
 def _frozen(a: np.ndarray) -> np.ndarray:
     a = np.ascontiguousarray(a, dtype=np.float64)
@@ -168,6 +181,25 @@ def _check_seed(seed: object) -> int | None:
 def _sigmoid(z: np.ndarray) -> np.ndarray:
     # exp(-log(1 + exp(-z))) never overflows; only used to draw labels.
     return np.exp(-np.logaddexp(0.0, -z))
+
+
+def _intercept(s: np.ndarray, rate: float, labels: Labels) -> float:
+    """Find the bias b that makes a fraction ``rate`` of the labels of ``s + b`` equal to 1."""
+    if labels == "threshold":
+        # Exactly round(rate * m) scores above 0 (at least one of each class when m > 1).
+        m = len(s)
+        k = min(max(round(rate * m), 1), m - 1) if m > 1 else round(rate)
+        order = np.sort(s)
+        if k == 0:
+            return float(-order[-1] - 1.0)
+        if k == m:
+            return float(-order[0] + 1.0)
+        return float(-(order[m - k - 1] + order[m - k]) / 2)
+    lo, hi = -float(np.max(s)) - 40.0, -float(np.min(s)) + 40.0
+    for _ in range(200):  # mean sigma(s + b) is increasing in b: bisection
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if np.mean(_sigmoid(s + mid)) < rate else (lo, mid)
+    return (lo + hi) / 2
 
 
 def linear(
@@ -265,6 +297,7 @@ def logistic(
     *,
     seed: int | None = 1,
     labels: Labels = "threshold",
+    positive_rate: float | None = None,
     lecture_errata: bool = False,
 ) -> Dataset:
     """Logistic-regression data in the lecture's draw order.
@@ -286,6 +319,11 @@ def logistic(
         Seed of ``np.random.RandomState``; None draws fresh entropy.
     labels : {"threshold", "bernoulli"}, default "threshold"
         How labels are made from ``z``.
+    positive_rate : float in (0, 1), optional
+        Choose the true bias so that this fraction of the labels is 1
+        (threshold labels: exactly, up to rounding to whole samples;
+        Bernoulli labels: in expectation).  The random draws are unchanged.
+        Default: the drawn bias, whatever balance it gives.
     lecture_errata : bool, default False
         With one feature, label as the lecture's code does,
         ``t_w*x + t_b > -t_b/t_w``: the labels' boundary moves from
@@ -298,8 +336,9 @@ def logistic(
     Raises
     ------
     ValueError
-        If a size is below 1, ``labels`` is unknown, or the errata are
-        asked for with Bernoulli labels.
+        If a size is below 1, ``labels`` is unknown, ``positive_rate`` is
+        not strictly between 0 and 1, or the errata are asked for with
+        Bernoulli labels or a positive rate.
 
     Examples
     --------
@@ -309,6 +348,11 @@ def logistic(
     >>> e = logistic(lecture_errata=True)
     >>> float(e.X[e.y == 0].max()) < 0.72 < float(e.X[e.y == 1].min())
     True
+    >>> logistic(2, 500).positive_rate  # the drawn truth: 6 positives in 500
+    0.012
+    >>> d = logistic(2, 500, positive_rate=0.5)
+    >>> d.positive_rate, round(d.true_b, 3)
+    (0.5, 0.014)
     """
     n_features = _check_int("n_features", n_features, 1)
     if n_samples is None:
@@ -319,6 +363,11 @@ def logistic(
         raise ValueError(f"labels must be 'threshold' or 'bernoulli', got {labels!r}")
     if lecture_errata and labels != "threshold":
         raise ValueError("lecture_errata=True reproduces the lecture's threshold labels only")
+    if positive_rate is not None:
+        if not isinstance(positive_rate, Real) or not 0 < positive_rate < 1:
+            raise ValueError(f"positive_rate must lie in (0, 1), got {positive_rate!r}")
+        if lecture_errata:
+            raise ValueError("lecture_errata=True keeps the lecture's bias; no positive_rate")
     rs = np.random.RandomState(seed)
     errata: tuple[str, ...] = ()
     if n_features == 1:
@@ -346,6 +395,10 @@ def logistic(
         z = (X @ t_W + t_b)[:, 0]
         true_w, true_b, w0, b0 = t_W[:, 0], float(t_b[0]), W0[:, 0], float(B0[0])
         threshold = 0.0
+    if positive_rate is not None:
+        scores = X @ true_w
+        true_b = _intercept(scores, float(positive_rate), labels)
+        z = scores + true_b
     if labels == "bernoulli":
         y = (rs.uniform(size=n_samples) < _sigmoid(z)).astype(np.float64)
     else:

@@ -1,8 +1,12 @@
 """The lecture's experiments end to end: data, training, summary table and figures.
 
-This is what ``derivreg lecture`` and ``derivreg train`` run.  Training
-needs NumPy only; Matplotlib is imported when figures are drawn, and SymPy
-only by :func:`lecture_report`, which prints the derived update rules.
+This is what ``derivreg lecture`` and ``derivreg train`` run: the
+experiments of Lecture 4, *Linear/Logistic Regression* (linear and logistic
+regression with 1 and 3 features, trained by per-sample SGD).  Training needs
+NumPy only; Matplotlib is imported when figures are drawn (never with
+``plots=False``), and SymPy only by :func:`lecture_report`, which prints the
+derived update rules.  Progress goes through :func:`derivreg.progress.progress`
+(tqdm if installed).
 
 Examples
 --------
@@ -16,37 +20,40 @@ linear-n: linear regression, 3 features, 100 samples, lr 0.1, 1 epoch (100 updat
 from __future__ import annotations
 
 import math
-import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, TYPE_CHECKING
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from derivreg.data import LECTURE, Dataset, lecture
+from derivreg.data import Dataset, lecture  # noqa: F401 - lecture(...) in the examples
 from derivreg.train import History, train
 
 if TYPE_CHECKING:  # pragma: no cover
     from matplotlib.figure import Figure
 
 __all__ = [
-    "LECTURE",
     "MAX_RECORDS",
-    "ProgressBar",
+    "MAX_ROWS",
+    "MAX_VALUES",
     "Run",
     "figures",
-    "lecture",
-    "lecture_report",
+    "plural",
     "run",
     "save",
     "summary",
-    "train_report",
 ]
 
 #: At most this many History entries are kept per run (long runs are thinned).
 MAX_RECORDS = 20_000
+
+#: At most about this many recorded numbers per run: wide models keep fewer entries.
+MAX_VALUES = 5_000_000
+
+#: Summary tables list at most this many weights (the largest errors), with a note.
+MAX_ROWS = 10
 
 #: Seed of the 2-feature decision-boundary example.  The lecture's seed 1 draws
 #: a 2-feature truth whose boundary lies 2.1 standard deviations out (1.3% of
@@ -126,6 +133,7 @@ def run(
     shuffle: bool = False,
     seed: int | None = None,
     progress: Callable[[int, int], None] | None = None,
+    on_update: Callable[[int], object] | None = None,
 ) -> Run:
     """Train on ``data`` from its initial parameters, keeping at most :data:`MAX_RECORDS` entries.
 
@@ -145,6 +153,9 @@ def run(
         Seed of the shuffling.
     progress : callable, optional
         Called as ``progress(epoch, epochs)`` after each epoch.
+    on_update : callable, optional
+        Called as ``on_update(t)`` with the updates done so far, within
+        epochs too (see :func:`derivreg.train.train`).
 
     Returns
     -------
@@ -158,7 +169,8 @@ def run(
     """
     rate = data.lr if lr is None else lr
     per_epoch = math.ceil(data.n_samples / (batch_size or data.n_samples))
-    every = max(1, math.ceil(per_epoch * epochs / MAX_RECORDS))
+    records = max(100, min(MAX_RECORDS, MAX_VALUES // (data.n_features + 1)))
+    every = max(1, math.ceil(per_epoch * epochs / records))
     start = time.perf_counter()
     w, b, history = train(
         data.X,
@@ -173,17 +185,43 @@ def run(
         seed=seed,
         every=every,
         progress=progress,
+        on_update=on_update,
     )
     return Run(data, w, b, history, rate, epochs, batch_size, time.perf_counter() - start)
+
+
+def plural(count: int, noun: str) -> str:
+    """``"1 sample"``, ``"2 samples"``.
+
+    Examples
+    --------
+    >>> plural(1, "sample"), plural(0, "figure"), plural(9, "figure")
+    ('1 sample', '0 figures', '9 figures')
+    """
+    return f"{count} {noun}" + ("" if count == 1 else "s")
+
+
+def _fixed(value: float) -> str:
+    """``value`` with 5 decimals, never ``-0.00000``."""
+    text = f"{value:.5f}"
+    return f"{0.0:.5f}" if float(text) == 0 else text
 
 
 def _title(r: Run) -> str:
     d = r.data
     kind = "linear regression" if d.loss == "mse" else "logistic regression"
-    feats = f"{d.n_features} feature" + ("s" if d.n_features > 1 else "")
     batch = "" if r.batch_size == 1 else f", batch {r.batch_size or d.n_samples}"
-    epochs = f"{r.epochs} epoch" + ("s" if r.epochs > 1 else "")
-    return f"{d.name}: {kind}, {feats}, {d.n_samples} samples, lr {r.lr:g}{batch}, {epochs}"
+    return (
+        f"{d.name}: {kind}, {plural(d.n_features, 'feature')}, {plural(d.n_samples, 'sample')}, "
+        f"lr {r.lr:g}{batch}, {plural(r.epochs, 'epoch')}"
+    )
+
+
+def _figure_title(r: Run) -> str:
+    """Title a figure; a run that reproduces a lecture erratum says so in every figure."""
+    if not r.data.errata:
+        return _title(r)
+    return f"{_title(r)}\nreproduces the lecture's erratum: {'; '.join(r.data.errata)}"
 
 
 def summary(r: Run) -> str:
@@ -210,14 +248,22 @@ def summary(r: Run) -> str:
     d, h = r.data, r.history
     n = d.n_features
     names = ["w"] if n == 1 else [f"w{i + 1}" for i in range(n)]
-    rows = [
-        (name, float(t), float(i), float(v))
-        for name, t, i, v in zip(names, d.true_w, d.w0, r.w, strict=True)
-    ]
+    shown: Sequence[int] = range(n)
+    if n > MAX_ROWS:  # the largest errors, in feature order
+        shown = sorted(np.argsort(-np.abs(r.w - d.true_w), kind="stable")[:MAX_ROWS].tolist())
+    rows = [(names[k], float(d.true_w[k]), float(d.w0[k]), float(r.w[k])) for k in shown]
     rows.append(("b", d.true_b, d.b0, r.b))
-    lines = [f"{_title(r)} ({h.n_updates} updates, {r.seconds:.2f} s)"]
+    lines = [f"{_title(r)} ({plural(h.n_updates, 'update')}, {r.seconds:.2f} s)"]
     lines.append(f"  {'parameter':<10}{'true':>11}{'initial':>11}{'learned':>11}{'error':>11}")
-    lines += [f"  {name:<10}{t:>11.5f}{i:>11.5f}{v:>11.5f}{v - t:>11.5f}" for name, t, i, v in rows]
+    lines += [
+        f"  {name:<10}{_fixed(t):>11}{_fixed(i):>11}{_fixed(v):>11}{_fixed(v - t):>11}"
+        for name, t, i, v in rows
+    ]
+    if n > MAX_ROWS:
+        lines.append(
+            f"  ({n - MAX_ROWS} more weights not shown: the {MAX_ROWS} with the largest "
+            f"|error| are; ||w - w*|| = {float(np.linalg.norm(r.w - d.true_w)):.4g})"
+        )
     label = "MSE" if d.loss == "mse" else "BCE"
     lines.append(f"  final loss ({label}, mean over the data): {r.final_loss:.4g}")
     if d.loss == "bce":
@@ -271,62 +317,24 @@ def figures(r: Run) -> dict[str, Figure]:
 
     d, h = r.data, r.history
     logy = r.epochs > 1
+    title = _figure_title(r)
     out: dict[str, Figure] = {}
     if d.n_features == 1:
         out[f"{d.name}-models"] = plots.model_over_data(
-            d.X, d.y, h, loss=d.loss, final=(r.w, r.b), title=_title(r)
+            d.X, d.y, h, loss=d.loss, final=(r.w, r.b), true=(d.true_w, d.true_b), title=title
         )
     out[f"{d.name}-loss-parameters"] = plots.loss_and_parameters(
-        h, loss=d.loss, true_w=d.true_w, true_b=d.true_b, logy=logy, title=_title(r)
+        h, loss=d.loss, true_w=d.true_w, true_b=d.true_b, logy=logy, title=title
     )
     if d.loss == "bce" and d.n_features > 1:
         out[f"{d.name}-loss-accuracy"] = plots.loss_and_accuracy(
-            h, loss=d.loss, logy=logy, title=_title(r)
+            h, loss=d.loss, final_accuracy=r.accuracy, logy=logy, title=title
         )
     if d.loss == "bce" and d.n_features == 2:
         out[f"{d.name}-decision-boundary"] = plots.decision_boundary(
-            d.X, d.y, r.w, r.b, true_w=d.true_w, true_b=d.true_b, title=_title(r)
+            d.X, d.y, r.w, r.b, true_w=d.true_w, true_b=d.true_b, title=title
         )
     return out
-
-
-class ProgressBar:
-    """A plain-text progress bar on a stream (stderr by default); no dependency.
-
-    On a terminal it redraws one line; otherwise it writes one line per step.
-
-    Examples
-    --------
-    >>> import io
-    >>> out = io.StringIO()
-    >>> bar = ProgressBar(2, stream=out, width=4)
-    >>> bar.step("a"); bar.step("b"); bar.close()
-    >>> print(out.getvalue(), end="")
-    [##  ] 1/2 a
-    [####] 2/2 b
-    """
-
-    def __init__(self, total: int, *, stream: IO[str] | None = None, width: int = 30) -> None:
-        self.total, self.done, self.width = total, 0, width
-        self.stream = sys.stderr if stream is None else stream
-        self.tty = bool(getattr(self.stream, "isatty", lambda: False)())
-
-    def step(self, label: str) -> None:
-        """Count one step done and redraw, naming ``label``."""
-        self.done = min(self.done + 1, self.total)
-        filled = round(self.width * self.done / self.total)
-        line = f"[{'#' * filled}{' ' * (self.width - filled)}] {self.done}/{self.total} {label}"
-        if self.tty:
-            self.stream.write(f"\r\x1b[2K{line}")
-        else:
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def close(self) -> None:
-        """End the bar's line on a terminal."""
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def save(figs: dict[str, Figure], out: Path) -> list[Path]:
@@ -359,148 +367,11 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     return paths
 
 
-def _derived_updates(loss: str, features: int) -> str:
-    """Derive the update rules with SymPy (the only step that needs it)."""
-    from derivreg.rendering import text
-    from derivreg.symbolic import derive
+def __getattr__(name: str) -> object:
+    # The reports moved to derivreg.reports; ``from derivreg.experiments import
+    # lecture_report`` still works (lazily: reports imports this module).
+    if name in ("lecture_report", "train_report"):
+        from derivreg import reports
 
-    d = derive(loss, features=1 if features == 1 else "n")
-    return f"w := {text(d.update_w)},  b := {text(d.update_b)}"
-
-
-def lecture_report(
-    out: Path,
-    *,
-    epochs: int = 1,
-    lecture_errata: bool = False,
-    stdout: IO[str] | None = None,
-    stderr: IO[str] | None = None,
-) -> list[Run]:
-    """Run the lecture's four experiments end to end and report them.
-
-    For each experiment: derive the update rule (SymPy), train with the
-    generated kernel, print the summary table to ``stdout`` and write the
-    figures to ``out``; then the sigmoid-parameter figure and a 2-feature
-    decision boundary.  A progress bar goes to ``stderr``.
-
-    Parameters
-    ----------
-    out : Path
-        Directory for the PNG files.
-    epochs : int, default 1
-        Passes over the data (the lecture makes one).
-    lecture_errata : bool, default False
-        Reproduce the lecture's own numbers (see :mod:`derivreg.data`).
-    stdout, stderr : text streams, optional
-        Where the tables and the progress bar go (default ``sys.stdout``,
-        ``sys.stderr``).
-
-    Returns
-    -------
-    list of Run
-        The four lecture runs and the 2-feature run.
-
-    Examples
-    --------
-    >>> import io, tempfile
-    >>> out = io.StringIO()
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     runs = lecture_report(Path(tmp), stdout=out, stderr=io.StringIO())
-    ...     n_files = len(list(Path(tmp).iterdir()))
-    >>> [r.data.name for r in runs], n_files
-    (['linear-1', 'linear-n', 'logistic-1', 'logistic-n', 'logistic-2'], 9)
-    """
-    from derivreg.data import logistic
-    from derivreg.plots import sigmoid_parameters
-
-    stdout = sys.stdout if stdout is None else stdout
-    bar = ProgressBar(2 * len(LECTURE) + 3, stream=stderr)
-    bar.step("deriving the update rules (SymPy)")
-    rules = {(loss, f): _derived_updates(loss, f) for loss in ("mse", "bce") for f in (1, 3)}
-    runs: list[Run] = []
-    written: list[Path] = []
-    for name in LECTURE:
-        data = lecture(name, lecture_errata=lecture_errata)
-        r = run(data, epochs=epochs)
-        bar.step(f"trained {name}")
-        written += save(figures(r), out)
-        bar.step(f"drew {name}")
-        runs.append(r)
-        kernel = f"derivreg.kernels.{data.loss} (generated)"
-        stdout.write(f"{summary(r)}\n  derived update: {rules[data.loss, min(data.n_features, 3)]}")
-        stdout.write(f"; kernel {kernel}\n\n")
-    two = run(logistic(2, 1000, seed=DECISION_BOUNDARY_SEED), epochs=epochs)
-    runs.append(two)
-    written += save({k: v for k, v in figures(two).items() if k.endswith("boundary")}, out)
-    bar.step("drew the 2-feature decision boundary")
-    written += save({"sigmoid-parameters": sigmoid_parameters()}, out)
-    bar.step("drew the sigmoid's parameters")
-    bar.close()
-    stdout.write(f"{summary(two)}\n\n")
-    stdout.write(f"wrote {len(written)} figures to {out}:\n")
-    stdout.writelines(f"  {p.name}\n" for p in written)
-    return runs
-
-
-def train_report(
-    data: Dataset,
-    out: Path,
-    *,
-    lr: float | None = None,
-    epochs: int = 1,
-    batch_size: int | None = 1,
-    shuffle: bool = False,
-    seed: int | None = None,
-    stdout: IO[str] | None = None,
-    stderr: IO[str] | None = None,
-) -> Run:
-    """Train on ``data`` with your own settings, print the summary, write the figures.
-
-    Parameters
-    ----------
-    data : Dataset
-        From :func:`derivreg.data.linear` or :func:`derivreg.data.logistic`.
-    out : Path
-        Directory for the PNG files.
-    lr : float, optional
-        Learning rate (default: the dataset's).
-    epochs : int, default 1
-    batch_size : int or None, default 1
-    shuffle : bool, default False
-    seed : int, optional
-        Seed of the shuffling.
-    stdout, stderr : text streams, optional
-        Where the table and the progress bar go.
-
-    Returns
-    -------
-    Run
-
-    Examples
-    --------
-    >>> import io, tempfile
-    >>> from derivreg.data import linear
-    >>> with tempfile.TemporaryDirectory() as tmp:
-    ...     r = train_report(linear(1, 20), Path(tmp), epochs=2, stdout=io.StringIO(),
-    ...                      stderr=io.StringIO())
-    ...     files = sorted(p.name for p in Path(tmp).iterdir())
-    >>> r.history.n_updates, files
-    (40, ['linear-1-loss-parameters.png', 'linear-1-models.png'])
-    """
-    stdout = sys.stdout if stdout is None else stdout
-    bar = ProgressBar(epochs + 1, stream=stderr)
-    r = run(
-        data,
-        lr=lr,
-        epochs=epochs,
-        batch_size=batch_size,
-        shuffle=shuffle,
-        seed=seed,
-        progress=lambda e, total: bar.step(f"epoch {e}/{total}"),
-    )
-    written = save(figures(r), out)
-    bar.step("drew the figures")
-    bar.close()
-    stdout.write(f"{summary(r)}\n\nwrote {len(written)} figures to {out}:\n")
-    stdout.writelines(f"  {p.name}\n" for p in written)
-    return r
+        return getattr(reports, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -128,6 +128,7 @@ def train(
     divergence_factor: float = 1e6,
     progress: Callable[[int, int], None] | None = None,
     backend: Literal["numpy", "numba"] = "numpy",
+    on_update: Callable[[int], object] | None = None,
 ) -> TrainResult:
     """Fit ``w, b`` by gradient descent on the mean loss of each batch.
 
@@ -184,6 +185,10 @@ def train(
         factor.
     progress : callable, optional
         Called as ``progress(epoch, epochs)`` after each epoch.
+    on_update : callable, optional
+        Progress within epochs: called as ``on_update(t)`` with ``t`` the
+        updates done so far, after every block of
+        :data:`derivreg.progress.UPDATE_BLOCK` updates and at each epoch's end.
     backend : {"numpy", "numba"}, default "numpy"
         Per-sample SGD with a constant learning rate (``batch_size=1``) runs
         a whole epoch in the generated, validated ``sgd_epoch`` loop
@@ -240,6 +245,8 @@ def train(
         raise _params.refuse(
             "progress", "train", "a callable progress(epoch, epochs) or None", progress
         )
+    if on_update is not None and not callable(on_update):
+        raise _params.refuse("on_update", "train", "a callable on_update(t) or None", on_update)
     backend = _params.choice("backend", backend, "train", _BACKENDS)  # type: ignore[assignment]
     per_epoch = -(-m // bs)
     if epochs > MAX_UPDATES // per_epoch:
@@ -256,6 +263,7 @@ def train(
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
     run = _Run(loss, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
+    run.on_update = on_update
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
     epoch_loss: list[float] = []
@@ -274,6 +282,8 @@ def train(
             b = float(b)
             mean = _end_epoch(run, w, b, Xe)
             epoch_loss.append(mean)
+            if on_update is not None:
+                on_update(run.t)
             if progress is not None:
                 progress(epoch + 1, epochs)
             if tol is not None:

@@ -25,7 +25,7 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.napoleon",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
+    "derivreg_mathjax",  # sphinx.ext.mathjax, with MathJax 3 copied into the build
     "sphinx.ext.viewcode",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
@@ -34,7 +34,16 @@ extensions = [
 
 root_doc = "index"
 # Markdown files are included into pages (the benchmark report), not pages themselves.
-exclude_patterns = ["_build", "_inventories", "examples", "**/*.md", "*.md"]
+# sg_execution_times.rst: stale timing pages of older builds (they load CDN scripts).
+exclude_patterns = [
+    "_build",
+    "_inventories",
+    "examples",
+    "**/*.md",
+    "*.md",
+    "sg_execution_times.rst",
+    "**/sg_execution_times.rst",
+]
 templates_path: list[str] = []
 html_static_path = ["_static"]
 html_css_files = ["derivreg.css"]
@@ -53,15 +62,9 @@ napoleon_numpy_docstring = True
 napoleon_use_ivar = True
 napoleon_use_rtype = False
 
-# -- MathJax ------------------------------------------------------------------
-# MathJax 3 from its CDN for readers of the published pages.  To view a build
-# without network, point DERIVREG_MATHJAX at a local copy of MathJax 3's
-# es5/tex-mml-chtml.js (e.g. from `npm install mathjax@3`).
-mathjax_path = os.environ.get(
-    "DERIVREG_MATHJAX", "https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"
-)
-if "://" not in mathjax_path and Path(mathjax_path).is_file():
-    mathjax_path = Path(mathjax_path).resolve().as_uri()
+# -- MathJax, offline ---------------------------------------------------------
+# derivreg_mathjax (_ext/) copies a local MathJax 3 into _static/mathjax/ and
+# sets mathjax_path to it: the pages load no script from the network.
 # The renderer puts each step's reason in \text{...}; textmacros lets MathJax
 # read the LaTeX escapes (\_, \^{}) there as LaTeX would.
 mathjax3_config = {
@@ -122,4 +125,8 @@ sphinx_gallery_conf = {
     "image_scrapers": ("matplotlib", "derivreg_docs"),
     "show_memory": False,
     "min_reported_time": 10_000,
+    # The "Computation times" pages load jQuery, DataTables and Bootstrap from
+    # CDNs and report a memory column that is 0.0 without memory profiling:
+    # not written.  The timings that matter are on the performance page.
+    "write_computation_times": False,
 }

@@ -10,7 +10,7 @@ import pytest
 
 from derivreg.cli import main
 from derivreg.data import lecture, logistic
-from derivreg.experiments import ProgressBar, figures, run, summary
+from derivreg.experiments import MAX_ROWS, figures, plural, run, summary
 
 LECTURE_FIGURES = {
     "linear-1-models.png",
@@ -24,6 +24,9 @@ LECTURE_FIGURES = {
     "sigmoid-parameters.png",
 }
 PNG = b"\x89PNG\r\n\x1a\n"
+
+#: A line of a progress bar: tqdm's ("...| 0/1 [00:00<?, ?epoch/s]") or the plain one.
+PROGRESS = re.compile(r"\d+/\d+ (?:\[|\w+ \(\d+%\))")
 
 
 def cli(*args):
@@ -58,9 +61,20 @@ def test_lecture_runs_end_to_end(tmp_path, capsys):
     assert "derived update: w := w + 2·α·x·(y - ŷ),  b := b + 2·α·(y - ŷ)" in out
     assert "kernel derivreg.kernels.bce (generated)" in out
     assert f"wrote 9 figures to {tmp_path}" in out
-    # A progress bar on stderr, ending full.
-    assert "[" + "#" * 30 + "] 11/11" in err
+    # A progress bar on stderr (tqdm's, or the plain-text fallback), ending full.
+    assert re.search(r"12/12", err)
     assert "Traceback" not in err
+
+
+def test_lecture_says_how_many_tables_and_prints_that_many(capsys):
+    assert main(["lecture", "--no-plots"]) == 0
+    out = capsys.readouterr().out
+    said = re.search(r"then a 2-feature decision boundary: (\d+) tables", out)
+    tables = re.findall(r"^\S+: (?:linear|logistic) regression, ", out, flags=re.M)
+    assert said
+    assert int(said.group(1)) == len(tables) == 5
+    assert out.startswith("Lecture 4: Linear/Logistic Regression.")
+    assert "no figures drawn (--no-plots)" in out
 
 
 def test_lecture_errata_reproduces_the_lectures_numbers(tmp_path, capsys):
@@ -70,6 +84,15 @@ def test_lecture_errata_reproduces_the_lectures_numbers(tmp_path, capsys):
     assert learned(out, "linear-1", "b") == -2.88759
     assert "boundary -b/w: learned 0.7247" in out  # the labels' boundary, 0.72
     assert out.count("lecture erratum reproduced") == 2
+
+
+def test_errata_figures_say_so_in_their_titles():
+    honest = figures(run(lecture("linear-1")))["linear-1-models"].axes[0].get_title()
+    errata = figures(run(lecture("linear-1", lecture_errata=True)))
+    title = errata["linear-1-models"].axes[0].get_title()
+    assert "erratum" not in honest
+    assert "reproduces the lecture's erratum: update w - 2*lr*dJ_dw" in title
+    assert "erratum" in errata["linear-1-loss-parameters"].get_suptitle()
 
 
 @pytest.mark.parametrize(("name", "epochs"), [("linear-1", 20), ("linear-n", 10)])
@@ -104,7 +127,7 @@ def test_train_command_logistic_with_batches(tmp_path, capsys):
         "logistic-2-loss-accuracy.png",
         "logistic-2-decision-boundary.png",
     }
-    assert "epoch 3/3" in err
+    assert "3/3" in err  # the progress bar, one step per epoch
 
 
 @pytest.mark.parametrize(
@@ -115,7 +138,16 @@ def test_train_command_logistic_with_batches(tmp_path, capsys):
         (["train", "linear", "--lr", "nan", "--out", "x"], "expected a finite positive number"),
         (["train", "linear", "--features", "abc", "--out", "x"], "expected a positive integer"),
         (["train", "ridge", "--out", "x"], "invalid choice: 'ridge'"),
-        (["train", "linear"], "the following arguments are required: --out"),
+        (["train", "linear"], "--out DIR is needed for the figures (or --no-plots)"),
+        (["train", "linear", "--noise", "-1", "--out", "x"], "expected a finite number >= 0"),
+        (
+            ["train", "logistic", "--positive-rate", "1", "--out", "x"],
+            "expected a number in (0, 1)",
+        ),
+        (
+            ["train", "linear", "--positive-rate", "0.5", "--out", "x"],
+            "--positive-rate applies to logistic",
+        ),
         (["train", "logistic", "--noise", "0.1", "--out", "x"], "--noise applies to linear"),
         (
             ["train", "linear", "--labels", "bernoulli", "--out", "x"],
@@ -136,8 +168,8 @@ def test_bad_arguments_are_one_line_exit_2(args, message, tmp_path):
         cwd=tmp_path,
     )
     assert result.returncode == 2
-    lines = result.stderr.strip().splitlines()
-    assert len([ln for ln in lines if not ln.startswith("[")]) == 1  # besides the progress bar
+    lines = [ln for ln in result.stderr.strip().splitlines() if not PROGRESS.search(ln)]
+    assert len(lines) == 1  # besides the progress bar
     assert message in lines[-1]
     assert "Traceback" not in result.stderr
 
@@ -163,16 +195,90 @@ def test_figures_per_kind_of_run():
     ]
 
 
-def test_progress_bar_redraws_one_line_on_a_terminal():
+def test_train_noise_0_is_allowed_and_noise_shows_the_least_squares_reference(tmp_path, capsys):
+    assert main(["train", "linear", "--noise", "0", "--no-plots"]) == 0
+    assert "no figures drawn" in capsys.readouterr().out
+    noisy = figures(run(data_linear_noisy()))["linear-1-models"]
+    gids = [line.get_gid() for line in noisy.axes[0].lines]
+    assert gids == ["final-model", "true-line", "least-squares"]
+
+
+def data_linear_noisy():
+    from derivreg.data import linear
+
+    return linear(1, 100, noise=0.5)
+
+
+def test_train_warns_about_imbalanced_classes_and_balances_on_request(capsys):
+    args = ["train", "logistic", "--features", "2", "--samples", "500", "--no-plots"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert (
+        "warning: only 6 of 500 labels are 1 (1.2%); always predicting 0 scores accuracy 0.988"
+        in err
+    )
+    assert main([*args, "--positive-rate", "0.5"]) == 0
+    out, err = capsys.readouterr()
+    assert "warning" not in err
+    assert "accuracy: " in out
+
+
+def test_plurals_and_no_negative_zero_in_tables():
+    from derivreg.data import linear
+
+    text = summary(run(linear(3, 1)))
+    for phrase in ("1 sample,", "(1 update,", "1 epoch"):
+        assert phrase in text
+    assert plural(1, "figure") == "1 figure"
+    assert plural(2, "figure") == "2 figures"
+    r = run(lecture("linear-n"), epochs=10)
+    text = summary(r)
+    assert "-0.00000" not in text
+    assert " 0.00000" in text  # errors that round to zero are shown unsigned
+
+
+def test_wide_models_truncate_the_table_with_a_note():
+    from derivreg.data import linear
+
+    text = summary(run(linear(50, 20), lr=0.001))
+    rows = [ln for ln in text.splitlines() if re.match(r"^  w\d+ ", ln)]
+    assert len(rows) == MAX_ROWS
+    assert f"({50 - MAX_ROWS} more weights not shown" in text
+
+
+def test_progress_is_tqdm_when_installed_and_plain_text_without(monkeypatch):
+    import importlib.util
+
+    from derivreg.progress import TextProgress, progress
+
     class Terminal(io.StringIO):
         def isatty(self):
             return True
 
-    stream = Terminal()
-    bar = ProgressBar(4, stream=stream, width=8)
-    for label in "abcd":
-        bar.step(label)
-    bar.close()
-    text = stream.getvalue()
-    assert text.count("\r") == 4
-    assert text.endswith("[########] 4/4 d\n")
+    stream = io.StringIO()
+    if importlib.util.find_spec("tqdm") is not None:
+        from tqdm import tqdm
+
+        assert isinstance(progress(3, stream=Terminal()), tqdm)
+    # Not a terminal (a log, a pipe): plain lines, even with tqdm installed.
+    assert isinstance(progress(3, stream=stream), TextProgress)
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    assert isinstance(progress(3, stream=Terminal()), TextProgress)  # no tqdm
+    bar = progress(20, desc="epoch 1", unit="update", stream=stream)
+    assert isinstance(bar, TextProgress)
+    for _ in range(20):
+        bar.update()
+    lines = stream.getvalue().splitlines()
+    assert lines[-1] == "epoch 1: 20/20 updates (100%)"
+    assert len([ln for ln in lines if ln.startswith("epoch 1:")]) == 10  # one per tenth
+
+
+def test_train_no_plots_imports_neither_sympy_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "from derivreg.cli import main\n"
+        "assert main(['train', 'logistic', '--features', '3', '--no-plots']) == 0\n"
+        "print('sympy' in sys.modules, 'matplotlib' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]

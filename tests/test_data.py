@@ -199,3 +199,36 @@ def test_non_integer_sizes_are_rejected():
         linear(1, 10.5)
     with pytest.raises(TypeError, match="n_features must be an integer"):
         logistic(True)
+
+
+@pytest.mark.parametrize("labels", ["threshold", "bernoulli"])
+@pytest.mark.parametrize("n_features", [1, 2, 5])
+def test_positive_rate_chooses_the_intercept_for_balanced_classes(labels, n_features):
+    drawn = logistic(n_features, 2000, labels=labels)
+    d = logistic(n_features, 2000, labels=labels, positive_rate=0.5)
+    # The draws are the same; only the bias (and so the labels) moved.
+    np.testing.assert_array_equal(d.X, drawn.X)
+    np.testing.assert_array_equal(d.true_w, drawn.true_w)
+    z = d.X @ d.true_w + d.true_b
+    if labels == "threshold":
+        assert d.positive_rate == 0.5
+        np.testing.assert_array_equal(d.y, (z > 0).astype(float))
+    else:
+        assert abs(float(np.mean(1 / (1 + np.exp(-z)))) - 0.5) < 1e-9  # in expectation
+        assert abs(d.positive_rate - 0.5) < 0.05
+
+
+def test_the_drawn_2_feature_truth_is_imbalanced_and_a_rate_fixes_it():
+    assert logistic(2, 500).positive_rate == 0.012  # the README's old example: 6 in 500
+    assert logistic(2, 500, positive_rate=0.3).positive_rate == 0.3
+
+
+@pytest.mark.parametrize("rate", [0, 1, -0.1, 1.5, float("nan")])
+def test_positive_rate_outside_0_1_is_refused(rate):
+    with pytest.raises(ValueError, match="positive_rate"):
+        logistic(2, 50, positive_rate=rate)
+
+
+def test_positive_rate_keeps_the_lecture_errata_apart():
+    with pytest.raises(ValueError, match="positive_rate"):
+        logistic(1, 50, positive_rate=0.5, lecture_errata=True)

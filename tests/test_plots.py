@@ -48,7 +48,7 @@ def test_model_over_data(which, request):
     assert ax.get_xlabel() == "x"
     assert ax.get_ylabel().startswith("y")
     assert ax.get_title() == "t"
-    assert "update" in colorbar.get_ylabel()
+    assert colorbar.get_ylabel() == "update number"
     (models,) = [c for c in ax.collections if isinstance(c, LineCollection)]
     segments = models.get_segments()
     assert len(segments) == len(h) == d.n_samples  # one model per update
@@ -119,13 +119,21 @@ def test_loss_and_parameters_n_features():
 def test_loss_and_accuracy():
     d = logistic(3, 200, seed=1)
     h = fit(d, record="loss").history
-    fig = plots.loss_and_accuracy(h, title="t")
+    fig = plots.loss_and_accuracy(h, title="t", final_accuracy=0.99)
     ax_loss, ax_acc = fig.axes
-    assert [ax_loss.get_ylabel(), ax_acc.get_ylabel()] == ["BCE", "accumulated accuracy"]
+    assert [ax_loss.get_ylabel(), ax_acc.get_ylabel()] == ["BCE", "accuracy"]
     assert ax_acc.get_xlabel() == "update"
-    assert len(ax_loss.lines) == len(ax_acc.lines) == 1
-    np.testing.assert_array_equal(ax_acc.lines[0].get_ydata(), h.accuracy)
+    assert len(ax_loss.lines) == 1
+    accumulated, final = ax_acc.lines  # both accuracies, each with its value in the legend
+    np.testing.assert_array_equal(accumulated.get_ydata(), h.accuracy)
+    assert accumulated.get_label() == f"accumulated during training: {h.accuracy[-1]:.3f}"
+    assert (final.get_gid(), list(final.get_ydata()), final.get_label()) == (
+        "final-accuracy",
+        [0.99, 0.99],
+        "final model: 0.990",
+    )
     assert ax_acc.get_ylim() == (0.0, 1.02)
+    assert len(plots.loss_and_accuracy(h).axes[1].lines) == 1
 
 
 def test_sigmoid_parameters():
@@ -164,9 +172,20 @@ def test_decision_boundary():
         np.testing.assert_allclose(
             np.asarray(x1) * wv[0] + np.asarray(x2) * wv[1] + bv, 0, atol=1e-12
         )
-    assert ax.lines[1].get_linestyle() == ":"
+    learned, true = ax.lines
+    # The truth: dashed, on top of the learned boundary, in a colour that is not black.
+    assert (learned.get_gid(), true.get_gid()) == ("learned-boundary", "true-boundary")
+    assert true.get_linestyle() == "--"
+    assert true.get_zorder() > learned.get_zorder()
+    assert true.get_color() == plots.logistic.TRUE_BOUNDARY_COLOUR != learned.get_color()
     labels = ax.get_legend_handles_labels()[1]
     assert labels[:2] == ["y = 0", "y = 1"]
+    # One legend, for the figure, below the axes: it covers neither boundary.
+    assert ax.get_legend() is None
+    (legend,) = fig.legends
+    fig.canvas.draw()
+    box, axes_box = legend.get_window_extent(), ax.get_window_extent()
+    assert box.y1 <= axes_box.y0
     assert len(plots.decision_boundary(d.X, d.y, w, b).axes[0].lines) == 1
 
 
@@ -223,3 +242,61 @@ def test_plots_never_use_pyplot():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_the_truth_is_drawn_where_it_is_known(linear_1):
+    # linear-1: the true line y = 5x - 3, dashed on top; logistic-1: the true sigmoid
+    # and its boundary x = 0.6.
+    d, (w, b, h) = linear_1
+    fig = plots.model_over_data(d.X, d.y, h, loss="mse", final=(w, b), true=(d.true_w, d.true_b))
+    ax = fig.axes[0]
+    lines = {line.get_gid(): line for line in ax.lines}
+    assert set(lines) == {"final-model", "true-line"}  # noiseless: no least-squares line
+    true = lines["true-line"]
+    x, y = (np.asarray(v) for v in true.get_data())
+    np.testing.assert_allclose(y, 5 * x - 3)
+    assert true.get_linestyle() == "--"
+    assert true.get_zorder() > lines["final-model"].get_zorder()
+    assert true.get_label() == "true line y = 5x - 3"
+
+    dl = lecture("logistic-1")
+    wl, bl, hl = fit(dl)
+    fig = plots.model_over_data(
+        dl.X, dl.y, hl, loss="bce", final=(wl, bl), true=(dl.true_w, dl.true_b)
+    )
+    lines = {line.get_gid(): line for line in fig.axes[0].lines}
+    x, y = (np.asarray(v) for v in lines["true-sigmoid"].get_data())
+    np.testing.assert_allclose(y, 1 / (1 + np.exp(-(5 * x - 3))))
+    np.testing.assert_allclose(lines["true-boundary"].get_xdata(), [0.6, 0.6])
+    assert lines["true-boundary"].get_label() == "true boundary x = -b/w = 0.6"
+
+
+def test_the_experiments_figures_draw_the_truth():
+    from derivreg.experiments import figures, run
+
+    figs = figures(run(lecture("linear-1")))
+    assert "true-line" in [ln.get_gid() for ln in figs["linear-1-models"].axes[0].lines]
+    figs = figures(run(lecture("logistic-1")))
+    gids = [ln.get_gid() for ln in figs["logistic-1-models"].axes[0].lines]
+    assert {"true-sigmoid", "true-boundary"} <= set(gids)
+    figs = figures(run(logistic(2, 300, seed=7)))
+    gids = [ln.get_gid() for ln in figs["logistic-2-decision-boundary"].axes[0].lines]
+    assert gids == ["learned-boundary", "true-boundary"]
+
+
+def test_many_features_draw_at_most_max_tracks_and_the_distance_to_the_truth():
+    from derivreg.data import linear
+
+    d = linear(200, 40)
+    h = train(d.X, d.y, w0=d.w0, b0=d.b0, lr=0.001).history
+    fig = plots.loss_and_parameters(h, loss="mse", true_w=d.true_w, true_b=d.true_b)
+    _, ax_par, ax_err = fig.axes
+    names = ax_par.get_legend_handles_labels()[1]
+    assert len(names) == plots.MAX_TRACKS + 1  # the largest |true w|, and b
+    largest = np.sort(np.argsort(-np.abs(d.true_w))[: plots.MAX_TRACKS])
+    assert names[:-1] == [f"w{i + 1}" for i in largest]
+    assert "10 of 200 weights" in ax_par.get_legend().get_title().get_text()
+    np.testing.assert_allclose(ax_err.lines[0].get_ydata(), np.linalg.norm(h.w - d.true_w, axis=1))
+    # Few features: every track, no third axes.
+    d3 = lecture("linear-n")
+    assert len(plots.loss_and_parameters(fit(d3).history, loss="mse").axes) == 2

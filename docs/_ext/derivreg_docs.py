@@ -35,6 +35,7 @@ import importlib
 import importlib.util
 import inspect
 import io
+import os
 import re
 import shlex
 import sys
@@ -481,7 +482,45 @@ class FileDocstringDirective(SphinxDirective):
         doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8")), clean=True)
         if not doc:
             raise self.error(f"{self.arguments[0]} has no module docstring")
-        return rst_or_literal(self, doc, str(path))
+        return rst_or_literal(self, titles_as_rubrics(doc), str(path))
+
+
+_UNDERLINE = re.compile(r"^([=\-~^\"'`#*+])\1+$")
+
+
+def titles_as_rubrics(doc: str) -> str:
+    """Turn a docstring's section titles into rubrics, so it can be parsed inside a page.
+
+    A directive's content cannot open sections; a heading such as
+    ``Rounding model`` over a line of dashes would make the whole docstring
+    invalid reStructuredText (and so shown as raw text).
+
+    Examples
+    --------
+    >>> print(titles_as_rubrics("Intro.\\n\\nModel of it\\n---------\\n\\nText."))
+    Intro.
+    <BLANKLINE>
+    .. rubric:: Model of it
+    <BLANKLINE>
+    Text.
+    """
+    lines = doc.splitlines()
+    out: list[str] = []
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        under = lines[i + 1] if i + 1 < len(lines) else ""
+        # A title's underline, even a short one (docutils still reads a title there).
+        heading = line.strip() and not line[0].isspace() and not _UNDERLINE.match(line)
+        if heading and _UNDERLINE.match(under) and len(under) >= 3:
+            out += [f".. rubric:: {line.strip()}", ""]
+            i += 2
+            if i < len(lines) and not lines[i].strip():
+                i += 1  # the blank line after the title is already there
+            continue
+        out.append(line)
+        i += 1
+    return "\n".join(out)
 
 
 class PropertySuiteDirective(SphinxDirective):
@@ -585,7 +624,8 @@ class OtherModulesDirective(SphinxDirective):
     A module counts as documented when some page of the directive's folder
     has an ``automodule`` for it; every other module of the package (but
     ``__main__`` and ``_private`` ones) is documented here, so a new module
-    reaches the API reference with no edit to the docs.
+    reaches the API reference with no edit to the docs.  When every module
+    has its page, the directive adds nothing (no empty section).
     """
 
     def run(self) -> list[nodes.Node]:
@@ -606,7 +646,7 @@ class OtherModulesDirective(SphinxDirective):
         )
         missing = [m for m in modules if m not in documented]
         if not missing:
-            return [nodes.paragraph(text="Every module has a page of its own.")]
+            return []  # no empty "Other modules" section
         lines = []
         for module in missing:
             lines += [module, "-" * len(module), "", f".. automodule:: {module}", ""]
@@ -620,10 +660,13 @@ class BenchmarkReportDirective(SphinxDirective):
 
     Includes ``FOLDER/results.md`` (Markdown, parsed by MyST) and the chart
     ``FOLDER/benchmark.png``, both relative to the docs' source folder.
-    Until a report exists, says so instead of showing numbers.
+    Until a report exists, says so instead of showing numbers.  Option
+    ``:omit: PREFIX`` leaves out the report's ``##`` sections whose heading
+    starts with ``PREFIX`` (the report's internal targets, on a page for users).
     """
 
     required_arguments = 1
+    option_spec = {"omit": directives.unchanged_required}  # noqa: RUF012
 
     def run(self) -> list[nodes.Node]:
         folder = Path(self.env.srcdir) / self.arguments[0]
@@ -643,13 +686,44 @@ class BenchmarkReportDirective(SphinxDirective):
                 "   :alt: benchmark chart written by benchmarks/run.py",
                 "",
             ]
-        lines += [
-            f".. include:: /{self.arguments[0]}/results.md",
-            "   :parser: myst_parser.sphinx_",
-        ]
+        omit = self.options.get("omit")
+        if omit:
+            kept = omit_sections(report.read_text(encoding="utf-8"), omit)
+            # Written beside the doctrees, included by a path relative to the source folder.
+            include = Path(self.env.doctreedir) / "derivreg-report" / "results.md"
+            include.parent.mkdir(parents=True, exist_ok=True)
+            if not include.is_file() or include.read_text(encoding="utf-8") != kept:
+                include.write_text(kept, encoding="utf-8")
+            target = "/" + os.path.relpath(include, self.env.srcdir).replace(os.sep, "/")
+        else:
+            target = f"/{self.arguments[0]}/results.md"
+        lines += [f".. include:: {target}", "   :parser: myst_parser.sphinx_"]
         holder = nodes.section()
         nested_parse_with_titles(self.state, StringList(lines, source="benchmark-report"), holder)
         return list(holder.children)
+
+
+def omit_sections(markdown: str, prefix: str) -> str:
+    """``markdown`` without its ``##`` sections whose heading starts with ``prefix``.
+
+    Examples
+    --------
+    >>> print(omit_sections("# R\\n## A\\na\\n## Targets of x\\nt\\n## B\\nb", "Targets"))
+    # R
+    ## A
+    a
+    ## B
+    b
+    """
+    out, skipping = [], False
+    for line in markdown.splitlines(keepends=True):
+        if line.startswith("## "):
+            skipping = line[3:].startswith(prefix)
+        elif line.startswith("# "):
+            skipping = False
+        if not skipping:
+            out.append(line)
+    return "".join(out)
 
 
 def rst_or_literal(directive: SphinxDirective, doc: str, source: str) -> list[nodes.Node]:

@@ -13,13 +13,15 @@ One pass is not enough to reach the truth at this learning rate; the loss and
 the parameters are still moving when the data run out.
 """
 
-from derivreg.experiments import figures, lecture, run, summary
+from derivreg.data import lecture
+from derivreg.experiments import figures, run, summary
 
 r = run(lecture("linear-1"))
 print(summary(r))
 
 # %%
-# The model before every update, from violet (first) to red (last), and the
-# final model in black; then the loss of each sample before its update and
-# the parameters against the true ones (dotted).
+# The model before every update, from violet (first) to red (last), the
+# final model in black and the true line y = 5x - 3 dashed; then the loss of
+# each sample before its update and the parameters against the true ones
+# (dotted).
 figs = figures(r)

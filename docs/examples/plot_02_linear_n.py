@@ -9,7 +9,8 @@ update, :math:`\\vec{w} := \\vec{w} + 2\\alpha (y - \\hat{y}) \\vec{x}`, is the
 generated kernel's ``update``.
 """
 
-from derivreg.experiments import figures, lecture, run, summary
+from derivreg.data import lecture
+from derivreg.experiments import figures, run, summary
 
 r = run(lecture("linear-n"))
 print(summary(r))

@@ -16,12 +16,14 @@ boundary :math:`-b/w`, printed below next to the true 0.6.  The lecture's own
 labels put the boundary at 0.72 instead (see :doc:`/errata`).
 """
 
-from derivreg.experiments import figures, lecture, run, summary
+from derivreg.data import lecture
+from derivreg.experiments import figures, run, summary
 
 r = run(lecture("logistic-1"))
 print(summary(r))
 
 # %%
-# The sigmoid before every update over the labelled data, and the loss and
-# parameters along the way.
+# The sigmoid before every update over the labelled data, with the true
+# sigmoid and its boundary x = 0.6 dashed; then the loss and parameters along
+# the way.
 figs = figures(r)

@@ -13,8 +13,8 @@ close to 1); the scale is not.  Labels drawn as Bernoulli(:math:`\\sigma(z)`)
 have a maximum-likelihood estimate, which approaches the true parameters.
 """
 
-from derivreg.data import logistic
-from derivreg.experiments import figures, lecture, run, summary
+from derivreg.data import lecture, logistic
+from derivreg.experiments import figures, run, summary
 
 r = run(lecture("logistic-n"))
 print(summary(r))

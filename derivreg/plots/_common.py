@@ -1,0 +1,87 @@
+"""What every figure shares: the style, the kernels' ``predict``, argument checks."""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable
+from typing import Any, ParamSpec, TypeVar
+
+import matplotlib.style
+import numpy as np
+from matplotlib import patheffects
+from matplotlib.figure import Figure
+
+from derivreg.train import History
+
+#: Matplotlib style of every figure (the lecture's ``'seaborn'``, renamed).
+STYLE = "seaborn-v0_8"
+
+#: Axis label of each loss.
+LOSS_LABELS: dict[str, str] = {"mse": "MSE", "bce": "BCE"}
+
+#: How a known truth is drawn: dashed, on top, with a white halo so that it
+#: stays visible over the models, the data and the probability map.
+TRUTH: dict[str, Any] = {
+    "ls": "--",
+    "lw": 2.4,
+    "zorder": 6,
+    "path_effects": [patheffects.withStroke(linewidth=4.5, foreground="white")],
+}
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def styled(func: Callable[P, R]) -> Callable[P, R]:
+    """Create the figure and all its artists inside the style context."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        with matplotlib.style.context(STYLE):
+            return func(*args, **kwargs)
+
+    return wrapper
+
+
+def predictor(loss: str) -> Callable[..., np.ndarray]:
+    """Return the generated kernel's ``predict`` for ``loss``."""
+    from derivreg.kernels import KERNELS
+
+    if loss not in KERNELS:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")
+    return KERNELS[loss].predict
+
+
+def loss_label(loss: str) -> str:
+    """Return the axis label of ``loss``."""
+    if loss not in LOSS_LABELS:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSS_LABELS)}")
+    return LOSS_LABELS[loss]
+
+
+def needs(history: History, *fields: str) -> None:
+    """Raise if the history did not record ``fields``."""
+    missing = [f for f in fields if getattr(history, f) is None]
+    if missing:
+        raise ValueError(
+            f"this figure needs the history's {' and '.join(missing)}; "
+            "train with record='all' (accuracy: with loss='bce')"
+        )
+
+
+def thin(k: int, max_lines: int) -> np.ndarray:
+    """At most ``max_lines`` indices of ``range(k)``, evenly spread, first and last kept."""
+    if k <= max_lines:
+        return np.arange(k)
+    return np.unique(np.linspace(0, k - 1, max_lines).round().astype(np.intp))
+
+
+def legend_below(fig: Figure, ncols: int = 3) -> None:
+    """One legend for the figure, below the axes, where it covers no line or point."""
+    handles, labels = [], []
+    for ax in fig.axes:
+        for h, label in zip(*ax.get_legend_handles_labels(), strict=True):
+            if label not in labels:
+                handles.append(h)
+                labels.append(label)
+    fig.legend(handles, labels, loc="outside lower center", ncols=ncols, framealpha=0.9)
