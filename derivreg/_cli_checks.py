@@ -271,6 +271,15 @@ def interrupted(command: str, stream: IO[str] | None = None) -> int:
     return 130
 
 
+def _figures_dir(args: argparse.Namespace) -> None:
+    """Check ``--out`` unless ``--no-plots`` says no figures are drawn."""
+    if getattr(args, "no_plots", False):
+        return
+    if args.out is None:
+        raise ValueError("--out DIR is needed for the figures (or --no-plots)")
+    output_dir(args.out)
+
+
 def before_lecture(args: argparse.Namespace) -> None:
     """Check ``derivreg lecture``'s ``--out`` and ``--epochs`` before any work.
 
@@ -281,7 +290,7 @@ def before_lecture(args: argparse.Namespace) -> None:
     ...
     ValueError: --out must name a directory, got ''
     """
-    output_dir(args.out)
+    _figures_dir(args)
     check_updates(args.epochs, LARGEST_LECTURE_RUN, 1)
 
 
@@ -307,7 +316,7 @@ def before_train(args: argparse.Namespace) -> None:
     ...
     ValueError: --samples 3000000000 with --features 1 needs at least 504.0 GB of memory, ...
     """
-    output_dir(args.out)
+    _figures_dir(args)
     samples = args.samples or _default_samples(args.model)
     check_updates(args.epochs, samples, args.batch_size)
     check_memory(samples, args.features, batch_size=args.batch_size, shuffle=args.shuffle)

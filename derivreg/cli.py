@@ -167,8 +167,6 @@ def _train(args: argparse.Namespace) -> int:
         _warn_if_imbalanced(dataset)
     if args.model == "linear" and args.positive_rate is not None:
         raise ValueError("--positive-rate applies to logistic models only")
-    if args.out is None and not args.no_plots:
-        raise ValueError("--out DIR is needed for the figures (or --no-plots)")
     try:
         train_report(
             dataset,
