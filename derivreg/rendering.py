@@ -141,7 +141,33 @@ class _TextPrinter(StrPrinter):
         return f"{self._print(expr.arg)}ᵀ"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if _as_written(expr):
+            return self._written_product(expr)
         return super()._print_Mul(expr).replace("*", "·")
+
+    def _written_product(self, expr: sp.Mul) -> str:
+        """Print a product kept as written: a fraction ``num/den``, else factors joined by `` · ``.
+
+        Inside it, a factor that is itself a product juxtaposes a
+        parenthesised sum, as the slides write ``ŷ(1 - ŷ)``.
+        """
+        num = [a for a in expr.args if not _reciprocal(a)]
+        den = [a.base for a in expr.args if _reciprocal(a)]
+        if den:
+            top = " · ".join(self._factor(a, len(num) > 1) for a in num) if num else "1"
+            if len(num) == 1 and isinstance(num[0], sp.Add):
+                top = f"({self._print(num[0])})"
+            bottom = " · ".join(self._factor(a, True) for a in den)
+            bare = len(den) == 1 and (den[0].is_Atom or isinstance(den[0], sp.Function))
+            return f"{top}/{bottom if bare else f'({bottom})'}"
+        return " · ".join(self._factor(a, True) for a in num)
+
+    def _factor(self, a: sp.Basic, paren_sum: bool) -> str:
+        if isinstance(a, sp.Add) and paren_sum:
+            return f"({self._print(a)})"
+        if isinstance(a, sp.Mul) and not _as_written(a):
+            return self._print(a).replace("·(", "(")
+        return self._print(a)
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         # A scalar coefficient prints as it would in a product of scalars:
@@ -174,6 +200,20 @@ class _TextPrinter(StrPrinter):
         return f"exp({self._print(expr.args[0])})"
 
 
+def _reciprocal(a: sp.Basic) -> bool:
+    return isinstance(a, sp.Pow) and a.exp == -1 and not a.base.is_Number
+
+
+def _as_written(expr: sp.Basic) -> bool:
+    """Whether a product was kept unevaluated (SymPy would rebuild it otherwise).
+
+    A number times one factor (``-2(y - ŷ)``) prints as an ordinary product.
+    """
+    if not isinstance(expr, sp.Mul) or (len(expr.args) == 2 and expr.args[0].is_Number):
+        return False
+    return sp.Mul(*expr.args).args != expr.args
+
+
 class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, with an unevaluated factor kept in parentheses.
 
@@ -181,6 +221,17 @@ class _LatexPrinter(LatexPrinter):
     reads as a difference; proofs use unevaluated factors to show a product
     as written, so they are parenthesised here.
     """
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # A product kept as written shows its factors, joined by a dot.
+        if _as_written(expr) and not any(_reciprocal(a) for a in expr.args):
+            parts = [self._print(a) for a in expr.args]
+            parts = [
+                rf"\left({p}\right)" if isinstance(a, sp.Add) else p
+                for a, p in zip(expr.args, parts, strict=True)
+            ]
+            return r" \cdot ".join(parts)
+        return super()._print_Mul(expr)
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
         inner = self._print(expr.args[0])
