@@ -233,6 +233,15 @@ class _LatexPrinter(LatexPrinter):
             return r" \cdot ".join(parts)
         return super()._print_Mul(expr)
 
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        # The parameter first, then its step, as the text printer and the slides write it.
+        terms = sorted(expr.args, key=lambda t: not isinstance(t, sp.MatrixSymbol))
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            printed = self._print(term)
+            out += f" - {printed[1:].lstrip()}" if printed.startswith("-") else f" + {printed}"
+        return out
+
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
         inner = self._print(expr.args[0])
         # A sum is parenthesised by the enclosing product already; a signed
@@ -380,7 +389,7 @@ def _to_text(heading: str, groups: Sequence[Block]) -> str:
             body = " = ".join(_side(item, "text") for item in row.rhs)
             lines.append(f"  {lhs.rjust(width)} {row.relation} {body}")
             if row.reason:
-                lines.append(f"  {'':>{width}}   ({row.reason})")
+                lines.append(f"  {'':>{width}}   ({_transpose(row.reason)})")
     return "\n".join(lines) + "\n"
 
 
@@ -389,7 +398,7 @@ def _latex_rows(group: Block) -> str:
     for row in group.rows:
         lhs = row.lhs[0] if isinstance(row.lhs, tuple) else latex(row.lhs)
         rhs = " \\\\\n  &= ".join(_side(item, "latex") for item in row.rhs)
-        reason = rf" && \text{{{_escape(row.reason)}}}" if row.reason else ""
+        reason = f" && {_math_text(row.reason)}" if row.reason else ""
         rel = _LATEX_RELATIONS.get(row.relation, row.relation)
         body.append(f"  {lhs} &{rel} {rhs}{reason}")
     return "\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}"
@@ -414,6 +423,26 @@ def _escape(s: str) -> str:
     return s
 
 
+def _transpose(s: str) -> str:
+    """Prose with ``^T`` written as the superscript ``ᵀ``, as the expressions print it."""
+    return s.replace("^T", "ᵀ")
+
+
+def _math_text(s: str) -> str:
+    r"""Prose inside display math: ``\text{...}``, with ``^T`` as a real superscript.
+
+    MathJax's ``\text`` knows no ``\^{}``, so a transpose written ``^T`` in
+    a reason leaves text mode for ``^{T}``.
+
+    Examples
+    --------
+    >>> _math_text("w - alpha (dJ/dw)^T, a column")
+    '\\text{w - alpha (dJ/dw)}^{T}\\text{, a column}'
+    """
+    parts = s.replace("ᵀ", "^T").split("^T")
+    return "^{T}".join(rf"\text{{{_escape(part)}}}" if part else "" for part in parts)
+
+
 def _to_latex(heading: str, groups: Sequence[Block]) -> str:
     parts = [f"% {heading}"] if heading else []
     for group in groups:
@@ -436,5 +465,5 @@ def _to_markdown(heading: str, groups: Sequence[Block]) -> str:
             rel = _LATEX_RELATIONS.get(row.relation, row.relation)
             parts.append(f"$$ {lhs} {rel} {rhs} $$")
             if row.reason:
-                parts.append(f"*{row.reason}*")
+                parts.append(f"*{_transpose(row.reason)}*")
     return "\n\n".join(parts) + "\n"

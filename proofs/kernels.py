@@ -23,8 +23,11 @@ below the 1e-11 allowed; a wrong formula is off by O(1).
 Run ``python proofs/kernels.py`` to check and print the proofs.
 """
 
+import ast
+import difflib
 import importlib
 import random
+from pathlib import Path
 
 import mpmath as mp
 import numpy as np
@@ -105,12 +108,46 @@ for kind, name in codegen.EXPANSIONS.items():
     )
 
 
+def _function_at(source: str, line: int) -> str:
+    """The innermost function (or class) of ``source`` around ``line``, or "module level"."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "a file that does not parse"
+    found = "module level"
+    for node in ast.walk(tree):
+        inside = getattr(node, "lineno", 0) <= line <= (getattr(node, "end_lineno", 0) or 0)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and inside:
+            found = f"function {node.name}" if not isinstance(node, ast.ClassDef) else node.name
+    return found
+
+
+def first_difference(path: Path, source: str, fresh: str) -> str:
+    """Where ``source`` first differs from ``fresh``: line, function, both texts."""
+    have, want = source.splitlines(), fresh.splitlines()
+    matcher = difflib.SequenceMatcher(a=want, b=have, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        line = j1 + 1
+        got = " / ".join(h.strip() for h in have[j1:j2]) or "(nothing)"
+        wanted = " / ".join(w.strip() for w in want[i1:i2]) or "(nothing)"
+        return (
+            f"{path.name} line {line}, in {_function_at(source, line)}: has `{got}`, "
+            f"a fresh generation writes `{wanted}`"
+        )
+    return f"{path.name} differs from a fresh generation only in line endings"
+
+
 def _fresh(name: str):
     def run() -> str:
         path = codegen.KERNEL_DIR / f"{name}.py"
         fresh = codegen.sources()[path]
-        if path.read_text(encoding="utf-8") != fresh:
-            raise AssertionError(f"{path} differs from a fresh generation; run `derivreg generate`")
+        source = path.read_text(encoding="utf-8")
+        if source != fresh:
+            raise AssertionError(
+                first_difference(path, source, fresh) + "; run `derivreg generate`"
+            )
         return f"{path.name} is byte-identical to generate(derive({name!r}))"
 
     return run
