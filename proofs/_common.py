@@ -40,6 +40,11 @@ def explicit_vectors(n: int) -> tuple[sp.Matrix, sp.Matrix]:
     return xs, ws
 
 
+def eq(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``lhs = rhs`` as a statement, unevaluated (SymPy would decide a trivial one)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
 def descent(parameter: sp.Basic, gradient: sp.Basic) -> sp.Basic:
     """``parameter - alpha gradient``, kept as written (the gradient in parentheses)."""
     step = sp.Mul(-1, alpha, sp.UnevaluatedExpr(gradient), evaluate=False)
@@ -76,6 +81,10 @@ def gradient_theorems(
         Theorem(
             f"{name}.gradient_1",
             f"1 feature: dJ/dw = {words} x and dJ/db = {words}, at yhat = g(xw + b)",
+            statement=[
+                eq(sp.Derivative(loss_at(one), w), lecture_at(one) * x),
+                eq(sp.Derivative(loss_at(one), b), lecture_at(one)),
+            ],
             where=where,
         )
         .start(sp.Derivative(loss_at(one), w), "the loss of the model xw + b, in w")
@@ -93,6 +102,10 @@ def gradient_theorems(
             f"dJ/dw_k = {words} x_k and dJ/db = {words}; "
             "the score x.w + b is x_k w_k + r + b with r = sum of x_i w_i over i != k, "
             "which depends on neither w_k nor b",
+            statement=[
+                eq(sp.Derivative(loss_at(score), w_k), lecture_at(score) * x_k),
+                eq(sp.Derivative(loss_at(score), b), lecture_at(score)),
+            ],
             where=where,
         )
         .start(sp.Derivative(loss_at(score), w_k), "the loss of x.w + b, in w_k")
@@ -113,6 +126,10 @@ def gradient_theorems(
             f"{name}.update_1",
             f"1 feature: w := w - alpha dJ/dw = w + {c}alpha (y - yhat) x, "
             f"and b := b + {c}alpha (y - yhat)",
+            statement=[
+                eq(descent(w, d1.dJ_dw), w + coefficient * alpha * (y - yhat) * x),
+                eq(descent(b, d1.dJ_db), b + coefficient * alpha * (y - yhat)),
+            ],
             where=where,
         )
         .start(descent(w, d1.dJ_dw), "gradient descent: w - alpha dJ/dw")
@@ -127,6 +144,10 @@ def gradient_theorems(
             f"{name}.update_n",
             f"n features, every component k: w_k := w_k + {c}alpha (y - yhat) x_k, "
             f"and b := b + {c}alpha (y - yhat)",
+            statement=[
+                eq(descent(w_k, component(dn.dJ_dw)), w_k + coefficient * alpha * (y - yhat) * x_k),
+                eq(descent(b, dn.dJ_db), b + coefficient * alpha * (y - yhat)),
+            ],
             where=where,
         )
         .start(descent(w_k, component(dn.dJ_dw)), "entry k of w - alpha (dJ/dw)^T")
@@ -144,6 +165,7 @@ def gradient_theorems(
             f"{name}.gradient_vector[n={vector_n}]",
             f"explicit n = {vector_n}: the gradient row vector (dJ/dw_1, ...) is "
             f"{words} x^T, as the derivation's matrix expression says",
+            statement=eq(row, lecture_at(model) * xs.T),
             where=where,
         )
         .start(row, "the loss of x.w + b, differentiated in each w_i")

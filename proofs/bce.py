@@ -24,6 +24,11 @@ DJ_DYHAT = (
     Theorem(
         "bce.dJ_dyhat",
         "dJ/dyhat = (yhat - y)/(yhat(1 - yhat)) for J = -[y log yhat + (1 - y) log(1 - yhat)]",
+        statement=sp.Eq(
+            sp.Derivative(-(y * sp.log(yhat) + (1 - y) * sp.log(1 - yhat)), yhat),
+            (yhat - y) / (yhat * (1 - yhat)),
+            evaluate=False,
+        ),
         where=DOMAIN,
     )
     .start(sp.Derivative(BCE.loss, yhat), "the registry's loss, in yhat")

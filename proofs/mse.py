@@ -20,14 +20,26 @@ MSE = derive("mse", features=1)
 LECTURE = sp.Mul(-2, y - yhat, evaluate=False)
 
 DJ_DYHAT = (
-    Theorem("mse.dJ_dyhat", "dJ/dyhat = -2(y - yhat) for J = (y - yhat)^2")
+    Theorem(
+        "mse.dJ_dyhat",
+        "dJ/dyhat = -2(y - yhat) for J = (y - yhat)^2",
+        statement=sp.Eq(sp.Derivative((y - yhat) ** 2, yhat), LECTURE, evaluate=False),
+    )
     .start(sp.Derivative(MSE.loss, yhat), "the registry's loss, in yhat")
     .eq(LECTURE, "power rule, and d(y - yhat)/dyhat = -1")
     .eq(MSE.dJ_dyhat, "the derivation's dJ_dyhat", restate=True)
 )
 
 DJ_DZ = (
-    Theorem("mse.dJ_dz", "yhat = z, so dyhat/dz = 1 and dJ/dz = dJ/dyhat = -2(y - yhat)")
+    Theorem(
+        "mse.dJ_dz",
+        "yhat = z, so dyhat/dz = 1 and dJ/dz = dJ/dyhat = -2(y - yhat)",
+        statement=[
+            sp.Eq(MSE.dyhat_dz, 1, evaluate=False),
+            sp.Eq(MSE.dJ_dz, LECTURE, evaluate=False),
+            sp.Eq(sp.Derivative((y - z) ** 2, z), -2 * (y - z), evaluate=False),
+        ],
+    )
     .start(sp.Derivative(MSE.activation, z), "the registry's activation, in z")
     .eq(1, "the identity has slope 1")
     .eq(MSE.dyhat_dz, "the derivation's dyhat_dz", restate=True)
