@@ -35,6 +35,7 @@ import sympy as sp
 
 from derivreg import codegen
 from derivreg.proof import Theorem, load, main
+from derivreg.proof.witness import value
 from derivreg.symbolic import REGISTRY, derive, y, z
 
 common = load("_common")
@@ -170,8 +171,14 @@ def _witness(name: str, batches: int = 6, m: int = 4, n: int = 3):
     def run() -> str:
         d = derive(name)
         kernel = importlib.import_module(f"derivreg.kernels.{name}")
-        loss = sp.lambdify([z, y], d.yhat_of_z(d.loss), "mpmath")
-        dJ_dz = sp.lambdify([z, y], d.yhat_of_z(d.dJ_dz), "mpmath")
+        loss_expr, dJ_dz_expr = d.yhat_of_z(d.loss), d.yhat_of_z(d.dJ_dz)
+
+        def loss(zi: object, yi: object) -> object:
+            return value(loss_expr, {z: zi, y: yi})
+
+        def dJ_dz(zi: object, yi: object) -> object:
+            return value(dJ_dz_expr, {z: zi, y: yi})
+
         rng = random.Random(f"kernels.{name}")
         worst = 0.0
         for _ in range(batches):

@@ -97,6 +97,7 @@ def load(name: str, directory: str | Path | None = None) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     sys.modules[key] = module
     try:
+        # Runs a proof file: Python source by design, never text from a user or a derivation.
         spec.loader.exec_module(module)
     except BaseException:
         del sys.modules[key]
