@@ -199,6 +199,21 @@ class _TextPrinter(StrPrinter):
     def _print_exp(self, expr: sp.Expr) -> str:
         return f"exp({self._print(expr.args[0])})"
 
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = self._names.get(expr.func.__name__, expr.func.__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        # ∂/∂ŷ [J], ∂²/∂z² [J]: the operator, then what it applies to.
+        parts = []
+        for v, k in expr.variable_count:
+            power = str(k).translate(self._superscripts) if k != 1 else ""
+            parts.append((f"∂{self._print(v)}{power}", power))
+        top = "".join(p for _, p in parts[:1]) if len(parts) == 1 else ""
+        order = sum(int(k) for _, k in expr.variable_count)
+        top = str(order).translate(self._superscripts) if order > 1 else top
+        return f"∂{top}/{''.join(d for d, _ in parts)} [{self._print(expr.expr)}]"
+
 
 def _reciprocal(a: sp.Basic) -> bool:
     return isinstance(a, sp.Pow) and a.exp == -1 and not a.base.is_Number
