@@ -7,6 +7,7 @@ point, or (for ``points=0``) a ``ValueError`` at construction.
 """
 
 import io
+import itertools
 
 import pytest
 import sympy as sp
@@ -199,3 +200,42 @@ def test_a_string_is_refused_and_never_run(tmp_path, build):
     with pytest.raises(TypeError, match="SymPy objects only"):
         build(_payload(target))
     assert not target.exists()
+
+
+# ---------------------------------------------------------------------------
+# Proofs that read like proofs.
+# ---------------------------------------------------------------------------
+def _shown_lines(theorem: Theorem) -> list[tuple[str, bool]]:
+    """The expression each row displays, as text, and whether the row continues a chain."""
+    from derivreg.rendering import _side
+
+    rows = [row for block in theorem.blocks() for row in block.rows if row.rhs]
+    return [(_side(r.rhs[0], "text"), r.lhs == ("", "") and r.relation != " ") for r in rows]
+
+
+def test_no_proof_prints_a_line_the_same_as_the_one_before_it():
+    from derivreg.proof import families, load
+
+    repeated = []
+    for family in families():
+        for theorem in load(family).THEOREMS:
+            theorem.check()
+            lines = _shown_lines(theorem)
+            repeated += [
+                (theorem.name, a)
+                for (a, _), (b, step) in itertools.pairwise(lines)
+                if step and a == b
+            ]
+    assert repeated == []
+
+
+def test_the_cancellation_prints_as_the_slides_write_it():
+    from derivreg.proof import load
+
+    theorem = load("bce").CANCELLATION.check()
+    lines = [shown for shown, _ in _shown_lines(theorem)]
+    assert lines[1:3] == ["(ŷ - y)/(ŷ(1 - ŷ)) · ŷ(1 - ŷ)", "ŷ - y"]
+    assert lines[3] == "(the same)"  # the derivation's dJ_dz, named, not printed again
+    shown = render(theorem, "text")
+    assert "   = (ŷ - y)/(ŷ(1 - ŷ)) · ŷ(1 - ŷ)\n" in shown
+    assert "   = ŷ - y\n" in shown
