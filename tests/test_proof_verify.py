@@ -51,3 +51,16 @@ def test_verify_prints_the_difference_on_the_failing_theorems_line(planted, tmp_
     assert "external check failed: mse.py line" in line
     assert "dJ_dz = 3*(-y + z)" in line
     assert "dJ_dz = 2*(-y + z)" in line
+
+
+def test_families_load_their_siblings_from_the_folder_they_are_in(tmp_path):
+    """``--proofs DIR`` reaches a family's own ``load("_common")`` (issue 18)."""
+    from derivreg.proof import PROOFS_DIR
+
+    for path in PROOFS_DIR.glob("*.py"):
+        shutil.copy(path, tmp_path / path.name)
+    common = tmp_path / "_common.py"
+    common.write_text(common.read_text(encoding="utf-8") + "\nCOPY = True\n", encoding="utf-8")
+    family = load("sigmoid", tmp_path)
+    assert family.common.COPY is True
+    assert family.__file__ == str(tmp_path / "sigmoid.py")
