@@ -64,3 +64,21 @@ def test_families_load_their_siblings_from_the_folder_they_are_in(tmp_path):
     family = load("sigmoid", tmp_path)
     assert family.common.COPY is True
     assert family.__file__ == str(tmp_path / "sigmoid.py")
+
+
+def test_cli_verify_shows_the_stale_kernel_lines(planted, tmp_path, capsys):
+    from derivreg.cli import main as cli
+
+    family = tmp_path / "family"
+    family.mkdir()
+    (family / "planted.py").write_text(
+        "from derivreg.proof import load\nTHEOREMS = [load('kernels').kernel_theorem('mse')]\n",
+        encoding="utf-8",
+    )
+    assert cli(["verify", "--proofs", str(family)]) == 1
+    out = capsys.readouterr().out
+    assert "FAILED   generate --check: kernels differ from a fresh generation:" in out
+    tail = out.split("generate --check")[-1]
+    assert "mse.py" in tail
+    assert "dJ_dz = 3*(-y + z)" in tail
+    assert "dJ_dz = 2*(-y + z)" in tail
