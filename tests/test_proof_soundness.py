@@ -239,3 +239,12 @@ def test_the_cancellation_prints_as_the_slides_write_it():
     shown = render(theorem, "text")
     assert "   = (ŷ - y)/(ŷ(1 - ŷ)) · ŷ(1 - ŷ)\n" in shown
     assert "   = ŷ - y\n" in shown
+
+
+def test_a_cancellation_written_unevaluated_is_refused_at_its_singular_point():
+    # SymPy would cancel (x - 1)/(x - 1) when it evaluates the product; as written it has a zero.
+    written = sp.Mul(x - 1, sp.Pow(x - 1, -1, evaluate=False), evaluate=False)
+    t = Theorem("false.written", "(x - 1)/(x - 1) = 1").start(written).eq(1, "cancel")
+    err = refusal(t)
+    assert err.detail == "singular point"
+    assert "at x = 1" in str(err.residual)

@@ -221,7 +221,9 @@ def _no_singular_point(thm: Theorem, n: int, index: int, s: Step) -> None:
     is undefined: an unguarded cancellation.
     """
     rng = np.random.default_rng(zlib.crc32(f"{thm.name}#{index}#singular".encode()))
-    exprs = [evaluated(thm.expand(e)) for e in (s.before, s.after) if isinstance(e, sp.Basic)]
+    written = [thm.expand(e) for e in (s.before, s.after) if isinstance(e, sp.Basic)]
+    # As written and evaluated: evaluation may cancel the very factor a step divides by.
+    exprs = written + [evaluated(e) for e in written]
     if s.kind == "solve":
         return
     guards = [evaluated(thm.expand(f)) for f in s.nonzero]
