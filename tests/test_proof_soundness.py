@@ -248,3 +248,12 @@ def test_a_cancellation_written_unevaluated_is_refused_at_its_singular_point():
     err = refusal(t)
     assert err.detail == "singular point"
     assert "at x = 1" in str(err.residual)
+
+
+def test_a_transcendental_denominator_of_one_symbol_is_searched_for_zeros():
+    e = sp.exp(x) - 1
+    written = sp.Mul(e, sp.Pow(e, -1, evaluate=False), evaluate=False)
+    t = Theorem("false.exp", "(e^x - 1)/(e^x - 1) = 1").start(written).eq(1, "cancel")
+    err = refusal(t)
+    assert err.detail == "singular point"
+    assert "at x = 0" in str(err.residual)

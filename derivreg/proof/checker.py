@@ -229,14 +229,31 @@ def _no_singular_point(thm: Theorem, n: int, index: int, s: Step) -> None:
     guards = [evaluated(thm.expand(f)) for f in s.nonzero]
     for d in {d for e in exprs for d in _denominators(e)}:
         for v in sorted(d.free_symbols, key=str):
-            if not (v.is_real and d.is_polynomial(v)) or sp.degree(d, v) < 1 or sp.degree(d, v) > 4:
-                continue
-            for root in sp.solve(d, v):
+            for root in _roots(d, v):
                 at = _root_in_domain(thm, v, root, guards, rng)
                 if at is not None:
                     raise fail(
                         thm, n, s, f"{text(d)} = 0 at {at}, inside the domain", "singular point"
                     )
+
+
+def _roots(d: sp.Basic, v: sp.Symbol) -> list[sp.Basic]:
+    """Return the real zeros of ``d`` in ``v`` that the checker can find.
+
+    A polynomial's roots (degree <= 4), or, for a transcendental ``d`` of
+    ``v`` alone, a finite ``solveset`` over the reals.  Other denominators
+    (transcendental in several symbols) are left to the random and edge
+    points of the numeric witness.
+    """
+    if not v.is_real:
+        return []
+    if d.is_polynomial(v):
+        return list(sp.solve(d, v)) if 1 <= sp.degree(d, v) <= 4 else []
+    if d.free_symbols == {v}:
+        found = sp.solveset(d, v, sp.S.Reals)
+        if isinstance(found, sp.FiniteSet):
+            return list(found)
+    return []
 
 
 def _root_in_domain(
