@@ -201,9 +201,21 @@ def _verify(args: argparse.Namespace) -> int:
     # Translation validation of derivreg/kernels/*.py is theorem family 10 (proofs/kernels.py).
     failures = verify(sys.stdout, args.proofs)
     stale = codegen.check()
-    state = "FAILED   generate --check: kernels differ" if stale else "checked  generate --check"
-    print(f"{state} from a fresh generation" if stale else state)  # noqa: T201
-    return 1 if failures or stale else 0
+    if not stale:
+        print("checked  generate --check")  # noqa: T201
+        return 1 if failures else 0
+    print("FAILED   generate --check: kernels differ from a fresh generation:")  # noqa: T201
+    # The diff's file names and changed lines (checked-in "-", fresh "+"), at most 12.
+    changed = [
+        line
+        for line in stale.splitlines()
+        if line.startswith(("---", "+++")) or (line[:1] in "+-" and line[1:].strip())
+    ]
+    for line in changed[:12]:
+        print(f"         {line}")  # noqa: T201
+    if len(changed) > 12:
+        print(f"         ... {len(changed) - 12} more lines; see `derivreg generate --check`")  # noqa: T201
+    return 1
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -251,7 +263,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser(
         "verify", help="check every proof (kernels included) and that the kernels are fresh"
     )
-    p.add_argument("--proofs", help="directory of proof files (default: proofs/ of the checkout)")
+    p.add_argument(
+        "--proofs",
+        help="directory of proof files (default: the proofs installed with derivreg, "
+        "derivreg/proof/families, which is proofs/ in a checkout)",
+    )
     p.set_defaults(run=_verify)
 
     p = sub.add_parser(

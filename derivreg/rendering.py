@@ -143,7 +143,33 @@ class _TextPrinter(StrPrinter):
         return f"{self._print(expr.arg)}ᵀ"
 
     def _print_Mul(self, expr: sp.Mul) -> str:
+        if _as_written(expr):
+            return self._written_product(expr)
         return super()._print_Mul(expr).replace("*", "·")
+
+    def _written_product(self, expr: sp.Mul) -> str:
+        """Print a product kept as written: a fraction ``num/den``, else factors joined by `` · ``.
+
+        Inside it, a factor that is itself a product juxtaposes a
+        parenthesised sum, as the slides write ``ŷ(1 - ŷ)``.
+        """
+        num = [a for a in expr.args if not _reciprocal(a)]
+        den = [a.base for a in expr.args if _reciprocal(a)]
+        if den:
+            top = " · ".join(self._factor(a, len(num) > 1) for a in num) if num else "1"
+            if len(num) == 1 and isinstance(num[0], sp.Add):
+                top = f"({self._print(num[0])})"
+            bottom = " · ".join(self._factor(a, True) for a in den)
+            bare = len(den) == 1 and (den[0].is_Atom or isinstance(den[0], sp.Function))
+            return f"{top}/{bottom if bare else f'({bottom})'}"
+        return " · ".join(self._factor(a, True) for a in num)
+
+    def _factor(self, a: sp.Basic, paren_sum: bool) -> str:
+        if isinstance(a, sp.Add) and paren_sum:
+            return f"({self._print(a)})"
+        if isinstance(a, sp.Mul) and not _as_written(a):
+            return self._print(a).replace("·(", "(")
+        return self._print(a)
 
     def _print_MatMul(self, expr: sp.MatMul) -> str:
         # A scalar coefficient prints as it would in a product of scalars:
@@ -175,6 +201,35 @@ class _TextPrinter(StrPrinter):
     def _print_exp(self, expr: sp.Expr) -> str:
         return f"exp({self._print(expr.args[0])})"
 
+    def _print_Function(self, expr: sp.Function) -> str:
+        name = self._names.get(expr.func.__name__, expr.func.__name__)
+        return f"{name}({', '.join(self._print(a) for a in expr.args)})"
+
+    def _print_Derivative(self, expr: sp.Derivative) -> str:
+        # ∂/∂ŷ [J], ∂²/∂z² [J]: the operator, then what it applies to.
+        parts = []
+        for v, k in expr.variable_count:
+            power = str(k).translate(self._superscripts) if k != 1 else ""
+            parts.append((f"∂{self._print(v)}{power}", power))
+        top = "".join(p for _, p in parts[:1]) if len(parts) == 1 else ""
+        order = sum(int(k) for _, k in expr.variable_count)
+        top = str(order).translate(self._superscripts) if order > 1 else top
+        return f"∂{top}/{''.join(d for d, _ in parts)} [{self._print(expr.expr)}]"
+
+
+def _reciprocal(a: sp.Basic) -> bool:
+    return isinstance(a, sp.Pow) and a.exp == -1 and not a.base.is_Number
+
+
+def _as_written(expr: sp.Basic) -> bool:
+    """Whether a product was kept unevaluated (SymPy would rebuild it otherwise).
+
+    A number times one factor (``-2(y - ŷ)``) prints as an ordinary product.
+    """
+    if not isinstance(expr, sp.Mul) or (len(expr.args) == 2 and expr.args[0].is_Number):
+        return False
+    return sp.Mul(*expr.args).args != expr.args
+
 
 class _LatexPrinter(LatexPrinter):
     """SymPy's LaTeX printer, with an unevaluated factor kept in parentheses.
@@ -183,6 +238,26 @@ class _LatexPrinter(LatexPrinter):
     reads as a difference; proofs use unevaluated factors to show a product
     as written, so they are parenthesised here.
     """
+
+    def _print_Mul(self, expr: sp.Mul) -> str:
+        # A product kept as written shows its factors, joined by a dot.
+        if _as_written(expr) and not any(_reciprocal(a) for a in expr.args):
+            parts = [self._print(a) for a in expr.args]
+            parts = [
+                rf"\left({p}\right)" if isinstance(a, sp.Add) else p
+                for a, p in zip(expr.args, parts, strict=True)
+            ]
+            return r" \cdot ".join(parts)
+        return super()._print_Mul(expr)
+
+    def _print_MatAdd(self, expr: sp.MatAdd) -> str:
+        # The parameter first, then its step, as the text printer and the slides write it.
+        terms = sorted(expr.args, key=lambda t: not isinstance(t, sp.MatrixSymbol))
+        out = self._print(terms[0])
+        for term in terms[1:]:
+            printed = self._print(term)
+            out += f" - {printed[1:].lstrip()}" if printed.startswith("-") else f" + {printed}"
+        return out
 
     def _print_UnevaluatedExpr(self, expr: sp.UnevaluatedExpr) -> str:
         inner = self._print(expr.args[0])
@@ -331,7 +406,7 @@ def _to_text(heading: str, groups: Sequence[Block]) -> str:
             body = " = ".join(_side(item, "text") for item in row.rhs)
             lines.append(f"  {lhs.rjust(width)} {row.relation} {body}")
             if row.reason:
-                lines.append(f"  {'':>{width}}   ({row.reason})")
+                lines.append(f"  {'':>{width}}   ({_transpose(row.reason)})")
     return "\n".join(lines) + "\n"
 
 
@@ -340,7 +415,7 @@ def _latex_rows(group: Block) -> str:
     for row in group.rows:
         lhs = row.lhs[0] if isinstance(row.lhs, tuple) else latex(row.lhs)
         rhs = " \\\\\n  &= ".join(_side(item, "latex") for item in row.rhs)
-        reason = rf" && \text{{{_escape(row.reason)}}}" if row.reason else ""
+        reason = f" && {_math_text(row.reason)}" if row.reason else ""
         rel = _LATEX_RELATIONS.get(row.relation, row.relation)
         body.append(f"  {lhs} &{rel} {rhs}{reason}")
     return "\\begin{align*}\n" + " \\\\\n".join(body) + "\n\\end{align*}"
@@ -365,6 +440,26 @@ def _escape(s: str) -> str:
     return s
 
 
+def _transpose(s: str) -> str:
+    """Prose with ``^T`` written as the superscript ``ᵀ``, as the expressions print it."""
+    return s.replace("^T", "ᵀ")
+
+
+def _math_text(s: str) -> str:
+    r"""Prose inside display math: ``\text{...}``, with ``^T`` as a real superscript.
+
+    MathJax's ``\text`` knows no ``\^{}``, so a transpose written ``^T`` in
+    a reason leaves text mode for ``^{T}``.
+
+    Examples
+    --------
+    >>> _math_text("w - alpha (dJ/dw)^T, a column")
+    '\\text{w - alpha (dJ/dw)}^{T}\\text{, a column}'
+    """
+    parts = s.replace("ᵀ", "^T").split("^T")
+    return "^{T}".join(rf"\text{{{_escape(part)}}}" if part else "" for part in parts)
+
+
 def _to_latex(heading: str, groups: Sequence[Block]) -> str:
     parts = [f"% {heading}"] if heading else []
     for group in groups:
@@ -387,5 +482,5 @@ def _to_markdown(heading: str, groups: Sequence[Block]) -> str:
             rel = _LATEX_RELATIONS.get(row.relation, row.relation)
             parts.append(f"$$ {lhs} {rel} {rhs} $$")
             if row.reason:
-                parts.append(f"*{row.reason}*")
+                parts.append(f"*{_transpose(row.reason)}*")
     return "\n\n".join(parts) + "\n"

@@ -40,6 +40,17 @@ def explicit_vectors(n: int) -> tuple[sp.Matrix, sp.Matrix]:
     return xs, ws
 
 
+def eq(lhs: sp.Basic, rhs: sp.Basic) -> sp.Basic:
+    """``lhs = rhs`` as a statement, unevaluated (SymPy would decide a trivial one)."""
+    return sp.Eq(lhs, rhs, evaluate=False)
+
+
+def descent(parameter: sp.Basic, gradient: sp.Basic) -> sp.Basic:
+    """``parameter - alpha gradient``, kept as written (the gradient in parentheses)."""
+    step = sp.Mul(-1, alpha, sp.UnevaluatedExpr(gradient), evaluate=False)
+    return sp.Add(parameter, step, evaluate=False)
+
+
 def gradient_theorems(
     name: str,
     lecture_dJ_dz: sp.Expr,
@@ -70,14 +81,18 @@ def gradient_theorems(
         Theorem(
             f"{name}.gradient_1",
             f"1 feature: dJ/dw = {words} x and dJ/db = {words}, at yhat = g(xw + b)",
+            statement=[
+                eq(sp.Derivative(loss_at(one), w), lecture_at(one) * x),
+                eq(sp.Derivative(loss_at(one), b), lecture_at(one)),
+            ],
             where=where,
         )
         .start(sp.Derivative(loss_at(one), w), "the loss of the model xw + b, in w")
         .eq(lecture_at(one) * x, "chain rule: dJ/dz times dz/dw = x")
-        .eq(d1.dJ_dw.subs(yhat, g(one)), "the derivation's dJ_dw at yhat = g(xw + b)")
+        .eq(d1.dJ_dw.subs(yhat, g(one)), "the derivation's dJ_dw at yhat = g(xw + b)", restate=True)
         .start(sp.Derivative(loss_at(one), b), "the same loss, in b")
         .eq(lecture_at(one), "chain rule: dJ/dz times dz/db = 1")
-        .eq(d1.dJ_db.subs(yhat, g(one)), "the derivation's dJ_db at yhat = g(xw + b)")
+        .eq(d1.dJ_db.subs(yhat, g(one)), "the derivation's dJ_db at yhat = g(xw + b)", restate=True)
     )
     score = x_k * w_k + r + b
     gradient_n = (
@@ -87,14 +102,22 @@ def gradient_theorems(
             f"dJ/dw_k = {words} x_k and dJ/db = {words}; "
             "the score x.w + b is x_k w_k + r + b with r = sum of x_i w_i over i != k, "
             "which depends on neither w_k nor b",
+            statement=[
+                eq(sp.Derivative(loss_at(score), w_k), lecture_at(score) * x_k),
+                eq(sp.Derivative(loss_at(score), b), lecture_at(score)),
+            ],
             where=where,
         )
         .start(sp.Derivative(loss_at(score), w_k), "the loss of x.w + b, in w_k")
         .eq(lecture_at(score) * x_k, "chain rule: dJ/dz times dz/dw_k = x_k")
-        .eq(component(dn.dJ_dw).subs(yhat, g(score)), "entry k of the derivation's dJ_dw")
+        .eq(
+            component(dn.dJ_dw).subs(yhat, g(score)),
+            "entry k of the derivation's dJ_dw",
+            restate=True,
+        )
         .start(sp.Derivative(loss_at(score), b), "the same loss, in b")
         .eq(lecture_at(score), "chain rule: dJ/dz times dz/db = 1")
-        .eq(dn.dJ_db.subs(yhat, g(score)), "the derivation's dJ_db")
+        .eq(dn.dJ_db.subs(yhat, g(score)), "the derivation's dJ_db", restate=True)
     )
     coefficient = sp.cancel(-lecture_dJ_dz / (y - yhat))
     c = "" if coefficient == 1 else f"{coefficient} "
@@ -103,28 +126,36 @@ def gradient_theorems(
             f"{name}.update_1",
             f"1 feature: w := w - alpha dJ/dw = w + {c}alpha (y - yhat) x, "
             f"and b := b + {c}alpha (y - yhat)",
+            statement=[
+                eq(descent(w, d1.dJ_dw), w + coefficient * alpha * (y - yhat) * x),
+                eq(descent(b, d1.dJ_db), b + coefficient * alpha * (y - yhat)),
+            ],
             where=where,
         )
-        .start(d1.step("step_w").expr, "gradient descent: w - alpha dJ/dw")
-        .eq(w + coefficient * alpha * (y - yhat) * x, "the slides' rule")
-        .eq(d1.update_w, "the derivation's update_w")
-        .start(d1.step("step_b").expr, "gradient descent: b - alpha dJ/db")
-        .eq(b + coefficient * alpha * (y - yhat), "the slides' rule")
-        .eq(d1.update_b, "the derivation's update_b")
+        .start(descent(w, d1.dJ_dw), "gradient descent: w - alpha dJ/dw")
+        .eq(w + coefficient * alpha * (y - yhat) * x, "the slides' rule", restate=True)
+        .eq(d1.update_w, "the derivation's update_w", restate=True)
+        .start(descent(b, d1.dJ_db), "gradient descent: b - alpha dJ/db")
+        .eq(b + coefficient * alpha * (y - yhat), "the slides' rule", restate=True)
+        .eq(d1.update_b, "the derivation's update_b", restate=True)
     )
     update_n = (
         Theorem(
             f"{name}.update_n",
             f"n features, every component k: w_k := w_k + {c}alpha (y - yhat) x_k, "
             f"and b := b + {c}alpha (y - yhat)",
+            statement=[
+                eq(descent(w_k, component(dn.dJ_dw)), w_k + coefficient * alpha * (y - yhat) * x_k),
+                eq(descent(b, dn.dJ_db), b + coefficient * alpha * (y - yhat)),
+            ],
             where=where,
         )
-        .start(component(dn.step("step_w").expr), "entry k of w - alpha (dJ/dw)^T")
-        .eq(w_k + coefficient * alpha * (y - yhat) * x_k, "the slides' rule")
-        .eq(component(dn.update_w), "entry k of the derivation's update_w")
-        .start(dn.step("step_b").expr, "gradient descent: b - alpha dJ/db")
-        .eq(b + coefficient * alpha * (y - yhat), "the slides' rule")
-        .eq(dn.update_b, "the derivation's update_b")
+        .start(descent(w_k, component(dn.dJ_dw)), "entry k of w - alpha (dJ/dw)^T")
+        .eq(w_k + coefficient * alpha * (y - yhat) * x_k, "the slides' rule", restate=True)
+        .eq(component(dn.update_w), "entry k of the derivation's update_w", restate=True)
+        .start(descent(b, dn.dJ_db), "gradient descent: b - alpha dJ/db")
+        .eq(b + coefficient * alpha * (y - yhat), "the slides' rule", restate=True)
+        .eq(dn.update_b, "the derivation's update_b", restate=True)
     )
     xs, ws = explicit_vectors(vector_n)
     model = (xs.T * ws)[0, 0] + b
@@ -134,6 +165,7 @@ def gradient_theorems(
             f"{name}.gradient_vector[n={vector_n}]",
             f"explicit n = {vector_n}: the gradient row vector (dJ/dw_1, ...) is "
             f"{words} x^T, as the derivation's matrix expression says",
+            statement=eq(row, lecture_at(model) * xs.T),
             where=where,
         )
         .start(row, "the loss of x.w + b, differentiated in each w_i")
@@ -141,6 +173,7 @@ def gradient_theorems(
         .eq(
             explicit(dn.dJ_dw, {x_vector: xs, w_vector: ws}).subs(yhat, g(model)),
             "the derivation's dJ_dw (n x 1 matrix symbols made explicit)",
+            restate=True,
         )
     )
     return [gradient_1, gradient_n, update_1, update_n, vector]

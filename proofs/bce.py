@@ -24,28 +24,48 @@ DJ_DYHAT = (
     Theorem(
         "bce.dJ_dyhat",
         "dJ/dyhat = (yhat - y)/(yhat(1 - yhat)) for J = -[y log yhat + (1 - y) log(1 - yhat)]",
+        statement=sp.Eq(
+            sp.Derivative(-(y * sp.log(yhat) + (1 - y) * sp.log(1 - yhat)), yhat),
+            (yhat - y) / (yhat * (1 - yhat)),
+            evaluate=False,
+        ),
         where=DOMAIN,
     )
     .start(sp.Derivative(BCE.loss, yhat), "the registry's loss, in yhat")
     .eq(-y / yhat + (1 - y) / (1 - yhat), "d log u = du/u, and d(1 - yhat) = -dyhat")
     .eq((yhat - y) / (yhat * (1 - yhat)), "common denominator: -y(1 - yhat) + (1 - y)yhat")
-    .eq(BCE.dJ_dyhat, "the derivation's dJ_dyhat")
+    .eq(BCE.dJ_dyhat, "the derivation's dJ_dyhat", restate=True)
 )
+
+#: The two factors as the slides write them, kept unevaluated so that they print so.
+FACTOR = sp.Mul(yhat, 1 - yhat, evaluate=False)
+DJ_DYHAT_SLIDES = sp.Mul(yhat - y, sp.Pow(FACTOR, -1, evaluate=False), evaluate=False)
 
 CANCELLATION = (
     Theorem(
         "bce.cancellation",
         "dJ/dz = dJ/dyhat * dyhat/dz = yhat - y: the factor yhat(1 - yhat) cancels",
+        statement=[
+            sp.Eq(sp.Mul(BCE.dJ_dyhat, BCE.dyhat_dz, evaluate=False), yhat - y, evaluate=False),
+            sp.Eq(sp.Derivative(BCE.yhat_of_z(BCE.loss), z), sigma(z) - y, evaluate=False),
+        ],
         where=DOMAIN,
         defs=DEFS,
     )
-    .start(BCE.dJ_dyhat * BCE.dyhat_dz, "chain rule with the derivation's two factors")
-    .eq(
-        (yhat - y) / (yhat * (1 - yhat)) * (yhat * (1 - yhat)),
-        "dJ/dyhat (bce.dJ_dyhat) times dyhat/dz (sigmoid.derivative)",
+    .start(
+        sp.Mul(BCE.dJ_dyhat, BCE.dyhat_dz, evaluate=False),
+        "chain rule: the derivation's dJ/dyhat times its dyhat/dz",
     )
-    .eq(yhat - y, "yhat(1 - yhat) != 0 for yhat in (0, 1) cancels")
-    .eq(BCE.dJ_dz, "the derivation's dJ_dz")
+    .eq(
+        sp.Mul(DJ_DYHAT_SLIDES, FACTOR, evaluate=False),
+        "dJ/dyhat (bce.dJ_dyhat) times dyhat/dz (sigmoid.derivative), as the slides write them",
+    )
+    .eq(
+        yhat - y,
+        "yhat(1 - yhat) cancels: it is nonzero for yhat in (0, 1)",
+        nonzero=[FACTOR],
+    )
+    .eq(BCE.dJ_dz, "the derivation's dJ_dz", restate=True)
     .start(
         sp.Derivative(BCE.yhat_of_z(BCE.loss), z),
         "without the cancellation: the loss of z, in z",
@@ -67,10 +87,10 @@ SAME_SHAPE = (
     )
     .start(MSE.dJ_dz, "the MSE derivation's dJ_dz")
     .eq(2 * (yhat - y), "-2(y - yhat) = 2(yhat - y)")
-    .eq(2 * BCE.dJ_dz, "2 times the BCE derivation's dJ_dz")
-    .start(MSE.update_w - MSE.symbols["w"], "the MSE step on w, 1 feature")
+    .eq(sp.Mul(2, BCE.dJ_dz, evaluate=False), "2 times the BCE derivation's dJ_dz")
+    .start(sp.Add(MSE.update_w, -MSE.symbols["w"], evaluate=False), "the MSE step on w, 1 feature")
     .eq(2 * alpha * (y - yhat) * x_scalar, "2 alpha (y - yhat) x")
-    .eq(2 * (BCE.update_w - BCE.symbols["w"]), "2 times the BCE step on w")
+    .eq(sp.Mul(2, BCE.update_w - BCE.symbols["w"], evaluate=False), "2 times the BCE step on w")
 )
 
 THEOREMS = [

@@ -175,7 +175,7 @@ CURVATURE = (
         "σ(1 - σ) <= 1/4 (sigmoid.curvature_bound)",
         certificate=(sigma(along) - sp.Rational(1, 2)) ** 2 * residual**2 * s**2,
     )
-    .eq(s / 4 * (residual**2 * s), "= (s/4) ||g||^2")
+    .eq(sp.Mul(s / 4, residual**2 * s, evaluate=False), "= (s/4) ||g||^2")
 )
 
 u = sp.Symbol("u", nonnegative=True)

@@ -35,9 +35,12 @@ DOUBLE_STEP = (
         -2 * alpha * sp.UnevaluatedExpr(MSE.dJ_dw), "the code's step on w: w - 2 lr dJ_dw, minus w"
     )
     .eq(4 * alpha * (y - yhat) * x_scalar, "dJ_dw = -2(y - yhat)x already holds the -2")
-    .eq(2 * (MSE.update_w - w_scalar), "twice the derivation's (and the slide's) step")
+    .eq(
+        sp.Mul(2, MSE.update_w - w_scalar, evaluate=False),
+        "twice the derivation's (and the slide's) step",
+    )
     .start(-2 * alpha * sp.UnevaluatedExpr(MSE.dJ_db), "the code's step on b")
-    .eq(2 * (MSE.update_b - b), "twice the derivation's step")
+    .eq(sp.Mul(2, MSE.update_b - b, evaluate=False), "twice the derivation's step")
 )
 
 t_w, t_b = sp.Integer(5), sp.Integer(-3)

@@ -23,8 +23,11 @@ below the 1e-11 allowed; a wrong formula is off by O(1).
 Run ``python proofs/kernels.py`` to check and print the proofs.
 """
 
+import ast
+import difflib
 import importlib
 import random
+from pathlib import Path
 
 import mpmath as mp
 import numpy as np
@@ -32,6 +35,7 @@ import sympy as sp
 
 from derivreg import codegen
 from derivreg.proof import Theorem, load, main
+from derivreg.proof.witness import value
 from derivreg.symbolic import REGISTRY, derive, y, z
 
 common = load("_common")
@@ -105,12 +109,46 @@ for kind, name in codegen.EXPANSIONS.items():
     )
 
 
+def _function_at(source: str, line: int) -> str:
+    """The innermost function (or class) of ``source`` around ``line``, or "module level"."""
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return "a file that does not parse"
+    found = "module level"
+    for node in ast.walk(tree):
+        inside = getattr(node, "lineno", 0) <= line <= (getattr(node, "end_lineno", 0) or 0)
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef) and inside:
+            found = f"function {node.name}" if not isinstance(node, ast.ClassDef) else node.name
+    return found
+
+
+def first_difference(path: Path, source: str, fresh: str) -> str:
+    """Where ``source`` first differs from ``fresh``: line, function, both texts."""
+    have, want = source.splitlines(), fresh.splitlines()
+    matcher = difflib.SequenceMatcher(a=want, b=have, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        line = j1 + 1
+        got = " / ".join(h.strip() for h in have[j1:j2]) or "(nothing)"
+        wanted = " / ".join(w.strip() for w in want[i1:i2]) or "(nothing)"
+        return (
+            f"{path.name} line {line}, in {_function_at(source, line)}: has `{got}`, "
+            f"a fresh generation writes `{wanted}`"
+        )
+    return f"{path.name} differs from a fresh generation only in line endings"
+
+
 def _fresh(name: str):
     def run() -> str:
         path = codegen.KERNEL_DIR / f"{name}.py"
         fresh = codegen.sources()[path]
-        if path.read_text(encoding="utf-8") != fresh:
-            raise AssertionError(f"{path} differs from a fresh generation; run `derivreg generate`")
+        source = path.read_text(encoding="utf-8")
+        if source != fresh:
+            raise AssertionError(
+                first_difference(path, source, fresh) + "; run `derivreg generate`"
+            )
         return f"{path.name} is byte-identical to generate(derive({name!r}))"
 
     return run
@@ -133,8 +171,14 @@ def _witness(name: str, batches: int = 6, m: int = 4, n: int = 3):
     def run() -> str:
         d = derive(name)
         kernel = importlib.import_module(f"derivreg.kernels.{name}")
-        loss = sp.lambdify([z, y], d.yhat_of_z(d.loss), "mpmath")
-        dJ_dz = sp.lambdify([z, y], d.yhat_of_z(d.dJ_dz), "mpmath")
+        loss_expr, dJ_dz_expr = d.yhat_of_z(d.loss), d.yhat_of_z(d.dJ_dz)
+
+        def loss(zi: object, yi: object) -> object:
+            return value(loss_expr, {z: zi, y: yi})
+
+        def dJ_dz(zi: object, yi: object) -> object:
+            return value(dJ_dz_expr, {z: zi, y: yi})
+
         rng = random.Random(f"kernels.{name}")
         worst = 0.0
         for _ in range(batches):

@@ -20,23 +20,35 @@ MSE = derive("mse", features=1)
 LECTURE = sp.Mul(-2, y - yhat, evaluate=False)
 
 DJ_DYHAT = (
-    Theorem("mse.dJ_dyhat", "dJ/dyhat = -2(y - yhat) for J = (y - yhat)^2")
+    Theorem(
+        "mse.dJ_dyhat",
+        "dJ/dyhat = -2(y - yhat) for J = (y - yhat)^2",
+        statement=sp.Eq(sp.Derivative((y - yhat) ** 2, yhat), LECTURE, evaluate=False),
+    )
     .start(sp.Derivative(MSE.loss, yhat), "the registry's loss, in yhat")
     .eq(LECTURE, "power rule, and d(y - yhat)/dyhat = -1")
-    .eq(MSE.dJ_dyhat, "the derivation's dJ_dyhat")
+    .eq(MSE.dJ_dyhat, "the derivation's dJ_dyhat", restate=True)
 )
 
 DJ_DZ = (
-    Theorem("mse.dJ_dz", "yhat = z, so dyhat/dz = 1 and dJ/dz = dJ/dyhat = -2(y - yhat)")
+    Theorem(
+        "mse.dJ_dz",
+        "yhat = z, so dyhat/dz = 1 and dJ/dz = dJ/dyhat = -2(y - yhat)",
+        statement=[
+            sp.Eq(MSE.dyhat_dz, 1, evaluate=False),
+            sp.Eq(MSE.dJ_dz, LECTURE, evaluate=False),
+            sp.Eq(sp.Derivative((y - z) ** 2, z), -2 * (y - z), evaluate=False),
+        ],
+    )
     .start(sp.Derivative(MSE.activation, z), "the registry's activation, in z")
     .eq(1, "the identity has slope 1")
-    .eq(MSE.dyhat_dz, "the derivation's dyhat_dz")
-    .start(MSE.dJ_dyhat * MSE.dyhat_dz, "chain rule: dJ/dyhat times dyhat/dz")
+    .eq(MSE.dyhat_dz, "the derivation's dyhat_dz", restate=True)
+    .start(sp.Mul(LECTURE, MSE.dyhat_dz, evaluate=False), "chain rule: dJ/dyhat times dyhat/dz")
     .eq(LECTURE, "times 1")
-    .eq(MSE.dJ_dz, "the derivation's dJ_dz")
+    .eq(MSE.dJ_dz, "the derivation's dJ_dz", restate=True)
     .start(sp.Derivative(MSE.yhat_of_z(MSE.loss), z), "directly: the loss of z, in z")
     .eq(-2 * (y - z), "power rule")
-    .eq(MSE.yhat_of_z(MSE.dJ_dz), "the derivation's dJ_dz at yhat = z")
+    .eq(MSE.yhat_of_z(MSE.dJ_dz), "the derivation's dJ_dz at yhat = z", restate=True)
 )
 
 THEOREMS = [

@@ -17,6 +17,7 @@ DERIVATIVE = (
     Theorem(
         "sigmoid.derivative",
         "σ'(z) = σ(z)(1 - σ(z)) for every real z, as the derivation's dyhat/dz says",
+        statement=sp.Eq(sp.Derivative(sigma(z), z), sigma(z) * (1 - sigma(z)), evaluate=False),
         defs=DEFS,
     )
     .start(sp.Derivative(BCE.activation, z), "the registry's activation, differentiated")
@@ -27,7 +28,12 @@ DERIVATIVE = (
 )
 
 COMPLEMENT = (
-    Theorem("sigmoid.complement", "1 - σ(z) = σ(-z) for every real z", defs=DEFS)
+    Theorem(
+        "sigmoid.complement",
+        "1 - σ(z) = σ(-z) for every real z",
+        statement=sp.Eq(1 - sigma(z), sigma(-z), evaluate=False),
+        defs=DEFS,
+    )
     .start(1 - sigma(z))
     .eq(e / (1 + e), "common denominator")
     .eq(1 / (sp.exp(z) + 1), "multiply numerator and denominator by exp(z)")
@@ -35,13 +41,26 @@ COMPLEMENT = (
 )
 
 RANGE = (
-    Theorem("sigmoid.range", "0 < σ(z) < 1 for every real z", defs=DEFS)
+    Theorem(
+        "sigmoid.range",
+        "0 < σ(z) < 1 for every real z",
+        statement=[sp.StrictGreaterThan(sigma(z), 0), sp.StrictLessThan(sigma(z), 1)],
+        defs=DEFS,
+    )
     .claim(sigma(z), ">", 0, "1 over a sum of positive numbers")
     .claim(sigma(z), "<", 1, "1 - σ(z) = exp(-z)/(1 + exp(-z)) > 0", certificate=e / (1 + e))
 )
 
 CURVATURE = (
-    Theorem("sigmoid.curvature_bound", "σ(z)(1 - σ(z)) ≤ 1/4, with equality at z = 0", defs=DEFS)
+    Theorem(
+        "sigmoid.curvature_bound",
+        "σ(z)(1 - σ(z)) ≤ 1/4, with equality at z = 0",
+        statement=[
+            sp.LessThan(sigma(z) * (1 - sigma(z)), sp.Rational(1, 4)),
+            sp.Eq(sigma(0), sp.Rational(1, 2), evaluate=False),
+        ],
+        defs=DEFS,
+    )
     .start(sigma(z) * (1 - sigma(z)))
     .le(
         sp.Rational(1, 4),

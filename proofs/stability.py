@@ -50,6 +50,7 @@ SOFTPLUS = (
     Theorem(
         "stability.softplus_stable_form",
         "softplus(t) = max(t, 0) + log1p(exp(-|t|)) for every real t",
+        statement=sp.Eq(softplus(t), m + log1p(e(t)), evaluate=False),
         defs=DEFS,
     )
     .start(softplus(t))
@@ -71,6 +72,10 @@ LOG_SIGMOID = (
     Theorem(
         "stability.log_sigmoid",
         "log σ(t) = -softplus(-t) and log(1 - σ(t)) = -softplus(t) for every real t",
+        statement=[
+            sp.Eq(sp.log(sigma(t)), -softplus(-t), evaluate=False),
+            sp.Eq(sp.log(1 - sigma(t)), -softplus(t), evaluate=False),
+        ],
         defs=DEFS,
     )
     .start(sp.log(sigma(t)))
@@ -84,7 +89,12 @@ LOG_SIGMOID = (
 )
 
 ONE_MINUS_SIGMOID = (
-    Theorem("stability.one_minus_sigmoid", "1 - σ(t) = σ(-t) for every real t", defs=DEFS)
+    Theorem(
+        "stability.one_minus_sigmoid",
+        "1 - σ(t) = σ(-t) for every real t",
+        statement=sp.Eq(1 - sigma(t), sigma(-t), evaluate=False),
+        defs=DEFS,
+    )
     .start(1 - sigma(t))
     .eq(
         sigma(-t), "the theorem sigmoid.complement at z = t", by=(sigmoid_family.COMPLEMENT, {z: t})
@@ -142,6 +152,11 @@ BCE_LOSS = (
         "stability.bce_stable_form",
         "-[y log σ(z) + (1-y) log(1 - σ(z))] = max(z, 0) - y z + log1p(exp(-|z|)) "
         "for every real z and y in [0, 1]",
+        statement=sp.Eq(
+            -(y * sp.log(sigma(z)) + (1 - y) * sp.log(1 - sigma(z))),
+            sp.Max(z, 0) - y * z + log1p(e(z)),
+            evaluate=False,
+        ),
         where=LABELS,
         defs=DEFS,
     )

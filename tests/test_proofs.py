@@ -97,7 +97,7 @@ def test_a_wrong_step_names_the_theorem_the_step_and_the_residual():
     assert "after:    1 + x + x²" in message
     assert "residual: -x" in message
     assert (info.value.theorem, info.value.step, info.value.residual) == ("demo.wrong", 2, -x)
-    assert wrong.results == ["start", "checked: simplifies to 0; numeric at 8 points", "FAILED"]
+    assert wrong.results == ["start", "checked: simplifies to 0; numeric at 16 points", "FAILED"]
 
 
 def test_a_failed_proof_is_an_assertion_error():
@@ -105,25 +105,26 @@ def test_a_failed_proof_is_an_assertion_error():
         Theorem("demo.bad", "1 = 2").claim(1, "=", 2, "no").check()
 
 
-def test_a_wrong_case_split_is_caught_by_the_numeric_witness():
+def test_a_wrong_case_split_is_caught_by_the_coverage_check():
     # max(z, 0) = z holds in the one case given, so the symbolic check passes;
-    # the numeric witness samples all of z's domain and finds z < 0.
+    # the cases' union, (0, oo), is not z's domain: z <= 0 is in no case.
     only_positive = sign_cases(z)[:1]
     wrong = Theorem("demo.split", "max(z, 0) = z").start(sp.Max(z, 0))
     wrong.eq(z, "z > 0", cases=only_positive)
     with pytest.raises(ProofError) as info:
         wrong.check()
     message = str(info.value)
-    assert "step 1 (z > 0): numeric check failed" in message
-    assert "residual: 0.0 = -" in message  # max(z, 0) is 0 at a negative z
+    assert "step 1 (z > 0): uncovered case" in message
+    assert "residual: (z) ∈ Interval(-oo, 0) is in no case" in message
 
 
 def test_the_numeric_witness_alone_rejects_a_wrong_cited_step():
     # A cited step skips the symbolic check; e^x >= 1 + x + x^2 is false near 0-.
+    taylor = "Taylor's theorem with the Lagrange remainder"
     wrong = (
         Theorem("demo.cited", "exp(x) >= 1 + x + x^2")
         .start(sp.exp(x))
-        .ge(1 + x + x**2, "a misremembered series bound", cite="Taylor")
+        .ge(1 + x + x**2, "a misremembered series bound", cite=taylor)
     )
     with pytest.raises(ProofError, match=r"step 1 .*numeric check failed"):
         wrong.check()
@@ -150,8 +151,10 @@ def test_a_wrong_solution_set_fails():
 
 def test_an_identity_must_occur_and_its_instance_must_respect_assumptions():
     p = sp.Symbol("p", positive=True)
-    identity = Theorem("demo.sqrt", "sqrt(p^2) = p").start(sp.sqrt(p**2)).eq(p, "p > 0")
-    absent = Theorem("demo.absent", "").start(sp.exp(x)).eq(sp.exp(x), "by", by=(identity, {}))
+    root = sp.Pow(p**2, sp.Rational(1, 2), evaluate=False)  # as written: SymPy would give p
+    identity = Theorem("demo.sqrt", "sqrt(p^2) = p").start(root).eq(p, "p > 0")
+    absent = Theorem("demo.absent", "").start(sp.exp(x))
+    absent.eq(sp.exp(x), "by", by=(identity, {}), restate=True)
     with pytest.raises(ProofError, match=r"no side of demo\.sqrt occurs"):
         absent.check()
     misused = Theorem("demo.misused", "").start(sp.Abs(x)).eq(x, "by", by=(identity, {p: x}))
@@ -212,7 +215,7 @@ BAD_FILE = textwrap.dedent(
 
     x = sp.Symbol("x", real=True)
     THEOREMS = [
-        Theorem("bad.good", "x + x = 2x").start(x + x).eq(2 * x, "collect"),
+        Theorem("bad.good", "x + x = 2x").start(sp.Add(x, x, evaluate=False)).eq(2 * x, "collect"),
         Theorem("bad.wrong", "x * x = 2x").start(x * x).eq(2 * x, "wrong"),
     ]
 
@@ -246,7 +249,8 @@ def test_a_proof_file_with_a_wrong_step_exits_1(tmp_path):
 
 def test_main_returns_0_when_everything_checks():
     out = io.StringIO()
-    assert main([Theorem("demo.ok", "x = x").start(x).eq(x, "same")], out) == 0
+    same = Theorem("demo.ok", "x = x").start(x).eq(x, "the same", restate=True)
+    assert main([same], out) == 0
     assert "1 of 1 theorems checked (1 steps)" in out.getvalue()
 
 
@@ -258,9 +262,10 @@ def test_verify_prints_one_line_per_theorem_and_counts_failures(tmp_path):
     assert verify(out, tmp_path) == 2
     lines = out.getvalue().splitlines()
     assert lines[0] == "checked  bad.good (1 step)"
-    assert lines[1].startswith("FAILED   bad.wrong: theorem 'bad.wrong', step 1 (wrong)")
-    assert lines[2] == "FAILED   broken: cannot load (RuntimeError: no)"
-    assert lines[3] == "total: 1 of 2 theorems checked (1 steps), 2 failed"
+    assert lines[1] == "FAILED   bad.wrong: step 1 (wrong): symbolic check failed"
+    assert lines[2] == "         residual: x·(2 - x)"
+    assert lines[3] == "FAILED   broken: cannot load (RuntimeError: no)"
+    assert lines[4].startswith("total: 1 of 2 theorems checked (1 steps), 2 failed, 0 resting")
 
 
 def test_cli_verify_fails_on_a_wrong_proof(tmp_path, capsys):

@@ -1,9 +1,10 @@
 """Rendering: the three formats read like the slides."""
 
 import pytest
+import sympy as sp
 
 from derivreg import REGISTRY, derive, render
-from derivreg.rendering import FORMATS, blocks
+from derivreg.rendering import FORMATS, Block, blocks, latex, text
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -82,3 +83,38 @@ def test_vector_update_reads_like_the_slides():
     assert text(derive("mse").update_w) == "w + 2·α·(y - ŷ)·x"
     assert text(derive("bce").update_w) == "w + α·(y - ŷ)·x"
     assert text(derive("bce").step("step_w").expr) == "w - α·(ŷ - y)·x"
+
+
+# ---------------------------------------------------------------------------
+# Issue 18: one order for update rules, and a transpose that renders.
+# ---------------------------------------------------------------------------
+@pytest.mark.parametrize("name", ["mse", "bce"])
+def test_the_n_feature_update_puts_w_first_in_every_format(name):
+    d = derive(name)
+    rule = next(r for b in blocks(d) for r in b.rows if r.rhs and r.rhs[-1] == d.update_w)
+    shown = {fmt: render([Block("u", [rule])], fmt) for fmt in FORMATS}
+    assert "w := w + " in shown["text"]
+    assert r"\vec{w} &\mathrel{:=} \vec{w} + " in shown["latex"]
+    assert r"$$ \vec{w} \mathrel{:=} \vec{w} + " in shown["markdown"]
+
+
+def test_a_transpose_in_a_reason_renders_in_mathjax_and_in_text():
+    out = {fmt: render(derive("mse"), fmt) for fmt in FORMATS}
+    assert r"\^{}T" not in out["latex"]
+    assert (
+        r"\text{gradient descent: w := w - alpha (dJ/dw)}^{T}\text{, a column again}"
+        in out["latex"]
+    )
+    assert "(dJ/dw)ᵀ, a column again" in out["text"]
+    assert "(dJ/dw)ᵀ, a column again" in out["markdown"]
+
+
+def test_a_product_kept_as_written_prints_its_factors():
+    from derivreg.symbolic import y, yhat
+
+    factor = sp.Mul(yhat, 1 - yhat, evaluate=False)
+    slides = sp.Mul(yhat - y, sp.Pow(factor, -1, evaluate=False), evaluate=False)
+    product = sp.Mul(slides, factor, evaluate=False)
+    assert text(product) == "(ŷ - y)/(ŷ(1 - ŷ)) · ŷ(1 - ŷ)"
+    assert latex(product).endswith(r"\cdot \hat{y} \left(1 - \hat{y}\right)")
+    assert text(sp.Mul(-2, y - yhat, evaluate=False)) == "-2·(y - ŷ)"  # a coefficient: as before

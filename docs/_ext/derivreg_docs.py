@@ -390,9 +390,12 @@ class ProofsDirective(SphinxDirective):
 
     def _theorem(self, theorem: object, failure: str, seconds: float) -> nodes.section:
         sub = section(self.state.document, theorem.name, proof_label(theorem.name))
-        sub += nodes.paragraph(
-            "", "", nodes.strong(text="Theorem. "), nodes.Text(theorem.statement)
-        )
+        sub += nodes.paragraph("", "", nodes.strong(text="Theorem. "), nodes.Text(theorem.summary))
+        if theorem.statement:  # what is checked: SymPy relations, shown as math
+            from derivreg.rendering import latex
+
+            tex = r",\qquad ".join(latex(claim) for claim in theorem.statement)
+            sub += nodes.math_block(tex, tex, nowrap=False, number=None, label=None)
         (block,) = theorem.blocks()
         if block.note:
             sub += nodes.paragraph(text=block.note, classes=["derivreg-assumptions"])
