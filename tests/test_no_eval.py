@@ -19,11 +19,6 @@ ALLOWED = {
     "exec": ("derivreg/codegen/runtime.py", "_run"),
 }
 
-#: Calls in derivreg/proof.py, which the proof engineer is rewriting on the proof
-#: branch (issue 11, section 3: "Theorem accepts SymPy objects only"): removed on the
-#: proof branch; the lead reconciles this list at merge.
-PENDING_PROOF_BRANCH = {"sympify": "derivreg/proof.py", "lambdify": "derivreg/proof.py"}
-
 
 def calls(path):
     """(kind, enclosing function, line) of every call or import of a listed kind."""
@@ -58,7 +53,7 @@ def test_no_eval_exec_sympify_parse_expr_or_lambdify_outside_the_allowed_places(
     offending = [
         f"{rel}:{line}: {kind}() in {function}"
         for rel, kind, function, line in every_call()
-        if ALLOWED.get(kind) != (rel, function) and PENDING_PROOF_BRANCH.get(kind) != rel
+        if ALLOWED.get(kind) != (rel, function)
     ]
     assert offending == []
 
