@@ -48,6 +48,8 @@ QUANTITIES: dict[str, tuple[str, str]] = {
     "step_b": ("b", "b"),
     "update_w": (r"\vec{w}", "w"),
     "update_b": ("b", "b"),
+    "d2J_dz2": (r"\frac{\partial^{2} J}{\partial z^{2}}", "∂²J/∂z²"),
+    "curvature_bound": (r"\sup \frac{\partial^{2} J}{\partial z^{2}}", "sup ∂²J/∂z²"),
 }
 
 #: The rule an update step applies, as the slides write it.

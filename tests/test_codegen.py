@@ -148,7 +148,11 @@ def test_generated_names_must_be_identifiers():
     pair = REGISTRY["mse"]
     from dataclasses import replace
 
-    bad = replace(pair, name="mse; import os")
+    with pytest.raises(ValueError, match="must be an ASCII Python identifier"):
+        replace(pair, name="mse; import os")
+    # A Pair forced past its own check still meets the generator's.
+    bad = replace(pair)
+    object.__setattr__(bad, "name", "mse; import os")
     with pytest.raises(ValueError, match="is not a Python identifier"):
         generate(derive(bad))
 

@@ -47,6 +47,7 @@ def test_blocks_follow_the_stages():
         "Local partial derivatives",
         "Chain rule (backpropagation)",
         "Parameter update",
+        "Second derivative (curvature)",
     ]
 
 

@@ -27,9 +27,8 @@ def name(request):
 @pytest.mark.parametrize("features", FORMS)
 def test_steps_come_in_the_lectures_order(name, features):
     d = derive(name, features=features)
-    assert [s.stage for s in d.steps] == ["forward"] * 3 + ["local"] * 4 + ["chain"] * 3 + [
-        "update"
-    ] * 4
+    stages = ["forward"] * 3 + ["local"] * 4 + ["chain"] * 3 + ["update"] * 4 + ["curvature"] * 2
+    assert [s.stage for s in d.steps] == stages
     assert [s.label for s in d.steps][:3] == ["z", "yhat", "J"]
     assert set(d.symbols) == {"x", "w", "b", "y", "yhat", "z", "alpha"}
     assert all(s.reason for s in d.steps)

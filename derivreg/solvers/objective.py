@@ -1,0 +1,172 @@
+"""The mean loss of a generated kernel module as a function of ``theta = (w, b)``.
+
+Solvers see only :class:`Evaluation` values: the mean loss, its gradient and,
+where the kernel module provides the per-sample curvature ``d2J/dz2``, its
+Hessian ``X~^T diag(d2J/dz2) X~ / m`` with ``X~ = [X, 1]``.  The data are
+visited in row blocks through :func:`block_sums`, the one function that
+touches rows; :mod:`derivreg.distributed` maps the same function over the
+chunks of a Dask array, so in-memory and out-of-core fits differ only in
+the order of summation.
+
+Examples
+--------
+>>> import numpy as np
+>>> from derivreg.kernels import KERNELS
+>>> obj = KernelObjective(KERNELS["mse"], np.array([[1.0], [2.0]]), np.array([1.0, 3.0]))
+>>> obj.evaluate(np.array([0.0, 0.0])).value  # (1 + 9) / 2
+5.0
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+
+import numpy as np
+
+__all__ = ["Evaluation", "KernelObjective", "block_sums", "split_theta"]
+
+#: Per-sample curvature: ``d2J/dz2`` from the scores z and the labels y.
+Curvature = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+#: Rows per block for in-memory sums: bounds the Hessian's temporaries to
+#: BLOCK_ROWS x (n + 1) floats.
+BLOCK_ROWS = 65536
+
+
+@dataclass(frozen=True)
+class Evaluation:
+    """The mean loss at ``theta``, its gradient, and its Hessian when asked for."""
+
+    value: float
+    grad: np.ndarray
+    hessian: np.ndarray | None = None
+
+
+def split_theta(theta: np.ndarray, fit_intercept: bool) -> tuple[np.ndarray, float]:
+    """``(w, b)`` from ``theta``: the last entry is ``b`` when the intercept is fitted.
+
+    Examples
+    --------
+    >>> split_theta(np.array([1.0, 2.0, 3.0]), True)
+    (array([1., 2.]), 3.0)
+    >>> split_theta(np.array([1.0, 2.0]), False)
+    (array([1., 2.]), 0.0)
+    """
+    if fit_intercept:
+        return theta[:-1], float(theta[-1])
+    return theta, 0.0
+
+
+def block_sums(
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    kernels: ModuleType,
+    *,
+    fit_intercept: bool = True,
+    curvature: Curvature | None = None,
+) -> np.ndarray:
+    """Sum over the rows of one block: ``[m * J, m * dJ/dtheta, m * H (flat), m]``.
+
+    The kernels return means; a mean times the block's rows is the block's sum
+    up to one rounding.  Summing these over blocks and dividing by the total
+    rows gives the mean over the whole data set.
+
+    Examples
+    --------
+    >>> from derivreg.kernels import KERNELS
+    >>> block_sums(np.array([[1.0], [2.0]]), np.array([1.0, 3.0]), np.zeros(2), KERNELS["mse"])
+    array([ 10., -14.,  -8.,   2.])
+    """
+    w, b = split_theta(theta, fit_intercept)
+    m = X.shape[0]
+    value = kernels.loss(X, y, w, b) * m
+    dJ_dw, dJ_db = kernels.grad(X, y, w, b)
+    grad = np.append(dJ_dw, dJ_db) if fit_intercept else np.asarray(dJ_dw)
+    parts = [np.array([value]), grad * m]
+    if curvature is not None:
+        z = X @ w + b
+        c = curvature(z, y)
+        Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
+        parts.append((Xt.T @ (c[:, None] * Xt)).ravel())
+    parts.append(np.array([float(m)]))
+    return np.concatenate(parts)
+
+
+def unpack(total: np.ndarray, n_params: int, hessian: bool) -> Evaluation:
+    """Turn summed :func:`block_sums` into means: an :class:`Evaluation`."""
+    m = total[-1]
+    grad = total[1 : 1 + n_params] / m
+    hess = None
+    if hessian:
+        hess = total[1 + n_params : 1 + n_params + n_params**2].reshape(n_params, n_params) / m
+        hess = (hess + hess.T) / 2  # exact symmetry; the two triangles agree to rounding
+    return Evaluation(float(total[0] / m), grad, hess)
+
+
+class KernelObjective:
+    """The mean loss of a kernel module over in-memory ``X`` (m, n) and ``y`` (m,).
+
+    Parameters
+    ----------
+    kernels : module
+        A generated kernel module (``derivreg.kernels.KERNELS[name]`` or a
+        user's), providing ``loss`` and ``grad``; its ``curvature`` (per-sample
+        ``d2J/dz2`` of z and y), where present, gives the Hessian.
+    X, y : ndarray
+        The data, float64; they are never modified.
+    fit_intercept : bool, default True
+        Whether ``theta`` ends with the intercept ``b`` (else ``b = 0``).
+    curvature : callable, optional
+        Overrides the module's per-sample curvature.
+
+    Examples
+    --------
+    >>> from derivreg.kernels import KERNELS
+    >>> obj = KernelObjective(KERNELS["bce"], np.array([[1.0], [-1.0]]), np.array([1.0, 0.0]))
+    >>> obj.n_params, obj.has_hessian
+    (2, False)
+    """
+
+    def __init__(
+        self,
+        kernels: ModuleType,
+        X: np.ndarray,
+        y: np.ndarray,
+        *,
+        fit_intercept: bool = True,
+        curvature: Curvature | None = None,
+    ) -> None:
+        self.kernels = kernels
+        self.X, self.y = X, y
+        self.fit_intercept = fit_intercept
+        self.curvature = curvature if curvature is not None else getattr(kernels, "curvature", None)
+        self.n_params = X.shape[1] + int(fit_intercept)
+        self.n_samples = X.shape[0]
+
+    @property
+    def has_hessian(self) -> bool:
+        """Whether :meth:`evaluate` can return the Hessian."""
+        return self.curvature is not None
+
+    def evaluate(self, theta: np.ndarray, *, hessian: bool = False) -> Evaluation:
+        """Return the mean loss, gradient (and Hessian) at ``theta``, summed block by block."""
+        if hessian and self.curvature is None:
+            raise ValueError(
+                f"{self.kernels.__name__} provides no per-sample curvature, so no Hessian; "
+                "use a first-order solver ('gd' or 'lbfgs')"
+            )
+        total = sum(
+            block_sums(
+                self.X[i : i + BLOCK_ROWS],
+                self.y[i : i + BLOCK_ROWS],
+                theta,
+                self.kernels,
+                fit_intercept=self.fit_intercept,
+                curvature=self.curvature if hessian else None,
+            )
+            for i in range(0, self.n_samples, BLOCK_ROWS)
+        )
+        return unpack(np.asarray(total), self.n_params, hessian)

@@ -1,0 +1,70 @@
+"""What a fit returns, and the warning it gives when it stops short.
+
+Examples
+--------
+>>> import numpy as np
+>>> r = FitResult(np.array([1.0, 2.0]), n_iter=3, converged=True, grad_norm=1e-12,
+...               losses=np.array([3.0, 1.0, 0.5]), solver="newton")
+>>> r.n_iter, r.converged
+(3, True)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = ["ConvergenceWarning", "FitResult"]
+
+try:  # scikit-learn's class, so that users' warning filters for it apply
+    from sklearn.exceptions import ConvergenceWarning as _Base
+except ImportError:  # pragma: no cover - exercised in a plain install
+    _Base = UserWarning  # type: ignore[assignment,misc]
+
+
+class ConvergenceWarning(_Base):  # type: ignore[misc,valid-type]
+    """A solver stopped before its tolerance was met.
+
+    A subclass of scikit-learn's ``ConvergenceWarning`` when scikit-learn is
+    installed, of ``UserWarning`` otherwise.
+
+    Examples
+    --------
+    >>> issubclass(ConvergenceWarning, UserWarning)
+    True
+    """
+
+
+@dataclass(frozen=True)
+class FitResult:
+    """The outcome of a full-batch fit.
+
+    Attributes
+    ----------
+    theta : ndarray
+        The parameters ``(w, b)`` (``w`` alone without an intercept).
+    n_iter : int
+        Iterations taken.
+    converged : bool
+        Whether the gradient's largest entry fell to ``tol``.
+    grad_norm : float
+        The gradient's largest absolute entry at ``theta``.
+    losses : ndarray
+        The mean loss before each iteration, and at the end.
+    solver : str
+        Which solver ran.
+    message : str
+        Why it stopped.
+    passes : int
+        Evaluations of the objective, i.e. passes over the data.
+    """
+
+    theta: np.ndarray
+    n_iter: int
+    converged: bool
+    grad_norm: float
+    losses: np.ndarray
+    solver: str
+    message: str = field(default="")
+    passes: int = 0

@@ -1,0 +1,199 @@
+"""Full-batch solvers over the kernels: each reaches an optimum an independent oracle confirms.
+
+Oracles: NumPy's least squares for MSE; for BCE, the gradient written out in
+the test (X~^T (sigma(z) - y) / m) and scikit-learn's unpenalised
+LogisticRegression.  The Hessian's per-sample curvature is written out here
+too (2 for MSE, sigma(1 - sigma) for BCE) until the generator prints it.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+
+from derivreg.kernels import KERNELS
+from derivreg.solvers import (
+    ConvergenceWarning,
+    Evaluation,
+    KernelObjective,
+    gradient_descent,
+    lbfgs,
+    newton,
+)
+from derivreg.solvers import objective as objective_module
+
+
+def sigma(z):
+    return np.exp(-np.logaddexp(0.0, -z))
+
+
+CURVATURE = {"mse": lambda z, y: np.full_like(z, 2.0), "bce": lambda z, y: sigma(z) * sigma(-z)}
+
+
+def regression(seed=0, m=400, n=5):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n)) * rng.uniform(0.5, 3, size=n)
+    y = X @ rng.normal(size=n) + 0.7 + rng.normal(scale=0.5, size=m)
+    return X, y
+
+
+def classification(seed=0, m=600, n=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    p = sigma(X @ rng.normal(size=n) - 0.3)
+    return X, (rng.uniform(size=m) < p).astype(float)
+
+
+def lstsq(X, y):
+    A = np.hstack([X, np.ones((len(y), 1))])
+    return np.linalg.lstsq(A, y, rcond=None)[0]
+
+
+def bce_gradient(X, y, theta):
+    A = np.hstack([X, np.ones((len(y), 1))])
+    return A.T @ (sigma(A @ theta) - y) / len(y)
+
+
+SOLVERS = {
+    "gd": lambda obj, t0: gradient_descent(obj, t0, tol=1e-9, max_iter=200_000),
+    "newton": lambda obj, t0: newton(obj, t0, tol=1e-12),
+    "lbfgs": lambda obj, t0: lbfgs(obj, t0, tol=1e-10, max_iter=5000),
+}
+
+
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_mse_fits_reach_least_squares(solver):
+    X, y = regression()
+    obj = KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"])
+    r = SOLVERS[solver](obj, np.zeros(6))
+    assert r.converged, r.message
+    # At a gradient of at most tol, the error is at most tol / lambda_min(H)
+    # (H = 2 A^T A / m); lambda_min here is ~0.4, so 1e-8 is >= 4x that bound
+    # for the loosest tol (gd, 1e-9).
+    np.testing.assert_allclose(r.theta, lstsq(X, y), rtol=0, atol=1e-8)
+
+
+@pytest.mark.parametrize("solver", sorted(SOLVERS))
+def test_bce_fits_reach_a_stationary_point_of_the_written_out_gradient(solver):
+    X, y = classification()
+    obj = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"])
+    r = SOLVERS[solver](obj, np.zeros(5))
+    assert r.converged, r.message
+    assert np.max(np.abs(bce_gradient(X, y, r.theta))) <= 1e-8
+
+
+def test_newton_matches_scikit_learns_unpenalised_logistic_regression():
+    sklearn = pytest.importorskip("sklearn.linear_model")
+    X, y = classification(seed=3)
+    r = newton(KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]), np.zeros(5))
+    ref = sklearn.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
+    expected = np.append(ref.coef_[0], ref.intercept_[0])
+    # lbfgs at tol 1e-12 stops within ~1e-9 of the optimum (gradient 1e-12 / lambda_min ~0.05).
+    np.testing.assert_allclose(r.theta, expected, rtol=1e-6, atol=1e-8)
+    assert r.n_iter <= 10  # quadratic convergence from zero on well-conditioned data
+
+
+def test_newton_takes_one_step_on_a_quadratic():
+    X, y = regression(seed=2)
+    r = newton(KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"]), np.zeros(6))
+    assert r.n_iter == 1
+    np.testing.assert_allclose(r.theta, lstsq(X, y), rtol=1e-12, atol=1e-12)
+
+
+def test_without_intercept_the_solvers_fit_w_alone():
+    X, y = regression(seed=4)
+    obj = KernelObjective(KERNELS["mse"], X, y, fit_intercept=False, curvature=CURVATURE["mse"])
+    r = newton(obj, np.zeros(5))
+    np.testing.assert_allclose(r.theta, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10)
+
+
+def test_stopping_short_warns_and_says_so():
+    X, y = regression()
+    obj = KernelObjective(KERNELS["mse"], X, y)
+    with pytest.warns(ConvergenceWarning, match="stopped after 3 iterations"):
+        r = gradient_descent(obj, np.zeros(6), max_iter=3)
+    assert not r.converged
+    assert r.n_iter == 3
+    assert len(r.losses) == 4
+    assert r.grad_norm > 1e-8
+
+
+def test_converged_fits_do_not_warn():
+    X, y = regression()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        newton(KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"]), np.zeros(6))
+
+
+def test_losses_never_increase_under_the_line_search():
+    X, y = classification(seed=5)
+    r = gradient_descent(KernelObjective(KERNELS["bce"], X, y), np.zeros(5), tol=1e-7)
+    assert np.all(np.diff(r.losses) <= 0)
+
+
+def test_newton_without_a_curvature_says_which_solvers_remain():
+    X, y = classification()
+    obj = KernelObjective(KERNELS["bce"], X, y)
+    with pytest.raises(ValueError, match=r"no per-sample curvature.*'gd' or 'lbfgs'"):
+        newton(obj, np.zeros(5))
+
+
+def test_a_planted_wrong_gradient_is_caught_by_the_oracle():
+    # The same harness as the BCE test, with the gradient's sign flipped on the
+    # intercept: the line search cannot descend, and the result fails the oracle.
+    X, y = classification()
+    inner = KernelObjective(KERNELS["bce"], X, y)
+
+    class Planted:
+        n_params = inner.n_params
+
+        def evaluate(self, theta, *, hessian=False):
+            at = inner.evaluate(theta)
+            grad = at.grad.copy()
+            grad[-1] = -grad[-1]
+            return Evaluation(at.value, grad)
+
+    with pytest.warns(ConvergenceWarning):
+        r = gradient_descent(Planted(), np.zeros(5), tol=1e-9, max_iter=2000)
+    assert np.max(np.abs(bce_gradient(X, y, r.theta))) > 1e-8
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "match"),
+    [
+        ({"max_iter": 0}, "max_iter must be a positive integer"),
+        ({"max_iter": 2.5}, "max_iter must be a positive integer"),
+        ({"tol": -1.0}, "tol must be a number > 0"),
+        ({"tol": "abc"}, "tol must be a number > 0"),
+    ],
+)
+def test_bad_settings_are_named(kwargs, match):
+    X, y = regression()
+    with pytest.raises(ValueError, match=match):
+        gradient_descent(KernelObjective(KERNELS["mse"], X, y), np.zeros(6), **kwargs)
+
+
+def test_bad_starting_points_are_named():
+    X, y = regression()
+    obj = KernelObjective(KERNELS["mse"], X, y)
+    with pytest.raises(ValueError, match=r"theta0 must have shape \(6,\)"):
+        gradient_descent(obj, np.zeros(5))
+    with pytest.raises(ValueError, match="theta0 must be finite"):
+        gradient_descent(obj, np.full(6, np.nan))
+
+
+def test_block_sums_over_several_blocks_equal_one_block(monkeypatch):
+    X, y = classification(m=1000)
+    theta = np.linspace(-1, 1, 5)
+    whole = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]).evaluate(
+        theta, hessian=True
+    )
+    monkeypatch.setattr(objective_module, "BLOCK_ROWS", 64)
+    blocks = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]).evaluate(
+        theta, hessian=True
+    )
+    # Sixteen block sums instead of one: a difference of summation order, each
+    # entry within ~16 eps of its magnitude.
+    np.testing.assert_allclose(blocks.grad, whole.grad, rtol=1e-13, atol=1e-15)
+    np.testing.assert_allclose(blocks.hessian, whole.hessian, rtol=1e-13, atol=1e-15)
+    assert blocks.value == pytest.approx(whole.value, rel=1e-13)
