@@ -44,7 +44,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "(derivreg.train, derivreg.data, derivreg.plots) works without it."
     ) from err
 
-from derivreg.train import History, Loss, Record, step_size_bound, train
+from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
 
 __all__ = ["LinearRegressionSGD", "LogisticRegressionSGD"]
 
@@ -86,6 +86,8 @@ class _SGD(BaseEstimator):
         "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "record": [StrOptions({"all", "loss", "none"})],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def _check_params(self) -> None:
@@ -117,6 +119,8 @@ class _SGD(BaseEstimator):
         n_iter_no_change: int = 5,
         random_state: int | np.random.RandomState | None = None,
         record: Record = "loss",
+        solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
+        max_iter: int | None = None,
     ) -> None:
         self.lr = lr
         self.epochs = epochs
@@ -126,6 +130,8 @@ class _SGD(BaseEstimator):
         self.n_iter_no_change = n_iter_no_change
         self.random_state = random_state
         self.record = record
+        self.solver = solver
+        self.max_iter = max_iter
 
     def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
         """Return the 0/1 (or real) targets the kernel trains on; regression keeps ``y``."""
@@ -135,6 +141,12 @@ class _SGD(BaseEstimator):
     def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
         self._check_params()
+        solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
+        if solver != "sgd" and self.tol == 0:
+            raise InvalidParameterError(
+                f"The 'tol' parameter of {type(self).__name__} must be a float in the range "
+                f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
+            )
         reset = full or not hasattr(self, "coef_")
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
         targets = self._targets(y, reset=reset, classes=classes)
@@ -142,7 +154,8 @@ class _SGD(BaseEstimator):
             for name in ("coef_", "intercept_"):
                 self.__dict__.pop(name, None)
         epochs, tol = (self.epochs, self.tol) if full else (1, None)
-        lr = _auto_lr(X, self._loss) if _is_auto(self.lr) else self.lr
+        sgd = solver == "sgd"
+        lr = _auto_lr(X, self._loss) if sgd and _is_auto(self.lr) else self.lr
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         w, b, history = train(
             X,
@@ -150,7 +163,7 @@ class _SGD(BaseEstimator):
             loss=self._loss,
             w0=getattr(self, "coef_", None),
             b0=getattr(self, "intercept_", 0.0),
-            lr=lr,
+            lr=lr if sgd else 0.01,  # the full-batch solvers choose their own steps
             epochs=epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,
@@ -158,11 +171,17 @@ class _SGD(BaseEstimator):
             tol=tol,
             n_iter_no_change=self.n_iter_no_change,
             record=self.record,
+            solver=solver,
+            max_iter=self.max_iter,
+            # fit() asks whether the MLE exists; a partial_fit batch may well be separable
+            check_separation=full,
         )
         self.coef_: np.ndarray = w
         self.intercept_: float = b
         self.history_: History = history
-        self.n_iter_: int = history.n_epochs
+        self.n_iter_: int = history.n_iter  # type: ignore[assignment]
+        self.converged_: bool | None = history.converged
+        self.grad_norm_: float = history.grad_norm  # type: ignore[assignment]
         return self
 
     def fit(self, X: Any, y: Any) -> _SGD:
@@ -217,6 +236,15 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         Seeds the shuffling.
     record : {"all", "loss", "none"}, default "loss"
         What ``history_`` keeps per update (see :func:`derivreg.train.train`).
+    solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
+        ``"sgd"`` is the lecture's loop; the others are the full-batch
+        solvers of :mod:`derivreg.solvers` (see :func:`derivreg.train.train`),
+        which choose their own steps (``lr``, ``epochs``, ``batch_size``,
+        ``shuffle`` are SGD's) and stop when the gradient's largest entry is
+        at most ``tol``.  :meth:`partial_fit` is one SGD epoch whatever the
+        solver.
+    max_iter : int or None, default None
+        Iterations of a full-batch solver (None: the solver's default).
 
     Attributes
     ----------
@@ -227,7 +255,14 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     n_iter_ : int
-        Epochs run in the last call.
+        Epochs (SGD) or iterations (full-batch solvers) run in the last call.
+    converged_ : bool or None
+        Whether the full-batch gradient's largest entry at the end is at most
+        ``tol`` (None for SGD with ``tol=None``, and after
+        :meth:`partial_fit`).  With SGD, False also warns
+        (``ConvergenceWarning``): the fit stopped far from stationarity.
+    grad_norm_ : float
+        That largest entry, ``max |dJ/d(w, b)|`` over the whole data.
     history_ : derivreg.train.History
         History of the last :meth:`fit` or :meth:`partial_fit`.
 
@@ -299,6 +334,10 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         Seeds the shuffling.
     record : {"all", "loss", "none"}, default "loss"
         What ``history_`` keeps per update.
+    solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
+        As in :class:`LinearRegressionSGD`.
+    max_iter : int or None, default None
+        Iterations of a full-batch solver (None: the solver's default).
 
     Attributes
     ----------
@@ -311,7 +350,14 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     n_iter_ : int
-        Epochs run in the last call.
+        Epochs (SGD) or iterations (full-batch solvers) run in the last call.
+    converged_ : bool or None
+        Whether the full-batch gradient's largest entry at the end is at most
+        ``tol`` (None for SGD with ``tol=None``, and after
+        :meth:`partial_fit`).  With SGD, False also warns
+        (``ConvergenceWarning``): the fit stopped far from stationarity.
+    grad_norm_ : float
+        That largest entry, ``max |dJ/d(w, b)|`` over the whole data.
     history_ : derivreg.train.History
         History of the last call, with the accumulated accuracy.
 

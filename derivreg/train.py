@@ -319,7 +319,9 @@ def train(
     if separation:
         _warn_if_separable(kernel, X, y)
     if solver != "sgd":
-        return _full_batch(solver, kernel, X, y, w, b, max_iter, tol, record)
+        return _full_batch(
+            solver, kernel, X, y, w=w, b=b, max_iter=max_iter, tol=tol, record=record
+        )
     per_epoch = -(-m // bs)
     if epochs > MAX_UPDATES // per_epoch:
         accepted = (
@@ -385,7 +387,7 @@ def train(
 
 
 def _grad_norm(kernel: ModuleType, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
-    """The largest absolute entry of the full-batch gradient ``dJ/d(w, b)`` (one pass)."""
+    """Return the largest absolute entry of the full-batch ``dJ/d(w, b)`` (one pass)."""
     with np.errstate(over="ignore", invalid="ignore"):
         dJ_dw, dJ_db = kernel.grad(X, y, w, b)
     return float(max(np.max(np.abs(dJ_dw)), abs(float(dJ_db))))
@@ -432,6 +434,7 @@ def _full_batch(
     kernel: ModuleType,
     X: np.ndarray,
     y: np.ndarray,
+    *,
     w: np.ndarray,
     b: float,
     max_iter: int | None,

@@ -95,8 +95,10 @@ def test_first_order_solvers_reach_least_squares(solver):
     Xt = with_ones(X)
     bound = max_error_bound(2 * Xt.T @ Xt / len(y), tol)  # H of the mean squared error
     assert np.linalg.norm(np.append(w, b) - ref) <= bound
-    assert h.converged and h.grad_norm <= tol
-    assert h.solver == solver and h.n_iter == h.n_updates >= 1
+    assert h.converged
+    assert h.grad_norm <= tol
+    assert h.solver == solver
+    assert h.n_iter == h.n_updates >= 1
 
 
 @pytest.mark.parametrize("solver", ["gd", "lbfgs"])
@@ -116,7 +118,8 @@ def test_gd_loss_never_increases_and_is_recorded_per_iteration():
     assert h.loss.shape == (h.n_iter + 1,)  # before each iteration, and at the end
     assert np.all(np.diff(h.loss) <= 0)  # the Armijo line search only accepts decreases
     np.testing.assert_array_equal(h.epoch_loss, h.loss[1:])
-    assert h.w is None and h.accuracy is None
+    assert h.w is None
+    assert h.accuracy is None
     assert train(X, y, loss="bce", solver="gd", record="none").history.loss is None
 
 
@@ -128,7 +131,8 @@ def test_newton_matches_statsmodels_ols():
     # One Newton step solves the normal equations; cond(X~^T X~) ~ 1e2 here, so
     # both solutions are exact to ~1e-14 relative.
     np.testing.assert_allclose(np.append(w, b), ref, rtol=1e-8)
-    assert h.n_iter <= 2 and h.converged
+    assert h.n_iter <= 2
+    assert h.converged
 
 
 @pytest.mark.usefixtures("curvature_kernels")
@@ -141,7 +145,8 @@ def test_newton_matches_statsmodels_logit(data):
     # (lambda_min of the logistic H is ~1e-2 on these standardised data).
     err = np.linalg.norm(np.append(w, b) - ref) / np.linalg.norm(ref)
     assert err <= 1e-8
-    assert h.converged and h.n_iter <= 15
+    assert h.converged
+    assert h.n_iter <= 15
 
 
 def test_newton_without_curvature_says_what_is_missing():
@@ -197,7 +202,9 @@ def test_full_batch_solver_short_of_tol_warns(solver):
     X, y = cancer(10)
     with pytest.warns(ConvergenceWarning, match="tol"):
         _, _, h = train(X, y, loss="bce", solver=solver, max_iter=3)
-    assert not h.converged and h.grad_norm > 1e-8 and h.n_iter == 3
+    assert not h.converged
+    assert h.grad_norm > 1e-8
+    assert h.n_iter == 3
 
 
 def test_sgd_stopping_early_warns():
@@ -207,7 +214,9 @@ def test_sgd_stopping_early_warns():
     with pytest.warns(ConvergenceWarning, match=r"sgd .* full-batch gradient") as info:
         _, _, h = train(X, y, lr=1e-3, epochs=2, tol=1e-4)
     assert "epochs" in str(info[0].message)
-    assert h.converged is False and h.grad_norm > 1e-4 and h.solver == "sgd"
+    assert h.converged is False
+    assert h.grad_norm > 1e-4
+    assert h.solver == "sgd"
 
 
 def test_sgd_on_a_loss_plateau_warns_and_says_so():
@@ -218,13 +227,17 @@ def test_sgd_on_a_loss_plateau_warns_and_says_so():
         _, _, h = train(
             X, y, lr=0.02, epochs=500, tol=1e-3, n_iter_no_change=3, shuffle=True, seed=0
         )
-    assert h.stopped_early and h.n_epochs < 500 and h.grad_norm > 1.0
+    assert h.stopped_early
+    assert h.n_epochs < 500
+    assert h.grad_norm > 1.0
 
 
 def test_sgd_without_tol_records_but_does_not_judge():
     X, y = diabetes()
     _, _, h = train(X, y, lr=1e-3, epochs=1)  # any warning would fail (filterwarnings=error)
-    assert h.converged is None and h.grad_norm > 0 and h.n_iter == 1
+    assert h.converged is None
+    assert h.grad_norm > 0
+    assert h.n_iter == 1
 
 
 # ---------------------------------------------------------------------------
