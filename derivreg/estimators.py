@@ -364,10 +364,14 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
     Examples
     --------
     >>> import numpy as np
-    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
-    >>> clf = LogisticRegressionSGD(lr=0.5, random_state=0).fit(X, ["no", "no", "yes", "yes"])
-    >>> clf.classes_.tolist(), clf.predict([[-3.0], [3.0]]).tolist()
-    (['no', 'yes'], ['no', 'yes'])
+    >>> X = np.array([[-2.0], [-1.0], [-0.5], [0.5], [1.0], [2.0]])
+    >>> y = ["no", "no", "yes", "no", "yes", "yes"]  # overlapping classes: the MLE exists
+    >>> clf = LogisticRegressionSGD(solver="lbfgs").fit(X, y)
+    >>> clf.classes_.tolist(), clf.predict([[-3.0], [3.0]]).tolist(), clf.converged_
+    (['no', 'yes'], ['no', 'yes'], True)
+
+    On separable classes the fit warns (``SeparationWarning``): no finite
+    weights maximise the likelihood.
     """
 
     _loss = "bce"
