@@ -79,6 +79,26 @@ class History:
         Number of updates made.
     stopped_early : bool
         True when the tolerance stopped training before the last epoch.
+    solver : str, default "sgd"
+        Which solver ran: ``"sgd"`` (the lecture's loop, one entry per
+        update), or a full-batch solver ``"gd"``, ``"newton"``, ``"lbfgs"``
+        (one entry per iteration, see below).
+    converged : bool or None, default None
+        Whether the full-batch gradient's largest entry at the end is at most
+        ``tol``; None for SGD without ``tol``.
+    grad_norm : float or None, default None
+        The largest absolute entry of the full-batch gradient of the mean
+        loss at the final parameters (None only for a History built by hand).
+    n_iter : int or None, default None
+        Iterations of a full-batch solver, epochs of SGD.
+
+    Notes
+    -----
+    For a full-batch solver, ``loss`` holds the mean loss over all data
+    before each iteration and at the end (``step`` is ``0, 1, ...``) and
+    ``epoch_loss`` the mean loss after each pass.  L-BFGS (SciPy) reports
+    its evaluations, line-search trials included, so its ``loss`` has one
+    entry per evaluation of the objective, not per iteration.
 
     Examples
     --------
@@ -97,6 +117,10 @@ class History:
     epoch_loss: np.ndarray
     n_updates: int
     stopped_early: bool
+    solver: str = "sgd"
+    converged: bool | None = None
+    grad_norm: float | None = None
+    n_iter: int | None = None
 
     def __len__(self) -> int:
         return len(self.step)

@@ -21,20 +21,12 @@ Examples
 
 from __future__ import annotations
 
-from numbers import Integral, Real
-from typing import Any, ClassVar, Literal
+from typing import Any
 
 import numpy as np
 
 try:
-    from sklearn.base import BaseEstimator, ClassifierMixin, RegressorMixin
-    from sklearn.utils import check_random_state
-    from sklearn.utils._param_validation import (
-        Interval,
-        InvalidParameterError,
-        StrOptions,
-        make_constraint,
-    )
+    from sklearn.base import ClassifierMixin, RegressorMixin
     from sklearn.utils.multiclass import check_classification_targets, type_of_target
     from sklearn.utils.validation import check_is_fitted, validate_data
 except ImportError as err:  # pragma: no cover - exercised in a subprocess test
@@ -44,152 +36,9 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "(derivreg.train, derivreg.data, derivreg.plots) works without it."
     ) from err
 
-from derivreg.train import History, Loss, Record, step_size_bound, train
+from derivreg._estimator_base import _SGD, _kernel
 
 __all__ = ["LinearRegressionSGD", "LogisticRegressionSGD"]
-
-
-def _kernel(loss: Loss) -> Any:
-    from derivreg.kernels import KERNELS
-
-    return KERNELS[loss]
-
-
-def _is_auto(lr: object) -> bool:
-    return isinstance(lr, str) and lr == "auto"
-
-
-def _auto_lr(X: np.ndarray, loss: Loss) -> float:
-    """Half the step-size bound over ``X``; a ValueError where the bound underflows."""
-    try:
-        return 0.5 * step_size_bound(X, loss)
-    except FloatingPointError as err:
-        raise ValueError(
-            f"lr='auto' is half the per-sample step-size bound over X, and X is too large "
-            f"for it: {err} (for example with sklearn.preprocessing.StandardScaler), or pass "
-            f"a number as lr"
-        ) from err
-
-
-class _SGD(BaseEstimator):
-    """Shared parameters and fitting of the SGD estimators."""
-
-    _loss: ClassVar[Loss]
-
-    # scikit-learn checks these in fit and partial_fit, with its own wording.
-    _parameter_constraints: ClassVar[dict] = {
-        "lr": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
-        "epochs": [Interval(Integral, 1, None, closed="left")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
-        "shuffle": ["boolean"],
-        "tol": [Interval(Real, 0, np.inf, closed="left"), None],
-        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
-        "random_state": ["random_state"],
-        "record": [StrOptions({"all", "loss", "none"})],
-    }
-
-    def _check_params(self) -> None:
-        """Check the settings with scikit-learn's constraints; bools are not numbers here."""
-        self._validate_params()
-        for name, constraints in self._parameter_constraints.items():
-            value = getattr(self, name)
-            numeric = any(isinstance(c, Interval) for c in constraints)
-            if numeric and isinstance(value, (bool, np.bool_)):
-                accepted = [str(make_constraint(c)) for c in constraints]
-                listed = (
-                    f"{', '.join(accepted[:-1])} or {accepted[-1]}"
-                    if len(accepted) > 1
-                    else accepted[0]
-                )
-                raise InvalidParameterError(
-                    f"The {name!r} parameter of {type(self).__name__} must be {listed}. "
-                    f"Got {value!r} instead."
-                )
-
-    def __init__(
-        self,
-        *,
-        lr: float | Literal["auto"] = "auto",
-        epochs: int = 100,
-        batch_size: int = 1,
-        shuffle: bool = True,
-        tol: float | None = 1e-4,
-        n_iter_no_change: int = 5,
-        random_state: int | np.random.RandomState | None = None,
-        record: Record = "loss",
-    ) -> None:
-        self.lr = lr
-        self.epochs = epochs
-        self.batch_size = batch_size
-        self.shuffle = shuffle
-        self.tol = tol
-        self.n_iter_no_change = n_iter_no_change
-        self.random_state = random_state
-        self.record = record
-
-    def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
-        """Return the 0/1 (or real) targets the kernel trains on; regression keeps ``y``."""
-        del reset, classes  # the classifier's hook; unused here
-        return y
-
-    def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
-        # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
-        self._check_params()
-        reset = full or not hasattr(self, "coef_")
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
-        targets = self._targets(y, reset=reset, classes=classes)
-        if reset:
-            for name in ("coef_", "intercept_"):
-                self.__dict__.pop(name, None)
-        epochs, tol = (self.epochs, self.tol) if full else (1, None)
-        lr = _auto_lr(X, self._loss) if _is_auto(self.lr) else self.lr
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        w, b, history = train(
-            X,
-            targets,
-            loss=self._loss,
-            w0=getattr(self, "coef_", None),
-            b0=getattr(self, "intercept_", 0.0),
-            lr=lr,
-            epochs=epochs,
-            batch_size=self.batch_size,
-            shuffle=self.shuffle,
-            seed=seed,
-            tol=tol,
-            n_iter_no_change=self.n_iter_no_change,
-            record=self.record,
-        )
-        self.coef_: np.ndarray = w
-        self.intercept_: float = b
-        self.history_: History = history
-        self.n_iter_: int = history.n_epochs
-        return self
-
-    def fit(self, X: Any, y: Any) -> _SGD:
-        """Fit from zero weights for up to ``epochs`` passes over the data.
-
-        Parameters
-        ----------
-        X : array_like of shape (m, n)
-            Training inputs.
-        y : array_like of shape (m,)
-            Targets.
-
-        Returns
-        -------
-        self
-        """
-        return self._fit(X, y, full=True)
-
-    def _z(self, X: Any) -> np.ndarray:
-        check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
-        return X @ self.coef_ + self.intercept_
-
-    def __sklearn_tags__(self) -> Any:
-        tags = super().__sklearn_tags__()
-        tags.target_tags.required = True
-        return tags
 
 
 class LinearRegressionSGD(RegressorMixin, _SGD):
@@ -217,6 +66,22 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         Seeds the shuffling.
     record : {"all", "loss", "none"}, default "loss"
         What ``history_`` keeps per update (see :func:`derivreg.train.train`).
+    solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
+        ``"sgd"`` is the lecture's loop; the others are the full-batch
+        solvers of :mod:`derivreg.solvers` (see :func:`derivreg.train.train`),
+        which choose their own steps (``lr``, ``epochs``, ``batch_size``,
+        ``shuffle`` are SGD's) and stop when the gradient's largest entry is
+        at most ``tol``.  :meth:`partial_fit` is one SGD epoch whatever the
+        solver.
+    max_iter : int or None, default None
+        Iterations of a full-batch solver (None: the solver's default).
+    scale : float > 0 or "pearson", default 1.0
+        The factor of the covariance ``cov_ = scale (m H)^-1``, i.e.
+        ``J = scale * (-log L) / m`` (:mod:`derivreg.inference`).  1 when the
+        mean loss is the mean negative log-likelihood; "pearson" estimates
+        it from the residuals, which gives statsmodels' OLS standard errors
+        for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
+        whether a family has a free dispersion is for the caller to say.
 
     Attributes
     ----------
@@ -227,7 +92,24 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     n_iter_ : int
-        Epochs run in the last call.
+        Epochs (SGD) or iterations (full-batch solvers) run in the last call.
+    converged_ : bool or None
+        Whether the full-batch gradient's largest entry at the end is at most
+        ``tol`` (None for SGD with ``tol=None``, and after
+        :meth:`partial_fit`).  With SGD, False also warns
+        (``ConvergenceWarning``): the fit stopped far from stationarity.
+    grad_norm_ : float
+        That largest entry, ``max |dJ/d(w, b)|`` over the whole data.
+    cov_, stderr_ : ndarray or None
+        Covariance (n_features + 1 square) and standard errors of
+        ``(coef_, intercept_)`` from the Fisher information at the optimum
+        (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
+        None when the fit gives none, with the reason in
+        ``inference_note_``: the kernel module has no per-sample
+        ``curvature`` (the generated ones do not yet), or the fit has not
+        converged.  Every fit here is unpenalised.
+    inference_note_ : str or None
+        Why there are no standard errors (None when there are).
     history_ : derivreg.train.History
         History of the last :meth:`fit` or :meth:`partial_fit`.
 
@@ -299,6 +181,17 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         Seeds the shuffling.
     record : {"all", "loss", "none"}, default "loss"
         What ``history_`` keeps per update.
+    solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
+        As in :class:`LinearRegressionSGD`.
+    max_iter : int or None, default None
+        Iterations of a full-batch solver (None: the solver's default).
+    scale : float > 0 or "pearson", default 1.0
+        The factor of the covariance ``cov_ = scale (m H)^-1``, i.e.
+        ``J = scale * (-log L) / m`` (:mod:`derivreg.inference`).  1 when the
+        mean loss is the mean negative log-likelihood; "pearson" estimates
+        it from the residuals, which gives statsmodels' OLS standard errors
+        for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
+        whether a family has a free dispersion is for the caller to say.
 
     Attributes
     ----------
@@ -311,17 +204,38 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
     n_features_in_ : int
         Number of features seen in :meth:`fit`.
     n_iter_ : int
-        Epochs run in the last call.
+        Epochs (SGD) or iterations (full-batch solvers) run in the last call.
+    converged_ : bool or None
+        Whether the full-batch gradient's largest entry at the end is at most
+        ``tol`` (None for SGD with ``tol=None``, and after
+        :meth:`partial_fit`).  With SGD, False also warns
+        (``ConvergenceWarning``): the fit stopped far from stationarity.
+    grad_norm_ : float
+        That largest entry, ``max |dJ/d(w, b)|`` over the whole data.
+    cov_, stderr_ : ndarray or None
+        Covariance (n_features + 1 square) and standard errors of
+        ``(coef_, intercept_)`` from the Fisher information at the optimum
+        (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
+        None when the fit gives none, with the reason in
+        ``inference_note_``: the kernel module has no per-sample
+        ``curvature`` (the generated ones do not yet), or the fit has not
+        converged.  Every fit here is unpenalised.
+    inference_note_ : str or None
+        Why there are no standard errors (None when there are).
     history_ : derivreg.train.History
         History of the last call, with the accumulated accuracy.
 
     Examples
     --------
     >>> import numpy as np
-    >>> X = np.array([[-2.0], [-1.0], [1.0], [2.0]])
-    >>> clf = LogisticRegressionSGD(lr=0.5, random_state=0).fit(X, ["no", "no", "yes", "yes"])
-    >>> clf.classes_.tolist(), clf.predict([[-3.0], [3.0]]).tolist()
-    (['no', 'yes'], ['no', 'yes'])
+    >>> X = np.array([[-2.0], [-1.0], [-0.5], [0.5], [1.0], [2.0]])
+    >>> y = ["no", "no", "yes", "no", "yes", "yes"]  # overlapping classes: the MLE exists
+    >>> clf = LogisticRegressionSGD(solver="lbfgs").fit(X, y)
+    >>> clf.classes_.tolist(), clf.predict([[-3.0], [3.0]]).tolist(), clf.converged_
+    (['no', 'yes'], ['no', 'yes'], True)
+
+    On separable classes the fit warns (``SeparationWarning``): no finite
+    weights maximise the likelihood.
     """
 
     _loss = "bce"

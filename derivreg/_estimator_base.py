@@ -1,0 +1,275 @@
+"""The shared base of the estimators in :mod:`derivreg.estimators`: settings, fit, inference.
+
+Private: imported by :mod:`derivreg.estimators` after its check that
+scikit-learn is installed.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral, Real
+from typing import Any, ClassVar, Literal
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import (
+    Interval,
+    InvalidParameterError,
+    StrOptions,
+    make_constraint,
+)
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from derivreg.inference import Inference, fisher_inference, no_inference_reason
+from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
+
+
+def _kernel(loss: Loss) -> Any:
+    from derivreg.kernels import KERNELS
+
+    return KERNELS[loss]
+
+
+def _is_auto(lr: object) -> bool:
+    return isinstance(lr, str) and lr == "auto"
+
+
+def _auto_lr(X: np.ndarray, loss: Loss) -> float:
+    """Half the step-size bound over ``X``; a ValueError where the bound underflows."""
+    try:
+        return 0.5 * step_size_bound(X, loss)
+    except FloatingPointError as err:
+        raise ValueError(
+            f"lr='auto' is half the per-sample step-size bound over X, and X is too large "
+            f"for it: {err} (for example with sklearn.preprocessing.StandardScaler), or pass "
+            f"a number as lr"
+        ) from err
+
+
+class _SGD(BaseEstimator):
+    """Shared parameters and fitting of the SGD estimators."""
+
+    _loss: ClassVar[Loss]
+
+    # scikit-learn checks these in fit and partial_fit, with its own wording.
+    _parameter_constraints: ClassVar[dict] = {
+        "lr": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "shuffle": ["boolean"],
+        "tol": [Interval(Real, 0, np.inf, closed="left"), None],
+        "n_iter_no_change": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "record": [StrOptions({"all", "loss", "none"})],
+        "solver": [StrOptions(set(SOLVERS))],
+        "max_iter": [Interval(Integral, 1, None, closed="left"), None],
+        "scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"pearson"})],
+    }
+
+    def _check_params(self) -> None:
+        """Check the settings with scikit-learn's constraints; bools are not numbers here."""
+        self._validate_params()
+        for name, constraints in self._parameter_constraints.items():
+            value = getattr(self, name)
+            numeric = any(isinstance(c, Interval) for c in constraints)
+            if numeric and isinstance(value, (bool, np.bool_)):
+                accepted = [str(make_constraint(c)) for c in constraints]
+                listed = (
+                    f"{', '.join(accepted[:-1])} or {accepted[-1]}"
+                    if len(accepted) > 1
+                    else accepted[0]
+                )
+                raise InvalidParameterError(
+                    f"The {name!r} parameter of {type(self).__name__} must be {listed}. "
+                    f"Got {value!r} instead."
+                )
+
+    def __init__(
+        self,
+        *,
+        lr: float | Literal["auto"] = "auto",
+        epochs: int = 100,
+        batch_size: int = 1,
+        shuffle: bool = True,
+        tol: float | None = 1e-4,
+        n_iter_no_change: int = 5,
+        random_state: int | np.random.RandomState | None = None,
+        record: Record = "loss",
+        solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
+        max_iter: int | None = None,
+        scale: float | Literal["pearson"] = 1.0,
+    ) -> None:
+        self.lr = lr
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.shuffle = shuffle
+        self.tol = tol
+        self.n_iter_no_change = n_iter_no_change
+        self.random_state = random_state
+        self.record = record
+        self.solver = solver
+        self.max_iter = max_iter
+        self.scale = scale
+
+    def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
+        """Return the 0/1 (or real) targets the kernel trains on; regression keeps ``y``."""
+        del reset, classes  # the classifier's hook; unused here
+        return y
+
+    def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
+        # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
+        self._check_params()
+        solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
+        if solver != "sgd" and self.tol == 0:
+            raise InvalidParameterError(
+                f"The 'tol' parameter of {type(self).__name__} must be a float in the range "
+                f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
+            )
+        reset = full or not hasattr(self, "coef_")
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        targets = self._targets(y, reset=reset, classes=classes)
+        if reset:
+            for name in ("coef_", "intercept_"):
+                self.__dict__.pop(name, None)
+        epochs, tol = (self.epochs, self.tol) if full else (1, None)
+        sgd = solver == "sgd"
+        lr = _auto_lr(X, self._loss) if sgd and _is_auto(self.lr) else self.lr
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        w, b, history = train(
+            X,
+            targets,
+            loss=self._loss,
+            w0=getattr(self, "coef_", None),
+            b0=getattr(self, "intercept_", 0.0),
+            lr=lr if sgd else 0.01,  # the full-batch solvers choose their own steps
+            epochs=epochs,
+            batch_size=self.batch_size,
+            shuffle=self.shuffle,
+            seed=seed,
+            tol=tol,
+            n_iter_no_change=self.n_iter_no_change,
+            record=self.record,
+            solver=solver,
+            max_iter=self.max_iter,
+            # fit() asks whether the MLE exists; a partial_fit batch may well be separable
+            check_separation=full,
+        )
+        self.coef_: np.ndarray = w
+        self.intercept_: float = b
+        self.history_: History = history
+        self.n_iter_: int = history.n_iter  # type: ignore[assignment]
+        self.converged_: bool | None = history.converged
+        self.grad_norm_: float = history.grad_norm  # type: ignore[assignment]
+        self._infer(X, targets, full=full)
+        return self
+
+    def fit(self, X: Any, y: Any) -> _SGD:
+        """Fit from zero weights for up to ``epochs`` passes over the data.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+            Training inputs.
+        y : array_like of shape (m,)
+            Targets.
+
+        Returns
+        -------
+        self
+        """
+        return self._fit(X, y, full=True)
+
+    def _infer(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
+        """Set ``cov_``, ``stderr_`` (or None) and ``inference_note_`` (why none)."""
+        kernel = _kernel(self._loss)
+        reason = no_inference_reason(kernel)
+        if reason is None and not full:
+            reason = "partial_fit makes one SGD epoch and certifies no optimum"
+        if reason is None and not self.converged_:
+            reason = (
+                "the fit has not converged (converged_ is not True): the Fisher information "
+                "is the optimum's; fit with solver='newton' or 'lbfgs' and a tol"
+            )
+        found: Inference | None = None
+        if reason is None:
+            names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None
+            if names is not None:
+                names.append("intercept")
+            try:
+                found = fisher_inference(
+                    kernel, X, targets, self.coef_, self.intercept_, scale=self.scale, names=names
+                )
+            except ValueError as err:
+                reason = str(err)
+        self.inference_: Inference | None = found
+        self.cov_: np.ndarray | None = None if found is None else found.cov
+        self.stderr_: np.ndarray | None = None if found is None else found.stderr
+        self.inference_note_: str | None = reason
+
+    def _inference(self) -> Inference:
+        check_is_fitted(self)
+        if self.inference_ is None:
+            raise ValueError(
+                f"{type(self).__name__} gives no standard errors: {self.inference_note_}"
+            )
+        return self.inference_
+
+    def conf_int(self, level: float = 0.95) -> np.ndarray:
+        """Wald confidence intervals of ``(coef_, intercept_)`` from ``cov_``.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (n_features + 1, 2)
+            Lower and upper ends; the last row is the intercept's.
+
+        Raises
+        ------
+        ValueError
+            When the fit gives no standard errors; the message says why
+            (``inference_note_``).
+
+        Examples
+        --------
+        >>> from derivreg.estimators import LinearRegressionSGD
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> reg = LinearRegressionSGD(solver="lbfgs").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> reg.stderr_ is None, reg.inference_note_[:40]  # the generated kernels: no curvature
+        (True, 'the kernel module derivreg.kernels.mse p')
+        """
+        return self._inference().conf_int(level)
+
+    def summary(self, level: float = 0.95) -> str:
+        """Return a plain-text table of coef, std err, z, P>|z| and the interval.
+
+        Raises
+        ------
+        ValueError
+            When the fit gives no standard errors; the message says why.
+
+        Examples
+        --------
+        >>> from derivreg.estimators import LinearRegressionSGD
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> reg = LinearRegressionSGD(solver="lbfgs").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> try:
+        ...     reg.summary()
+        ... except ValueError as err:
+        ...     print(str(err)[:44])
+        LinearRegressionSGD gives no standard errors
+        """
+        return self._inference().summary(level)
+
+    def _z(self, X: Any) -> np.ndarray:
+        check_is_fitted(self)
+        X = validate_data(self, X, reset=False, dtype=np.float64)
+        return X @ self.coef_ + self.intercept_
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.required = True
+        return tags

@@ -1,0 +1,256 @@
+"""Standard errors from the Fisher information at the optimum, as statsmodels reports them.
+
+For an unpenalised fit at a stationary point of the mean loss ``J``, with
+``J = scale * (-log L) / m + const``, the observed information of
+``theta = (w, b)`` is ``m H / scale`` (``H`` the Hessian of ``J``, from the
+kernel module's per-sample curvature ``d2J/dz2``), and the asymptotic
+covariance of the estimate is ``cov = scale * (m H)^-1``.
+
+``scale`` is the one number this module cannot read off a kernel module: it
+is 1 when ``J`` is the mean negative log-likelihood (the cross-entropy), and
+``c phi`` in general, with ``c`` the registry's ``canonical_scale``
+(``dJ/dz = c (yhat - y)``) and ``phi`` the family's dispersion.  It is an
+explicit argument: a number, or ``"pearson"``, the Pearson estimate
+``sum_i (dJ_i/dz)^2 / (d2J_i/dz2) / (m - p)``, which for a canonical link is
+``c`` times the Pearson estimate of ``phi`` (``c`` cancels from the ratio),
+e.g. ``2 RSS / (m - p)`` for the squared error: statsmodels' OLS
+covariance.  No loss is named here; which families have a free dispersion
+is the caller's (or the registry's) to say.
+
+Intervals and p-values are Wald's, from the normal distribution (as
+statsmodels' ``Logit`` and ``GLM``; its ``OLS`` uses Student's t).
+
+Examples
+--------
+>>> import numpy as np
+>>> from derivreg.kernels import KERNELS
+>>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([1.0, 2.9, 5.2, 6.9])
+>>> two = lambda z, y: np.full_like(z, 2.0)  # the squared error's d2J/dz2
+>>> w, b = np.array([1.99]), 1.0
+>>> inf = fisher_inference(KERNELS["mse"], X, y, w, b, curvature=two, scale=2.0)
+>>> inf.cov.round(3).tolist()  # 2 (m H)^-1 = (X~^T X~)^-1
+[[0.2, -0.3], [-0.3, 0.7]]
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from statistics import NormalDist
+from types import ModuleType
+
+import numpy as np
+
+from derivreg.solvers import KernelObjective
+
+__all__ = ["Inference", "fisher_inference", "no_inference_reason"]
+
+Curvature = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+def no_inference_reason(kernels: ModuleType, curvature: Curvature | None = None) -> str | None:
+    """Return why a kernel module gives no standard errors, or None when it can.
+
+    Examples
+    --------
+    >>> from derivreg.kernels import KERNELS
+    >>> no_inference_reason(KERNELS["bce"], curvature=lambda z, y: z)  # None: it can
+    >>> no_inference_reason(KERNELS["bce"])[:40]
+    'the kernel module derivreg.kernels.bce p'
+    """
+    if curvature is None and getattr(kernels, "curvature", None) is None:
+        return (
+            f"the kernel module {kernels.__name__} provides no per-sample curvature "
+            "d2J/dz2 ('curvature' attribute), so no Hessian and no Fisher information"
+        )
+    return None
+
+
+@dataclass(frozen=True)
+class Inference:
+    """Estimates with their covariance: standard errors, Wald z, p-values, intervals.
+
+    Attributes
+    ----------
+    params : ndarray of shape (p,)
+        ``(w, b)``: the weights, then the intercept.
+    cov : ndarray of shape (p, p)
+        ``scale * (m H)^-1``.
+    stderr : ndarray of shape (p,)
+        Square roots of the diagonal of ``cov``.
+    scale : float
+        The scale used (see the module's notes).
+    names : tuple of str
+        A name per parameter, for :meth:`summary`.
+    """
+
+    params: np.ndarray
+    cov: np.ndarray
+    stderr: np.ndarray
+    scale: float
+    names: tuple[str, ...]
+
+    @property
+    def z(self) -> np.ndarray:
+        """Wald statistics ``params / stderr``.
+
+        Examples
+        --------
+        >>> Inference(np.array([2.0]), np.eye(1), np.ones(1), 1.0, ("w0",)).z.tolist()
+        [2.0]
+        """
+        return self.params / self.stderr
+
+    @property
+    def pvalues(self) -> np.ndarray:
+        """Two-sided normal p-values ``2 (1 - Phi(|z|))``, computed as ``erfc(|z| / sqrt 2)``.
+
+        Examples
+        --------
+        >>> Inference(np.array([0.0]), np.eye(1), np.ones(1), 1.0, ("w0",)).pvalues.tolist()
+        [1.0]
+        """
+        return np.array([math.erfc(abs(float(t)) / math.sqrt(2.0)) for t in self.z])
+
+    def conf_int(self, level: float = 0.95) -> np.ndarray:
+        """Wald intervals ``params -+ q stderr``, ``q`` the normal ``(1 + level) / 2`` quantile.
+
+        Parameters
+        ----------
+        level : float, default 0.95
+            Coverage, in (0, 1).
+
+        Returns
+        -------
+        ndarray of shape (p, 2)
+            Lower and upper ends.
+
+        Examples
+        --------
+        >>> inf = Inference(np.array([1.0]), np.eye(1), np.ones(1), 1.0, ("w0",))
+        >>> inf.conf_int(0.95).round(4).tolist()
+        [[-0.96, 2.96]]
+        """
+        if isinstance(level, bool) or not isinstance(level, (int, float)) or not 0 < level < 1:
+            raise ValueError(
+                f"The 'level' parameter of conf_int must be a float in the range (0.0, 1.0). "
+                f"Got {level!r} instead."
+            )
+        q = NormalDist().inv_cdf((1 + level) / 2)
+        return np.column_stack([self.params - q * self.stderr, self.params + q * self.stderr])
+
+    def summary(self, level: float = 0.95) -> str:
+        """Return a plain-text table: coef, std err, z, P>|z| and the interval, one row each.
+
+        Examples
+        --------
+        >>> inf = Inference(np.array([1.0]), np.eye(1), np.ones(1), 1.0, ("w0",))
+        >>> print(inf.summary())  # doctest: +NORMALIZE_WHITESPACE
+                  coef   std err         z     P>|z|    [0.025    0.975]
+        w0      1.0000    1.0000    1.0000    0.3173   -0.9600    2.9600
+        """
+        ci = self.conf_int(level)
+        lo, hi = (1 - level) / 2, (1 + level) / 2
+        width = max(6, *(len(n) for n in self.names))
+        head = ["coef", "std err", "z", "P>|z|", f"[{lo:.3f}", f"{hi:.3f}]"]
+        lines = [" " * width + "".join(f"{h:>10}" for h in head)]
+        for i, name in enumerate(self.names):
+            row = (self.params[i], self.stderr[i], self.z[i], self.pvalues[i], *ci[i])
+            lines.append(f"{name:<{width}}" + "".join(f"{v:>10.4f}" for v in row))
+        return "\n".join(lines)
+
+
+def fisher_inference(
+    kernels: ModuleType,
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    *,
+    scale: float | str = 1.0,
+    curvature: Curvature | None = None,
+    names: Sequence[str] | None = None,
+) -> Inference:
+    """Covariance and standard errors of ``(w, b)`` from the Hessian of the mean loss.
+
+    Valid at the unpenalised optimum (a stationary point of the mean loss):
+    check convergence first.
+
+    Parameters
+    ----------
+    kernels : module
+        A generated kernel module; its ``curvature`` gives the Hessian.
+    X : ndarray of shape (m, n)
+    y : ndarray of shape (m,)
+    w : ndarray of shape (n,)
+    b : float
+        The fitted parameters (the intercept is always a parameter here).
+    scale : float > 0 or "pearson", default 1.0
+        ``J = scale * (-log L) / m + const`` (module notes): 1 for a mean
+        negative log-likelihood; "pearson" estimates it.
+    curvature : callable, optional
+        Per-sample ``d2J/dz2(z, y)``, overriding the module's.
+    names : sequence of str, optional
+        Parameter names (default ``x0, ..., x{n-1}, intercept``).
+
+    Returns
+    -------
+    Inference
+
+    Raises
+    ------
+    ValueError
+        Without a curvature; when the Hessian is singular (collinear
+        features, or separable classes where the MLE does not exist); on a
+        bad ``scale``; when ``scale="pearson"`` and ``m <= p``.
+
+    Examples
+    --------
+    >>> from derivreg.kernels import KERNELS
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]]); y = np.array([0.0, 1.0, 0.0, 1.0])
+    >>> s = lambda z, y: 0.25 * np.ones_like(z)  # sigma(0) sigma(-0)
+    >>> inf = fisher_inference(KERNELS["bce"], X, y, np.zeros(1), 0.0, curvature=s)
+    >>> inf.names, inf.stderr.round(4).tolist()
+    (('x0', 'intercept'), [0.8944, 1.6733])
+    """
+    reason = no_inference_reason(kernels, curvature)
+    if reason is not None:
+        raise ValueError(f"no standard errors: {reason}")
+    X = np.asarray(X, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    theta = np.append(np.asarray(w, dtype=np.float64), float(b))
+    m, p = X.shape[0], theta.size
+    objective = KernelObjective(kernels, X, y, curvature=curvature)
+    H = objective.evaluate(theta, hessian=True).hessian
+    assert H is not None
+    if isinstance(scale, str) and scale == "pearson":
+        scale = _pearson_scale(kernels, objective.curvature, X, y, theta)  # type: ignore[arg-type]
+    elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
+        raise ValueError(
+            f"The 'scale' parameter of fisher_inference must be a float in the range "
+            f"(0.0, inf) or 'pearson'. Got {scale!r} instead."
+        )
+    try:
+        L = np.linalg.cholesky(m * H)
+    except np.linalg.LinAlgError:
+        raise ValueError(
+            "no standard errors: the Hessian of the mean loss is singular at these "
+            "parameters (collinear features, or separable classes, where the "
+            "maximum-likelihood estimate does not exist)"
+        ) from None
+    L_inv = np.linalg.solve(L, np.eye(p))
+    cov = float(scale) * (L_inv.T @ L_inv)
+    if names is None:
+        names = [f"x{i}" for i in range(p - 1)] + ["intercept"]
+    return Inference(theta, cov, np.sqrt(np.diag(cov)), float(scale), tuple(names))
+
+
+def _pearson_scale(
+    kernels: ModuleType, curvature: Curvature, X: np.ndarray, y: np.ndarray, theta: np.ndarray
+) -> float:
+    m, p = X.shape[0], theta.size
+    if m <= p:
+        raise ValueError(f"scale='pearson' needs more samples than parameters; got m={m}, p={p}")
+    z = X @ theta[:-1] + theta[-1]
+    return float(np.sum(kernels.dJ_dz(z, y) ** 2 / curvature(z, y)) / (m - p))

@@ -1,0 +1,157 @@
+"""Standard errors from the Fisher information, against statsmodels' OLS and Logit.
+
+The generated kernels carry no ``curvature`` yet: these tests wrap them with a
+hand-written one (2 for the squared error, sigma(z) sigma(-z) for the
+cross-entropy), as the solver tests do.
+"""
+
+import types
+
+import numpy as np
+import pytest
+import statsmodels.api as sm
+from scipy.special import expit
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
+
+from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
+from derivreg.inference import Inference, fisher_inference, no_inference_reason
+from derivreg.kernels import KERNELS
+
+CURVATURE = {
+    "mse": lambda z, y: np.full_like(z, 2.0),
+    "bce": lambda z, y: expit(z) * expit(-z),
+}
+
+
+def with_curvature(name):
+    """The generated kernel module ``name`` plus a hand-written ``curvature`` attribute."""
+    base = KERNELS[name]
+    module = types.ModuleType(f"{base.__name__}_with_curvature")
+    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
+    module.curvature = CURVATURE[name]
+    return module
+
+
+@pytest.fixture
+def curvature_kernels(monkeypatch):
+    for name in CURVATURE:
+        monkeypatch.setitem(KERNELS, name, with_curvature(name))
+
+
+def standardised(X):
+    return (X - X.mean(axis=0)) / X.std(axis=0)
+
+
+def with_ones(X):
+    return np.column_stack([X, np.ones(len(X))])
+
+
+def iris_pair(a, b):
+    X, y = load_iris(return_X_y=True)
+    keep = (y == a) | (y == b)
+    return standardised(X[keep]), (y[keep] == b).astype(float)
+
+
+def cancer10():
+    X, y = load_breast_cancer(return_X_y=True)
+    return standardised(X[:, :10]), y.astype(float)
+
+
+# Tolerances: at |g| <= 1e-10 the estimates are within ~1e-9 relative of the optimum
+# (quadratic convergence), and the SEs, smooth functions of them, within the same order
+# times cond(H) ~ 1e3; statsmodels inverts the same Hessian (pinv).  Measured: OLS 5e-14,
+# Logit 4e-11 relative.  1e-6 is the issue's bound.
+SE_RTOL = 1e-6
+
+
+@pytest.mark.usefixtures("curvature_kernels")
+def test_ols_standard_errors_match_statsmodels():
+    X, y = load_diabetes(return_X_y=True)
+    X = standardised(X)
+    reg = LinearRegressionSGD(solver="newton", tol=1e-10, scale="pearson").fit(X, y)
+    ols = sm.OLS(y, with_ones(X)).fit()
+    np.testing.assert_allclose(np.append(reg.coef_, reg.intercept_), ols.params, rtol=1e-8)
+    # scale="pearson" is 2 RSS / (m - p) here: sigma^2 = RSS / (m - p) times the 2 of (z - y)^2
+    rss = np.sum((y - reg.predict(X)) ** 2)
+    assert reg.inference_.scale == pytest.approx(2 * rss / (len(y) - 11), rel=1e-12)
+    np.testing.assert_allclose(reg.stderr_, ols.bse, rtol=SE_RTOL)
+    np.testing.assert_allclose(reg.cov_, ols.cov_params(), rtol=SE_RTOL, atol=1e-12)
+
+
+@pytest.mark.usefixtures("curvature_kernels")
+@pytest.mark.parametrize("data", [lambda: iris_pair(1, 2), cancer10])
+def test_logit_standard_errors_and_intervals_match_statsmodels(data):
+    X, y = data()
+    clf = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    logit = sm.Logit(y, with_ones(X)).fit(disp=0, tol=1e-12)
+    np.testing.assert_allclose(clf.stderr_, logit.bse, rtol=SE_RTOL)
+    np.testing.assert_allclose(clf.conf_int(0.95), logit.conf_int(0.05), rtol=SE_RTOL)
+    np.testing.assert_allclose(clf.inference_.pvalues, logit.pvalues, rtol=1e-5)
+    assert clf.inference_note_ is None
+
+
+@pytest.mark.usefixtures("curvature_kernels")
+def test_summary_is_a_plain_text_table():
+    X, y = iris_pair(1, 2)
+    clf = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    text = clf.summary()
+    rows = text.splitlines()
+    assert rows[0].split() == ["coef", "std", "err", "z", "P>|z|", "[0.025", "0.975]"]
+    assert [r.split()[0] for r in rows[1:]] == ["x0", "x1", "x2", "x3", "intercept"]
+    assert f"{clf.stderr_[2]:.4f}" in rows[3]
+    assert "[0.050" in clf.summary(level=0.9)
+
+
+def test_no_curvature_no_standard_errors_and_the_reason():
+    X, y = iris_pair(1, 2)
+    clf = LogisticRegressionSGD(solver="lbfgs").fit(X, y)
+    assert clf.cov_ is None
+    assert clf.stderr_ is None
+    assert "no per-sample curvature" in clf.inference_note_
+    with pytest.raises(ValueError, match="gives no standard errors: the kernel module"):
+        clf.conf_int()
+    with pytest.raises(ValueError, match="curvature"):
+        clf.summary()
+
+
+@pytest.mark.usefixtures("curvature_kernels")
+def test_an_unconverged_fit_gives_none_and_says_so():
+    X, y = iris_pair(1, 2)
+    clf = LogisticRegressionSGD(epochs=3, tol=None, random_state=0).fit(X, y)
+    assert clf.stderr_ is None
+    assert "not converged" in clf.inference_note_
+
+
+@pytest.mark.usefixtures("curvature_kernels")
+def test_collinear_features_give_none_and_say_why():
+    X, y = load_diabetes(return_X_y=True)
+    X = standardised(X)[:, :3]
+    X = np.column_stack([X, X[:, 0]])  # a duplicated column: H is singular
+    reg = LinearRegressionSGD(solver="lbfgs", tol=1e-4).fit(X, y)
+    assert reg.stderr_ is None
+    assert "singular" in reg.inference_note_
+
+
+def test_fisher_inference_refuses_bad_settings():
+    X, y = iris_pair(1, 2)
+    s = CURVATURE["bce"]
+    with pytest.raises(ValueError, match="no per-sample curvature"):
+        fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0)
+    with pytest.raises(ValueError, match=r"'scale' parameter .* Got -1.0 instead"):
+        fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0, curvature=s, scale=-1.0)
+    inf = fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0, curvature=s)
+    with pytest.raises(ValueError, match=r"'level' parameter of conf_int"):
+        inf.conf_int(1.0)
+    assert no_inference_reason(KERNELS["mse"], curvature=s) is None
+
+
+def test_inference_of_a_hand_computed_case():
+    # Squared error with scale 2: cov = (X~^T X~)^-1 exactly.
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([1.0, 2.9, 5.2, 6.9])
+    inf = fisher_inference(
+        KERNELS["mse"], X, y, np.array([2.0]), 1.0, curvature=CURVATURE["mse"], scale=2.0
+    )
+    np.testing.assert_allclose(inf.cov, np.linalg.inv(with_ones(X).T @ with_ones(X)), rtol=1e-13)
+    assert isinstance(inf, Inference)
+    np.testing.assert_allclose(inf.z, inf.params / inf.stderr)
