@@ -19,16 +19,20 @@ from derivreg import _params, fast
 from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
+from derivreg.kernels import KERNELS
 
 __all__ = ["STEP_SIZE_NUMERATOR", "inverse_time", "step_size_bound"]
 
 Schedule = Callable[[int], float]
 
 #: Per-sample SGD on loss ``k`` is stable for ``lr < STEP_SIZE_NUMERATOR[k] / ||(x, 1)||^2``:
-#: the per-sample curvature along ``(x, 1)`` is ``2 ||(x, 1)||^2`` for the squared
-#: error and at most ``||(x, 1)||^2 / 4`` for the cross-entropy, and gradient
-#: descent on a quadratic of curvature ``L`` contracts for ``lr < 2 / L``.
-STEP_SIZE_NUMERATOR: dict[str, float] = {"mse": 1.0, "bce": 8.0}
+#: the per-sample curvature along ``(x, 1)`` is at most ``sup d2J/dz2 ||(x, 1)||^2``,
+#: and gradient descent on a quadratic of curvature ``L`` contracts for
+#: ``lr < 2 / L``.  Each kernel module carries its ``2 / sup d2J/dz2``, printed from
+#: its derivation (1 for MSE, 8 for BCE); this maps the registered ones by name.
+STEP_SIZE_NUMERATOR: dict[str, float] = {
+    name: module.STEP_SIZE_NUMERATOR for name, module in KERNELS.items()
+}
 
 #: BCE is ``-log`` of the probability given to the true label.  The predicted
 #: label is 1 when ``yhat > 1/2`` (the lecture's ``pred > 0.5``), so a sample with
@@ -222,7 +226,7 @@ class _Run:
         m = self.X.shape[0]
         n_seen = min(self.seen, m)
         q, _ = _max_norm2(self.X if self.seen >= m else Xe[: max(1, self.seen)])
-        c = STEP_SIZE_NUMERATOR[self.loss]
+        c = self.kernel.STEP_SIZE_NUMERATOR
         limit = c / q  # 0.0 where ||(x, 1)||^2 overflows
         side = "exceeds" if self.lr > limit else "is within"
         return DivergenceError(
@@ -264,7 +268,7 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
             f"({rate} or lower) can help; rescale X and y (e.g. standardize them) or start "
             f"from other w0, b0",
             lr=run.lr if run.schedule is None else math.nan,
-            step_size_bound=STEP_SIZE_NUMERATOR[run.loss] / _max_norm2(X)[0],
+            step_size_bound=run.kernel.STEP_SIZE_NUMERATOR / _max_norm2(X)[0],
             update=0,
             loss=float(L[i]),
         )

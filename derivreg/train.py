@@ -58,6 +58,14 @@ from derivreg._epochs import (
     inverse_time,
     step_size_bound,
 )
+from derivreg._full_batch import (
+    SEPARATION_MAX_CELLS,
+    SOLVERS,
+    _check_solver,
+    _full_batch,
+    _grad_norm,
+    _warn_if_separable,
+)
 from derivreg._history import DivergenceError, History, TrainResult
 from derivreg._params import InvalidParameterError
 from derivreg.solvers.result import ConvergenceWarning
@@ -83,23 +91,6 @@ MAX_UPDATES = int(np.iinfo(np.intp).max)
 
 _RECORDS = ("all", "loss", "none")
 _BACKENDS = ("numpy", "numba")
-
-#: ``solver`` values: the lecture's (mini-batch) SGD loop, and the full-batch
-#: solvers of :mod:`derivreg.solvers` run on a
-#: :class:`~derivreg.solvers.KernelObjective`.
-SOLVERS = ("sgd", "gd", "newton", "lbfgs")
-
-#: The separation LP runs when ``m * (n + 1)`` is at most this.  Measured with
-#: SciPy's HiGHS on this project's 2-core machine: 0.03 s on breast cancer
-#: (569 x 30), 0.16 s at 10,000 x 10, 1.7 s at 20,000 x 50 and 2.3 s at
-#: 100,000 x 10 (about 2 s per million cells), so 200,000 cells bound it to
-#: a few tenths of a second (3 ms on iris, 15 ms on all of breast cancer,
-#: against 1-2 ms for a Newton fit there).  Past it there is no check, even
-#: with ``check_separation=True``: call :func:`derivreg.separation.is_separable`.
-SEPARATION_MAX_CELLS = 200_000
-
-#: Gradient tolerance of the full-batch solvers when ``tol`` is None.
-_FULL_BATCH_TOL = 1e-8
 
 
 def _kernel(loss: object) -> ModuleType:
@@ -396,88 +387,3 @@ def train(
         history, converged=converged, grad_norm=norm, n_iter=history.n_epochs
     )
     return TrainResult(w, float(b), history)
-
-
-def _grad_norm(kernel: ModuleType, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
-    """Return the largest absolute entry of the full-batch ``dJ/d(w, b)`` (one pass)."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        dJ_dw, dJ_db = kernel.grad(X, y, w, b)
-    return float(max(np.max(np.abs(dJ_dw)), abs(float(dJ_db))))
-
-
-def _check_solver(solver: str, kernel: ModuleType) -> None:
-    """Refuse, before any work, a solver whose needs the kernel module or install lack."""
-    if solver == "newton" and getattr(kernel, "curvature", None) is None:
-        working = ", ".join(repr(s) for s in SOLVERS if s != "newton")
-        raise ValueError(
-            f"solver='newton' needs the per-sample curvature d2J/dz2 of the loss, and the "
-            f"kernel module {kernel.__name__} has no 'curvature' attribute (the generator "
-            f"does not print one yet).  Use one of the solvers {working}, or a kernel "
-            "module with a 'curvature(z, y)' function"
-        )
-    if solver == "lbfgs":
-        try:
-            import scipy.optimize  # noqa: F401
-        except ImportError:
-            raise ImportError(
-                "solver='lbfgs' needs SciPy, which is not installed: "
-                "pip install 'derivreg[scipy]' (or use solver='gd')"
-            ) from None
-
-
-def _warn_if_separable(kernel: ModuleType, X: np.ndarray, y: np.ndarray) -> None:
-    """Warn when a classification kernel's two classes are linearly separable (the LP)."""
-    if kernel.TARGETS != "binary" or X.shape[0] * (X.shape[1] + 1) > SEPARATION_MAX_CELLS:
-        return
-    if np.unique(y).size != 2:
-        return
-    try:
-        from derivreg.separation import SeparationWarning, is_separable, separation_message
-
-        separable = is_separable(X, y)
-    except ImportError:  # no SciPy: no check (documented in train)
-        return
-    if separable:
-        warnings.warn(separation_message(X.shape[0]), SeparationWarning, stacklevel=3)
-
-
-def _full_batch(
-    solver: str,
-    kernel: ModuleType,
-    X: np.ndarray,
-    y: np.ndarray,
-    *,
-    w: np.ndarray,
-    b: float,
-    max_iter: int | None,
-    tol: float | None,
-    record: str,
-) -> TrainResult:
-    """Run a full-batch solver of :mod:`derivreg.solvers` on the kernel's mean loss."""
-    from derivreg import solvers
-
-    run = {"gd": solvers.gradient_descent, "newton": solvers.newton, "lbfgs": solvers.lbfgs}
-    options: dict[str, float | int] = {"tol": _FULL_BATCH_TOL if tol is None else tol}
-    if max_iter is not None:
-        options["max_iter"] = max_iter
-    objective = solvers.KernelObjective(kernel, X, y)
-    # A trial step may overflow the loss; the line searches reject non-finite trials.
-    with np.errstate(over="ignore", invalid="ignore"):
-        found = run[solver](objective, np.append(w, b), **options)  # type: ignore[operator]
-    losses = np.asarray(found.losses, dtype=np.float64)
-    history = History(
-        step=np.arange(losses.size, dtype=np.intp),
-        loss=None if record == "none" else losses,
-        w=None,
-        b=None,
-        accuracy=None,
-        epoch_loss=losses[1:],
-        n_updates=found.n_iter,
-        stopped_early=found.converged,
-        solver=solver,
-        converged=found.converged,
-        grad_norm=found.grad_norm,
-        n_iter=found.n_iter,
-    )
-    w_end, b_end = solvers.split_theta(found.theta, True)
-    return TrainResult(np.array(w_end, dtype=np.float64), float(b_end), history)

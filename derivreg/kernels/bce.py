@@ -13,6 +13,9 @@ from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_par
 
 NAME = 'bce'
 TARGETS = 'binary'
+#: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2: the
+#: derivation's 2 / sup d2J/dz2 over the domain (0.0: unbounded curvature).
+STEP_SIZE_NUMERATOR = 8.0
 
 #: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough
 #: to stay in a core's L2 cache between its two passes, and of at least
