@@ -79,6 +79,7 @@ def recompose(
         __name__=f"planted {name}",
         NAME=kernel.NAME,
         TARGETS=kernel.TARGETS,
+        STEP_SIZE_NUMERATOR=kernel.STEP_SIZE_NUMERATOR,
         predict=kernel.predict,
         dJ_dyhat=kernel.dJ_dyhat,
         dyhat_dz=kernel.dyhat_dz,
