@@ -99,7 +99,7 @@ def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
     Raises
     ------
     FloatingPointError
-        If ``max ||(x, 1)||^2`` overflows float64 (|x| past about 1.3e154),
+        If ``max ||(x, 1)||^2`` overflows float64 (``|x|`` past about 1.3e154),
         so that the bound is below the smallest positive float.
     ValueError
         If X is not a non-empty finite 2-D array, or the loss is unknown.

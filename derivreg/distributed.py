@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from derivreg.solvers.objective import Curvature, Evaluation, block_sums, unpack
+from derivreg.solvers.objective import Curvature, Evaluation, block_sums, no_hessian, unpack
 
 __all__ = ["DaskObjective", "require_dask"]
 
@@ -124,10 +124,7 @@ class DaskObjective:
     def evaluate(self, theta: np.ndarray, *, hessian: bool = False) -> Evaluation:
         """Return the mean loss, gradient (and Hessian) at ``theta``: one pass, one compute."""
         if hessian and self.curvature is None:
-            raise ValueError(
-                f"{self.kernels.__name__} provides no per-sample curvature, so no Hessian; "
-                "use a first-order solver ('gd' or 'lbfgs')"
-            )
+            raise no_hessian(self.kernels)
         p = self.n_params
         width = 2 + p + (p * p if hessian else 0)
         parts = self.da.map_blocks(

@@ -14,6 +14,7 @@ correctness.
 
 import os
 
+import pytest
 from hypothesis import HealthCheck, settings
 
 #: Examples per property under the ``ci`` profile (the issue asks for at least 200).
@@ -27,3 +28,14 @@ settings.register_profile(
 )
 settings.register_profile("thorough", max_examples=10 * CI_EXAMPLES, **_common)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "dev"))
+
+
+@pytest.fixture
+def curvature_kernels(monkeypatch):
+    """The registered kernel modules with a hand-written ``curvature`` (see ``oracles``)."""
+    from oracles import CURVATURE, with_curvature
+
+    from derivreg.kernels import KERNELS
+
+    for name in CURVATURE:
+        monkeypatch.setitem(KERNELS, name, with_curvature(name))

@@ -3,11 +3,11 @@
 import re
 import subprocess
 import sys
-import types
 
 import numpy as np
 import pytest
 import statsmodels.api as sm
+from oracles import CURVATURE, with_curvature
 from scipy.special import expit
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.exceptions import NotFittedError
@@ -35,29 +35,6 @@ def toy_separable(test):
     for mark in toy:
         test = mark(test)
     return test
-
-
-#: d2J/dz2 written by hand (the generator does not print one yet): 2 for
-#: (z - y)^2, sigma(z) sigma(-z) for the cross-entropy.
-CURVATURE = {
-    "mse": lambda z, y: np.full_like(z, 2.0),
-    "bce": lambda z, y: expit(z) * expit(-z),
-}
-
-
-def with_curvature(name):
-    """The generated kernel module ``name`` plus a hand-written ``curvature`` attribute."""
-    base = KERNELS[name]
-    module = types.ModuleType(f"{base.__name__}_with_curvature")
-    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
-    module.curvature = CURVATURE[name]
-    return module
-
-
-@pytest.fixture
-def curvature_kernels(monkeypatch):
-    for name in CURVATURE:
-        monkeypatch.setitem(KERNELS, name, with_curvature(name))
 
 
 # scikit-learn's checks fit toy data (often separable, and for a few iterations): the

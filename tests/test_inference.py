@@ -5,37 +5,15 @@ hand-written one (2 for the squared error, sigma(z) sigma(-z) for the
 cross-entropy), as the solver tests do.
 """
 
-import types
-
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from scipy.special import expit
+from oracles import CURVATURE
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
 from derivreg.inference import Inference, fisher_inference, no_inference_reason
 from derivreg.kernels import KERNELS
-
-CURVATURE = {
-    "mse": lambda z, y: np.full_like(z, 2.0),
-    "bce": lambda z, y: expit(z) * expit(-z),
-}
-
-
-def with_curvature(name):
-    """The generated kernel module ``name`` plus a hand-written ``curvature`` attribute."""
-    base = KERNELS[name]
-    module = types.ModuleType(f"{base.__name__}_with_curvature")
-    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
-    module.curvature = CURVATURE[name]
-    return module
-
-
-@pytest.fixture
-def curvature_kernels(monkeypatch):
-    for name in CURVATURE:
-        monkeypatch.setitem(KERNELS, name, with_curvature(name))
 
 
 def standardised(X):

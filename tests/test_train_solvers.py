@@ -8,7 +8,6 @@ sigma(z) sigma(-z) for the cross-entropy.
 """
 
 import sys
-import types
 import warnings
 
 import numpy as np
@@ -23,31 +22,9 @@ from sklearn.datasets import (
     make_regression,
 )
 
-from derivreg.kernels import KERNELS
 from derivreg.separation import SeparationWarning
 from derivreg.solvers import ConvergenceWarning
 from derivreg.train import SEPARATION_MAX_CELLS, SOLVERS, InvalidParameterError, train
-
-#: d2J/dz2 written by hand: (z - y)^2 -> 2; -y log s(z) - (1 - y) log s(-z) -> s(z) s(-z).
-CURVATURE = {
-    "mse": lambda z, y: np.full_like(z, 2.0),
-    "bce": lambda z, y: expit(z) * expit(-z),
-}
-
-
-def with_curvature(name):
-    """The generated kernel module ``name`` plus a hand-written ``curvature`` attribute."""
-    base = KERNELS[name]
-    module = types.ModuleType(f"{base.__name__}_with_curvature")
-    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
-    module.curvature = CURVATURE[name]
-    return module
-
-
-@pytest.fixture
-def curvature_kernels(monkeypatch):
-    for name in CURVATURE:
-        monkeypatch.setitem(KERNELS, name, with_curvature(name))
 
 
 def standardised(X):

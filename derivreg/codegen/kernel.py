@@ -23,7 +23,7 @@ from derivreg.codegen.templates import (
     BLOCK_BYTES,
     COMMAND,
     MIN_BLOCK_ROWS,
-    Block,
+    CodeBlock,
     Output,
     Printed,
     body,
@@ -106,7 +106,9 @@ class _Kernel:
         }
         self.examples = examples(d)
 
-    def body(self, out: Output, inputs: tuple[str, ...], like: str | None = None) -> list[Block]:
+    def body(
+        self, out: Output, inputs: tuple[str, ...], like: str | None = None
+    ) -> list[CodeBlock]:
         return body([out], self.comments, self.printer, inputs, like)
 
     def ex(self, doc: str, name: str) -> str:
@@ -138,7 +140,7 @@ class _Kernel:
 
     def forward(self) -> list[Printed]:
         """Print ``predict`` and the losses."""
-        z_checked = Block(_FORWARD_Z + "; a saturated yhat hides nothing", [])
+        z_checked = CodeBlock(_FORWARD_Z + "; a saturated yhat hides nothing", [])
         z_checked.lines.append("z = _finite(X @ w + b, X=X)")
         return [
             function(
@@ -151,44 +153,44 @@ class _Kernel:
             function(
                 f"losses({_BATCH}) -> np.ndarray",
                 self.ex("Per-sample loss J for each row, shape (m,).", "losses"),
-                [Block("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
+                [CodeBlock("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
                 "_checked_losses(J, X, w)",
                 [_CHECK_BATCH],
             ),
             function(
                 f"_losses({_BATCH}) -> np.ndarray",
                 f"``losses`` without the input checks: {_UNCHECKED}",
-                [Block(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.J, ("z", "y"))],
+                [CodeBlock(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.J, ("z", "y"))],
                 "J",
             ),
             function(
                 f"loss({_BATCH}) -> float",
                 self.ex("Mean loss over the rows, a float.", "loss"),
-                [Block("the mean of the per-sample losses", ["J = losses(X, y, w, b)"])],
+                [CodeBlock("the mean of the per-sample losses", ["J = losses(X, y, w, b)"])],
                 "float(np.mean(J))",
             ),
         ]
 
     def gradient(self) -> list[Printed]:
         """Print ``grad``, its unchecked and blocked kernels."""
-        chain = [Block(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.dJ_dz, ("z", "y"))]
+        chain = [CodeBlock(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.dJ_dz, ("z", "y"))]
         mean = [
-            Block("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
-            Block("", ["dJ_dw = (dJ_dz @ X) / m"]),
-            Block("chain rule: dJ/db = dJ/dz * 1, averaged over the m rows", []),
-            Block("", ["dJ_db = float(np.mean(dJ_dz))"]),
+            CodeBlock("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
+            CodeBlock("", ["dJ_dw = (dJ_dz @ X) / m"]),
+            CodeBlock("chain rule: dJ/db = dJ/dz * 1, averaged over the m rows", []),
+            CodeBlock("", ["dJ_db = float(np.mean(dJ_dz))"]),
         ]
         sums = [
-            Block("chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows", []),
-            Block("", ["dJ_dw = dJ_dz @ X"]),
-            Block("chain rule: dJ/db = dJ/dz * 1, summed over the block's rows", []),
-            Block("", ["dJ_db = float(np.sum(dJ_dz))"]),
+            CodeBlock("chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows", []),
+            CodeBlock("", ["dJ_dw = dJ_dz @ X"]),
+            CodeBlock("chain rule: dJ/db = dJ/dz * 1, summed over the block's rows", []),
+            CodeBlock("", ["dJ_db = float(np.sum(dJ_dz))"]),
         ]
         return [
             function(
                 f"grad{_GRAD_SIG}",
                 self.ex("Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.", "grad"),
-                [Block("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
+                [CodeBlock("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
                 "_finite(dJ_dw, X=X, y=y, w=w), dJ_db",
                 [_CHECK_BATCH],
             ),
@@ -219,7 +221,7 @@ class _Kernel:
                     "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
                     "update",
                 ),
-                [Block("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
+                [CodeBlock("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
                 "_finite(new_w, X=X, y=y, w=w), new_b",
                 [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)'],
             ),
@@ -227,12 +229,12 @@ class _Kernel:
                 f"_update{_UPDATE_SIG}",
                 f"``update`` without the input checks: {_UNCHECKED}",
                 [
-                    Block("gradient of the mean loss", ["dJ_dw, dJ_db = _grad(X, y, w, b)"]),
-                    Block(
+                    CodeBlock("gradient of the mean loss", ["dJ_dw, dJ_db = _grad(X, y, w, b)"]),
+                    CodeBlock(
                         f"update: w := w - alpha (dJ/dw)^T, i.e. w := {show(d.update_w)}",
                         ["new_w = w - lr * dJ_dw"],
                     ),
-                    Block(
+                    CodeBlock(
                         f"update: b := b - alpha dJ/db, i.e. b := {show(d.update_b)}",
                         ["new_b = b - lr * dJ_db"],
                     ),
@@ -244,11 +246,11 @@ class _Kernel:
 
 #: The block loop of ``_grad``: fixed text, no holes.
 _BLOCK_LOOP = (
-    Block(
+    CodeBlock(
         "rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS",
         ["m = X.shape[0]", "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))"],
     ),
-    Block(
+    CodeBlock(
         "a large batch: sum the blocks' gradients, then average over the m rows",
         [
             "if m > rows:",

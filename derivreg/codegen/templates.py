@@ -31,7 +31,7 @@ __all__ = [
     "COMMAND",
     "GUARD",
     "MIN_BLOCK_ROWS",
-    "Block",
+    "CodeBlock",
     "Hole",
     "Output",
     "Printed",
@@ -115,7 +115,7 @@ class Output:
 
 
 @dataclass
-class Block:
+class CodeBlock:
     """Lines of a function body under one comment, and the holes among them."""
 
     comment: str
@@ -143,7 +143,7 @@ def body(
     printer: KernelPrinter | LoopPrinter,
     inputs: tuple[str, ...],
     like: str | None = None,
-) -> list[Block]:
+) -> list[CodeBlock]:
     """Print ``name = expr`` for each output, sharing subexpressions.
 
     An elementwise output that does not depend on its arguments is
@@ -154,25 +154,25 @@ def body(
         (out,) = outputs
         line = f"{names[0]} = np.full(np.shape({identifier(like)}), {float(out.stable)!r})"
         hole = Hole("", out.name, (), out.stable, out.original, out.rules, fill=True)
-        return [Block(comments[names[0]], [line], [hole])]
+        return [CodeBlock(comments[names[0]], [line], [hole])]
     exprs = [expand_stable(out.stable, isinstance(printer, KernelPrinter)) for out in outputs]
     temps = sp.numbered_symbols("t")
     shared, reduced = sp.cse(exprs, symbols=temps, optimizations="basic", order="canonical")
-    blocks: list[Block] = []
+    blocks: list[CodeBlock] = []
     if shared:
         lines = [f"{s} = {printer.doprint(e)}" for s, e in shared]
         holes = [Hole("", str(s), inputs, None, None) for s, _ in shared]
-        blocks.append(Block("shared subexpressions", lines, holes))
+        blocks.append(CodeBlock("shared subexpressions", lines, holes))
     for out, name, expr in zip(outputs, names, reduced, strict=True):
         hole = Hole("", name, inputs, out.stable, out.original, out.rules)
-        blocks.append(Block(comments[name], [f"{name} = {printer.doprint(expr)}"], [hole]))
+        blocks.append(CodeBlock(comments[name], [f"{name} = {printer.doprint(expr)}"], [hole]))
     return blocks
 
 
 def function(
     signature: str,
     doc: str,
-    blocks: Iterable[Block],
+    blocks: Iterable[CodeBlock],
     returns: str,
     prelude: Sequence[str] = (),
 ) -> Printed:
@@ -198,13 +198,13 @@ def function(
     return Printed("\n".join(lines), tuple(holes))
 
 
-def merge(blocks: list[Block]) -> list[Block]:
+def merge(blocks: list[CodeBlock]) -> list[CodeBlock]:
     """Fold comment-less blocks into the block before them."""
-    out: list[Block] = []
+    out: list[CodeBlock] = []
     for block in blocks:
         if not block.comment and out:
             last = out[-1]
-            out[-1] = Block(last.comment, last.lines + block.lines, last.holes + block.holes)
+            out[-1] = CodeBlock(last.comment, last.lines + block.lines, last.holes + block.holes)
         else:
             out.append(block)
     return out

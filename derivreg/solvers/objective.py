@@ -25,7 +25,7 @@ from types import ModuleType
 
 import numpy as np
 
-__all__ = ["Evaluation", "KernelObjective", "block_sums", "split_theta"]
+__all__ = ["Evaluation", "KernelObjective", "block_sums", "no_hessian", "split_theta"]
 
 #: Per-sample curvature: ``d2J/dz2`` from the scores z and the labels y.
 Curvature = Callable[[np.ndarray, np.ndarray], np.ndarray]
@@ -95,6 +95,21 @@ def block_sums(
     return np.concatenate(parts)
 
 
+def no_hessian(kernels: ModuleType) -> ValueError:
+    """Return the error for a Hessian asked of a kernel module with no per-sample curvature.
+
+    Examples
+    --------
+    >>> from derivreg.kernels import KERNELS
+    >>> str(no_hessian(KERNELS["mse"]))[:45]
+    'derivreg.kernels.mse provides no per-sample c'
+    """
+    return ValueError(
+        f"{kernels.__name__} provides no per-sample curvature, so no Hessian; "
+        "use a first-order solver ('gd' or 'lbfgs')"
+    )
+
+
 def unpack(total: np.ndarray, n_params: int, hessian: bool) -> Evaluation:
     """Turn summed :func:`block_sums` into means: an :class:`Evaluation`."""
     m = total[-1]
@@ -154,10 +169,7 @@ class KernelObjective:
     def evaluate(self, theta: np.ndarray, *, hessian: bool = False) -> Evaluation:
         """Return the mean loss, gradient (and Hessian) at ``theta``, summed block by block."""
         if hessian and self.curvature is None:
-            raise ValueError(
-                f"{self.kernels.__name__} provides no per-sample curvature, so no Hessian; "
-                "use a first-order solver ('gd' or 'lbfgs')"
-            )
+            raise no_hessian(self.kernels)
         total = sum(
             block_sums(
                 self.X[i : i + BLOCK_ROWS],
