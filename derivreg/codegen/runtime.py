@@ -60,6 +60,7 @@ _BUILTINS = {
     "min": min,
     "range": range,
     "type": type,
+    "bool": bool,  # compared with a dtype by the scalar check; no way out of the sandbox
     "ValueError": ValueError,
     "TypeError": TypeError,
 }

@@ -29,6 +29,10 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"Found array with 0 sample(s) (shape={X.shape}) while a minimum of 1 is required."
         )
+    if X.shape[1] == 0:
+        raise ValueError(
+            f"Found array with 0 feature(s) (shape={X.shape}) while a minimum of 1 is required."
+        )
     if w.shape[0] != X.shape[1]:
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
@@ -39,10 +43,15 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
 
 
 def _as_finite_scalar(name: str, value: object) -> float:
-    """Return ``value`` as a float; it must be a finite scalar."""
+    """Return ``value`` as a float; it must be a finite real scalar (not a bool)."""
+    if np.iscomplexobj(value) or np.asarray(value).dtype == bool:  # neither is a real number
+        raise ValueError(f"{name} must be a real number, got {value!r}")
     if np.ndim(value) != 0:
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
-    value = float(value)
+    try:
+        value = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
     if np.isnan(value):
         raise ValueError(f"Input {name} contains NaN.")
     if np.isinf(value):
