@@ -121,7 +121,7 @@ def _sup(expr: sp.Expr, y_domain: sp.Set, yhat_range: sp.Set) -> sp.Expr:
         return _sup_along(expr, yhat, yhat_range)
     poly = sp.Poly(expr, y)
     if poly.degree() > 1:
-        raise NotImplementedError("d2J/dz2 of degree > 1 in y")
+        raise ValueError("d2J/dz2 of degree > 1 in y: not bounded here")  # taken as unbounded
     slope = poly.coeff_monomial(y)
     low, high = y_domain.inf, y_domain.sup
     lowest, highest = -_sup_along(-slope, yhat, yhat_range), _sup_along(slope, yhat, yhat_range)
