@@ -76,16 +76,186 @@ def _as_finite_scalar(name: str, value: object) -> float:
     return value
 
 
-def _checked_losses(J: np.ndarray, X: np.ndarray, w: np.ndarray) -> np.ndarray:
-    """Return the losses ``J`` after checking them, and the scores where one is exactly 0.
+def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """Return z = X @ w + b, correct to rounding wherever |z| fits in float64.
 
-    A loss can round to exactly 0 where the score is huge (|z| past ~745 for
-    BCE), and there an infinite X would hide behind a finite loss.
+    Where a partial sum overflows, z is recomputed with X and w scaled by
+    powers of two (exactly), so only a |z| past the largest float64 is +-inf.
     """
-    _finite(J, X=X)
-    if not np.all(J):
-        _finite(X @ w, X=X)
+    z = X @ w + b
+    if np.all(np.isfinite(z)):
+        return z  # the common path: one pass over the m scores
+    _finite(z, X=X)  # a non-finite X is named (w and b are checked already)
+    sx = np.ldexp(1.0, -int(np.frexp(np.max(np.abs(X)))[1]))
+    sw = np.ldexp(1.0, -int(np.frexp(max(np.max(np.abs(w)), abs(b)))[1]))
+    with np.errstate(over="ignore"):
+        return ((X * sx) @ (w * sw) + b * sx * sw) / sx / sw
+
+
+def _about(scaled: float, power: int) -> str:
+    """``scaled * 2**power`` in decimal, as ``1.6e+310``, though it may not fit float64."""
+    if scaled == 0 or not np.isfinite(scaled):
+        return f"{scaled * 2.0**power:.3g}"
+    exponent = np.log10(abs(scaled)) + power * np.log10(2.0)
+    digits = int(np.floor(exponent))
+    return f"{np.sign(scaled) * 10 ** (exponent - digits):.2f}e{digits:+d}"
+
+
+def _score_note(X: np.ndarray, w: np.ndarray, b: float, i: int) -> str:
+    """Say how large the score of row ``i`` is, though it may not fit float64."""
+    scale = 2.0**-600  # |x|, |w|, |b| <= 2**1024: the scaled products fit
+    z = float((X[i] * scale) @ (w * scale) + b * scale * scale)
+    return f"z = X @ w + b is about {_about(z, 1200)} in row {i}"
+
+
+def _limits(  # noqa: PLR0917
+    f: object, z: np.ndarray, labels: tuple, name: str, X: np.ndarray, w: np.ndarray, b: float
+) -> np.ndarray:
+    """``f(z, *labels)`` per row; where |z| is past the largest float64 (z = +-inf), the
+    value f takes there if f is flat out there (equal at +-max and +-max/2), else an error.
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.array(f(z, *labels), dtype=np.float64)
+        far = np.flatnonzero(np.isinf(z))
+        if far.size:
+            edge = np.copysign(np.finfo(np.float64).max, z[far])
+            rows = tuple(label[far] for label in labels)
+            at, half = f(edge, *rows), f(edge / 2, *rows)
+            flat = np.isfinite(at) & (at == half)
+            if not np.all(flat):
+                i = int(far[np.argmin(flat)])
+                raise FloatingPointError(
+                    f"{name} cannot be computed in float64: {_score_note(X, w, b, i)}, past "
+                    "the largest float64 (1.8e+308), and it depends on z there; scale X "
+                    "(e.g. sklearn.preprocessing.StandardScaler) or shrink w and b"
+                )
+            values[far] = at
+    return values
+
+
+def _checked_rows(  # noqa: PLR0917
+    J: np.ndarray, name: str, kernel: object, X: np.ndarray, w: np.ndarray, b: float,
+    *labels: np.ndarray,
+) -> np.ndarray:
+    """Return ``kernel``'s per-row values ``J``: finite, their limit, or a FloatingPointError.
+
+    A value that is 0 (a loss saturates to 0 past |z| ~ 745 for BCE) is where an
+    infinite X could hide: the scores are checked there.  A non-finite value is
+    recomputed from the scores (:func:`_scores`) row by row, at its limit where
+    |z| is past float64 (:func:`_limits`: never the inf * 0 of a product at z = inf).
+    """
+    if np.all(np.isfinite(J)):
+        if not np.all(J):
+            _finite(X @ w, X=X)
+        return J
+    z = _scores(X, w, b)
+    one = np.ones(1)
+    J = _limits(lambda t, *ys: kernel(t[:, None], *ys, one, 0.0), z, labels, name, X, w, b)
+    bad = np.flatnonzero(~np.isfinite(J))
+    if bad.size:
+        i = int(bad[0])
+        at = ", ".join(f"y = {label[i]:.4g}" for label in labels)
+        raise FloatingPointError(
+            f"{name} overflows float64 in row {i} (z = {z[i]:.4g}{', ' if at else ''}{at}): "
+            "its exact value is past the largest float64 (1.8e+308)"
+        )
     return J
+
+
+def _fits(yhat: np.ndarray, name: str, X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
+    """Return ``yhat``, or a FloatingPointError naming the row and how large its score is."""
+    if np.all(np.isfinite(yhat)):
+        return yhat
+    i = int(np.flatnonzero(~np.isfinite(yhat))[0])
+    raise FloatingPointError(
+        f"{name} overflows float64: {_score_note(X, w, b, i)}, and {name} there is past the "
+        "largest float64 (1.8e+308)"
+    )
+
+
+def _mean_loss(J: np.ndarray) -> float:
+    """The mean of the per-sample losses, a float; scaled where their sum overflows."""
+    with np.errstate(over="ignore"):
+        total = np.sum(J)
+    if np.isfinite(total):
+        return float(total / J.shape[0])  # np.mean(J), bit for bit
+    return float(np.sum(J / J.shape[0]))  # <= max(J): a mean of finite terms fits
+
+
+def _mean_grad(dJ_dz: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
+    """The mean gradient from finite per-sample ``dJ_dz``, scaled (terms / m), or an error."""
+    m = X.shape[0]
+    with np.errstate(over="ignore", invalid="ignore"):
+        share = dJ_dz / m
+        dJ_dw, dJ_db = share @ X, float(np.sum(share))
+        if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
+            return dJ_dw, dJ_db
+        tiny = share * 2.0**-1000
+        scaled = [*(tiny @ X), float(np.sum(tiny))]
+    names = [f"dJ_dw[{j}]" for j in range(X.shape[1])] + ["dJ_db"]
+    k = int(np.flatnonzero(~np.isfinite([*dJ_dw, dJ_db]))[0])
+    raise FloatingPointError(
+        f"the gradient overflows float64: {names[k]} is about {_about(scaled[k], 1000)}, past "
+        "the largest float64 (1.8e+308)"
+    )
+
+
+def _gradient(
+    dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[np.ndarray, float]:
+    """The mean gradient recomputed from the scores, row by row; a FloatingPointError
+    where it does not fit float64."""
+    z = _scores(X, w, b)
+    d = _limits(dJ_dz, z, (y,), "dJ/dz", X, w, b)
+    big = np.flatnonzero(~np.isfinite(d))
+    if big.size == 0:
+        return _mean_grad(d, X)
+    i = int(big[0])
+    with np.errstate(over="ignore", invalid="ignore"):  # 0 * (a finite real) is 0, never nan
+        dJ_dw = np.where(X == 0.0, 0.0, (d / X.shape[0])[:, None] * X).sum(axis=0)
+    fits = "dJ_dw overflows too"
+    if np.all(np.isfinite(dJ_dw)):
+        fits = f"dJ_dw = {np.array2string(dJ_dw, threshold=8)} fits"
+    raise FloatingPointError(
+        f"the gradient overflows float64: dJ_db = mean(dJ/dz), and dJ/dz in row {i} "
+        f"(z = {z[i]:.4g}, y = {y[i]:.4g}) is past the largest float64 (1.8e+308); {fits}"
+    )
+
+
+def _checked_grad(  # noqa: PLR0917
+    dJ_dw: np.ndarray, dJ_db: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+    b: float,
+) -> tuple[np.ndarray, float]:
+    """Return the gradient if finite, else recompute it (:func:`_gradient`)."""
+    if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
+        return dJ_dw, dJ_db
+    return _gradient(dJ_dz, X, y, w, b)
+
+
+def _checked_update(  # noqa: PLR0917
+    new_w: np.ndarray, new_b: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+    b: float, lr: float,
+) -> tuple[np.ndarray, float]:
+    """Return the new (w, b) if finite; else recompute the step from the checked gradient,
+    and name the new parameter that overflows and how large it is."""
+    if np.isfinite(new_b) and np.all(np.isfinite(new_w)):
+        return new_w, new_b
+    dJ_dw, dJ_db = _gradient(dJ_dz, X, y, w, b)
+    with np.errstate(over="ignore", invalid="ignore"):
+        new = np.append(w - lr * dJ_dw, b - lr * dJ_db)
+        if np.all(np.isfinite(new)):
+            return new[:-1], float(new[-1])
+        scale = 2.0**-1000
+        scaled = np.append(w * scale - lr * (dJ_dw * scale), b * scale - lr * (dJ_db * scale))
+    names = [f"w[{j}]" for j in range(w.shape[0])] + ["b"]
+    grads = [f"dJ_dw[{j}]" for j in range(w.shape[0])] + ["dJ_db"]
+    k = int(np.flatnonzero(~np.isfinite(new))[0])
+    step = [*dJ_dw, dJ_db][k]
+    raise FloatingPointError(
+        f"the update overflows float64: the new {names[k]} = {names[k]} - lr * {grads[k]} "
+        f"is about {_about(scaled[k], 1000)} (lr = {lr:.4g}, {grads[k]} = {step:.4g}); "
+        "lower the learning rate"
+    )
 
 
 def _check_batch(  # noqa: PLR0917

@@ -140,21 +140,21 @@ class _Kernel:
 
     def forward(self) -> list[Printed]:
         """Print ``predict`` and the losses."""
-        z_checked = CodeBlock(_FORWARD_Z + "; a saturated yhat hides nothing", [])
-        z_checked.lines.append("z = _finite(X @ w + b, X=X)")
+        z_checked = CodeBlock(_FORWARD_Z + "; recomputed where a partial sum overflows", [])
+        z_checked.lines.append("z = _scores(X, w, b)")
         return [
             function(
                 "predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
                 self.ex("Model output yhat for each row of X, shape (m,).", "predict"),
                 [z_checked, *self.body(self.yhat, ("z",))],
-                "yhat",
+                '_fits(yhat, "yhat", X, w, b)',
                 ["X, w, b = _check_params(X, w, b)"],
             ),
             function(
                 f"losses({_BATCH}) -> np.ndarray",
                 self.ex("Per-sample loss J for each row, shape (m,).", "losses"),
                 [CodeBlock("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
-                "_checked_losses(J, X, w)",
+                '_checked_rows(J, "J", _losses, X, w, b, y)',
                 [_CHECK_BATCH],
             ),
             function(
@@ -167,7 +167,7 @@ class _Kernel:
                 f"loss({_BATCH}) -> float",
                 self.ex("Mean loss over the rows, a float.", "loss"),
                 [CodeBlock("the mean of the per-sample losses", ["J = losses(X, y, w, b)"])],
-                "float(np.mean(J))",
+                "_mean_loss(J)",
             ),
         ]
 
@@ -191,7 +191,7 @@ class _Kernel:
                 f"grad{_GRAD_SIG}",
                 self.ex("Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.", "grad"),
                 [CodeBlock("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
-                "_finite(dJ_dw, X=X, y=y, w=w), dJ_db",
+                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)",
                 [_CHECK_BATCH],
             ),
             function(
@@ -222,7 +222,7 @@ class _Kernel:
                     "update",
                 ),
                 [CodeBlock("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
-                "_finite(new_w, X=X, y=y, w=w), new_b",
+                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)",
                 [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)'],
             ),
             function(

@@ -151,7 +151,9 @@ class KernelPrinter(NumPyPrinter):
         if len(expr.args) != 2 or default is not sp.true:
             return super()._print_Piecewise(expr)
         where = self._module_format("numpy.where")
-        return f"{where}({self._print(cond)}, {self._print(value)}, {self._print(other)})"
+        # an integer constant as a float: NumPy then selects without converting it
+        a, b = (repr(float(v)) if v.is_Integer else self._print(v) for v in (value, other))
+        return f"{where}({self._print(cond)}, {a}, {b})"
 
 
 class LoopPrinter(PythonCodePrinter):

@@ -32,18 +32,20 @@ __all__ = ["EXPANSIONS", "RULES", "Rule", "Sigmoid", "Softplus", "expand_stable"
 class Sigmoid(sp.Function):
     """The logistic function, kept whole so rewrites can recognise it.
 
-    The NumPy kernels print it as ``exp(min(t, 0)) / (1 + e)`` with
-    ``e = exp(-|t|)``, which never overflows; ``exp(min(t, 0))`` is
-    ``where(t >= 0, 1, e)`` bit for bit, without the branch (NumPy's
-    ``where`` on a mask of random signs costs several ``exp``).  The
-    per-sample loop, where a branch is one compare, prints the ``where`` form.
+    Both printers write it as ``where(t >= 0, 1, e) / (1 + e)`` with
+    ``e = exp(-|t|)``, which never overflows.  Every sigmoid of ``z`` or
+    ``-z`` in an expression shares the one ``e`` (``|-z|`` is ``|z|``), so the
+    sigmoid family costs one ``exp`` per element: the NumPy printer writes
+    the branch's constants as floats (``np.where(z >= 0, 1.0, t0)``), which
+    NumPy selects without a conversion, cheaper than the ``exp(min(t, 0))``
+    of the branch-free form (an ``exp`` per sigmoid; the same bits).
 
     Examples
     --------
     >>> from derivreg.symbolic import z
     >>> Sigmoid(z).rewrite(sp.exp)
     1/(1 + exp(-z))
-    >>> Sigmoid(z).stable(branch_free=False)
+    >>> Sigmoid(z).stable()
     Piecewise((1, z >= 0), (exp(-Abs(z)), True))/(1 + exp(-Abs(z)))
     """
 
@@ -52,8 +54,12 @@ class Sigmoid(sp.Function):
     def _eval_rewrite_as_exp(self, t: sp.Expr, **_: object) -> sp.Expr:
         return 1 / (1 + sp.exp(-t))
 
-    def stable(self, branch_free: bool = True) -> sp.Expr:
-        """Return the overflow-free form the printer emits."""
+    def stable(self, branch_free: bool = False) -> sp.Expr:
+        """Return the overflow-free form the printers emit.
+
+        ``branch_free`` gives the ``exp(min(t, 0))`` form instead (one more
+        ``exp``), which ``proofs/stability.py`` also proves.
+        """
         (t,) = self.args
         e = sp.exp(-sp.Abs(t))
         if branch_free:
@@ -183,7 +189,7 @@ RULES: tuple[Rule, ...] = (
 
 #: How the stable functions print, each also a theorem of ``proofs/stability.py``.
 EXPANSIONS: Mapping[type, str] = {
-    Sigmoid: "sigmoid_branch_free_form",
+    Sigmoid: "sigmoid_stable_form",
     Softplus: "softplus_stable_form",
 }
 
@@ -218,7 +224,7 @@ def stabilize(expr: sp.Basic) -> tuple[sp.Basic, tuple[str, ...]]:
     return expr, tuple(used)
 
 
-def expand_stable(expr: sp.Basic, branch_free: bool = True) -> sp.Basic:
+def expand_stable(expr: sp.Basic, branch_free: bool = False) -> sp.Basic:
     """Replace every stable function by the form it prints as.
 
     Examples

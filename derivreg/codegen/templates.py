@@ -51,7 +51,7 @@ BLOCK_BYTES = 1 << 20
 MIN_BLOCK_ROWS = 256
 
 #: The context the checked functions compute in.
-GUARD = 'with np.errstate(invalid="ignore"):'
+GUARD = 'with np.errstate(over="ignore", invalid="ignore"):'
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,7 @@ def body(
         line = f"{names[0]} = np.full(np.shape({identifier(like)}), {float(out.stable)!r})"
         hole = Hole("", out.name, (), out.stable, out.original, out.rules, fill=True)
         return [CodeBlock(comments[names[0]], [line], [hole])]
-    exprs = [expand_stable(out.stable, isinstance(printer, KernelPrinter)) for out in outputs]
+    exprs = [expand_stable(out.stable) for out in outputs]
     temps = sp.numbered_symbols("t")
     shared, reduced = sp.cse(exprs, symbols=temps, optimizations="basic", order="canonical")
     blocks: list[CodeBlock] = []

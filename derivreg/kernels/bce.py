@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_params, _checked_losses, _finite
+from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _scores
 
 NAME = 'bce'
 TARGETS = 'binary'
@@ -45,9 +45,11 @@ def dyhat_dz(z: np.ndarray) -> np.ndarray:
     >>> round(float(dyhat_dz(np.float64(0.1))), 6)
     0.249376
     """
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
     # local partial: dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites one_minus_sigmoid; printed sigmoid
-    dyhat_dz = np.exp(np.minimum(0, -z))*np.exp(np.minimum(0, z))/(1 + np.exp(-np.abs(z)))**2
+    dyhat_dz = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
     return dyhat_dz
 
 
@@ -59,9 +61,11 @@ def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     >>> round(float(dJ_dz(np.float64(0.1), np.float64(1.0))), 6)
     -0.475021
     """
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
+    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
     return dJ_dz
 
 
@@ -74,13 +78,15 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.524979
     """
     X, w, b = _check_params(X, w, b)
-    with np.errstate(invalid="ignore"):
-        # forward: z = X w + b, one row per sample; a saturated yhat hides nothing
-        z = _finite(X @ w + b, X=X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # forward: z = X w + b, one row per sample; recomputed where a partial sum overflows
+        z = _scores(X, w, b)
+        # shared subexpressions
+        t0 = np.exp(-np.abs(z))
         # forward: yhat = 1/(1 + exp(-z))
         #   stable: rewrites sigmoid; printed sigmoid
-        yhat = np.exp(np.minimum(0, z))/(1 + np.exp(-np.abs(z)))
-        return yhat
+        yhat = np.where((z >= 0), 1.0, t0)/(t0 + 1)
+        return _fits(yhat, "yhat", X, w, b)
 
 
 def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -92,10 +98,10 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.644397
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
-        return _checked_losses(J, X, w)
+        return _checked_rows(J, "J", _losses, X, w, b, y)
 
 
 def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -120,7 +126,7 @@ def loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
     """
     # the mean of the per-sample losses
     J = losses(X, y, w, b)
-    return float(np.mean(J))
+    return _mean_loss(J)
 
 
 def grad(
@@ -134,10 +140,10 @@ def grad(
     [-0.475021, -0.950042]
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
-        return _finite(dJ_dw, X=X, y=y, w=w), dJ_db
+        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)
 
 
 def _grad(
@@ -164,9 +170,11 @@ def _grad(
         return dJ_dw / m, dJ_db / m
     # forward: z = X w + b, one row per sample
     z = X @ w + b
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
+    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
@@ -180,9 +188,11 @@ def _grad_sums(
     """The gradient summed (not averaged) over the rows of one block."""
     # forward: z = X w + b, one row per sample
     z = X @ w + b
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.exp(np.minimum(0, -z)) + (y - 1)*np.exp(np.minimum(0, z)))/(1 + np.exp(-np.abs(z)))
+    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
@@ -202,10 +212,10 @@ def update(
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
     lr = _as_finite_scalar("lr", lr)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr)
-        return _finite(new_w, X=X, y=y, w=w), new_b
+        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)
 
 
 def _update(

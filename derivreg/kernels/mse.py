@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_params, _checked_losses, _finite
+from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _scores
 
 NAME = 'mse'
 TARGETS = 'real'
@@ -72,12 +72,12 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.1
     """
     X, w, b = _check_params(X, w, b)
-    with np.errstate(invalid="ignore"):
-        # forward: z = X w + b, one row per sample; a saturated yhat hides nothing
-        z = _finite(X @ w + b, X=X)
+    with np.errstate(over="ignore", invalid="ignore"):
+        # forward: z = X w + b, one row per sample; recomputed where a partial sum overflows
+        z = _scores(X, w, b)
         # forward: yhat = z
         yhat = z
-        return yhat
+        return _fits(yhat, "yhat", X, w, b)
 
 
 def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -89,10 +89,10 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.81
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
-        return _checked_losses(J, X, w)
+        return _checked_rows(J, "J", _losses, X, w, b, y)
 
 
 def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -114,7 +114,7 @@ def loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
     """
     # the mean of the per-sample losses
     J = losses(X, y, w, b)
-    return float(np.mean(J))
+    return _mean_loss(J)
 
 
 def grad(
@@ -128,10 +128,10 @@ def grad(
     [-1.8, -3.6]
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
-        return _finite(dJ_dw, X=X, y=y, w=w), dJ_db
+        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)
 
 
 def _grad(
@@ -194,10 +194,10 @@ def update(
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
     lr = _as_finite_scalar("lr", lr)
-    with np.errstate(invalid="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr)
-        return _finite(new_w, X=X, y=y, w=w), new_b
+        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)
 
 
 def _update(

@@ -156,7 +156,7 @@ def prove_holes(
         if hole.stable is None or hole.original is None:
             env[hole.target] = value  # a shared subexpression, for the outputs after it
             continue
-        stable = expand_stable(hole.stable, branch_free=not loop)
+        stable = expand_stable(hole.stable)
         key = (value, stable)
         if key not in cache:
             try:

@@ -41,7 +41,12 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_check_batch": lambda a: tuple(a[:4]),
     "_as_finite_scalar": lambda a: a[1],
     "_finite": lambda a: a[0],
-    "_checked_losses": lambda a: a[0],
+    "_scores": lambda a: a[0] @ a[1] + a[2],
+    "_fits": lambda a: a[0],
+    "_checked_rows": lambda a: a[0],
+    "_mean_loss": lambda a: sp.Add(*np.asarray(a[0], dtype=object).ravel()) / np.size(a[0]),
+    "_checked_grad": lambda a: (a[0], a[1]),
+    "_checked_update": lambda a: (a[0], a[1]),
 }
 
 
@@ -236,6 +241,8 @@ class Interpreter:
                 return env[name]
             case ast.Name(id=name) if name in self.constants:
                 return self.constants[name]
+            case ast.Name(id=name) if name in self.functions:
+                return _Text(name)  # a kernel handed to a check, which recomputes with it
             case ast.Constant(value=int(value)) if not isinstance(value, bool):
                 return value
             case ast.Constant(value=str()):
