@@ -56,7 +56,7 @@ def test_validation_compares_trees_not_text(module):
 
 GRAD = "def _grad(\n"
 DOUBLING = "@(lambda f: lambda *a: tuple(2 * v for v in f(*a)))\n"
-PREDICT_Z = "        z = _finite(X @ w + b, X=X)\n"
+PREDICT_Z = "        z = _scores(X, w, b)\n"
 SUMS_Z = "    z = X @ w + b\n    # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ)\n"
 GRAD_SIGNATURE = (
     "    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float\n"
@@ -121,12 +121,18 @@ WRONG_KERNELS = {
         r"line 15: module constant TARGETS: the value differs: the generator prints "
         r"`'binary'`, found `'real'`",
     ),
-    "a side effect inside a keyword argument of _finite": (
+    "a side effect inside an argument of _checked_grad": (
         "mse",
-        "return _finite(dJ_dw, X=X, y=y, w=w), dJ_db",
-        "return _finite(dJ_dw, X=X, y=y, w=(dJ_dw.__imul__(2), w)[1]), dJ_db",
-        r"line \d+: grad: the keyword arguments differ: the generator prints `w`, "
-        r"found `\(dJ_dw.__imul__\(2\), w\)\[1\]` in `return \(_finite\(",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, (dJ_dw.__imul__(2), w)[1], b)",
+        r"line \d+: grad: the arguments differ: the generator prints `w`, "
+        r"found `\(dJ_dw.__imul__\(2\), w\)\[1\]` in `return _checked_grad\(",
+    ),
+    "a different kernel handed to _checked_rows": (
+        "bce",
+        'return _checked_rows(J, "J", _losses, X, w, b, y)',
+        'return _checked_rows(J, "J", dJ_dz, X, w, b, y)',
+        r"line \d+: losses: the names differ: the generator prints `_losses`, found `dJ_dz`",
     ),
     "t = z; t -= z aliasing": (
         "mse",

@@ -30,9 +30,9 @@ from derivreg.codegen.templates import (
     function,
     merge,
 )
-from derivreg.symbolic import Derivation, yhat
+from derivreg.symbolic import Derivation, yhat, z
 
-__all__ = ["check_derivation", "generate", "generate_module", "stable_note"]
+__all__ = ["check_derivation", "generate", "generate_module", "stable_note", "yhat_edges"]
 
 #: Said of every unchecked kernel (a leading underscore): its callers' contract.
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
@@ -42,6 +42,30 @@ _GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
 _UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
 _CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
+
+
+_DJ_DYHAT_DOC = (
+    "Local partial dJ/dyhat, elementwise.\n\n"
+    "    On an edge of the activation's range (``YHAT_EDGES``) it is its limit from\n"
+    "    inside the range: where the formula is 0/0 there (y = yhat on an edge)\n"
+    "    its value one ulp inside, and at a pole the infinity of that value's sign."
+)
+
+
+def yhat_edges(derivation: Derivation) -> tuple[tuple[float, float], ...]:
+    """Return the finite edges of the activation's range, each with the direction into it.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> yhat_edges(derive("bce")), yhat_edges(derive("mse"))
+    (((0.0, 1.0), (1.0, -1.0)), ())
+    """
+    from sympy.calculus.util import function_range
+
+    span = function_range(derivation.activation, z, sp.S.Reals)
+    edges = [(span.inf, 1.0), (span.sup, -1.0)] if isinstance(span, sp.Interval) else []
+    return tuple((float(at), into) for at, into in edges if at.is_finite)
 
 
 def check_derivation(derivation: Derivation) -> Derivation:
@@ -120,7 +144,14 @@ class _Kernel:
         return [
             function(
                 "dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray",
-                self.ex("Local partial dJ/dyhat, elementwise.", "dJ_dyhat"),
+                self.ex(_DJ_DYHAT_DOC, "dJ_dyhat"),
+                [CodeBlock(self.comments["dJ_dyhat"], ["dJ_dyhat = _dJ_dyhat(y, yhat)"])],
+                "_at_edges(dJ_dyhat, _dJ_dyhat, y, yhat, YHAT_EDGES)",
+                ["y, yhat = _as_floats(y, yhat)"],
+            ),
+            function(
+                "_dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray",
+                "``dJ_dyhat`` as the derivation writes it, without its limits at the edges.",
                 self.body(self.dJ_dyhat, ("y", "yhat"), like="yhat"),
                 "dJ_dyhat",
             ),
@@ -295,6 +326,10 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.",
         f"BLOCK_BYTES = {BLOCK_BYTES}",
         f"MIN_BLOCK_ROWS = {MIN_BLOCK_ROWS}",
+        "",
+        "#: The finite edges of yhat's range, each with the direction into it: where",
+        "#: dJ_dyhat is taken as its limit from inside.",
+        f"YHAT_EDGES = {yhat_edges(d)!r}",
     ]
 
 

@@ -51,7 +51,7 @@ BLOCK_BYTES = 1 << 20
 MIN_BLOCK_ROWS = 256
 
 #: The context the checked functions compute in.
-GUARD = 'with np.errstate(over="ignore", invalid="ignore"):'
+GUARD = 'with np.errstate(divide="ignore", over="ignore", invalid="ignore"):'
 
 
 @dataclass(frozen=True)

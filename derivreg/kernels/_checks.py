@@ -116,6 +116,33 @@ def _limits(  # noqa: PLR0917
     return values
 
 
+def _as_floats(*values: object) -> tuple[np.ndarray, ...]:
+    """Return each value as a float64 array (a number as a 0-d one): NumPy's division rules."""
+    return tuple(np.asarray(value, dtype=np.float64) for value in values)
+
+
+def _at_edges(
+    values: np.ndarray, f: object, y: np.ndarray, yhat: np.ndarray, edges: tuple
+) -> np.ndarray:
+    """Return ``values = f(y, yhat)`` with each yhat on an edge of its range at its limit.
+
+    ``edges`` holds (edge, direction into the range).  There the value is
+    ``f`` one ulp inside where ``values`` is 0/0 (nan), and the infinity of
+    that value's sign where ``values`` is infinite (a pole: the sign of a
+    zero denominator is rounding's, not the limit's).
+    """
+    for edge, into in edges:
+        hit = (np.asarray(yhat) == edge) & ~np.isfinite(values)
+        if np.any(hit):
+            inside = np.where(hit, np.nextafter(edge, edge + into), yhat)
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                near = f(y, inside)
+                values = np.where(hit & np.isnan(values), near, values)
+                values = np.where(hit & np.isinf(values), np.copysign(np.inf, near), values)
+            values = values[()] if np.ndim(values) == 0 else values
+    return values
+
+
 def _checked_rows(  # noqa: PLR0917
     J: np.ndarray, name: str, kernel: object, X: np.ndarray, w: np.ndarray, b: float,
     *labels: np.ndarray,

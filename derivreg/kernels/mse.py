@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _scores
 
 NAME = 'mse'
 TARGETS = 'real'
@@ -23,15 +23,32 @@ STEP_SIZE_NUMERATOR = 1.0
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
+#: The finite edges of yhat's range, each with the direction into it: where
+#: dJ_dyhat is taken as its limit from inside.
+YHAT_EDGES = ()
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
+
+    On an edge of the activation's range (``YHAT_EDGES``) it is its limit from
+    inside the range: where the formula is 0/0 there (y = yhat on an edge)
+    its value one ulp inside, and at a pole the infinity of that value's sign.
 
     Examples
     --------
     >>> round(float(dJ_dyhat(np.float64(1.0), np.float64(0.25))), 6)
     -1.5
     """
+    y, yhat = _as_floats(y, yhat)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # local partial: dJ/dyhat = -2·(y - ŷ)
+        dJ_dyhat = _dJ_dyhat(y, yhat)
+        return _at_edges(dJ_dyhat, _dJ_dyhat, y, yhat, YHAT_EDGES)
+
+
+def _dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
+    """``dJ_dyhat`` as the derivation writes it, without its limits at the edges."""
     # local partial: dJ/dyhat = -2·(y - ŷ)
     dJ_dyhat = 2*(-y + yhat)
     return dJ_dyhat
@@ -72,7 +89,7 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.1
     """
     X, w, b = _check_params(X, w, b)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # forward: z = X w + b, one row per sample; recomputed where a partial sum overflows
         z = _scores(X, w, b)
         # forward: yhat = z
@@ -89,7 +106,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     0.81
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
         return _checked_rows(J, "J", _losses, X, w, b, y)
@@ -128,7 +145,7 @@ def grad(
     [-1.8, -3.6]
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
         return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)
@@ -194,7 +211,7 @@ def update(
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
     lr = _as_finite_scalar("lr", lr)
-    with np.errstate(over="ignore", invalid="ignore"):
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr)
         return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)

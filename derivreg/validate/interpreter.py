@@ -44,6 +44,8 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_scores": lambda a: a[0] @ a[1] + a[2],
     "_fits": lambda a: a[0],
     "_checked_rows": lambda a: a[0],
+    "_at_edges": lambda a: a[0],
+    "_as_floats": tuple,
     "_mean_loss": lambda a: sp.Add(*np.asarray(a[0], dtype=object).ravel()) / np.size(a[0]),
     "_checked_grad": lambda a: (a[0], a[1]),
     "_checked_update": lambda a: (a[0], a[1]),
@@ -110,6 +112,8 @@ class Interpreter:
             match node:
                 case ast.Assign(targets=[ast.Name(id=name)], value=ast.Constant(value=value)):
                     self.constants[name] = value
+                case ast.Assign(targets=[ast.Name(id=name)], value=ast.Tuple()):
+                    self.constants[name] = _Text(name)  # a table handed to a check
         self.constants.update(constants or {})
         self.holes = holes
         self.executed = executed if executed is not None else set()
