@@ -116,9 +116,9 @@ def _limits(  # noqa: PLR0917
     return values
 
 
-def _as_floats(*values: object) -> tuple[np.ndarray, ...]:
-    """Return each value as a float64 array (a number as a 0-d one): NumPy's division rules."""
-    return tuple(np.asarray(value, dtype=np.float64) for value in values)
+def _as_floats(y: object, yhat: object) -> tuple[np.ndarray, np.ndarray]:
+    """Return both as float64 arrays (a number as a 0-d one): NumPy's division rules."""
+    return np.asarray(y, dtype=np.float64), np.asarray(yhat, dtype=np.float64)
 
 
 def _at_edges(
