@@ -54,7 +54,9 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
         )
-    if not np.isfinite(np.sum(w)):  # n terms: cheap
+    with np.errstate(over="ignore"):  # a sum of finite terms may overflow: then they are scanned
+        finite = np.isfinite(np.sum(w))  # n terms: cheap
+    if not finite:
         _finite(w, w=w)
     return X, w, _as_finite_scalar("b", b)
 
@@ -86,16 +88,23 @@ def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     if np.all(np.isfinite(z)):
         return z  # the common path: one pass over the m scores
     _finite(z, X=X)  # a non-finite X is named (w and b are checked already)
-    sx = np.ldexp(1.0, -int(np.frexp(np.max(np.abs(X)))[1]))
-    sw = np.ldexp(1.0, -int(np.frexp(max(np.max(np.abs(w)), abs(b)))[1]))
+    rows = np.flatnonzero(~np.isfinite(z))
+    z = z.copy()
+    # each row scaled by its own powers of two: exact, and b is lost only below TINY * Z
+    ex = np.frexp(np.max(np.abs(X[rows]), axis=1))[1]
+    ew = int(np.frexp(np.max(np.abs(w)))[1])
     with np.errstate(over="ignore"):
-        return ((X * sx) @ (w * sw) + b * sx * sw) / sx / sw
+        dot = np.ldexp(X[rows], -ex[:, None]) @ np.ldexp(w, -ew)
+        unscaled = np.ldexp(dot, ex + ew)
+        combined = np.ldexp(dot + np.ldexp(b, -(ex + ew)), ex + ew)  # +-inf: |z| past float64
+        z[rows] = np.where(np.isfinite(unscaled), unscaled + b, combined)
+    return z
 
 
 def _about(scaled: float, power: int) -> str:
     """``scaled * 2**power`` in decimal, as ``1.6e+310``, though it may not fit float64."""
     if scaled == 0 or not np.isfinite(scaled):
-        return f"{scaled * 2.0**power:.3g}"
+        return f"{scaled:.3g}"
     exponent = np.log10(abs(scaled)) + power * np.log10(2.0)
     digits = int(np.floor(exponent))
     return f"{np.sign(scaled) * 10 ** (exponent - digits):.2f}e{digits:+d}"
@@ -103,9 +112,14 @@ def _about(scaled: float, power: int) -> str:
 
 def _score_note(X: np.ndarray, w: np.ndarray, b: float, i: int) -> str:
     """Say how large the score of row ``i`` is, though it may not fit float64."""
-    scale = 2.0**-600  # |x|, |w|, |b| <= 2**1024: the scaled products fit
-    z = float((X[i] * scale) @ (w * scale) + b * scale * scale)
-    return f"z = X @ w + b is about {_about(z, 1200)} in row {i}"
+    with np.errstate(over="ignore", invalid="ignore"):
+        z = float(X[i] @ w + b)
+        if np.isfinite(z):
+            return f"z = X @ w + b = {z:.4g} in row {i}"
+        p = int(np.frexp(np.max(np.abs(X[i])))[1] + np.frexp(np.max(np.abs(w)))[1])
+        half = p // 2
+        scaled = np.ldexp(X[i], -half) @ np.ldexp(w, half - p) + np.ldexp(b, -p)
+    return f"z = X @ w + b is about {_about(float(scaled), p)} in row {i}"
 
 
 def _limits(  # noqa: PLR0917
@@ -200,29 +214,46 @@ def _fits(yhat: np.ndarray, name: str, X: np.ndarray, w: np.ndarray, b: float) -
     )
 
 
+def _scaled_mean(values: np.ndarray, X: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The mean of ``values`` (m,), or of ``values`` times each column of X, as (s, p):
+    the mean is ``s * 2**p``.
+
+    Scaled by powers of two (exact), no product or partial sum can overflow; a
+    term lost below the smallest subnormal is below TINY times the largest term.
+    """
+    m = values.shape[0]
+    ev = np.frexp(np.max(np.abs(values)))[1]
+    scaled = np.ldexp(values, -ev)
+    if X is None:
+        return np.sum(scaled) / m, ev
+    ex = np.frexp(np.max(np.abs(X), axis=0))[1]
+    return (scaled @ np.ldexp(X, -ex)) / m, ev + ex
+
+
 def _mean_loss(J: np.ndarray) -> float:
     """The mean of the per-sample losses, a float; scaled where their sum overflows."""
     with np.errstate(over="ignore"):
         total = np.sum(J)
-    if np.isfinite(total):
-        return float(total / J.shape[0])  # np.mean(J), bit for bit
-    return float(np.sum(J / J.shape[0]))  # <= max(J): a mean of finite terms fits
+        if np.isfinite(total):
+            return float(total / J.shape[0])  # np.mean(J), bit for bit
+        mean = float(np.ldexp(*_scaled_mean(J)))
+    if not np.isfinite(mean):  # each loss fits, and so does their mean, but to rounding
+        raise FloatingPointError("the mean loss rounds past the largest float64 (1.8e+308)")
+    return mean
 
 
 def _mean_grad(dJ_dz: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
-    """The mean gradient from finite per-sample ``dJ_dz``, scaled (terms / m), or an error."""
-    m = X.shape[0]
-    with np.errstate(over="ignore", invalid="ignore"):
-        share = dJ_dz / m
-        dJ_dw, dJ_db = share @ X, float(np.sum(share))
-        if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
-            return dJ_dw, dJ_db
-        tiny = share * 2.0**-1000
-        scaled = [*(tiny @ X), float(np.sum(tiny))]
+    """The mean gradient from finite per-sample ``dJ_dz``, scaled (:func:`_scaled_mean`)."""
+    with np.errstate(over="ignore"):
+        parts = [_scaled_mean(dJ_dz, X), _scaled_mean(dJ_dz)]
+        dJ_dw, dJ_db = np.ldexp(*parts[0]), float(np.ldexp(*parts[1]))
+    if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
+        return dJ_dw, dJ_db
+    scaled = [*zip(*parts[0], strict=True), parts[1]]
     names = [f"dJ_dw[{j}]" for j in range(X.shape[1])] + ["dJ_db"]
     k = int(np.flatnonzero(~np.isfinite([*dJ_dw, dJ_db]))[0])
     raise FloatingPointError(
-        f"the gradient overflows float64: {names[k]} is about {_about(scaled[k], 1000)}, past "
+        f"the gradient overflows float64: {names[k]} is about {_about(*scaled[k])}, past "
         "the largest float64 (1.8e+308)"
     )
 
@@ -268,19 +299,22 @@ def _checked_update(  # noqa: PLR0917
     if np.isfinite(new_b) and np.all(np.isfinite(new_w)):
         return new_w, new_b
     dJ_dw, dJ_db = _gradient(dJ_dz, X, y, w, b)
-    with np.errstate(over="ignore", invalid="ignore"):
-        new = np.append(w - lr * dJ_dw, b - lr * dJ_db)
-        if np.all(np.isfinite(new)):
-            return new[:-1], float(new[-1])
-        scale = 2.0**-1000
-        scaled = np.append(w * scale - lr * (dJ_dw * scale), b * scale - lr * (dJ_db * scale))
+    theta, grads = np.append(w, b), np.append(dJ_dw, dJ_db)
+    with np.errstate(over="ignore", under="ignore"):
+        # new = (w / 2**p - lr g / 2**p) 2**p: lr g may overflow where the new value fits
+        (ml, el), (mg, eg) = np.frexp(lr), np.frexp(grads)
+        p = np.maximum(np.frexp(theta)[1], el + eg)
+        scaled = np.ldexp(theta, -p) - np.ldexp(ml * mg, el + eg - p)
+        new = np.ldexp(scaled, p)
+    if np.all(np.isfinite(new)):
+        return new[:-1], float(new[-1])
     names = [f"w[{j}]" for j in range(w.shape[0])] + ["b"]
-    grads = [f"dJ_dw[{j}]" for j in range(w.shape[0])] + ["dJ_db"]
+    labels = [f"dJ_dw[{j}]" for j in range(w.shape[0])] + ["dJ_db"]
     k = int(np.flatnonzero(~np.isfinite(new))[0])
-    step = [*dJ_dw, dJ_db][k]
+    step = grads[k]
     raise FloatingPointError(
-        f"the update overflows float64: the new {names[k]} = {names[k]} - lr * {grads[k]} "
-        f"is about {_about(scaled[k], 1000)} (lr = {lr:.4g}, {grads[k]} = {step:.4g}); "
+        f"the update overflows float64: the new {names[k]} = {names[k]} - lr * {labels[k]} "
+        f"is about {_about(scaled[k], p[k])} (lr = {lr:.4g}, {labels[k]} = {step:.4g}); "
         "lower the learning rate"
     )
 
@@ -299,7 +333,9 @@ def _check_batch(  # noqa: PLR0917
         raise ValueError(
             f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
         )
-    if not np.isfinite(np.sum(y)):  # one pass, no temporary; a finite sum has finite terms
+    with np.errstate(over="ignore"):
+        finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
+    if not finite:
         _finite(y, y=y)
     if targets == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
         raise ValueError(f"y must lie in [0, 1] for {name}; got values in [{y.min()}, {y.max()}]")

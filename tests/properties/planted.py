@@ -200,6 +200,21 @@ def _unchecked_training(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
     return planted
 
 
+def _inf_times_0(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
+    """The printed per-sample loss evaluated as it stands at the float64 score, which is
+    +-inf past the largest float: inf * 0 in ``(softplus) * (y - 1)`` for BCE.  The
+    gradient and update are recomposed without rescaled scores or scaled means."""
+    one = np.ones(1)
+
+    def at_score(z: np.ndarray, labels: np.ndarray) -> np.ndarray:
+        return kernel._losses(z[:, None], labels, one, 0.0)
+
+    planted = recompose(kernel, "inf times 0 at an overflowed score", losses=at_score)
+    for name in ("losses", "loss", "grad", "update"):  # overflowing on purpose, quietly
+        setattr(planted, name, _quiet(getattr(planted, name)))
+    return planted
+
+
 def _bugs(*bugs: Bug) -> dict[str, Bug]:
     return {bug.name: bug for bug in bugs}
 
@@ -259,6 +274,11 @@ BUGS: dict[str, Bug] = _bugs(
         lambda k, ref: recompose(k, "no input checks", checks=False),
     ),
     Bug("integers rejected", "only float64 arrays accepted", _float64_only),
+    Bug(
+        "inf times 0 at an overflowed score",
+        "the loss printed as it stands at a score past float64 (no limit), no scaled means",
+        _inf_times_0,
+    ),
     Bug(
         "training converts without checking",
         "train() with its input checks replaced by bare float64 conversions",

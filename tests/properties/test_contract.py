@@ -1,0 +1,232 @@
+"""The kernels' float64 contract over the whole range (issue 17): a result or the documented error.
+
+Hypothesis draws X, w, b, y and lr from every scale float64 has: the largest
+floats, subnormals, and mixed scales in one batch.  For finite input every
+checked kernel function (``predict``, ``losses``, ``loss``, ``grad``,
+``update``) must either
+
+- return a finite result within the rounding bound below of the exact
+  value, computed by mpmath at 50 digits from the pair's derivation (its
+  exponent range is unbounded, so a score of 1e310 is an ordinary number
+  there); or
+- raise FloatingPointError, and only where the kernels document one: the
+  exact result is past the largest float64, or a quantity it is computed
+  from is: some row's score |z| (where the result still depends on z), a
+  per-sample loss (for the mean loss), a per-sample dJ/dz (for the gradient
+  and the update; its mean may fit, but the kernels compute each row's
+  dJ/dz in float64), or the gradient (for the update).
+
+Bound (the model of :mod:`properties.reference`, in exact arithmetic so that
+it never overflows): a score is within ``dz = (n + 1) eps Z + (n + 1) TINY``
+of the exact one (``Z = |x|.|w| + |b|``; the rescaled recomputation of an
+overflowed score multiplies by powers of two only, exact but for subnormal
+terms, whose loss is below ``TINY`` per term after scaling back, far below
+``eps Z``).  A value f(z) then errs by the mean-value bound
+``max |f'| dz`` over ``[z - dz, z + dz]`` (first order plus ``sup |f''|
+dz^2 / 2`` for the loss and dJ/dz, as in ``loss_error``/``grad_error``), plus
+``(PER_SAMPLE_EPS + m + 1) eps`` of the magnitudes summed (one more rounding
+than there: the scaled mean divides each term by m before summing), plus a
+``TINY`` per rounding.  The update adds ``lr`` times the gradient's bound and
+two roundings of ``|new|`` and ``|lr g|``.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+from types import SimpleNamespace
+
+import mpmath
+import numpy as np
+import sympy as sp
+from hypothesis import strategies as st
+from hypothesis.extra.numpy import arrays
+
+from derivreg.codegen import stabilize
+from derivreg.symbolic import derive, y, yhat, z
+from properties.factory import Property, make_tests
+from properties.reference import EPS, MP_DPS, MP_MODULES, PER_SAMPLE_EPS, REALMAX, TINY, magnitude
+
+#: Values drawn often: the edges of float64 and the scales where products overflow.
+SPECIAL = (
+    REALMAX,
+    -REALMAX,
+    1e308,
+    -1e308,
+    1e300,
+    -1e300,
+    1e154,
+    -1e154,
+    TINY,
+    -TINY,
+    2.2250738585072014e-308,
+    1e-310,
+    0.0,
+    -0.0,
+    1.0,
+    -1.0,
+)
+
+
+def wide() -> st.SearchStrategy[float]:
+    """Any finite float, with huge, subnormal and ordinary magnitudes all drawn often."""
+    return st.one_of(
+        st.sampled_from(SPECIAL),
+        st.floats(-REALMAX, REALMAX, allow_nan=False, allow_infinity=False),
+        st.floats(-1e-300, 1e-300),
+        st.floats(-1e3, 1e3),
+        st.builds(lambda m, e: m * 2.0**e, st.floats(-2.0, 2.0), st.integers(-1074, 1023)),
+    )
+
+
+@st.composite
+def huge_batches(draw: st.DrawFn, ref: object) -> tuple:
+    """A batch of mixed scales, and a positive learning rate of any scale."""
+    m, n = draw(st.integers(1, 4)), draw(st.integers(1, 3))
+    X = draw(arrays(np.float64, (m, n), elements=wide()))
+    if ref.targets == "binary":
+        label = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0))
+    else:
+        label = wide()
+    labels = draw(arrays(np.float64, (m,), elements=label))
+    w = draw(arrays(np.float64, (n,), elements=wide()))
+    b = draw(wide())
+    lr = draw(st.one_of(st.sampled_from([1e308, 1.0, 0.5, TINY]), st.floats(TINY, REALMAX)))
+    return X, labels, w, b, lr
+
+
+@functools.cache
+def mp_functions(name: str) -> SimpleNamespace:
+    """The pair's yhat, L, L', |L'|'s terms and L'' along z, and g', in mpmath (stable forms)."""
+    d = derive(name)
+    act = d.activation
+    d2 = sp.diff(d.dJ_dz, yhat) * d.dyhat_dz + sp.diff(d.dJ_dz, z)
+    stable_d1 = stabilize(d.dJ_dz.subs(yhat, act))[0]
+
+    def mp(expr: sp.Basic, args: tuple) -> object:
+        return sp.lambdify(args, stabilize(expr)[0], modules=MP_MODULES)
+
+    return SimpleNamespace(
+        yhat=mp(act, (z,)),
+        slope=mp(sp.diff(act, z), (z,)),
+        loss=mp(d.loss.subs(yhat, act), (z, y)),
+        d1=mp(d.dJ_dz.subs(yhat, act), (z, y)),
+        d1_magnitude=sp.lambdify((z, y), magnitude(stable_d1), modules=MP_MODULES),
+        d2=mp(sp.simplify(d2).subs(yhat, act), (z, y)),
+    )
+
+
+def _mpf(v: float) -> mpmath.mpf:
+    return mpmath.mpf(float(v))
+
+
+def _widest(f: object, at: mpmath.mpf, dz: mpmath.mpf, *rest: mpmath.mpf) -> mpmath.mpf:
+    """max |f| at z and z +- dz (and at 0 if in between): |f'| on the interval, for the
+    unimodal or monotone slopes of the registered activations."""
+    points = [at, at - dz, at + dz] + ([mpmath.mpf(0)] if at - dz <= 0 <= at + dz else [])
+    return max(abs(f(p, *rest)) for p in points)
+
+
+def exact(
+    kernel: object, ref: object, case: tuple
+) -> dict[str, list[tuple[mpmath.mpf, mpmath.mpf]]]:
+    """(exact value, error bound) of every output, by function, at 50 digits."""
+    X, labels, w, b, lr = case
+    m, n = X.shape
+    f, e, tiny = mp_functions(ref.name), mpmath.mpf(EPS), mpmath.mpf(TINY)
+    rows = []
+    for i in range(m):
+        xs = [_mpf(v) for v in X[i]]
+        ws = [_mpf(v) for v in w]
+        zi = mpmath.fsum([a * c for a, c in zip(xs, ws, strict=True)]) + _mpf(b)
+        Zi = mpmath.fsum([abs(a * c) for a, c in zip(xs, ws, strict=True)]) + abs(_mpf(b))
+        rows.append((zi, (n + 1) * (e * Zi + tiny), _mpf(labels[i]), [*xs, mpmath.mpf(1)]))
+    per, s2, s3 = PER_SAMPLE_EPS + m + 1, mpmath.mpf(ref.sup_d2), mpmath.mpf(ref.sup_d3)
+    out: dict[str, list] = {"predict": [], "losses": []}
+    for zi, dz, yi, _ in rows:
+        yh = f.yhat(zi)
+        out["predict"].append((yh, per * e * abs(yh) + _widest(f.slope, zi, dz) * dz + per * tiny))
+        J = f.loss(zi, yi)
+        moved = abs(f.d1(zi, yi)) * dz + s2 * dz**2 / 2
+        out["losses"].append((J, per * e * abs(J) + moved + per * tiny))
+    J_mean = mpmath.fsum(v for v, _ in out["losses"]) / m
+    bound = mpmath.fsum(t for _, t in out["losses"]) / m + (per + n) * tiny
+    out["loss"] = [(J_mean, bound + e * per * abs(J_mean))]
+    grad = []
+    for k in range(n + 1):
+        terms = [f.d1(zi, yi) * a[k] for zi, _, yi, a in rows]
+        errs = [
+            (per * e * f.d1_magnitude(zi, yi) + abs(f.d2(zi, yi)) * dz + s3 * dz**2 / 2) * abs(a[k])
+            for zi, dz, yi, a in rows
+        ]
+        grad.append((mpmath.fsum(terms) / m, mpmath.fsum(errs) / m + (per + n) * tiny))
+    out["grad"] = grad
+    theta, alpha = [*(_mpf(v) for v in w), _mpf(b)], _mpf(lr)
+    out["update"] = [
+        (
+            t - alpha * g,
+            alpha * gb * (1 + e) + 2 * e * (abs(t - alpha * g) + abs(alpha * g)) + 2 * tiny,
+        )
+        for t, (g, gb) in zip(theta, grad, strict=True)
+    ]
+    out["too large"] = {
+        "z": any(abs(zi) > REALMAX for zi, *_ in rows),
+        "J": any(abs(v) + t > REALMAX for v, t in out["losses"]),
+        "dJ/dz": any(abs(f.d1(zi, yi)) * (1 + e) > REALMAX for zi, _, yi, _ in rows),
+        "grad": any(abs(v) + t > REALMAX for v, t in grad),
+    }
+    return out
+
+
+def call(kernel: object, name: str, case: tuple) -> list[float]:
+    X, labels, w, b, lr = case
+    if name == "predict":
+        return list(kernel.predict(X, w, b))
+    if name == "update":
+        new_w, new_b = kernel.update(X, labels, w, b, lr)
+        return [*new_w, new_b]
+    result = getattr(kernel, name)(X, labels, w, b)
+    if name == "grad":
+        return [*result[0], result[1]]
+    return list(np.atleast_1d(result))
+
+
+def check_contract(kernel: object, ref: object, case: tuple) -> None:
+    """Each checked function: finite and within its bound of mpmath, or the documented error."""
+    with mpmath.workdps(MP_DPS):
+        want = exact(kernel, ref, case)
+        large = want["too large"]
+        for name in ("predict", "losses", "loss", "grad", "update"):
+            try:
+                with warnings.catch_warnings():
+                    warnings.simplefilter("error", RuntimeWarning)
+                    got, raised = call(kernel, name, case), None
+            except FloatingPointError as err:
+                got, raised = [], err
+            except RuntimeWarning as warning:  # overflow the kernel did not handle
+                raise AssertionError(f"{name}: NumPy warned {warning}") from None
+            if raised is not None:
+                allowed = (
+                    any(abs(v) + t > REALMAX for v, t in want[name])
+                    or large["z"]
+                    or (name == "loss" and large["J"])
+                    or (name in ("grad", "update") and large["dJ/dz"])
+                    or (name == "update" and large["grad"])
+                )
+                assert allowed, f"{name} raised {raised!r} where its exact result fits"
+                continue
+            assert np.all(np.isfinite(got)), f"{name} returned {got} from finite input"
+            for k, (have, (value, bound)) in enumerate(zip(got, want[name], strict=True)):
+                assert abs(_mpf(have) - value) <= bound, (
+                    f"{name}[{k}] = {have!r}, exact {mpmath.nstr(value, 17)}, "
+                    f"bound {mpmath.nstr(bound, 3)}"
+                )
+
+
+CONTRACT = Property(
+    "finite input gives a result within the bound of mpmath or the documented FloatingPointError",
+    strategy=huge_batches,
+    check=check_contract,
+    catches=("inf times 0 at an overflowed score", "naive loss"),
+)
+TestContract = make_tests(CONTRACT)
