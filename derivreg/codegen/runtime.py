@@ -39,6 +39,9 @@ NUMPY_NAMES = (
     "abs", "all", "asarray", "errstate", "exp", "float64", "full", "iscomplexobj", "isfinite",
     "isinf", "isnan", "log", "log1p", "max", "maximum", "mean", "min", "minimum", "ndarray",
     "ndim", "shape", "sqrt", "sum", "tanh", "where",
+    # the checks' recomputing paths: powers of two, edges and messages
+    "any", "append", "argmin", "array", "copysign", "finfo", "flatnonzero", "floor", "frexp",
+    "inf", "ldexp", "log10", "nextafter", "ones", "sign",
 )  # fmt: skip
 
 #: Attributes of values (arrays, dicts) the generated modules read.
@@ -50,7 +53,7 @@ _CHECKS_MODULE = "derivreg.kernels._checks"
 #: builtin but the allow-list below and the types its annotations name.
 _UNSAFE_BUILTINS = frozenset(dir(builtins)) - {
     "float", "abs", "max", "min", "range", "type", "ValueError", "TypeError",
-    "tuple", "object", "str", "int", "bool",
+    "tuple", "object", "str", "int", "bool", "FloatingPointError",
 }  # fmt: skip
 
 _BUILTINS = {
@@ -63,6 +66,9 @@ _BUILTINS = {
     "bool": bool,  # compared with a dtype by the scalar check; no way out of the sandbox
     "ValueError": ValueError,
     "TypeError": TypeError,
+    "FloatingPointError": FloatingPointError,
+    "int": int,
+    "tuple": tuple,
 }
 
 

@@ -72,7 +72,7 @@ def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
         return z  # the common path: one pass over the m scores
     _finite(z, X=X)  # a non-finite X is named (w and b are checked already)
     rows = np.flatnonzero(~np.isfinite(z))
-    z = z.copy()
+    z = np.array(z)
     # each row scaled by its own powers of two: exact, and b is lost only below TINY * Z
     ex = np.frexp(np.max(np.abs(X[rows]), axis=1))[1]
     ew = int(np.frexp(np.max(np.abs(w)))[1])
@@ -114,7 +114,7 @@ def _limits(  # noqa: PLR0917
     with np.errstate(over="ignore", invalid="ignore"):
         values = np.array(f(z, *labels), dtype=np.float64)
         far = np.flatnonzero(np.isinf(z))
-        if far.size:
+        if far.shape[0]:
             edge = np.copysign(np.finfo(np.float64).max, z[far])
             rows = tuple(label[far] for label in labels)
             at, half = f(edge, *rows), f(edge / 2, *rows)
@@ -176,11 +176,11 @@ def _checked_rows(  # noqa: PLR0917
     one = np.ones(1)
     J = _limits(lambda t, *ys: kernel(t[:, None], *ys, one, 0.0), z, labels, name, X, w, b)
     bad = np.flatnonzero(~np.isfinite(J))
-    if bad.size:
+    if bad.shape[0]:
         i = int(bad[0])
-        at = ", ".join(f"y = {label[i]:.4g}" for label in labels)
+        at = f", y = {labels[0][i]:.4g}" if labels else ""
         raise FloatingPointError(
-            f"{name} overflows float64 in row {i} (z = {z[i]:.4g}{', ' if at else ''}{at}): "
+            f"{name} overflows float64 in row {i} (z = {z[i]:.4g}{at}): "
             "its exact value is past the largest float64 (1.8e+308)"
         )
     return J
@@ -232,7 +232,7 @@ def _mean_grad(dJ_dz: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
         dJ_dw, dJ_db = np.ldexp(*parts[0]), float(np.ldexp(*parts[1]))
     if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
         return dJ_dw, dJ_db
-    scaled = [*zip(*parts[0], strict=True), parts[1]]
+    scaled = [(parts[0][0][j], parts[0][1][j]) for j in range(X.shape[1])] + [parts[1]]
     names = [f"dJ_dw[{j}]" for j in range(X.shape[1])] + ["dJ_db"]
     k = int(np.flatnonzero(~np.isfinite([*dJ_dw, dJ_db]))[0])
     raise FloatingPointError(
@@ -249,14 +249,14 @@ def _gradient(
     z = _scores(X, w, b)
     d = _limits(dJ_dz, z, (y,), "dJ/dz", X, w, b)
     big = np.flatnonzero(~np.isfinite(d))
-    if big.size == 0:
+    if big.shape[0] == 0:
         return _mean_grad(d, X)
     i = int(big[0])
     with np.errstate(over="ignore", invalid="ignore"):  # 0 * (a finite real) is 0, never nan
-        dJ_dw = np.where(X == 0.0, 0.0, (d / X.shape[0])[:, None] * X).sum(axis=0)
+        dJ_dw = np.sum(np.where(X == 0.0, 0.0, (d / X.shape[0])[:, None] * X), axis=0)
     fits = "dJ_dw overflows too"
     if np.all(np.isfinite(dJ_dw)):
-        fits = f"dJ_dw = {np.array2string(dJ_dw, threshold=8)} fits"
+        fits = f"dJ_dw = {dJ_dw} fits"
     raise FloatingPointError(
         f"the gradient overflows float64: dJ_db = mean(dJ/dz), and dJ/dz in row {i} "
         f"(z = {z[i]:.4g}, y = {y[i]:.4g}) is past the largest float64 (1.8e+308); {fits}"
@@ -330,9 +330,9 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     if np.all(np.isfinite(result)):
         return result
     for name, value in inputs.items():
-        if np.isnan(value).any():
+        if np.any(np.isnan(value)):
             raise ValueError(f"Input {name} contains NaN.")
-        if np.isinf(value).any():
+        if np.any(np.isinf(value)):
             raise ValueError(
                 f"Input {name} contains infinity or a value too large for dtype('float64')."
             )
