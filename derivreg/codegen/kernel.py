@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
+from derivreg.codegen.domain import domain_lines
 from derivreg.codegen.examples import examples
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
@@ -40,7 +41,7 @@ _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leav
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
 _UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
-_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
+_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)"
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
 
 
@@ -295,6 +296,8 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.",
         f"BLOCK_BYTES = {BLOCK_BYTES}",
         f"MIN_BLOCK_ROWS = {MIN_BLOCK_ROWS}",
+        "",
+        *domain_lines(d.pair.domain),
     ]
 
 

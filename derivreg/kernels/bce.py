@@ -23,6 +23,14 @@ STEP_SIZE_NUMERATOR = 8.0
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
+#: The labels' domain, printed from the pair's SymPy set Interval(0, 1).
+DOMAIN = '[0, 1]'
+
+
+def _in_domain(y: np.ndarray) -> bool:
+    """Whether every (finite) label lies in DOMAIN."""
+    return bool(np.min(y) >= 0 and np.max(y) <= 1)
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -91,7 +99,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     >>> round(float(losses(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]), 6)
     0.644397
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
@@ -133,7 +141,7 @@ def grad(
     >>> [round(float(v), 6) for v in [*grad(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]]]
     [-0.475021, -0.950042]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
@@ -200,7 +208,7 @@ def update(
     >>> [round(float(v), 6) for v in update(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, 0.5)[0]]
     [0.73751, 0.225021]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     lr = _as_finite_scalar("lr", lr)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel

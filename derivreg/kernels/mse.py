@@ -23,6 +23,14 @@ STEP_SIZE_NUMERATOR = 1.0
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
+#: The labels' domain, printed from the pair's SymPy set Reals.
+DOMAIN = '(-oo, oo)'
+
+
+def _in_domain(y: np.ndarray) -> bool:  # noqa: ARG001
+    """Whether every (finite) label lies in DOMAIN."""
+    return True
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -88,7 +96,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     >>> round(float(losses(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]), 6)
     0.81
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
@@ -127,7 +135,7 @@ def grad(
     >>> [round(float(v), 6) for v in [*grad(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]]]
     [-1.8, -3.6]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
@@ -192,7 +200,7 @@ def update(
     >>> [round(float(v), 6) for v in update(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, 0.5)[0]]
     [1.4, 1.55]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     lr = _as_finite_scalar("lr", lr)
     with np.errstate(invalid="ignore"):
         # the unchecked kernel

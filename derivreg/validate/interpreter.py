@@ -236,6 +236,8 @@ class Interpreter:
                 return env[name]
             case ast.Name(id=name) if name in self.constants:
                 return self.constants[name]
+            case ast.Name(id=name) if name in self.functions:  # passed, not called: opaque
+                return _Text(name)
             case ast.Constant(value=int(value)) if not isinstance(value, bool):
                 return value
             case ast.Constant(value=str()):
