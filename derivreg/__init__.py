@@ -20,8 +20,10 @@ import importlib
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from derivreg.estimators import GammaRegressionSGD as GammaRegressionSGD
     from derivreg.estimators import LinearRegressionSGD as LinearRegressionSGD
     from derivreg.estimators import LogisticRegressionSGD as LogisticRegressionSGD
+    from derivreg.estimators import PoissonRegressionSGD as PoissonRegressionSGD
     from derivreg.rendering import render as render
     from derivreg.symbolic import REGISTRY as REGISTRY
     from derivreg.symbolic import Derivation as Derivation
@@ -39,10 +41,12 @@ _PUBLIC = {
     "render": "derivreg.rendering",
     "History": "derivreg.train",
     "DivergenceError": "derivreg.train",
-    # These two need scikit-learn (a test extra, not a dependency); they are left
+    # These need scikit-learn (a test extra, not a dependency); they are left
     # out of __all__ so that `from derivreg import *` works without it.
     "LinearRegressionSGD": "derivreg.estimators",
     "LogisticRegressionSGD": "derivreg.estimators",
+    "PoissonRegressionSGD": "derivreg.estimators",
+    "GammaRegressionSGD": "derivreg.estimators",
 }
 
 __all__ = [

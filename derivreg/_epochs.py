@@ -102,7 +102,9 @@ def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
         If ``max ||(x, 1)||^2`` overflows float64 (``|x|`` past about 1.3e154),
         so that the bound is below the smallest positive float.
     ValueError
-        If X is not a non-empty finite 2-D array, or the loss is unknown.
+        If X is not a non-empty finite 2-D array, or the loss is unknown, or
+        its curvature is unbounded (``STEP_SIZE_NUMERATOR`` 0.0, where only a
+        line search, ``solver="gd"``, is safe).
 
     Examples
     --------
@@ -115,7 +117,15 @@ def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
     ...
     FloatingPointError: the step-size bound ... is about 1e400.0, past the largest float ...
     """
-    c = STEP_SIZE_NUMERATOR[_params.choice("loss", loss, "step_size_bound", STEP_SIZE_NUMERATOR)]
+    name = _params.choice("loss", loss, "step_size_bound", STEP_SIZE_NUMERATOR)
+    c = STEP_SIZE_NUMERATOR[name]
+    if c == 0.0:  # the derivation found sup d2J/dz2 = oo over the domain
+        raise ValueError(
+            f"loss {name!r} has unbounded curvature d2J/dz2 over its label domain (its "
+            "kernel's STEP_SIZE_NUMERATOR is 0.0), so no constant per-sample step size is "
+            "safe for every sample: pass lr as a number, or use solver='gd', whose "
+            "backtracking (Armijo) line search on the mean loss needs no bound"
+        )
     X = _as_float("X", X)
     if X.ndim != 2 or X.size == 0:
         raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")

@@ -120,6 +120,12 @@ class _SGD(BaseEstimator):
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
         self._check_params()
         solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
+        max_iter = self.max_iter
+        if solver == "sgd" and _is_auto(self.lr) and _kernel(self._loss).STEP_SIZE_NUMERATOR == 0:
+            # Unbounded curvature: no constant SGD step is safe.  "auto" is then full-batch
+            # gradient descent, backtracking (Armijo) on the mean loss: fit() runs it,
+            # partial_fit() takes one step of it on the batch.
+            solver, max_iter = "gd", max_iter if full else 1
         if solver != "sgd" and self.tol == 0:
             raise InvalidParameterError(
                 f"The 'tol' parameter of {type(self).__name__} must be a float in the range "
@@ -150,7 +156,7 @@ class _SGD(BaseEstimator):
             n_iter_no_change=self.n_iter_no_change,
             record=self.record,
             solver=solver,
-            max_iter=self.max_iter,
+            max_iter=max_iter,
             # fit() asks whether the MLE exists; a partial_fit batch may well be separable
             check_separation=full,
         )

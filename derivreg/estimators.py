@@ -36,9 +36,15 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "(derivreg.train, derivreg.data, derivreg.plots) works without it."
     ) from err
 
+from derivreg import kernels as _kernels
 from derivreg._estimator_base import _SGD, _kernel
 
-__all__ = ["LinearRegressionSGD", "LogisticRegressionSGD"]
+__all__ = [
+    "GammaRegressionSGD",
+    "LinearRegressionSGD",
+    "LogisticRegressionSGD",
+    "PoissonRegressionSGD",
+]
 
 
 class LinearRegressionSGD(RegressorMixin, _SGD):
@@ -343,3 +349,74 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+_GLM_DOC = """{what} (log link) by gradient descent on its likelihood, with the generated kernel.
+
+    The kernel's loss is ``{loss}`` per sample with ``yhat = exp(z)``; labels
+    must lie in {domain} (a ValueError in scikit-learn's words otherwise).
+    Its curvature ``d2J/dz2 = {curv}`` is unbounded, so no constant SGD step
+    is safe for every sample: with ``lr="auto"`` (the default) and
+    ``solver="sgd"``, :meth:`fit` runs full-batch gradient descent with a
+    backtracking (Armijo) line search on the mean loss (``solver="gd"``, up to
+    ``max_iter`` iterations, stopping at a gradient entry below ``tol``) and
+    :meth:`partial_fit` takes one such step on its batch.  A numeric ``lr``
+    runs the lecture's per-sample SGD at that rate.  The fit is unpenalised:
+    it reaches statsmodels' ``GLM(family={family})`` coefficients.
+
+    Parameters and attributes are those of :class:`LinearRegressionSGD`.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    >>> reg = {name}(tol=1e-10).fit(X, {y})
+    >>> reg.coef_.round(3).tolist(), reg.converged_
+    ({coef}, True)
+    """
+
+
+class PoissonRegressionSGD(LinearRegressionSGD):  # noqa: D101 (docstring: _GLM_DOC)
+    __doc__ = _GLM_DOC.format(
+        what="Poisson regression",
+        loss="yhat - y log(yhat)",
+        domain="[0, oo) (counts; fractional values allowed, as in scikit-learn)",
+        curv="yhat",
+        family="Poisson()",
+        name="PoissonRegressionSGD",
+        y="np.array([1.0, 2.0, 5.0, 9.0])",
+        coef="[0.725]",
+    )
+    _loss = _kernels.poisson.NAME
+
+    def predict(self, X: Any) -> np.ndarray:
+        """Predict the mean ``yhat = exp(X w + b)`` with the generated kernel.
+
+        Parameters
+        ----------
+        X : array_like of shape (m, n)
+
+        Returns
+        -------
+        ndarray of shape (m,)
+        """
+        return super().predict(X)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.target_tags.positive_only = True  # y >= 0; check_estimator draws such y
+        return tags
+
+
+class GammaRegressionSGD(PoissonRegressionSGD):  # noqa: D101 (docstring: _GLM_DOC)
+    __doc__ = _GLM_DOC.format(
+        what="Gamma regression",
+        loss="y/yhat + log(yhat)",
+        domain="(0, oo)",
+        curv="y/yhat",
+        family="Gamma(link=Log())",
+        name="GammaRegressionSGD",
+        y="np.array([1.0, 2.0, 5.0, 9.0])",
+        coef="[0.752]",
+    )
+    _loss = _kernels.gamma.NAME

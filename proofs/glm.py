@@ -105,7 +105,26 @@ CONVEX = (
     .gt(0, "a positive label times exp(-z) > 0")
 )
 
-THEOREMS = [CANONICAL, BERNOULLI, POISSON_CASE, GAUSSIAN, GAMMA_CASE, CONVEX]
+#: Any positive level the curvature is to reach.
+level = sp.Symbol("t", positive=True)
+
+UNBOUNDED = (
+    Theorem(
+        "glm.curvature_unbounded",
+        "d2J/dz2 takes every positive value t (Poisson at z = log t, Gamma at z = log(y/t)): "
+        "no supremum, so no constant step size is safe and the kernels' "
+        "STEP_SIZE_NUMERATOR is 0",
+    )
+    .start(PO.yhat_of_z(PO.d2J_dz2).subs(z, sp.log(level)), "Poisson's exp(z) at z = log t")
+    .eq(level, "exp(log t) = t for t > 0 (SymPy evaluates it on substitution)", restate=True)
+    .start(
+        GA.yhat_of_z(GA.d2J_dz2).subs(y, y_pos).subs(z, sp.log(y_pos / level)),
+        "Gamma's y exp(-z) at z = log(y/t), for a label y > 0",
+    )
+    .eq(level, "y exp(-log(y/t)) = y t/y (SymPy evaluates it on substitution)", restate=True)
+)
+
+THEOREMS = [CANONICAL, BERNOULLI, POISSON_CASE, GAUSSIAN, GAMMA_CASE, CONVEX, UNBOUNDED]
 
 if __name__ == "__main__":
     raise SystemExit(main(THEOREMS))

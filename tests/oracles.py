@@ -3,8 +3,9 @@
 The generator does not print a per-sample curvature kernel yet (the second-order
 issue), so tests that need one give the generated kernel modules a hand-written
 ``curvature(z, y)``: 2 for ``(z - y)^2``, and ``sigma(z) sigma(-z)`` for
-``-y log sigma(z) - (1 - y) log sigma(-z)``.  They are independent of the code
-under test.
+``-y log sigma(z) - (1 - y) log sigma(-z)``, ``exp(z)`` for ``exp(z) - y z``
+(Poisson) and ``y exp(-z)`` for ``y exp(-z) + z`` (Gamma, log link).  They are
+independent of the code under test.
 """
 
 import types
@@ -17,6 +18,8 @@ from derivreg.kernels import KERNELS
 CURVATURE = {
     "mse": lambda z, y: np.full_like(z, 2.0),
     "bce": lambda z, y: expit(z) * expit(-z),
+    "poisson": lambda z, y: np.exp(z),  # d2/dz2 of exp(z) - y z
+    "gamma": lambda z, y: y * np.exp(-z),  # d2/dz2 of y exp(-z) + z
 }
 
 

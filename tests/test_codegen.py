@@ -192,6 +192,16 @@ def test_every_rule_names_its_theorem():
 # --- agreement at random points ---------------------------------------------------------------
 
 
+def label(pair, rng):
+    """A label in the pair's domain: 0/1 for a classifier, else a draw inside the interval."""
+    if pair.targets == "binary":
+        return float(rng.integers(0, 2))
+    lo, hi = pair.domain.inf, pair.domain.sup
+    if lo.is_finite:  # 0.01 past the end keeps y/yhat of the Gamma loss moderate
+        return float(lo) + 0.01 + rng.exponential()
+    return rng.normal() if not hi.is_finite else float(hi) - 0.01 - rng.exponential()
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_kernels_agree_with_the_derivation_at_random_points(name):
     # Evaluate the derivation's own (textbook) expressions with SymPy at 30 digits
@@ -203,7 +213,7 @@ def test_kernels_agree_with_the_derivation_at_random_points(name):
     rng = np.random.default_rng(7)
     for _ in range(10):
         x, w, b = rng.normal(size=3)
-        y = float(rng.integers(0, 2)) if REGISTRY[name].targets == "binary" else rng.normal()
+        y = label(REGISTRY[name], rng)
         values = {sym["x"]: x, sym["w"]: w, sym["b"]: b, sym["y"]: y, sym["alpha"]: 0.1}
         z_val = sp.Float(x * w + b, 30)
         yhat_val = d.activation.subs(sym["z"], z_val)
@@ -343,7 +353,7 @@ def test_mismatched_shapes_name_the_shapes(name):
 @pytest.mark.parametrize("name", NAMES)
 def test_non_finite_input_is_named_and_inputs_are_untouched(name):
     k = KERNELS[name]
-    X, y, w = np.ones((3, 2)), np.array([0.0, 1.0, 1.0]), np.ones(2)
+    X, y, w = np.ones((3, 2)), np.array([0.5, 1.0, 1.0]), np.ones(2)  # in every domain
     X[1, 0] = np.nan
     saved = X.copy(), y.copy(), w.copy()
     with pytest.raises(ValueError, match="Input X contains NaN"):
@@ -358,14 +368,16 @@ def test_non_finite_input_is_named_and_inputs_are_untouched(name):
 
 
 def test_bce_rejects_labels_outside_0_1():
-    with pytest.raises(ValueError, match=r"y must lie in \[0, 1\] for bce"):
+    with pytest.raises(
+        ValueError, match=r"out of the valid range of the loss 'bce': y must lie in \[0, 1\]"
+    ):
         KERNELS["bce"].grad(np.ones((2, 1)), np.array([0.0, 2.0]), np.ones(1), 0.0)
 
 
 @pytest.mark.parametrize("name", NAMES)
 def test_update_returns_new_arrays_and_leaves_inputs_alone(name):
     k = KERNELS[name]
-    X, y, w = np.ones((2, 2)), np.array([0.0, 1.0]), np.array([0.5, -0.5])
+    X, y, w = np.ones((2, 2)), np.array([0.5, 1.0]), np.array([0.5, -0.5])  # in every domain
     copies = X.copy(), y.copy(), w.copy()
     new_w, new_b = k.update(X, y, w, 0.25, 0.1)
     assert new_w is not w

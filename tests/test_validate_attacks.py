@@ -121,6 +121,30 @@ WRONG_KERNELS = {
         r"line 15: module constant TARGETS: the value differs: the generator prints "
         r"`'binary'`, found `'real'`",
     ),
+    "Poisson's domain check widened to every real (y >= -1)": (
+        "poisson",
+        "return bool(np.min(y) >= 0)",
+        "return bool(np.min(y) >= -1)",
+        r"_in_domain: a compared value differs: the generator prints `0`, found `-1`",
+    ),
+    "Gamma's open domain closed (y >= 0 admits y = 0)": (
+        "gamma",
+        "return bool(np.min(y) > 0)",
+        "return bool(np.min(y) >= 0)",
+        r"_in_domain: the operator differs: the generator prints `Gt`, found `GtE`",
+    ),
+    "Poisson's label check skipped (the reals' check passed instead)": (
+        "poisson",
+        "_check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)",
+        "_check_batch(X, y, w, b, NAME, lambda y: True, DOMAIN)",
+        r"losses: the arguments differ",
+    ),
+    "Gamma's DOMAIN text changed": (
+        "gamma",
+        "DOMAIN = '(0, oo)'",
+        "DOMAIN = '(-oo, oo)'",
+        r"module constant DOMAIN: the value differs",
+    ),
     "a side effect inside an argument of _checked_grad": (
         "mse",
         "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)",
@@ -258,8 +282,24 @@ def attacked(module, function, attack):
     return ast.unparse(ast.fix_missing_locations(tree))
 
 
-@pytest.mark.parametrize("kind", sorted(FUNCTION_ATTACKS))
-@pytest.mark.parametrize(("module", "function"), CASES)
+def reads_a_name(module, function):
+    """Whether ``function`` reads z or its input (``_in_domain`` on the reals returns True)."""
+    tree = ast.parse(checked_in(module))
+    fn = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == function)
+    names = {"z", target(fn)}
+    body = fn.body[body_start(fn) :]
+    return any(isinstance(n, ast.Name) and n.id in names for s in body for n in ast.walk(s))
+
+
+ATTACK_CASES = [
+    (module, function, kind)
+    for module, function in CASES
+    for kind in sorted(FUNCTION_ATTACKS)
+    if kind != "z -> sqrt(z)**2" or reads_a_name(module, function)
+]
+
+
+@pytest.mark.parametrize(("module", "function", "kind"), ATTACK_CASES)
 def test_a_generic_attack_on_any_function_is_rejected(module, function, kind):
     attack, reason = FUNCTION_ATTACKS[kind]
     with pytest.raises(ValidationError, match=reason):
@@ -280,6 +320,7 @@ CONSTANTS = {
     "TARGETS": lambda v: "real" if v == "binary" else "binary",
     "BLOCK_BYTES": lambda v: v // 2,
     "MIN_BLOCK_ROWS": lambda v: v + 1,
+    "DOMAIN": lambda v: "(-oo, oo)" if v != "(-oo, oo)" else "[0, 1]",
 }
 
 
@@ -330,13 +371,12 @@ def test_a_hand_edited_check_is_rejected_through_the_kernel_that_imports_it():
 def test_report_attack_counts_and_validation_time(capsys):
     """Not an assertion of speed: prints the figures the issue's closing note asks for."""
     tried = rejected = 0
-    for module, function in CASES:
-        for attack, _ in FUNCTION_ATTACKS.values():
-            tried += 1
-            try:
-                run_validation(module, attacked(module, function, attack))
-            except ValidationError:
-                rejected += 1
+    for module, function, kind in ATTACK_CASES:
+        tried += 1
+        try:
+            run_validation(module, attacked(module, function, FUNCTION_ATTACKS[kind][0]))
+        except ValidationError:
+            rejected += 1
     sources = [(m, checked_in(m).replace(old, new, 1)) for m, old, new, _ in WRONG_KERNELS.values()]
     sources += [(m, changed_constant(m, c)) for m in MODULES for c in constants(m)]
     sources += [(m, foreign(m)) for m in MODULES]

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
+from derivreg.codegen.domain import domain_lines
 from derivreg.codegen.examples import examples
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
@@ -40,7 +41,7 @@ _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leav
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
 _UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
-_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
+_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)"
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
 
 
@@ -330,6 +331,7 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: The finite edges of yhat's range, each with the direction into it: where",
         "#: dJ_dyhat is taken as its limit from inside.",
         f"YHAT_EDGES = {yhat_edges(d)!r}",
+        *domain_lines(d.pair.domain),
     ]
 
 

@@ -7,12 +7,14 @@ Examples
 --------
 >>> from derivreg.kernels import KERNELS
 >>> sorted(KERNELS)
-['bce', 'mse']
+['bce', 'gamma', 'mse', 'poisson']
 """
 
 from derivreg.kernels import bce
+from derivreg.kernels import gamma
 from derivreg.kernels import mse
+from derivreg.kernels import poisson
 
-KERNELS = {'bce': bce, 'mse': mse}
+KERNELS = {'bce': bce, 'gamma': gamma, 'mse': mse, 'poisson': poisson}
 
-__all__ = ['KERNELS', 'bce', 'mse']
+__all__ = ['KERNELS', 'bce', 'gamma', 'mse', 'poisson']

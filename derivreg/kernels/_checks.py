@@ -303,9 +303,20 @@ def _checked_update(  # noqa: PLR0917
 
 
 def _check_batch(  # noqa: PLR0917
-    X: object, y: object, w: object, b: object, name: str, targets: str
+    X: object,
+    y: object,
+    w: object,
+    b: object,
+    name: str,
+    in_domain: object,
+    domain: str,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Validate a batch: X (m, n), y (m,), w (n,), scalar b, for pair ``name``."""
+    """Validate a batch: X (m, n), y (m,), w (n,), scalar b, for pair ``name``.
+
+    ``in_domain`` (a function of y, True when every label is in the domain) and
+    ``domain`` are the kernel module's label check and its text, both printed
+    from the pair's SymPy domain.
+    """
     X, w, b = _check_params(X, w, b)
     if np.ndim(y) == 2 and np.shape(y)[1] == 1:
         raise ValueError(
@@ -320,8 +331,11 @@ def _check_batch(  # noqa: PLR0917
         finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
     if not finite:
         _finite(y, y=y)
-    if targets == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
-        raise ValueError(f"y must lie in [0, 1] for {name}; got values in [{y.min()}, {y.max()}]")
+    if not in_domain(y):  # type: ignore[operator]
+        raise ValueError(
+            f"Some value(s) of y are out of the valid range of the loss {name!r}: "
+            f"y must lie in {domain}; got values in [{y.min()}, {y.max()}]"
+        )
     return X, y, w, b
 
 

@@ -26,6 +26,13 @@ MIN_BLOCK_ROWS = 256
 #: The finite edges of yhat's range, each with the direction into it: where
 #: dJ_dyhat is taken as its limit from inside.
 YHAT_EDGES = ((0.0, 1.0), (1.0, -1.0))
+#: The labels' domain, printed from the pair's SymPy set Interval(0, 1).
+DOMAIN = '[0, 1]'
+
+
+def _in_domain(y: np.ndarray) -> bool:
+    """Whether every (finite) label lies in DOMAIN."""
+    return bool(np.min(y) >= 0 and np.max(y) <= 1)
 
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
@@ -114,7 +121,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     >>> round(float(losses(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]), 6)
     0.644397
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
@@ -156,7 +163,7 @@ def grad(
     >>> [round(float(v), 6) for v in [*grad(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]]]
     [-0.475021, -0.950042]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
@@ -227,7 +234,7 @@ def update(
     >>> [round(float(v), 6) for v in update(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, 0.5)[0]]
     [0.73751, 0.225021]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     lr = _as_finite_scalar("lr", lr)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel

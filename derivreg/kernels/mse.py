@@ -26,6 +26,13 @@ MIN_BLOCK_ROWS = 256
 #: The finite edges of yhat's range, each with the direction into it: where
 #: dJ_dyhat is taken as its limit from inside.
 YHAT_EDGES = ()
+#: The labels' domain, printed from the pair's SymPy set Reals.
+DOMAIN = '(-oo, oo)'
+
+
+def _in_domain(y: np.ndarray) -> bool:  # noqa: ARG001
+    """Whether every (finite) label lies in DOMAIN."""
+    return True
 
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
@@ -105,7 +112,7 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     >>> round(float(losses(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]), 6)
     0.81
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
@@ -144,7 +151,7 @@ def grad(
     >>> [round(float(v), 6) for v in [*grad(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[0]]]
     [-1.8, -3.6]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _grad(X, y, w, b)
@@ -209,7 +216,7 @@ def update(
     >>> [round(float(v), 6) for v in update(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, 0.5)[0]]
     [1.4, 1.55]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     lr = _as_finite_scalar("lr", lr)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel

@@ -112,7 +112,11 @@ def _line_search(
     slope = float(at.grad @ direction)
     for _ in range(MAX_HALVINGS):
         trial = theta + step * direction
-        new = obj.evaluate(trial, hessian=hessian)
+        try:
+            new = obj.evaluate(trial, hessian=hessian)
+        except FloatingPointError:  # the trial's loss does not fit float64: too far
+            step /= 2
+            continue
         if np.isfinite(new.value) and new.value <= at.value + ARMIJO * step * slope:
             return trial, new, step
         step /= 2

@@ -199,7 +199,11 @@ class _Template:
                         args, want = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked)
-        self.report.failures += [f"never validated: {s}" for s in interp.unreached()]
+        # _in_domain is fixed code printed from the pair's SymPy domain: the skeleton
+        # comparison has already matched it node for node, and no run calls it.
+        self.report.failures += [
+            f"never validated: {s}" for s in interp.unreached(skip=("_in_domain",))
+        ]
 
 
 def validate(source: str, derivation: Derivation, *, checks: str | None = None) -> ValidationReport:

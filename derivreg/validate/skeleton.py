@@ -66,6 +66,7 @@ _FIELD_WORDS = {
     "target": "the target differs",
     "op": "the operator differs",
     "ops": "the operator differs",
+    "comparators": "a compared value differs",
 }
 
 

@@ -37,7 +37,9 @@ def recompose(
 
     def prepare(X, y, w, b):
         if checks:
-            X, y, w, b = kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
+            X, y, w, b = kernel._check_batch(
+                X, y, w, b, kernel.NAME, kernel._in_domain, kernel.DOMAIN
+            )
         else:
             X, y, w = np.asarray(X), np.asarray(y), np.asarray(w)
         if drop_last_row and X.shape[0] > 1:
@@ -79,6 +81,8 @@ def recompose(
         __name__=f"planted {name}",
         NAME=kernel.NAME,
         TARGETS=kernel.TARGETS,
+        DOMAIN=kernel.DOMAIN,
+        _in_domain=kernel._in_domain,
         STEP_SIZE_NUMERATOR=kernel.STEP_SIZE_NUMERATOR,
         predict=kernel.predict,
         dJ_dyhat=kernel.dJ_dyhat,

@@ -73,6 +73,21 @@ def outside_unit_interval(draw, ref, args: Args) -> Args:
     return put("y", st.one_of(big, negative))(draw, ref, args)
 
 
+def outside_domain(draw, ref, args: Args) -> Args:
+    """y with an entry outside the pair's domain (an interval with at least one finite end)."""
+    d = ref.pair.domain
+    sides = []
+    if d.inf.is_finite:  # the end itself is outside only when the interval is open there
+        sides.append(st.floats(-1e300, float(d.inf), exclude_max=not d.left_open))
+    if d.sup.is_finite:
+        sides.append(st.floats(float(d.sup), 1e300, exclude_min=not d.right_open))
+    return put("y", st.one_of(*sides))(draw, ref, args)
+
+
+def bounded_domain(ref) -> bool:
+    return bool(ref.pair.domain.inf.is_finite or ref.pair.domain.sup.is_finite)
+
+
 def unconvertible(name: str):
     def corrupt(draw, ref, args: Args) -> Args:
         a = np.array(args[name], dtype=object)
@@ -148,9 +163,9 @@ KERNEL_CORRUPTIONS = (
     Corruption("w of another length", wrong_length("w"), r"w has shape .* but X has shape", "w"),
     Corruption("y of shape (m, 1)", column, r"y has shape \(\d+, 1\); pass a 1-D array", "y"),
     Corruption(
-        "labels outside [0, 1]",
-        outside_unit_interval,
-        r"y must lie in \[0, 1\]",
+        "labels outside the domain",
+        outside_domain,
+        r"Some value\(s\) of y are out of the valid range of the loss '\w+': y must lie in ",
         "y",
         binary_only=True,
     ),
@@ -255,7 +270,7 @@ def kernel_property(corruption: Corruption) -> Property:
         strategy=lambda ref: spoiled_kernel_calls(ref, corruption),
         check=check,
         catches=("integers rejected",) if works else ("no input checks",),
-        applies=lambda ref: ref.targets == "binary" or not corruption.binary_only,
+        applies=lambda ref: bounded_domain(ref) or not corruption.binary_only,
         known_failures=KNOWN_KERNEL_FAILURES.get(corruption.name, {}),
     )
 
