@@ -36,7 +36,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "(derivreg.train, derivreg.data, derivreg.plots) works without it."
     ) from err
 
-from derivreg._estimator_base import _SGD, _kernel
+from derivreg._estimator_base import _SGD, ACCEPT_SPARSE, _kernel
 
 __all__ = ["LinearRegressionSGD", "LogisticRegressionSGD"]
 
@@ -152,7 +152,7 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         ndarray of shape (m,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
 
 
@@ -319,7 +319,7 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             Columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         kernel = _kernel(self._loss)
         positive = kernel.predict(X, self.coef_, self.intercept_)
         negative = kernel.predict(X, -self.coef_, -self.intercept_)
