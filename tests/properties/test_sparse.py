@@ -419,3 +419,38 @@ def test_dense_input_runs_with_scipy_blocked():
     """
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# ---------------------------------------------------------------------------
+# The estimators: accept_sparse=["csr", "csc"], as scikit-learn's SGD estimators.
+# ---------------------------------------------------------------------------
+@pytest.mark.filterwarnings("ignore::derivreg.separation.SeparationWarning")
+@pytest.mark.filterwarnings("ignore::derivreg.solvers.ConvergenceWarning")
+@pytest.mark.parametrize("solver", ["sgd", "lbfgs"])
+def test_estimators_fit_sparse_as_dense(solver):
+    """Sparse X fits the dense coefficients.  Tolerance: per-sample SGD on canonical CSR
+    sums the same nonzero terms in the same order as on dense X (zeros left out exactly),
+    so it agrees bit for bit; L-BFGS sees objective values and gradients within the
+    summation-order bound (~1e-15 relative here) and takes the same steps, so its
+    iterates differ by that times the condition number of the Hessian (< 1e2 for these
+    60 x 5 data): rtol 1e-9 leaves a factor 1e4 of room."""
+    from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
+
+    rng = np.random.default_rng(3)
+    D = np.where(rng.random((60, 5)) < 0.3, rng.normal(size=(60, 5)), 0.0)
+    labels = (D @ np.arange(5.0) + rng.normal(size=60) > 0).astype(float)
+    for Estimator, y in ((LinearRegressionSGD, D @ np.ones(5)), (LogisticRegressionSGD, labels)):
+        dense = Estimator(solver=solver, random_state=0, epochs=3).fit(D, y)
+        for X in (
+            scipy.sparse.csr_matrix(D),
+            scipy.sparse.csc_array(D),
+            scipy.sparse.coo_matrix(D),
+        ):
+            saved = X.copy()
+            sparse = Estimator(solver=solver, random_state=0, epochs=3).fit(X, y)
+            np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-9, atol=1e-12)
+            np.testing.assert_allclose(sparse.predict(X), dense.predict(D), rtol=1e-9, atol=1e-12)
+            if hasattr(sparse, "predict_proba"):
+                np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(D))
+            assert (saved != X).nnz == 0
+            sparse.partial_fit(X, y)
