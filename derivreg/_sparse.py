@@ -31,7 +31,16 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["ACCEPTED", "as_csr", "dense_only", "issparse", "row", "row_norms2", "stored"]
+__all__ = [
+    "ACCEPTED",
+    "as_csr",
+    "dense_only",
+    "issparse",
+    "row",
+    "row_bytes",
+    "row_norms2",
+    "stored",
+]
 
 #: The sparse formats taken as they are (after scikit-learn's SGD estimators).
 ACCEPTED = ("csr", "csc")
@@ -115,6 +124,25 @@ def stored(value: Any) -> np.ndarray:
     2.0
     """
     return value.data if issparse(value) else value
+
+
+def row_bytes(X: Any) -> int:
+    """Return the bytes one row of X takes in memory, on average; at least 1.
+
+    Dense: ``8 n``.  CSR: the row's share of ``data``, ``indices`` and ``indptr``,
+    so that the kernels' blocks of about ``BLOCK_BYTES`` hold as many rows as
+    fit, not as many as a dense X would (a block costs SciPy a slice and two
+    products, whatever its rows).
+
+    Examples
+    --------
+    >>> row_bytes(np.zeros((3, 4)))
+    32
+    """
+    if not issparse(X):
+        return 8 * X.shape[1]
+    stored = X.data.itemsize + X.indices.itemsize
+    return max(1, (stored * X.nnz + X.indptr.itemsize * X.shape[0]) // max(1, X.shape[0]))
 
 
 def row(X: Any, i: int) -> np.ndarray:

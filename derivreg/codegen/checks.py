@@ -111,6 +111,11 @@ def _check_batch(  # noqa: PLR0917
     return X, y, w, b
 
 
+def _row_bytes(X: np.ndarray) -> int:
+    """Bytes one row of X takes (8 n dense; a sparse row's share of its stored entries)."""
+    return row_bytes(X)
+
+
 def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     """Return ``result``; if it is not finite, name the non-finite input."""
     if np.all(np.isfinite(result)):
@@ -129,7 +134,7 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
 #: What the checks import from :mod:`derivreg._sparse` (NumPy only; SciPy is
 #: looked up in ``sys.modules``, never imported).
 SPARSE_MODULE = "derivreg._sparse"
-SPARSE_NAMES = ("as_csr", "issparse", "stored")
+SPARSE_NAMES = ("as_csr", "issparse", "row_bytes", "stored")
 
 #: The helpers a kernel module imports, sorted.
 CHECKED_NAMES: tuple[str, ...] = tuple(

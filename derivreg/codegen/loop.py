@@ -121,8 +121,8 @@ def generate_loop_module(derivation: Derivation) -> Printed:
     Examples
     --------
     >>> from derivreg import derive
-    >>> [h.target for h in generate_loop_module(derive("mse")).holes]
-    ['t0', 'J_i', 'dJ_dz']
+    >>> [(h.function, h.target) for h in generate_loop_module(derive("mse")).holes][2:4]
+    [('sgd_epoch', 'dJ_dz'), ('sgd_epoch_csr', 't0')]
     """
     d = check_derivation(derivation)
     name = identifier(d.name)

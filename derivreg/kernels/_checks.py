@@ -4,7 +4,7 @@
 
 import numpy as np
 
-from derivreg._sparse import as_csr, issparse, stored
+from derivreg._sparse import as_csr, issparse, row_bytes, stored
 
 
 def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
@@ -94,6 +94,11 @@ def _check_batch(  # noqa: PLR0917
     if targets == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
         raise ValueError(f"y must lie in [0, 1] for {name}; got values in [{y.min()}, {y.max()}]")
     return X, y, w, b
+
+
+def _row_bytes(X: np.ndarray) -> int:
+    """Bytes one row of X takes (8 n dense; a sparse row's share of its stored entries)."""
+    return row_bytes(X)
 
 
 def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:

@@ -42,6 +42,9 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_as_finite_scalar": lambda a: a[1],
     "_finite": lambda a: a[0],
     "_checked_losses": lambda a: a[0],
+    # bytes per row of a dense X; any positive value only sizes the blocks, and the
+    # block loop is run with every block size (validate.batch)
+    "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
 }
 
 
