@@ -19,6 +19,7 @@ from derivreg import _params, fast
 from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
+from derivreg._sparse import as_csr, issparse, row, row_norms2, stored
 from derivreg.kernels import KERNELS
 
 __all__ = ["STEP_SIZE_NUMERATOR", "inverse_time", "step_size_bound"]
@@ -71,12 +72,12 @@ def inverse_time(lr: float, decay: float) -> Schedule:
 def _max_norm2(X: np.ndarray) -> tuple[float, float]:
     """``max_i ||(x_i, 1)||^2`` (inf if it overflows) and its log10, finite even then."""
     with np.errstate(over="ignore"):
-        q = float(np.max(np.einsum("ij,ij->i", X, X))) + 1.0
+        q = float(np.max(row_norms2(X))) + 1.0
     if math.isfinite(q):
         return q, math.log10(q)
-    s = float(np.max(np.abs(X)))  # > 1e154: the squares are scaled by 1/s^2 first
-    Xs = X / s
-    return math.inf, 2 * math.log10(s) + math.log10(float(np.max(np.einsum("ij,ij->i", Xs, Xs))))
+    s = float(np.max(np.abs(stored(X))))  # > 1e154: the squares are scaled by 1/s^2 first
+    Xs = X / s  # a sparse X stays sparse
+    return math.inf, 2 * math.log10(s) + math.log10(float(np.max(row_norms2(Xs))))
 
 
 def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
@@ -127,7 +128,7 @@ def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
             "backtracking (Armijo) line search on the mean loss needs no bound"
         )
     X = _as_float("X", X)
-    if X.ndim != 2 or X.size == 0:
+    if X.ndim != 2 or 0 in X.shape:
         raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
     _finite("X", X)
     q, log10_q = _max_norm2(X)
@@ -158,13 +159,19 @@ def _scheduled(schedule: Schedule, t: int) -> float:
 
 
 def _finite(name: str, a: np.ndarray) -> None:
+    a = stored(a)  # a sparse X: its stored entries (the others are 0)
     if not np.isfinite(a).all():
         what = "NaN" if np.isnan(a).any() else "infinity or a value too large for dtype('float64')"
         raise ValueError(f"Input {name} contains {what}.")
 
 
 def _as_float(name: str, value: object, *, copy: bool = False) -> np.ndarray:
-    """``value`` as a contiguous float64 array (a copy if asked), or a ValueError naming it."""
+    """``value`` as a contiguous float64 array (a copy if asked), or a ValueError naming it.
+
+    A sparse X becomes float64 CSR (:func:`derivreg._sparse.as_csr`), never dense.
+    """
+    if issparse(value):
+        return as_csr(name, value, 2 if name == "X" else 1)
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real, got a complex array")
     try:
@@ -268,7 +275,7 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
     i = _first_past(L, math.inf)
     if i >= 0:
         with np.errstate(over="ignore", invalid="ignore"):
-            z = float(X[i] @ w + b)
+            z = float(row(X, i) @ w + b)
         rate = f"{run.lr:g}" if run.schedule is None else "the schedule's"
         what = "overflows" if L[i] == math.inf else "is NaN, from an overflow inside the loss in"
         raise DivergenceError(

@@ -23,6 +23,10 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from derivreg.inference import Inference, fisher_inference, no_inference_reason
 from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
 
+#: Sparse X the estimators take, as scikit-learn's SGD estimators do: CSR and
+#: CSC as they are, other formats converted by ``validate_data``; never densified.
+ACCEPT_SPARSE = ["csr", "csc"]
+
 
 def _kernel(loss: Loss) -> Any:
     from derivreg.kernels import KERNELS
@@ -132,7 +136,7 @@ class _SGD(BaseEstimator):
                 f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
             )
         reset = full or not hasattr(self, "coef_")
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         targets = self._targets(y, reset=reset, classes=classes)
         if reset:
             for name in ("coef_", "intercept_"):
@@ -272,10 +276,11 @@ class _SGD(BaseEstimator):
 
     def _z(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         return X @ self.coef_ + self.intercept_
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.target_tags.required = True
+        tags.input_tags.sparse = True  # CSR and CSC, as scikit-learn's SGD estimators
         return tags

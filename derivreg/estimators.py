@@ -37,7 +37,7 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
     ) from err
 
 from derivreg import kernels as _kernels
-from derivreg._estimator_base import _SGD, _kernel
+from derivreg._estimator_base import _SGD, ACCEPT_SPARSE, _kernel
 
 __all__ = [
     "GammaRegressionSGD",
@@ -158,7 +158,7 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         ndarray of shape (m,)
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
 
 
@@ -325,7 +325,7 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             Columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         kernel = _kernel(self._loss)
         positive = kernel.predict(X, self.coef_, self.intercept_)
         negative = kernel.predict(X, -self.coef_, -self.intercept_)

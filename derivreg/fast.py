@@ -28,6 +28,8 @@ from typing import Literal, NamedTuple
 
 import numpy as np
 
+from derivreg._sparse import issparse
+
 __all__ = ["BACKENDS", "Epoch", "available", "compiled", "epoch"]
 
 Backend = Literal["python", "numba"]
@@ -75,17 +77,17 @@ def available(backend: str) -> bool:
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
 
 
-def _loop(loss: str) -> Callable[..., float]:
+def _loop(loss: str, csr: bool = False) -> Callable[..., float]:
     from derivreg.kernels import KERNELS
 
     if loss not in KERNELS:
         raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")
     module = importlib.import_module(f"derivreg.kernels.{loss}_loop")
-    return module.sgd_epoch
+    return module.sgd_epoch_csr if csr else module.sgd_epoch
 
 
 @cache
-def compiled(loss: str) -> Callable[..., float]:
+def compiled(loss: str, csr: bool = False) -> Callable[..., float]:
     """Return the generated ``sgd_epoch`` of ``loss`` compiled by numba (cached per process).
 
     Raises
@@ -98,7 +100,7 @@ def compiled(loss: str) -> Callable[..., float]:
     >>> compiled("bce").py_func.__module__  # doctest: +SKIP
     'derivreg.kernels.bce_loop'
     """
-    fn = _loop(loss)
+    fn = _loop(loss, csr)
     try:
         import numba
     except ImportError:
@@ -127,7 +129,9 @@ def epoch(  # noqa: PLR0917
     Parameters
     ----------
     loss : {"mse", "bce"}
-    X : ndarray (m, n), float64
+    X : ndarray (m, n), float64, or a float64 CSR matrix or array
+        A CSR X (as :func:`derivreg._sparse.as_csr` leaves it) runs the
+        generated ``sgd_epoch_csr`` on its stored entries.
     y : ndarray (m,), float64
     w : ndarray (n,)
         Initial weights; not modified.
@@ -150,6 +154,8 @@ def epoch(  # noqa: PLR0917
     """
     m, n = X.shape
     k = len(range(first, m, every))
+    if issparse(X):  # the CSR loop: only the stored entries are visited
+        return _epoch_csr(loss, X, y, w, b, lr, (every, first, k), backend)
     if backend == "python":
         fn = _loop(loss)
         w_list = w.tolist()
@@ -195,3 +201,37 @@ def epoch(  # noqa: PLR0917
         )
         return Epoch(w_arr, float(b), J_arr, w_tr.reshape(k, n), b_tr)
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+
+
+def _epoch_csr(  # noqa: PLR0917
+    loss: str,
+    X: object,
+    y: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    lr: float,
+    schedule: tuple[int, int, int],
+    backend: str,
+) -> Epoch:
+    """:func:`epoch` on a CSR X: ``sgd_epoch_csr`` on its data, indices and row pointers."""
+    every, first, k = schedule
+    m, n = X.shape  # type: ignore[attr-defined]
+    parts = (X.data, X.indices, X.indptr)  # type: ignore[attr-defined]
+    if backend == "python":
+        fn, w_out = _loop(loss, csr=True), w.tolist()
+        J, w_tr, b_tr = [0.0] * m, [0.0] * (k * n), [0.0] * k
+        args = [p.tolist() for p in parts] + [y.tolist()]
+    elif backend == "numba":
+        fn, w_out = compiled(loss, csr=True), np.array(w, dtype=np.float64)
+        J, w_tr, b_tr = np.empty(m), np.empty(k * n), np.empty(k)
+        args = [np.ascontiguousarray(p) for p in parts] + [np.ascontiguousarray(y)]
+    else:
+        raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+    b = fn(*args, w_out, float(b), float(lr), J, every, first, w_tr, b_tr)
+    return Epoch(
+        np.array(w_out, dtype=np.float64),
+        float(b),
+        np.array(J, dtype=np.float64),
+        np.array(w_tr, dtype=np.float64).reshape(k, n),
+        np.array(b_tr, dtype=np.float64),
+    )

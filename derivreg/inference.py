@@ -42,6 +42,7 @@ from types import ModuleType
 
 import numpy as np
 
+from derivreg._sparse import as_csr, issparse
 from derivreg.solvers import KernelObjective
 
 __all__ = ["Inference", "fisher_inference", "no_inference_reason"]
@@ -217,7 +218,7 @@ def fisher_inference(
     reason = no_inference_reason(kernels, curvature)
     if reason is not None:
         raise ValueError(f"no standard errors: {reason}")
-    X = np.asarray(X, dtype=np.float64)
+    X = as_csr("X", X) if issparse(X) else np.asarray(X, dtype=np.float64)  # sparse: kept
     y = np.asarray(y, dtype=np.float64)
     theta = np.append(np.asarray(w, dtype=np.float64), float(b))
     m, p = X.shape[0], theta.size

@@ -22,6 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from derivreg._sparse import as_csr, issparse
+
 __all__ = ["SeparationWarning", "is_separable", "separation_message"]
 
 
@@ -84,7 +86,8 @@ def is_separable(X: np.ndarray, y: np.ndarray) -> bool:
         raise ImportError(
             "the separation check needs SciPy: pip install 'derivreg[scipy]'"
         ) from None
-    X = np.asarray(X, dtype=np.float64)
+    sparse = issparse(X)  # then SciPy is loaded already, and the LP takes it sparse
+    X = as_csr("X", X) if sparse else np.asarray(X, dtype=np.float64)
     y = np.asarray(y)
     if X.ndim != 2 or y.shape != (X.shape[0],):
         raise ValueError(f"X must be 2-D and y of shape ({X.shape[0]},); got {X.shape}, {y.shape}")
@@ -93,7 +96,13 @@ def is_separable(X: np.ndarray, y: np.ndarray) -> bool:
         raise ValueError(f"y must hold exactly two classes, got {classes.size}")
     s = np.where(y == classes[1], 1.0, -1.0)
     # Variables (w, b), free; constraints -s_i (x_i . w + b) <= -1; objective 0 (feasibility).
-    A = -s[:, None] * np.hstack([X, np.ones((X.shape[0], 1))])
+    if sparse:
+        import scipy.sparse
+
+        ones = scipy.sparse.csr_matrix(np.ones((X.shape[0], 1)))
+        A = scipy.sparse.csr_matrix(scipy.sparse.hstack([X, ones]).multiply(-s[:, None]))
+    else:
+        A = -s[:, None] * np.hstack([X, np.ones((X.shape[0], 1))])
     n = A.shape[1]
     found = linprog(
         np.zeros(n), A_ub=A, b_ub=-np.ones(X.shape[0]), bounds=[(None, None)] * n, method="highs"

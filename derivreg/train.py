@@ -68,6 +68,7 @@ from derivreg._full_batch import (
 )
 from derivreg._history import DivergenceError, History, TrainResult
 from derivreg._params import InvalidParameterError
+from derivreg._sparse import issparse
 from derivreg.solvers.result import ConvergenceWarning
 
 __all__ = [
@@ -155,8 +156,12 @@ def train(
 
     Parameters
     ----------
-    X : array_like of shape (m, n)
-        Inputs.  Never written to.
+    X : array_like or scipy.sparse matrix or array of shape (m, n)
+        Inputs.  Never written to.  Sparse X (CSR or CSC; other formats are
+        converted to CSR, as scikit-learn's ``check_array`` does) is never
+        densified: per-sample SGD runs the generated CSR loop
+        ``sgd_epoch_csr`` over the stored entries, the other paths the
+        kernels on CSR row batches.
     y : array_like of shape (m,)
         Targets; 0 or 1 for ``loss="bce"``.  Never written to.
     loss : str, default "mse"
@@ -215,7 +220,8 @@ def train(
         Per-sample SGD with a constant learning rate (``batch_size=1``) runs
         a whole epoch in the generated, validated ``sgd_epoch`` loop
         (:mod:`derivreg.fast`): in CPython with ``"numpy"`` (up to 32
-        features; more use the NumPy kernels per sample), compiled by numba
+        features, or a sparse X of any width; more use the NumPy kernels per
+        sample), compiled by numba
         with ``"numba"`` (``pip install 'derivreg[fast]'``).  Other batch
         sizes and schedules use the NumPy kernels.  Both give the same
         History as the per-sample kernel calls, up to rounding.
@@ -288,7 +294,7 @@ def train(
     solver = _params.choice("solver", solver, "train", SOLVERS)  # type: ignore[assignment]
     kernel = _kernel(loss)
     X, y, w, b = _validate(X, y, w0, b0, loss)
-    m = X.shape[0]
+    m, sparse = X.shape[0], issparse(X)
     schedule: Schedule | None = lr if callable(lr) else None
     rate = 0.0 if schedule is not None else _check_lr(lr)
     epochs = _params.count("epochs", epochs, "train")
@@ -328,11 +334,12 @@ def train(
             f"an int in the range [1, {MAX_UPDATES // per_epoch}] ({per_epoch} updates per epoch)"
         )
         raise _params.refuse("epochs", "train", accepted, epochs)
-    loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 else None
+    # a sparse X always runs the CSR loop: its cost is per stored entry, not per feature
+    loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 or sparse else None
     if backend == "numba":
         from derivreg import fast
 
-        fast.compiled(loss)  # ImportError naming the extra, before any work
+        fast.compiled(loss, sparse)  # ImportError naming the extra, before any work
     per_sample = loop is not None and bs == 1 and schedule is None
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
     run = _Run(loss, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)

@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from pathlib import Path
 
 import mpmath
 import numpy as np
@@ -56,8 +57,21 @@ def test_kernel_imports_only_numpy(name):
     assert imports == ["import numpy as np", f"from derivreg.kernels._checks import {helpers}"]
     checks = (codegen.KERNEL_DIR / "_checks.py").read_text(encoding="utf-8")
     assert [line for line in checks.splitlines() if line.startswith(("import", "from"))] == [
-        "import numpy as np"
+        "import numpy as np",
+        "from derivreg._sparse import as_csr, issparse, row_bytes, stored",
     ]
+    # ... whose sparse helpers import only NumPy (and sys, to find SciPy if it is loaded)
+    sparse = (Path(codegen.KERNEL_DIR).parent / "_sparse.py").read_text(encoding="utf-8")
+    top = [line for line in sparse.splitlines() if line.startswith(("import", "from"))]
+    assert top == [
+        "from __future__ import annotations",
+        "import sys",
+        "from typing import Any",
+        "import numpy as np",
+    ]
+    code = f"import sys, derivreg.kernels.{name}; print('scipy' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
 
 
 @pytest.mark.parametrize("name", NAMES)

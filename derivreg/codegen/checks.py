@@ -18,7 +18,7 @@ import ast
 
 from derivreg.codegen.templates import COMMAND
 
-__all__ = ["CHECKED_NAMES", "CHECKS", "checks_source"]
+__all__ = ["CHECKED_NAMES", "CHECKS", "SPARSE_MODULE", "SPARSE_NAMES", "checks_source"]
 
 #: The helpers' source: shape, dtype and finiteness checks of a batch.
 CHECKS = '''
@@ -26,6 +26,8 @@ def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy when it already is one)."""
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == ndim:
         return value  # the common case, at the cost of three attribute reads
+    if issparse(value):  # scipy.sparse X: float64 CSR, never densified
+        return as_csr(name, value, ndim)
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real, got a complex array")
     try:
@@ -335,7 +337,7 @@ def _check_batch(  # noqa: PLR0917
     from the pair's SymPy domain.
     """
     X, w, b = _check_params(X, w, b)
-    if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+    if np.ndim(y) == 2 and np.shape(y)[1] == 1 and not issparse(y):
         raise ValueError(
             f"y has shape {np.shape(y)}; pass a 1-D array of shape ({X.shape[0]},), e.g. y.ravel()"
         )
@@ -356,12 +358,18 @@ def _check_batch(  # noqa: PLR0917
     return X, y, w, b
 
 
+def _row_bytes(X: np.ndarray) -> int:
+    """Bytes one row of X takes (8 n dense; a sparse row's share of its stored entries)."""
+    return row_bytes(X)
+
+
 def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     """Return ``result``; if it is not finite, name the non-finite input."""
     if np.all(np.isfinite(result)):
         return result
-    for name, value in inputs.items():
-        if np.any(np.isnan(value)):
+    for name, given in inputs.items():
+        value = stored(given)  # a sparse X: its stored entries
+        if np.isnan(value).any():
             raise ValueError(f"Input {name} contains NaN.")
         if np.any(np.isinf(value)):
             raise ValueError(
@@ -369,6 +377,11 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
             )
     return result
 '''
+
+#: What the checks import from :mod:`derivreg._sparse` (NumPy only; SciPy is
+#: looked up in ``sys.modules``, never imported).
+SPARSE_MODULE = "derivreg._sparse"
+SPARSE_NAMES = ("as_csr", "issparse", "row_bytes", "stored")
 
 #: The helpers a kernel module imports, sorted.
 CHECKED_NAMES: tuple[str, ...] = tuple(
@@ -390,5 +403,7 @@ def checks_source() -> str:
         '"""Input checks shared by every generated kernel module (NumPy only)."""',
         "",
         "import numpy as np",
+        "",
+        f"from {SPARSE_MODULE} import {', '.join(SPARSE_NAMES)}",
     ]
     return "\n".join(header) + "\n\n\n" + CHECKS.strip() + "\n"

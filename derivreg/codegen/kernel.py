@@ -280,7 +280,7 @@ class _Kernel:
 _BLOCK_LOOP = (
     CodeBlock(
         "rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS",
-        ["m = X.shape[0]", "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))"],
+        ["m = X.shape[0]", "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // _row_bytes(X))"],
     ),
     CodeBlock(
         "a large batch: sum the blocks' gradients, then average over the m rows",

@@ -27,7 +27,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from derivreg.codegen.checks import checks_source
+from derivreg.codegen.checks import SPARSE_MODULE, SPARSE_NAMES, checks_source
 from derivreg.codegen.kernel import generate
 from derivreg.codegen.printers import identifier
 from derivreg.symbolic import Derivation
@@ -79,7 +79,8 @@ def gate(source: str) -> ast.Module:
     ------
     ValueError
         On a name or attribute starting with ``__``, an attribute outside
-        the generator's few, or an import of anything but NumPy, math and
+        the generator's few, or an import of anything but NumPy, math, the sparse
+        helpers of :mod:`derivreg._sparse` and
         the kernels' input checks.
 
     Examples
@@ -107,9 +108,23 @@ def gate(source: str) -> ast.Module:
         elif (
             isinstance(node, ast.Import)
             and [a.name for a in node.names] not in (["numpy"], ["math"])
-        ) or (isinstance(node, ast.ImportFrom) and (node.module != _CHECKS_MODULE or node.level)):
+        ) or (isinstance(node, ast.ImportFrom) and not _allowed_from(node)):
             raise ValueError(f"line {line}: generated code may not import {ast.unparse(node)}")
     return tree
+
+
+def _allowed_from(node: ast.ImportFrom) -> bool:
+    """Whether a ``from ... import`` is one the generator prints.
+
+    The kernels' checks, or the sparse helpers' few names (unaliased); nothing else.
+    """
+    if node.level:
+        return False
+    if node.module == _CHECKS_MODULE:
+        return True
+    return node.module == SPARSE_MODULE and all(
+        a.name in SPARSE_NAMES and a.asname is None for a in node.names
+    )
 
 
 def _importer(
@@ -170,7 +185,14 @@ def compile(derivation: Derivation) -> types.ModuleType:
     name = identifier(derivation.name)
     source = generate(derivation)
     numpy = types.SimpleNamespace(**{n: getattr(np, n) for n in NUMPY_NAMES})
-    checks = _run(checks_source(), "derivreg.kernels.runtime_checks", {"numpy": numpy})
+    from derivreg import _sparse  # NumPy only; the checks' sparse branch
+
+    helpers = types.SimpleNamespace(**{n: getattr(_sparse, n) for n in SPARSE_NAMES})
+    checks = _run(
+        checks_source(),
+        "derivreg.kernels.runtime_checks",
+        {"numpy": numpy, SPARSE_MODULE: helpers},
+    )
     return _run(
         source, f"derivreg.kernels.runtime_{name}", {"numpy": numpy, _CHECKS_MODULE: checks}
     )

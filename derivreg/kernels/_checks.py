@@ -4,11 +4,15 @@
 
 import numpy as np
 
+from derivreg._sparse import as_csr, issparse, row_bytes, stored
+
 
 def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy when it already is one)."""
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == ndim:
         return value  # the common case, at the cost of three attribute reads
+    if issparse(value):  # scipy.sparse X: float64 CSR, never densified
+        return as_csr(name, value, ndim)
     if np.iscomplexobj(value):
         raise ValueError(f"{name} must be real, got a complex array")
     try:
@@ -318,7 +322,7 @@ def _check_batch(  # noqa: PLR0917
     from the pair's SymPy domain.
     """
     X, w, b = _check_params(X, w, b)
-    if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+    if np.ndim(y) == 2 and np.shape(y)[1] == 1 and not issparse(y):
         raise ValueError(
             f"y has shape {np.shape(y)}; pass a 1-D array of shape ({X.shape[0]},), e.g. y.ravel()"
         )
@@ -339,12 +343,18 @@ def _check_batch(  # noqa: PLR0917
     return X, y, w, b
 
 
+def _row_bytes(X: np.ndarray) -> int:
+    """Bytes one row of X takes (8 n dense; a sparse row's share of its stored entries)."""
+    return row_bytes(X)
+
+
 def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     """Return ``result``; if it is not finite, name the non-finite input."""
     if np.all(np.isfinite(result)):
         return result
-    for name, value in inputs.items():
-        if np.any(np.isnan(value)):
+    for name, given in inputs.items():
+        value = stored(given)  # a sparse X: its stored entries
+        if np.isnan(value).any():
             raise ValueError(f"Input {name} contains NaN.")
         if np.any(np.isinf(value)):
             raise ValueError(

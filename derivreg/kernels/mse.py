@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _row_bytes, _scores
 
 NAME = 'mse'
 TARGETS = 'real'
@@ -169,7 +169,7 @@ def _grad(
     """
     # rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS
     m = X.shape[0]
-    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))
+    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // _row_bytes(X))
     # a large batch: sum the blocks' gradients, then average over the m rows
     if m > rows:
         dJ_dw, dJ_db = _grad_sums(X[:rows], y[:rows], w, b)

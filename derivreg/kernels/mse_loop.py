@@ -45,3 +45,38 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
             w[j] -= step * X[row + j]
         b -= step
     return b
+
+
+def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
+    """``sgd_epoch`` on a CSR X: the same updates, visiting only the stored entries.
+
+    Row i of X holds data[p] in column indices[p] for p in indptr[i] to
+    indptr[i + 1] - 1 (duplicates add up); every other entry is 0, so it adds
+    nothing to z and w[j] takes no step.  The other arguments are sgd_epoch's.
+    """
+    n = len(w)
+    for i in range(len(Y)):
+        y = Y[i]
+        # the History: w and b before update i, every `every` updates from `first`
+        if i % every == first:
+            for j in range(n):
+                w_track[i // every * n + j] = w[j]
+            b_track[i // every] = b
+        # forward: z = x w + b, over the row's stored entries
+        z = b
+        for p in range(indptr[i], indptr[i + 1]):
+            z += data[p] * w[indices[p]]
+        # shared subexpressions
+        t0 = y - z
+        # forward: J = (y - ŷ)², yhat = z
+        J_i = t0*t0
+        # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ)
+        dJ_dz = -2*t0
+        J[i] = J_i
+        # update: w := w - alpha dJ/dz x, i.e. w := w + 2·α·(y - ŷ)·x
+        # update: b := b - alpha dJ/dz, i.e. b := b + 2·α·(y - ŷ)
+        step = lr * dJ_dz
+        for p in range(indptr[i], indptr[i + 1]):
+            w[indices[p]] -= step * data[p]
+        b -= step
+    return b

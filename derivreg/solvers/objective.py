@@ -25,6 +25,8 @@ from types import ModuleType
 
 import numpy as np
 
+from derivreg._sparse import issparse
+
 __all__ = ["Evaluation", "KernelObjective", "block_sums", "no_hessian", "split_theta"]
 
 #: Per-sample curvature: ``d2J/dz2`` from the scores z and the labels y.
@@ -89,10 +91,23 @@ def block_sums(
     if curvature is not None:
         z = X @ w + b
         c = curvature(z, y)
-        Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
-        parts.append((Xt.T @ (c[:, None] * Xt)).ravel())
+        if issparse(X):  # X^T diag(c) X without densifying X: the n x n result is dense
+            parts.append(_sparse_hessian(X, c, fit_intercept).ravel())
+        else:
+            Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
+            parts.append((Xt.T @ (c[:, None] * Xt)).ravel())
     parts.append(np.array([float(m)]))
     return np.concatenate(parts)
+
+
+def _sparse_hessian(X: object, c: np.ndarray, fit_intercept: bool) -> np.ndarray:
+    """``[X, 1]^T diag(c) [X, 1]`` (or ``X^T diag(c) X``) for a CSR X, as a dense array."""
+    cX = X.multiply(c[:, None]).tocsr()  # type: ignore[attr-defined]  # c_i x_i, same pattern
+    top = np.asarray((X.T @ cX).todense())  # type: ignore[attr-defined]
+    if not fit_intercept:
+        return top
+    side = np.asarray(cX.sum(axis=0)).ravel()  # sum_i c_i x_i
+    return np.block([[top, side[:, None]], [side[None, :], np.array([[c.sum()]])]])
 
 
 def no_hessian(kernels: ModuleType) -> ValueError:

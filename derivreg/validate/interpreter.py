@@ -49,6 +49,10 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_mean_loss": lambda a: sp.Add(*np.asarray(a[0], dtype=object).ravel()) / np.size(a[0]),
     "_checked_grad": lambda a: (a[0], a[1]),
     "_checked_update": lambda a: (a[0], a[1]),
+    "_checked_losses": lambda a: a[0],
+    # bytes per row of a dense X; any positive value only sizes the blocks, and the
+    # block loop is run with every block size (validate.batch)
+    "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
 }
 
 

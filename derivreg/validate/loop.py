@@ -5,7 +5,10 @@ the holes (``J_i`` and ``dJ_dz``, on one sample's floats, with ``math``'s
 real-domain semantics), the derivation's update rules, and runs of the fixed
 loop with the holes opaque: m = 5 samples of n = 4 features, recording the
 History every 1, 2 and 3 updates from several offsets, against the
-derivation's updates applied one sample at a time, in order.
+derivation's updates applied one sample at a time, in order.  The CSR loop
+``sgd_epoch_csr`` is run the same way on symbolic stored entries in a fixed
+pattern (unsorted columns, an empty row, a duplicate entry, a full row),
+against the same updates on the dense X those entries make.
 
 Examples
 --------
@@ -36,6 +39,12 @@ __all__ = ["validate_loop"]
 #: Samples and features of the runs (m >= 4, n >= 4), and the History schedules.
 M, N = 5, 4
 SCHEDULES = ((1, 0), (2, 1), (3, 0), (2, 0))
+
+#: The CSR loop's runs: the stored columns of each row (M rows of N columns),
+#: with unsorted columns, an empty row, a duplicate entry and a full row; and
+#: one sample with two stored entries out of N.
+PATTERN = ((2, 0), (), (1, 3, 1), (0, 1, 2, 3), (3,))
+PATTERN_ONE = ((3, 1),)
 
 
 def _reference(  # noqa: PLR0917
@@ -72,6 +81,77 @@ def _run(  # noqa: PLR0917
     return [*w, b, *J, *w_track, *b_track], untouched
 
 
+def _csr(pattern: tuple[tuple[int, ...], ...], n: int) -> tuple[np.ndarray, list, list, np.ndarray]:
+    """Return a symbolic CSR X of the pattern: (data, indices, indptr) and X as a dense array.
+
+    Entry p of ``data`` is the symbol ``d_p``; X[i, j] is the sum of the
+    symbols row i stores in column j (0 if none).
+    """
+    data, indices, indptr = [], [], [0]
+    X = np.full((len(pattern), n), sp.Integer(0), dtype=object)
+    for i, columns in enumerate(pattern):
+        for j in columns:
+            value = sp.Symbol(f"d_{len(data)}", real=True)
+            data.append(value)
+            indices.append(j)
+            X[i, j] += value
+        indptr.append(len(data))
+    return np.array(data, dtype=object), indices, indptr, X
+
+
+def _run_csr(  # noqa: PLR0917
+    interp: Interpreter, pattern: tuple[tuple[int, ...], ...], Y: np.ndarray, W: np.ndarray,
+    B: sp.Basic, every: int, first: int) -> tuple[list[object], bool, np.ndarray]:  # fmt: skip
+    """Run ``sgd_epoch_csr`` on a symbolic CSR X; return its outputs, untouched, dense X."""
+    data, indices, indptr, X = _csr(pattern, len(W))
+    m, n = X.shape
+    k = len(range(first, m, every))
+    J = np.full(m, None, dtype=object)
+    w = W.copy()
+    w_track, b_track = np.full(k * n, None, dtype=object), np.full(k, None, dtype=object)
+    stored, labels = data.copy(), Y[:m].copy()
+    args = [stored, list(indices), list(indptr), labels, w, B, alpha, J, every, first]
+    b = interp.call("sgd_epoch_csr", [*args, w_track, b_track])
+    untouched = all(stored == data) and all(labels == Y[:m])
+    return [*w, b, *J, *w_track, *b_track], untouched, X
+
+
+def _compare(  # noqa: PLR0917
+    report: ValidationReport, fn: str, run: str, got: list, want: list, names: list[str]
+) -> None:
+    if len(got) != len(want):
+        report.failures.append(f"{fn}: {len(got)} outputs, expected {len(want)}")
+        return
+    for label, have, wanted in zip(names, got, want, strict=True):
+        diff = have - wanted if isinstance(have, sp.Basic) else None
+        if diff is not None and (diff == 0 or sp.expand(diff) == 0):
+            report.proven.append(f"{fn} {label}{run}")
+        else:
+            report.failures.append(f"{fn} {label}{run}: computes {have}, not {wanted}")
+
+
+def _template_csr(
+    interp: Interpreter, by_target: Mapping[str, Hole], report: ValidationReport
+) -> None:
+    """Run ``sgd_epoch_csr`` against the per-sample updates on the dense X it stores."""
+    runs = [(PATTERN_ONE, 1, 0), *((PATTERN, every, first) for every, first in SCHEDULES)]
+    for pattern, every, first in runs:
+        _, Y, W, B = symbols(len(pattern), N)
+        m = len(pattern)
+        try:
+            got, untouched, X = _run_csr(interp, pattern, Y, W, B, every, first)
+        except ValidationError as err:
+            report.failures.append(f"sgd_epoch_csr ({m} samples): {err}")
+            continue
+        if not untouched:
+            report.failures.append(f"sgd_epoch_csr ({m} samples): writes into data or Y")
+        want = _reference(by_target, X, Y, W, B, every, first)
+        names = _names(m, N, len(range(first, m, every)))
+        run = "" if m == 1 else f" ({m} samples, History every {every} from {first})"
+        _compare(report, "sgd_epoch_csr", run, got, want, names)
+    report.proven.append("sgd_epoch_csr: sgd_epoch's updates on the stored entries of X")
+
+
 def _names(m: int, n: int, k: int) -> list[str]:
     return (
         [f"w[{j}]" for j in range(n)]
@@ -99,18 +179,11 @@ def _template(tree: ast.Module, holes: Mapping[int, Hole], report: ValidationRep
             report.failures.append(f"sgd_epoch ({m} samples): writes into X or Y")
         want = _reference(by_target, X, Y, W, B, every, first)
         names = _names(m, N, len(range(first, m, every)))
-        if len(got) != len(want):
-            report.failures.append(f"sgd_epoch: {len(got)} outputs, expected {len(want)}")
-            continue
         run = "" if m == 1 else f" ({m} samples, History every {every} from {first})"
-        for label, have, wanted in zip(names, got, want, strict=True):
-            diff = have - wanted if isinstance(have, sp.Basic) else None
-            if diff is not None and (diff == 0 or sp.expand(diff) == 0):
-                report.proven.append(f"sgd_epoch {label}{run}")
-            else:
-                report.failures.append(f"sgd_epoch {label}{run}: computes {have}, not {wanted}")
+        _compare(report, "sgd_epoch", run, got, want, names)
     if runs:
         report.proven.append("sgd_epoch: the samples one at a time, in order")
+    _template_csr(interp, by_target, report)
     report.failures += [f"never validated: {s}" for s in interp.unreached()]
 
 

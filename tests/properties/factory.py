@@ -88,14 +88,15 @@ VARIANTS: dict[str, Callable[[str], object]] = {
 def training_with(kernel: object, name: str) -> Iterator[None]:
     """Within the block, ``derivreg.train`` uses ``kernel`` as the pair's kernel: its
     functions for batches, its ``loop`` (if it has one) for per-sample epochs, which
-    otherwise run the generated ``sgd_epoch``, and any training-level bug it brings
-    (its ``patches``)."""
+    otherwise run the generated ``sgd_epoch`` (``loop_csr`` and ``sgd_epoch_csr``
+    for a sparse X), and any training-level bug it brings (its ``patches``)."""
     patches = getattr(kernel, "patches", nullcontext)
     loop = getattr(kernel, "loop", None)
     generated_loop = fast._loop
 
-    def loops(loss: str) -> Callable[..., float]:
-        return loop if loss == name and loop is not None else generated_loop(loss)
+    def loops(loss: str, csr: bool = False) -> Callable[..., float]:
+        own = getattr(kernel, "loop_csr", None) if csr else loop
+        return own if loss == name and own is not None else generated_loop(loss, csr)
 
     with (
         mock.patch.dict(KERNELS, {name: kernel}),

@@ -95,6 +95,92 @@ def recompose(
         update=f_update,
     )
     planted.loop = loop_from(planted)
+    planted.loop_csr = loop_csr_from(planted)
+    return planted
+
+
+def loop_csr_from(kernel: object, *, drop_last: bool = False) -> Callable[..., float]:
+    """A per-sample epoch with the signature of the generated ``sgd_epoch_csr``, made of
+    ``kernel.losses`` and ``kernel.update`` on one densified row at a time (a test's
+    few features); with ``drop_last``, each row's last stored entry is left out."""
+
+    def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, b_track):
+        n = len(w)
+        for i in range(len(Y)):
+            if i % every == first:
+                w_track[i // every * n : (i // every + 1) * n] = list(w)
+                b_track[i // every] = b
+            x = np.zeros((1, n))
+            stop = indptr[i + 1] - (1 if drop_last and indptr[i + 1] > indptr[i] else 0)
+            for p in range(indptr[i], stop):
+                x[0, indices[p]] += data[p]
+            label = np.array([Y[i]], dtype=np.float64)
+            current = np.array(w, dtype=np.float64)
+            J[i] = float(kernel.losses(x, label, current, b)[0])
+            new_w, b = kernel.update(x, label, current, b, lr)
+            w[:] = np.asarray(new_w).tolist()
+        return b
+
+    return sgd_epoch_csr
+
+
+def sparse_bug(kernel: ModuleType, name: str, transform: Callable[[object], object]) -> object:
+    """The real kernel, but a sparse X goes through ``transform`` first (dense X never)."""
+    from derivreg._sparse import issparse
+
+    def wrap(f: Callable[..., object]) -> Callable[..., object]:
+        def g(X, *args):
+            return f(transform(X) if issparse(X) else X, *args)
+
+        return g
+
+    planted = SimpleNamespace(**{k: v for k, v in vars(kernel).items() if not k.startswith("__")})
+    planted.__name__ = f"planted {name}"
+    for f in ("predict", "losses", "_losses", "loss", "grad", "update"):
+        setattr(planted, f, wrap(getattr(kernel, f)))
+    planted.loop = loop_from(planted)
+    planted.loop_csr = loop_csr_from(planted)
+    return planted
+
+
+def _drop_last_stored(X: object) -> object:
+    """A copy of sparse X without its last stored entry (in CSR order)."""
+    import scipy.sparse
+
+    C = scipy.sparse.csr_matrix(X, copy=True)
+    if C.nnz:
+        C.data[-1] = 0.0
+    return C
+
+
+def _duplicates_overwritten(X: object) -> object:
+    """Sparse X with repeated (row, column) entries overwritten, the last one kept,
+    instead of summed: what assigning entries one by one into a LIL matrix does."""
+    import scipy.sparse
+
+    coo = scipy.sparse.csr_matrix(X).tocoo()  # keeps duplicates, in stored order
+    kept: dict[tuple[int, int], float] = {}
+    for i, j, v in zip(coo.row, coo.col, coo.data, strict=True):
+        kept[int(i), int(j)] = float(v)
+    rows, cols = zip(*kept, strict=True) if kept else ((), ())
+    return scipy.sparse.csr_matrix((list(kept.values()), (rows, cols)), shape=X.shape)
+
+
+def _transposed_read(X: object) -> object:
+    """A CSC X's arrays read as if they were CSR: the kernel sees X.T (or fails)."""
+    import scipy.sparse
+
+    if X.format != "csc":
+        return X
+    return scipy.sparse.csr_matrix((X.data, X.indices, X.indptr), shape=X.shape[::-1])
+
+
+def _csr_loop_drops_last(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
+    """The real kernel, with training's CSR per-sample loop leaving out each row's last
+    stored entry (the dense loop and the batch kernels are right)."""
+    planted = recompose(kernel, "CSR loop drops each row's last entry")
+    planted.loop = None  # the generated dense loop
+    planted.loop_csr = loop_csr_from(kernel, drop_last=True)
     return planted
 
 
@@ -282,6 +368,26 @@ BUGS: dict[str, Bug] = _bugs(
         "inf times 0 at an overflowed score",
         "the loss printed as it stands at a score past float64 (no limit), no scaled means",
         _inf_times_0,
+    ),
+    Bug(
+        "sparse X drops its last stored entry",
+        "a sparse X loses its last stored entry (CSR order) before the arithmetic",
+        lambda k, ref: sparse_bug(k, "sparse X drops its last stored entry", _drop_last_stored),
+    ),
+    Bug(
+        "sparse duplicates overwritten",
+        "repeated (row, column) entries of a sparse X: the last kept instead of the sum",
+        lambda k, ref: sparse_bug(k, "sparse duplicates overwritten", _duplicates_overwritten),
+    ),
+    Bug(
+        "CSC read as CSR",
+        "a CSC X's data, indices and indptr taken for CSR ones: the kernel works on X.T",
+        lambda k, ref: sparse_bug(k, "CSC read as CSR", _transposed_read),
+    ),
+    Bug(
+        "CSR loop drops each row's last entry",
+        "training's per-sample CSR loop stops one stored entry short in every row",
+        _csr_loop_drops_last,
     ),
     Bug(
         "training converts without checking",

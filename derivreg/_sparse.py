@@ -1,0 +1,176 @@
+"""Sparse X (``scipy.sparse`` CSR or CSC) for the runtime, with NumPy only at import.
+
+SciPy is an optional extra, so this module never imports it: a value can be a
+SciPy sparse matrix or array only if ``scipy.sparse`` is already in
+:data:`sys.modules`, so :func:`issparse` asks that module, when loaded, and
+answers False otherwise.  Dense input never loads SciPy.
+
+The accepted formats follow scikit-learn's SGD estimators
+(``check_array(accept_sparse=["csr", "csc"])``): CSR and CSC, matrices
+(``csr_matrix``) and arrays (``csr_array``); any other format (COO, LIL,
+DOK, BSR, DIA) is converted, as ``check_array`` converts it, to the first
+accepted one.  Every consumer then works on CSR: a CSC input is converted
+once (one copy of its ``nnz`` stored entries, never a dense array), since
+the gradient's blocks and the per-sample loop visit rows.  The caller's
+matrix is never modified: a matrix whose indices are unsorted or hold
+duplicates is canonicalized in a copy.
+
+Examples
+--------
+>>> import numpy as np
+>>> issparse(np.eye(2))
+False
+>>> stored(np.ones(2)).tolist()
+[1.0, 1.0]
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "ACCEPTED",
+    "as_csr",
+    "dense_only",
+    "issparse",
+    "row",
+    "row_bytes",
+    "row_norms2",
+    "stored",
+]
+
+#: The sparse formats taken as they are (after scikit-learn's SGD estimators).
+ACCEPTED = ("csr", "csc")
+
+
+def issparse(value: object) -> bool:
+    """Whether ``value`` is a SciPy sparse matrix or array, without importing SciPy.
+
+    Examples
+    --------
+    >>> issparse([[1.0]])
+    False
+    """
+    module = sys.modules.get("scipy.sparse")
+    return module is not None and bool(module.issparse(value))
+
+
+def dense_only(name: str) -> ValueError:
+    """Return scikit-learn's error for sparse input where dense data is required.
+
+    Examples
+    --------
+    >>> str(dense_only("y"))[:36]
+    'Sparse data was passed for y, but de'
+    """
+    return ValueError(
+        f"Sparse data was passed for {name}, but dense data is required. "
+        "Use '.toarray()' to convert to a dense numpy array."
+    )
+
+
+def as_csr(name: str, value: Any, ndim: int = 2) -> Any:
+    """Return sparse ``value`` as float64 CSR in canonical format; never modify ``value``.
+
+    Only X may be sparse (``ndim == 2``); sparse y or w get scikit-learn's
+    "dense data is required" error.  Complex data are refused; integer or
+    bool data are converted (a copy); CSR float64 input in canonical format
+    is returned as it is (no copy).  Finiteness is checked by the callers,
+    on :func:`stored`, with the same messages as for dense input.
+
+    Raises
+    ------
+    ValueError
+        Naming ``name``: sparse where dense is required, complex data, or
+        not 2-D.
+
+    Examples
+    --------
+    >>> import scipy.sparse as sp
+    >>> X = sp.coo_matrix(np.array([[0, 2], [3, 0]]))
+    >>> C = as_csr("X", X)
+    >>> C.format, C.dtype.name, X.format, X.dtype.name
+    ('csr', 'float64', 'coo', 'int64')
+    """
+    if ndim != 2:
+        raise dense_only(name)
+    if value.dtype.kind == "c":
+        raise ValueError(f"{name} must be real, got a complex array")
+    if value.ndim != 2:
+        raise ValueError(f"{name} must be 2-D of shape (m, n), got shape {value.shape}")
+    if value.format not in ACCEPTED:
+        value = value.asformat(ACCEPTED[0])  # check_array's conversion: a new matrix
+    if value.format != "csr":
+        value = value.tocsr()  # rows are what the kernels and loops visit
+    if value.dtype != np.float64:
+        value = value.astype(np.float64)  # a copy
+    if not value.has_canonical_format:  # unsorted indices or duplicates: fix a copy
+        value = value.copy()
+        value.sum_duplicates()
+    return value
+
+
+def stored(value: Any) -> np.ndarray:
+    """Return the stored entries of a sparse ``value`` (``.data``), else ``value`` itself.
+
+    Finiteness checks run on these: the implicit zeros are finite.
+
+    Examples
+    --------
+    >>> float(stored(np.float64(2.0)))
+    2.0
+    """
+    return value.data if issparse(value) else value
+
+
+def row_bytes(X: Any) -> int:
+    """Return the bytes one row of X takes in memory, on average; at least 1.
+
+    Dense: ``8 n``.  CSR: the row's share of ``data``, ``indices`` and ``indptr``,
+    so that the kernels' blocks of about ``BLOCK_BYTES`` hold as many rows as
+    fit, not as many as a dense X would (a block costs SciPy a slice and two
+    products, whatever its rows).
+
+    Examples
+    --------
+    >>> row_bytes(np.zeros((3, 4)))
+    32
+    """
+    if not issparse(X):
+        return 8 * X.shape[1]
+    stored = X.data.itemsize + X.indices.itemsize
+    return max(1, (stored * X.nnz + X.indptr.itemsize * X.shape[0]) // max(1, X.shape[0]))
+
+
+def row(X: Any, i: int) -> np.ndarray:
+    """Return row ``i`` of X as a dense 1-D array (one row only: n floats).
+
+    Examples
+    --------
+    >>> row(np.array([[1.0, 2.0], [3.0, 4.0]]), 1).tolist()
+    [3.0, 4.0]
+    """
+    if not issparse(X):
+        return X[i]
+    start, stop = X.indptr[i], X.indptr[i + 1]
+    out = np.zeros(X.shape[1])
+    np.add.at(out, X.indices[start:stop], X.data[start:stop])
+    return out
+
+
+def row_norms2(X: Any) -> np.ndarray:
+    """Return ``||x_i||^2`` for each row of X, dense or CSR, without densifying X.
+
+    Examples
+    --------
+    >>> row_norms2(np.array([[3.0, 4.0], [1.0, 0.0]])).tolist()
+    [25.0, 1.0]
+    """
+    if not issparse(X):
+        return np.einsum("ij,ij->i", X, X)
+    X = as_csr("X", X)  # canonical: no duplicate entries, so the squares add up per row
+    rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
+    return np.bincount(rows, weights=X.data * X.data, minlength=X.shape[0])
