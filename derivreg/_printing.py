@@ -35,7 +35,18 @@ class _TextPrinter(StrPrinter):
     _superscripts = str.maketrans("0123456789-", "⁰¹²³⁴⁵⁶⁷⁸⁹⁻")
 
     def _print_Symbol(self, expr: sp.Symbol) -> str:
+        head, _, index = expr.name.partition("_")
+        if index and head in self._names:  # a component, e.g. yhat_i -> ŷ_i
+            return f"{self._names[head]}_{index}"
         return self._names.get(expr.name, expr.name)
+
+    def _print_KroneckerDelta(self, expr: sp.KroneckerDelta) -> str:
+        return "δ_" + "".join(self._print(a) for a in expr.args)
+
+    def _print_Sum(self, expr: sp.Sum) -> str:
+        # Σ_c (...): the index only, as the slides write a sum over the classes.
+        body = self.parenthesize(expr.function, sp.printing.precedence.PRECEDENCE["Mul"])
+        return f"Σ_{''.join(self._print(limit[0]) for limit in expr.limits)} {body}"
 
     def _print_MatrixSymbol(self, expr: sp.MatrixSymbol) -> str:
         return expr.name

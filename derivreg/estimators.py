@@ -261,7 +261,8 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             y_type = type_of_target(y, input_name="y", raise_unknown=True)
             if len(found) > 2 or y_type not in ("binary",):
                 raise ValueError(
-                    f"Only binary classification is supported. The type of the target is {y_type}."
+                    f"Only binary classification is supported. The type of the target is {y_type}; "
+                    "for more than two classes use derivreg.multiclass.SoftmaxRegressionSGD."
                 )
             if len(found) < 2:
                 raise ValueError(

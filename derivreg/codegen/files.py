@@ -2,8 +2,9 @@
 
 Examples
 --------
->>> sorted(p.name for p in sources())
-['__init__.py', '_checks.py', 'bce.py', 'bce_loop.py', 'mse.py', 'mse_loop.py']
+>>> sorted(p.name for p in sources())  # doctest: +NORMALIZE_WHITESPACE
+['__init__.py', '_checks.py', 'bce.py', 'bce_loop.py', 'mse.py', 'mse_loop.py',
+ 'softmax.py', 'softmax_loop.py']
 """
 
 from __future__ import annotations
@@ -16,8 +17,10 @@ from derivreg.codegen.checks import checks_source
 from derivreg.codegen.kernel import generate
 from derivreg.codegen.loop import generate_loop
 from derivreg.codegen.printers import identifier
+from derivreg.codegen.softmax import generate_softmax, generate_softmax_loop
 from derivreg.codegen.templates import COMMAND
 from derivreg.symbolic import REGISTRY, derive
+from derivreg.symbolic.softmax import NAME as VECTOR_NAME
 
 __all__ = ["KERNEL_DIR", "check", "init_source", "sources", "write"]
 
@@ -78,8 +81,9 @@ def sources() -> dict[Path, str]:
 
     Examples
     --------
-    >>> sorted(p.name for p in sources())
-    ['__init__.py', '_checks.py', 'bce.py', 'bce_loop.py', 'mse.py', 'mse_loop.py']
+    >>> sorted(p.name for p in sources())  # doctest: +NORMALIZE_WHITESPACE
+    ['__init__.py', '_checks.py', 'bce.py', 'bce_loop.py', 'mse.py', 'mse_loop.py',
+     'softmax.py', 'softmax_loop.py']
     """
     out = {}
     where = kernel_dir()
@@ -87,6 +91,9 @@ def sources() -> dict[Path, str]:
         d = derive(name)
         out[where / f"{identifier(name)}.py"] = generate(d)
         out[where / f"{identifier(name)}_loop.py"] = generate_loop(d)
+    # The vector-output model (k classes): its own template, derivreg/codegen/softmax.py.
+    out[where / f"{VECTOR_NAME}.py"] = generate_softmax()
+    out[where / f"{VECTOR_NAME}_loop.py"] = generate_softmax_loop()
     out[where / "_checks.py"] = checks_source()
     out[where / "__init__.py"] = init_source(list(REGISTRY))
     return dict(sorted(out.items()))

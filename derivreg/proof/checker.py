@@ -339,6 +339,8 @@ def _same(thm: Theorem, a: sp.Basic, b: sp.Basic) -> bool:
         return True
     if isinstance(a, sp.Set) or isinstance(b, sp.Set):
         return False
+    if getattr(a, "shape", ()) != getattr(b, "shape", ()):  # a matrix is never a scalar
+        return False
     return algebra.zero(evaluated(thm.expand(a)) - evaluated(thm.expand(b)))[0]
 
 

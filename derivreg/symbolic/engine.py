@@ -19,6 +19,7 @@ from types import MappingProxyType
 
 import sympy as sp
 
+from derivreg.symbolic import softmax
 from derivreg.symbolic.checks import check
 from derivreg.symbolic.curvature import curvature_steps
 from derivreg.symbolic.derivation import Derivation, DerivationError, Features, Step
@@ -29,14 +30,16 @@ from derivreg.symbolic.symbols import alpha, b, w_scalar, w_vector, x_scalar, x_
 __all__ = ["derive"]
 
 
-def derive(name: str | Pair, *, features: Features = "n") -> Derivation:
+def derive(name: str | Pair, *, features: Features = "n") -> Derivation | softmax.VectorDerivation:
     """Derive the gradient and update rule of a registered pair.
 
     Parameters
     ----------
     name : str or Pair
-        A key of :data:`REGISTRY` (``"mse"`` or ``"bce"``), or a
-        :class:`Pair` not (yet) registered.
+        A key of :data:`REGISTRY` (``"mse"`` or ``"bce"``), a
+        :class:`Pair` not (yet) registered, or ``"softmax"``: the
+        vector-output model of :mod:`derivreg.symbolic.softmax` (k = n = 3,
+        ``features`` not used).
     features : {"n", 1}, default "n"
         ``"n"`` for the vector form (``x`` and ``w`` are n-vectors),
         ``1`` for the 1-feature scalar form.
@@ -68,6 +71,8 @@ def derive(name: str | Pair, *, features: Features = "n") -> Derivation:
         raise ValueError(f"features must be 1 or 'n', got {features!r}")
     if isinstance(name, Pair):
         return _derive(name, features)
+    if name == softmax.NAME:  # the vector-output model: its own derivation
+        return softmax.derive_softmax()
     if not isinstance(name, str) or name not in REGISTRY:
         known = ", ".join(repr(k) for k in sorted(REGISTRY))
         raise ValueError(f"unknown loss {name!r}; known losses: {known}")

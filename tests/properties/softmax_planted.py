@@ -1,0 +1,113 @@
+"""Softmax kernels with one planted bug each: every property must catch its own.
+
+Each look-alike wraps the real generated modules (never edited) and
+replaces one function with a plausible wrong version.
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+
+from derivreg.kernels import softmax, softmax_loop
+
+
+def real() -> SimpleNamespace:
+    """The generated kernels, as one namespace."""
+    return SimpleNamespace(
+        log_softmax=softmax.log_softmax,
+        predict_proba=softmax.predict_proba,
+        losses=softmax.losses,
+        loss=softmax.loss,
+        grad=softmax.grad,
+        dJ_dz=softmax.dJ_dz,
+        sgd_epoch=softmax_loop.sgd_epoch,
+    )
+
+
+def _with(**replaced: object) -> SimpleNamespace:
+    kernel = real()
+    for name, value in replaced.items():
+        setattr(kernel, name, value)
+    return kernel
+
+
+def _quiet(f):
+    def g(*args):
+        with np.errstate(all="ignore"):
+            return f(*args)
+
+    return g
+
+
+@_quiet
+def _naive_log_softmax(Z):
+    Z = np.asarray(Z, dtype=float)
+    return Z - np.log(np.sum(np.exp(Z), axis=1, keepdims=True))
+
+
+@_quiet
+def _log_not_log1p(Z):
+    Z = np.asarray(Z, dtype=float)
+    s = Z - Z.max(axis=1, keepdims=True)
+    return s - np.log(np.sum(np.exp(s), axis=1, keepdims=True))
+
+
+def _losses_from(log_softmax):
+    def losses(X, Y, W, b):
+        X, Y, W, b = softmax._check_batch(X, Y, W, b)
+        return -np.sum(np.where(Y > 0, log_softmax(X @ W + b), 0.0), axis=1)
+
+    return losses
+
+
+@_quiet
+def _subtracted_residual(Z, Y):
+    Z = np.asarray(Z, dtype=float)
+    s = Z - Z.max(axis=1, keepdims=True)
+    e = np.exp(s)
+    return e / e.sum(axis=1, keepdims=True) - np.asarray(Y, dtype=float)
+
+
+def _grad_without_mean(X, Y, W, b):
+    dW, db = softmax.grad(X, Y, W, b)
+    return dW * len(X), db * len(X)
+
+
+def _unnormalised_proba(X, W, b):
+    X, W, b = softmax._check_params(X, W, b)
+    Z = X @ W + b
+    return np.exp(Z - Z.max(axis=1, keepdims=True))
+
+
+def _sgd_in_place(X, Y, W, b, lr, order=None):
+    new_W, new_b = softmax_loop.sgd_epoch(X, Y, W, b, lr, order)
+    W[...] = new_W  # writes into the caller's array
+    return W, new_b
+
+
+def _unchecked_losses(X, Y, W, b):
+    X, Y, W, b = (np.asarray(a, dtype=float) for a in (X, Y, W, b))
+    return softmax._losses(X, Y, W, b)
+
+
+def _wrong_class_in_binary(X, Y, W, b):
+    # the probability of the other class where the label's belongs
+    return softmax.losses(X, Y[:, ::-1], W, b)
+
+
+#: name -> (look-alike, the property test that must catch it)
+PLANTED = {
+    "naive log-softmax (no shift)": (
+        _with(log_softmax=_naive_log_softmax, losses=_losses_from(_naive_log_softmax)),
+        "stability",
+    ),
+    "log(S) instead of log1p(others)": (_with(losses=_losses_from(_log_not_log1p)), "ulp_loss"),
+    "yhat - y by subtraction": (_with(dJ_dz=_subtracted_residual), "ulp_dJ_dz"),
+    "gradient not divided by m": (_with(grad=_grad_without_mean), "finite_differences"),
+    "probabilities not normalised": (_with(predict_proba=_unnormalised_proba), "rows_sum_to_one"),
+    "SGD writes into W": (_with(sgd_epoch=_sgd_in_place), "arguments_unchanged"),
+    "no input check": (_with(losses=_unchecked_losses), "bad_input"),
+    "labels reversed": (_with(losses=_wrong_class_in_binary), "binary_is_logistic"),
+}

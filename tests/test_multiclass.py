@@ -1,0 +1,80 @@
+"""SoftmaxRegressionSGD: check_estimator, any labels, partial_fit, and scikit-learn on iris.
+
+Iris (all three classes, standardised): one class is linearly separable
+from the others, so the unpenalised maximum-likelihood estimate does not
+exist (|W| grows without bound).  With the L2 penalty both fits have one
+minimiser: scikit-learn's C·Σ J + ||W||²/2 is C·m times our mean J +
+(alpha/2)||W||² at alpha = 1/(C·m), the intercept unpenalised in both.
+The softmax is invariant to adding a constant to every class's score, so
+the coefficients and intercepts are compared after subtracting their mean
+over the classes.
+"""
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.estimator_checks import check_estimator
+
+from derivreg.estimators import LogisticRegressionSGD
+from derivreg.multiclass import SoftmaxRegressionSGD
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.SkipTestWarning")
+def test_check_estimator_is_green():
+    results = check_estimator(SoftmaxRegressionSGD(epochs=20, random_state=0), on_fail=None)
+    failed = [(r["check_name"], str(r["exception"])) for r in results if r["status"] == "failed"]
+    assert not failed
+
+
+def centred(a: np.ndarray) -> np.ndarray:
+    return a - a.mean(axis=0)
+
+
+def test_iris_matches_scikit_learns_multinomial_logistic_regression():
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    C, m = 1.0, len(X)
+    ref = LogisticRegression(C=C, tol=1e-12, max_iter=100_000).fit(X, y)
+    ours = SoftmaxRegressionSGD(solver="gd", alpha=1 / (C * m), epochs=100_000, tol=1e-12)
+    ours.fit(X, y)
+    assert ours.converged_
+    # GD with step 1/L contracts to the unique penalised minimiser; at a gradient norm of
+    # 1e-12 and strong convexity >= alpha = 1/150 (on W; b by the data), the distance is
+    # below 1e-9, and scikit-learn's lbfgs at tol 1e-12 is as close: 1e-6 has a margin.
+    assert np.max(np.abs(centred(ours.coef_) - centred(ref.coef_))) <= 1e-6
+    assert np.max(np.abs(centred(ours.intercept_) - centred(ref.intercept_))) <= 1e-6
+    assert np.all(np.abs(ours.predict_proba(X) - ref.predict_proba(X)) <= 1e-6)
+
+
+def test_string_labels_and_probabilities_summing_to_one():
+    rng = np.random.default_rng(0)
+    X = np.concatenate([rng.normal(c, 0.3, (20, 2)) for c in ((0, 0), (3, 0), (0, 3))])
+    y = np.repeat(["red", "green", "blue"], 20)
+    clf = SoftmaxRegressionSGD(random_state=0).fit(X, y)
+    assert clf.classes_.tolist() == ["blue", "green", "red"]
+    assert np.mean(clf.predict(X) == y) == 1.0
+    p = clf.predict_proba(X)
+    assert np.all(np.abs(p.sum(axis=1) - 1) <= 6 * np.finfo(float).eps)
+    assert clf.decision_function(X).shape == (60, 3)
+    assert np.allclose(np.exp(clf.predict_log_proba(X)), p)
+
+
+def test_partial_fit_needs_the_classes_first_and_keeps_them():
+    clf = SoftmaxRegressionSGD(random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        clf.partial_fit([[0.0]], ["a"])
+    clf.partial_fit([[0.0], [1.0]], ["a", "b"], classes=["a", "b", "c"])
+    clf.partial_fit([[2.0]], ["c"])
+    assert clf.classes_.tolist() == ["a", "b", "c"]
+    assert clf.n_iter_ == 2
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        clf.partial_fit([[2.0]], ["c"], classes=["a", "b"])
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit([[2.0]], ["d"])
+
+
+def test_logistic_regression_refuses_three_classes_naming_softmax():
+    with pytest.raises(ValueError, match=r"use derivreg\.multiclass\.SoftmaxRegressionSGD"):
+        LogisticRegressionSGD().fit([[0.0], [1.0], [2.0]], [0, 1, 2])
