@@ -1,14 +1,13 @@
 """Standard errors from the Fisher information, against statsmodels' OLS and Logit.
 
-The generated kernels carry no ``curvature`` yet: these tests wrap them with a
-hand-written one (2 for the squared error, sigma(z) sigma(-z) for the
-cross-entropy), as the solver tests do.
+The Hessian is the generated kernels' own; the hand-written curvature of
+``tests/oracles.py`` serves where a test passes one explicitly.
 """
 
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from oracles import CURVATURE
+from oracles import CURVATURE, first_order_only
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 
 from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
@@ -42,7 +41,6 @@ def cancer10():
 SE_RTOL = 1e-6
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 def test_ols_standard_errors_match_statsmodels():
     X, y = load_diabetes(return_X_y=True)
     X = standardised(X)
@@ -56,7 +54,6 @@ def test_ols_standard_errors_match_statsmodels():
     np.testing.assert_allclose(reg.cov_, ols.cov_params(), rtol=SE_RTOL, atol=1e-12)
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 @pytest.mark.parametrize("data", [lambda: iris_pair(1, 2), cancer10])
 def test_logit_standard_errors_and_intervals_match_statsmodels(data):
     X, y = data()
@@ -68,7 +65,6 @@ def test_logit_standard_errors_and_intervals_match_statsmodels(data):
     assert clf.inference_note_ is None
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 def test_summary_is_a_plain_text_table():
     X, y = iris_pair(1, 2)
     clf = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
@@ -80,6 +76,7 @@ def test_summary_is_a_plain_text_table():
     assert "[0.050" in clf.summary(level=0.9)
 
 
+@pytest.mark.usefixtures("first_order_kernels")
 def test_no_curvature_no_standard_errors_and_the_reason():
     X, y = iris_pair(1, 2)
     clf = LogisticRegressionSGD(solver="lbfgs").fit(X, y)
@@ -92,7 +89,6 @@ def test_no_curvature_no_standard_errors_and_the_reason():
         clf.summary()
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 def test_an_unconverged_fit_gives_none_and_says_so():
     X, y = iris_pair(1, 2)
     clf = LogisticRegressionSGD(epochs=3, tol=None, random_state=0).fit(X, y)
@@ -100,7 +96,6 @@ def test_an_unconverged_fit_gives_none_and_says_so():
     assert "not converged" in clf.inference_note_
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 def test_collinear_features_give_none_and_say_why():
     X, y = load_diabetes(return_X_y=True)
     X = standardised(X)[:, :3]
@@ -114,7 +109,7 @@ def test_fisher_inference_refuses_bad_settings():
     X, y = iris_pair(1, 2)
     s = CURVATURE["bce"]
     with pytest.raises(ValueError, match="no per-sample curvature"):
-        fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0)
+        fisher_inference(first_order_only("bce"), X, y, np.zeros(4), 0.0)
     with pytest.raises(ValueError, match=r"'scale' parameter .* Got -1.0 instead"):
         fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0, curvature=s, scale=-1.0)
     inf = fisher_inference(KERNELS["bce"], X, y, np.zeros(4), 0.0, curvature=s)

@@ -215,7 +215,12 @@ def write_into_input(module, fn):
 
 def sqrt_squared(module, fn):
     # z -> sqrt(z)**2 at z's first read if the function reads z, else its first input's
-    name = "z" if any(isinstance(n, ast.Name) and n.id == "z" for n in ast.walk(fn)) else target(fn)
+    # (MSE's _hessian_sums computes z and never reads it: its d2J/dz2 is the constant 2)
+    reads_z = any(
+        isinstance(n, ast.Name) and n.id == "z" and isinstance(n.ctx, ast.Load)
+        for n in ast.walk(fn)
+    )
+    name = "z" if reads_z else target(fn)
 
     class Replace(ast.NodeTransformer):
         done = False

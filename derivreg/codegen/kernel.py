@@ -17,6 +17,7 @@ import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
 from derivreg.codegen.examples import examples
+from derivreg.codegen.hessian import second_order
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.templates import (
@@ -311,6 +312,7 @@ def generate_module(derivation: Derivation) -> Printed:
     check_derivation(derivation)
     kernel = _Kernel(derivation)
     functions = [*kernel.elementwise(), *kernel.forward(), *kernel.gradient(), *kernel.update()]
+    functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
     source = "\n".join(_header(derivation, used)) + text + "\n"

@@ -36,13 +36,13 @@ __all__ = ["NUMPY_NAMES", "compile", "gate"]
 
 #: The NumPy names generated modules use: all the compiled module's ``np`` has.
 NUMPY_NAMES = (
-    "abs", "all", "asarray", "errstate", "exp", "float64", "full", "iscomplexobj", "isfinite",
-    "isinf", "isnan", "log", "log1p", "max", "maximum", "mean", "min", "minimum", "ndarray",
-    "ndim", "shape", "sqrt", "sum", "tanh", "where",
+    "abs", "all", "asarray", "column_stack", "errstate", "exp", "float64", "full",
+    "iscomplexobj", "isfinite", "isinf", "isnan", "log", "log1p", "max", "maximum", "mean",
+    "min", "minimum", "ndarray", "ndim", "ones", "shape", "sqrt", "sum", "tanh", "where",
 )  # fmt: skip
 
 #: Attributes of values (arrays, dicts) the generated modules read.
-_VALUE_ATTRIBUTES = frozenset({"any", "dtype", "items", "max", "min", "ndim", "shape"})
+_VALUE_ATTRIBUTES = frozenset({"T", "any", "dtype", "items", "max", "min", "ndim", "shape"})
 
 _CHECKS_MODULE = "derivreg.kernels._checks"
 
