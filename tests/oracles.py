@@ -20,12 +20,16 @@ CURVATURE = {
     "bce": lambda z, y: expit(z) * expit(-z),
 }
 
-#: The generated second-order functions (derivreg/codegen/hessian.py).
-SECOND_ORDER = ("curvature", "hessian", "_hessian", "_hessian_sums", "hvp", "_hvp", "_hvp_sums")
+#: The generated second-order functions (derivreg/codegen/hessian.py) and the
+#: log-likelihood (derivreg/codegen/likelihood.py).
+SECOND_ORDER = (
+    *("curvature", "hessian", "_hessian", "_hessian_sums", "hvp", "_hvp", "_hvp_sums"),
+    *("log_normaliser", "dispersion", "log_likelihood", "LOGLIK_SCALE"),
+)
 
 
 def first_order_only(name):
-    """The generated kernel module ``name`` without its second-order functions."""
+    """The generated kernel module ``name`` without its second order and log-likelihood."""
     base = KERNELS[name]
     module = types.ModuleType(f"{base.__name__}_first_order")
     module.__dict__.update(

@@ -128,3 +128,72 @@ def test_inference_of_a_hand_computed_case():
     np.testing.assert_allclose(inf.cov, np.linalg.inv(with_ones(X).T @ with_ones(X)), rtol=1e-13)
     assert isinstance(inf, Inference)
     np.testing.assert_allclose(inf.z, inf.params / inf.stderr)
+
+
+# --- log-likelihood, AIC, BIC --------------------------------------------------------------
+
+# Tolerance 1e-8 relative (the issue's): at |g| <= 1e-10 the loss is within ~|g|^2 / lambda_min
+# ~ 1e-18 of its minimum, and the log-likelihood is m times the mean loss (plus the
+# normaliser), so its relative error is ~1e-15; summation order adds ~m eps ~ 1e-13.
+LLF_RTOL = 1e-8
+
+
+def test_ols_loglik_aic_bic_match_statsmodels():
+    X, y = load_diabetes(return_X_y=True)
+    X = standardised(X)
+    reg = LinearRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    ols = sm.OLS(y, with_ones(X)).fit()
+    assert reg.loglik_ == pytest.approx(ols.llf, rel=LLF_RTOL)
+    assert reg.aic_ == pytest.approx(ols.aic, rel=LLF_RTOL)
+    assert reg.bic_ == pytest.approx(ols.bic, rel=LLF_RTOL)
+    assert reg.likelihood_note_ is None
+
+
+@pytest.mark.parametrize("data", [lambda: iris_pair(1, 2), cancer10])
+def test_logit_loglik_aic_bic_match_statsmodels(data):
+    X, y = data()
+    clf = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    logit = sm.Logit(y, with_ones(X)).fit(disp=0, tol=1e-12)
+    assert clf.loglik_ == pytest.approx(logit.llf, rel=LLF_RTOL)
+    assert clf.aic_ == pytest.approx(logit.aic, rel=LLF_RTOL)
+    assert clf.bic_ == pytest.approx(logit.bic, rel=LLF_RTOL)
+
+
+def test_a_planted_wrong_normaliser_is_caught_by_statsmodels():
+    # The comparison fails for a log-likelihood off by the Gaussian's 2 pi: the test can fail.
+    X, y = load_diabetes(return_X_y=True)
+    X = standardised(X)
+    reg = LinearRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    ols = sm.OLS(y, with_ones(X)).fit()
+    planted = reg.loglik_ + len(y) * np.log(2 * np.pi) / 2
+    assert planted != pytest.approx(ols.llf, rel=LLF_RTOL)
+
+
+@pytest.mark.usefixtures("first_order_kernels")
+def test_without_a_declared_density_loglik_is_none_and_says_why():
+    X, y = iris_pair(1, 2)
+    clf = LogisticRegressionSGD(solver="lbfgs", tol=1e-8).fit(X, y)
+    assert clf.loglik_ is None
+    assert clf.aic_ is None
+    assert clf.bic_ is None
+    assert clf.likelihood_note_ == (
+        "loglik_ is not available for pair 'bce': its family's normalising constant is not "
+        "declared (Pair.log_density)"
+    )
+
+
+def test_a_penalised_fit_gives_no_standard_errors_and_says_why():
+    # Works whether or not the estimators have a `penalty` parameter yet: the check reads
+    # the attributes `alpha` (and `penalty`) as they are.
+    X, y = iris_pair(1, 2)
+    clf = LogisticRegressionSGD(solver="newton", tol=1e-10)
+    clf.alpha = 0.1
+    clf.fit(X, y)
+    assert clf.stderr_ is None
+    assert clf.loglik_ is None
+    assert "penalised (" in clf.inference_note_
+    assert "alpha=0.1" in clf.inference_note_
+    with pytest.raises(ValueError, match="gives no standard errors: the fit is penalised"):
+        clf.summary()
+    clf.alpha = 0.0
+    assert clf.fit(X, y).stderr_ is not None

@@ -38,7 +38,7 @@ __all__ = ["NUMPY_NAMES", "compile", "gate"]
 NUMPY_NAMES = (
     "abs", "all", "asarray", "column_stack", "errstate", "exp", "float64", "full",
     "iscomplexobj", "isfinite", "isinf", "isnan", "log", "log1p", "max", "maximum", "mean",
-    "min", "minimum", "ndarray", "ndim", "ones", "shape", "sqrt", "sum", "tanh", "where",
+    "min", "minimum", "ndarray", "ndim", "ones", "pi", "shape", "sqrt", "sum", "tanh", "where",
 )  # fmt: skip
 
 #: Attributes of values (arrays, dicts) the generated modules read.

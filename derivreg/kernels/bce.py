@@ -23,6 +23,10 @@ STEP_SIZE_NUMERATOR = 8.0
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
+#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
+#: family's log-density, of which the loss J keeps the part that depends on yhat.
+LOGLIK_SCALE = 1.0
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -337,3 +341,47 @@ def _hvp_sums(
     # change of z along v = (v_w, v_b)
     Hv = Xt.T @ (d2J_dz2 * (Xt @ v))
     return Hv
+
+
+def log_normaliser(y: np.ndarray, phi: float) -> np.ndarray:
+    """The log-density's normalising constant k(y, phi), elementwise.
+
+    Examples
+    --------
+    >>> round(float(log_normaliser(np.float64(1.0), 0.5)), 6)
+    0.0
+    """
+    # log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = 0
+    k = np.full(np.shape(y), 0.0)
+    return k
+
+
+def dispersion(J_mean: float) -> float:
+    """The maximum-likelihood dispersion phi, given the mean loss (1.0 where fixed).
+
+    Examples
+    --------
+    >>> round(dispersion(0.5), 6)
+    1.0
+    """
+    # maximum-likelihood dispersion: phi = 1
+    phi = np.full(np.shape(J_mean), 1.0)
+    return float(phi)
+
+
+def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    """The log-likelihood sum_i log p(y_i | yhat_i, phi) at the dispersion's maximum.
+
+    Examples
+    --------
+    >>> round(log_likelihood(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1), 6)
+    -0.644397
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    with np.errstate(invalid="ignore"):
+        # per-sample losses, and the dispersion they give
+        J = _losses(X, y, w, b)
+        phi = dispersion(float(np.mean(J)))
+        # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
+        log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
+        return float(np.sum(log_p))

@@ -54,6 +54,8 @@ _ELEMENTWISE = {
     "dyhat_dz": "dyhat_dz",
     "dJ_dz": "dJ_dz",
     "curvature": "d2J_dz2",
+    "log_normaliser": "k",
+    "dispersion": "phi",
 }
 alpha = sp.Symbol("alpha", real=True)
 
@@ -107,6 +109,14 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
         "update_b = b - alpha dJ_dz": (scalar.update_b, s["b"] - s["alpha"] * dz),
         "d2J_dz2 = d(dJ_dz)/dz": (d.d2J_dz2, sp.diff(dz, INPUTS["z"])),
     }
+    if d.likelihood is not None and d.pair.log_density is not None:
+        t, p = d.likelihood, INPUTS["phi"]
+        dispersed = p in t.dispersion.free_symbols or t.dispersion != 1
+        log_p = d.pair.log_density(INPUTS["y"], INPUTS["yhat"], p)
+        if not dispersed:  # no dispersion: log p is free of phi
+            log_p = log_p.subs(p, 1)
+        want = t.normaliser - d.loss / (t.scale * (p if dispersed else 1))
+        facts["log p = k(y, phi) - J / (s phi)"] = (log_p.subs(act), want.subs(act))
     for label, (have, want) in facts.items():
         residual = have.subs(act) - want
         if proven_zero(residual, residual, d.pair.targets):
@@ -141,6 +151,7 @@ class _Template:
                 raise AssertionError(f"generator bug: two different holes named {h.target}")
         self.executed: set[int] = set()
         self.branches: set[tuple[int, object]] = set()
+        self.scale: float | None = None  # the derivation's log-likelihood scale, if printed
 
     def interpreter(self, constants: Mapping[str, int] | None = None) -> Interpreter:
         return Interpreter(self.tree, self.holes, constants, self.executed, self.branches)
@@ -167,7 +178,18 @@ class _Template:
             "update": ([*batch, alpha], update),
             "hessian": (batch, [H[j][k] for j in range(n + 1) for k in range(n + 1)]),
             "hvp": ([*batch, v], Hv),
+            **self.likelihood(batch, J),
         }
+
+    def likelihood(self, batch: list[object], J: list[object]) -> dict[str, object]:
+        """``sum_i k(y_i, phi) - J_i / (s phi)`` at ``phi = dispersion(mean J)``, if printed."""
+        if self.scale is None:
+            return {}
+        m = len(J)
+        phi = self.hole("phi", sum(J) / m)
+        Y = batch[1]
+        total = sum(self.hole("k", Y[i], phi) - J[i] / (self.scale * phi) for i in range(m))
+        return {"log_likelihood": (batch, [total])}
 
     def second_order(
         self, X: np.ndarray, Y: np.ndarray, z: list[object]
@@ -209,6 +231,8 @@ class _Template:
         interp = self.interpreter()
         for name, target in _ELEMENTWISE.items():
             fn = interp.functions.get(name)
+            if fn is None and target not in self.by_target:
+                continue  # no log-likelihood printed: nothing to run
             params = [a.arg for a in fn.args.args] if fn else []
             args = [INPUTS.get(p, sp.Symbol(p)) for p in params]
             # the function's own hole: a constant one is a fill, of no inputs
@@ -279,7 +303,10 @@ def validate(source: str, derivation: Derivation, *, checks: str | None = None) 
     lemmas(d, report)
     if report.ok:
         try:
-            _Template(tree, {id(node): hole for node, hole in found}, report).run()
+            template = _Template(tree, {id(node): hole for node, hole in found}, report)
+            if d.likelihood is not None:
+                template.scale = float(d.likelihood.scale)
+            template.run()
         except Exception as err:  # any error of a run is a rejection, not a crash
             report.failures.append(f"the fixed code: {type(err).__name__}: {err}")
     return report.raise_if_failed("generated code")
