@@ -215,12 +215,11 @@ def write_into_input(module, fn):
 
 def sqrt_squared(module, fn):
     # z -> sqrt(z)**2 at z's first read if the function reads z, else its first input's
-    # (MSE's _hessian_sums computes z and never reads it: its d2J/dz2 is the constant 2)
-    reads_z = any(
-        isinstance(n, ast.Name) and n.id == "z" and isinstance(n.ctx, ast.Load)
-        for n in ast.walk(fn)
-    )
-    name = "z" if reads_z else target(fn)
+    # that it reads (MSE's _hessian_sums never reads z, its d2J/dz2 being the constant 2;
+    # its log_normaliser reads phi, not y)
+    read = {n.id for n in ast.walk(fn) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    params = [a.arg for a in fn.args.args]
+    name = next(p for p in ("z", target(fn), *params) if p in read)
 
     class Replace(ast.NodeTransformer):
         done = False
