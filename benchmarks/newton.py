@@ -3,7 +3,7 @@
 Usage::
 
     python benchmarks/newton.py            # the full run (about a minute)
-    python benchmarks/newton.py --quick    # 3 repeats instead of 15; a smoke test
+    python benchmarks/newton.py --quick    # 1 repeat instead of 15; a smoke test
 
 Five problems, features standardised, fixed seeds: diabetes (least squares),
 breast_cancer[:, :10], iris versicolor vs virginica, make_regression and
@@ -203,11 +203,11 @@ def markdown(results: dict[str, object]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 repeats: a smoke test")
+    parser.add_argument("--quick", action="store_true", help="1 repeat: a smoke test")
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds (median)")
     parser.add_argument("--out", type=Path, help="output directory")
     args = parser.parse_args(argv)
-    repeats = 3 if args.quick else args.repeats
+    repeats = 1 if args.quick else args.repeats
     if repeats < 1:
         parser.error("--repeats must be at least 1")
     out = args.out or (Path(tempfile.mkdtemp()) if args.quick else ROOT / "docs" / "performance")
