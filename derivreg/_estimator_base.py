@@ -34,6 +34,22 @@ def _kernel(loss: Loss) -> Any:
     return KERNELS[loss]
 
 
+def _penalty(estimator: object) -> str | None:
+    """Describe the estimator's penalty if it has a nonzero one, else None.
+
+    Reads ``alpha`` (and ``penalty``, where the estimator has one) as plain
+    attributes, so that it holds for estimators with or without those
+    parameters.
+    """
+    alpha = getattr(estimator, "alpha", 0.0)
+    penalty = getattr(estimator, "penalty", "")
+    if penalty is None or (isinstance(penalty, str) and penalty.lower() == "none"):
+        return None
+    if alpha is None or (isinstance(alpha, (int, float, np.number)) and alpha == 0):
+        return None
+    return f"penalty={penalty!r}, alpha={alpha!r}" if penalty else f"alpha={alpha!r}"
+
+
 def _is_auto(lr: object) -> bool:
     return isinstance(lr, str) and lr == "auto"
 
@@ -189,17 +205,54 @@ class _SGD(BaseEstimator):
         """
         return self._fit(X, y, full=True)
 
-    def _infer(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
-        """Set ``cov_``, ``stderr_`` (or None) and ``inference_note_`` (why none)."""
-        kernel = _kernel(self._loss)
-        reason = no_inference_reason(kernel)
-        if reason is None and not full:
-            reason = "partial_fit makes one SGD epoch and certifies no optimum"
-        if reason is None and not self.converged_:
-            reason = (
+    def _not_at_the_mle(self, *, full: bool) -> str | None:
+        """Why the fit is not the unpenalised optimum that inference needs (None if it is)."""
+        if not full:
+            return "partial_fit makes one SGD epoch and certifies no optimum"
+        penalised = _penalty(self)
+        if penalised is not None:
+            return (
+                f"the fit is penalised ({penalised}): the Fisher information and the "
+                "likelihood are those of the unpenalised maximum, and a penalised estimate "
+                "is biased toward zero, so no standard errors; fit with alpha=0"
+            )
+        if not self.converged_:
+            return (
                 "the fit has not converged (converged_ is not True): the Fisher information "
                 "is the optimum's; fit with solver='newton' or 'lbfgs' and a tol"
             )
+        return None
+
+    def _likelihood(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
+        """Set ``loglik_``, ``aic_``, ``bic_`` (or None) and ``likelihood_note_`` (why none)."""
+        kernel = _kernel(self._loss)
+        reason = self._not_at_the_mle(full=full)
+        if reason is None and getattr(kernel, "log_likelihood", None) is None:
+            reason = (
+                f"loglik_ is not available for pair {self._loss!r}: its family's normalising "
+                "constant is not declared (Pair.log_density)"
+            )
+        loglik = (
+            None
+            if reason is not None
+            else float(kernel.log_likelihood(X, targets, self.coef_, self.intercept_))
+        )
+        if loglik is not None and not np.isfinite(loglik):
+            reason, loglik = (
+                "the log-likelihood is not finite (a perfect fit: zero dispersion)",
+                None,
+            )
+        p, m = X.shape[1] + 1, X.shape[0]
+        self.loglik_: float | None = loglik
+        self.aic_: float | None = None if loglik is None else -2 * loglik + 2 * p
+        self.bic_: float | None = None if loglik is None else -2 * loglik + p * float(np.log(m))
+        self.likelihood_note_: str | None = reason
+
+    def _infer(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
+        """Set ``cov_``, ``stderr_`` (or None) and ``inference_note_`` (why none)."""
+        self._likelihood(X, targets, full=full)
+        kernel = _kernel(self._loss)
+        reason = no_inference_reason(kernel) or self._not_at_the_mle(full=full)
         found: Inference | None = None
         if reason is None:
             names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None
@@ -247,9 +300,9 @@ class _SGD(BaseEstimator):
         --------
         >>> from derivreg.estimators import LinearRegressionSGD
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressionSGD(solver="lbfgs").fit(X, [1.0, 2.9, 5.2, 6.9])
-        >>> reg.stderr_ is None, reg.inference_note_[:40]  # the generated kernels: no curvature
-        (True, 'the kernel module derivreg.kernels.mse p')
+        >>> reg = LinearRegressionSGD(solver="newton", scale="pearson").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> reg.conf_int().round(3).tolist()
+        [[1.848, 2.152], [0.716, 1.284]]
         """
         return self._inference().conf_int(level)
 
@@ -265,12 +318,15 @@ class _SGD(BaseEstimator):
         --------
         >>> from derivreg.estimators import LinearRegressionSGD
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressionSGD(solver="lbfgs").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> reg = LinearRegressionSGD(epochs=2, tol=None).fit(X, [1.0, 2.9, 5.2, 6.9])
         >>> try:
         ...     reg.summary()
         ... except ValueError as err:
         ...     print(str(err)[:44])
         LinearRegressionSGD gives no standard errors
+        >>> reg = LinearRegressionSGD(solver="newton").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> print(reg.summary().splitlines()[0].split())
+        ['coef', 'std', 'err', 'z', 'P>|z|', '[0.025', '0.975]']
         """
         return self._inference().summary(level)
 

@@ -52,9 +52,9 @@ def _check_solver(solver: str, kernel: ModuleType) -> None:
         working = ", ".join(repr(s) for s in SOLVERS if s != "newton")
         raise ValueError(
             f"solver='newton' needs the per-sample curvature d2J/dz2 of the loss, and the "
-            f"kernel module {kernel.__name__} has no 'curvature' attribute (the generator "
-            f"does not print one yet).  Use one of the solvers {working}, or a kernel "
-            "module with a 'curvature(z, y)' function"
+            f"kernel module {kernel.__name__} has no 'curvature' attribute (generated "
+            f"modules have one; regenerate it).  Use one of the solvers {working}, or a "
+            "kernel module with a 'curvature(z, y)' function"
         )
     if solver == "lbfgs":
         try:

@@ -111,11 +111,15 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         ``(coef_, intercept_)`` from the Fisher information at the optimum
         (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
         None when the fit gives none, with the reason in
-        ``inference_note_``: the kernel module has no per-sample
-        ``curvature`` (the generated ones do not yet), or the fit has not
-        converged.  Every fit here is unpenalised.
+        ``inference_note_``: the fit has not converged, is penalised, or
+        its kernel module has no per-sample ``curvature``.
     inference_note_ : str or None
         Why there are no standard errors (None when there are).
+    loglik_, aic_, bic_ : float or None
+        The maximised log-likelihood (the kernel module's generated
+        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
+        None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History
         History of the last :meth:`fit` or :meth:`partial_fit`.
 
@@ -223,11 +227,15 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         ``(coef_, intercept_)`` from the Fisher information at the optimum
         (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
         None when the fit gives none, with the reason in
-        ``inference_note_``: the kernel module has no per-sample
-        ``curvature`` (the generated ones do not yet), or the fit has not
-        converged.  Every fit here is unpenalised.
+        ``inference_note_``: the fit has not converged, is penalised, or
+        its kernel module has no per-sample ``curvature``.
     inference_note_ : str or None
         Why there are no standard errors (None when there are).
+    loglik_, aic_, bic_ : float or None
+        The maximised log-likelihood (the kernel module's generated
+        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
+        None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History
         History of the last call, with the accumulated accuracy.
 

@@ -1,11 +1,13 @@
-"""Second derivatives written out by hand, for tests of the Newton path and inference.
+"""Second derivatives written out by hand: an independent reference for the generated ones.
 
-The generator does not print a per-sample curvature kernel yet (the second-order
-issue), so tests that need one give the generated kernel modules a hand-written
-``curvature(z, y)``: 2 for ``(z - y)^2``, and ``sigma(z) sigma(-z)`` for
-``-y log sigma(z) - (1 - y) log sigma(-z)``, ``exp(z)`` for ``exp(z) - y z``
-(Poisson) and ``y exp(-z)`` for ``y exp(-z) + z`` (Gamma, log link).  They are
-independent of the code under test.
+The generated kernels print their own ``curvature``, ``hessian`` and ``hvp``
+from the derivation's d2J/dz2.  The tests compare them with these, written
+out here and independent of the code under test: 2 for ``(z - y)^2``, and
+``sigma(z) sigma(-z)`` for ``-y log sigma(z) - (1 - y) log sigma(-z)``,
+``exp(z)`` for ``exp(z) - y z`` (Poisson) and ``y exp(-z)`` for ``y exp(-z) + z``
+(Gamma, log link).
+``first_order_only`` strips the second order off a generated module, as a
+user's module without one would be.
 """
 
 import types
@@ -22,11 +24,19 @@ CURVATURE = {
     "gamma": lambda z, y: y * np.exp(-z),  # d2/dz2 of y exp(-z) + z
 }
 
+#: The generated second-order functions (derivreg/codegen/hessian.py) and the
+#: log-likelihood (derivreg/codegen/likelihood.py).
+SECOND_ORDER = (
+    *("curvature", "hessian", "_hessian", "_hessian_sums", "hvp", "_hvp", "_hvp_sums"),
+    *("log_normaliser", "dispersion", "log_likelihood", "LOGLIK_SCALE"),
+)
 
-def with_curvature(name):
-    """The generated kernel module ``name`` plus a hand-written ``curvature`` attribute."""
+
+def first_order_only(name):
+    """The generated kernel module ``name`` without its second order and log-likelihood."""
     base = KERNELS[name]
-    module = types.ModuleType(f"{base.__name__}_with_curvature")
-    module.__dict__.update({k: v for k, v in vars(base).items() if not k.startswith("__")})
-    module.curvature = CURVATURE[name]
+    module = types.ModuleType(f"{base.__name__}_first_order")
+    module.__dict__.update(
+        {k: v for k, v in vars(base).items() if not k.startswith("__") and k not in SECOND_ORDER}
+    )
     return module

@@ -45,3 +45,22 @@ def test_fewer_than_seven_repeats_are_refused():
     )
     assert done.returncode == 2
     assert "at least 7" in done.stderr
+
+
+def test_the_newton_comparison_runs_and_writes_its_table(tmp_path):
+    # One repeat: a smoke test of benchmarks/newton.py (the figures are its, not the test's).
+    script = str(ROOT / "benchmarks" / "newton.py")
+    done = subprocess.run(
+        [sys.executable, script, "--quick", "--out", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
+    )
+    report = (tmp_path / "newton.md").read_text(encoding="utf-8")
+    assert report in done.stdout
+    for data in ("diabetes", "breast_cancer[:, :10]", "iris", "make_regression", "make_class"):
+        assert data in report
+    for solver in ("derivreg Newton", "statsmodels", "scikit-learn", "load average"):
+        assert solver in report
+    assert (tmp_path / "newton.json").exists()

@@ -7,7 +7,6 @@ import sys
 import numpy as np
 import pytest
 import statsmodels.api as sm
-from oracles import CURVATURE, with_curvature
 from scipy.special import expit
 from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.exceptions import NotFittedError
@@ -17,7 +16,6 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 import derivreg
 from derivreg.data import lecture, linear, logistic
 from derivreg.estimators import LinearRegressionSGD, LogisticRegressionSGD
-from derivreg.kernels import KERNELS
 from derivreg.separation import SeparationWarning
 from derivreg.solvers import ConvergenceWarning
 from derivreg.train import SOLVERS, History, step_size_bound
@@ -48,10 +46,7 @@ def toy_separable(test):
         for s in SOLVERS
     ]
 )
-def test_sklearn_compatible(estimator, check, monkeypatch):
-    if estimator.solver == "newton":
-        for name in CURVATURE:
-            monkeypatch.setitem(KERNELS, name, with_curvature(name))
+def test_sklearn_compatible(estimator, check):
     check(estimator)
 
 
@@ -337,7 +332,6 @@ def test_full_batch_classifier_reaches_a_stationary_point(solver):
     assert clf.converged_
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 def test_newton_estimators_match_statsmodels():
     X, y = _diabetes()
     reg = LinearRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
@@ -352,6 +346,7 @@ def test_newton_estimators_match_statsmodels():
     assert clf.n_iter_ <= 15
 
 
+@pytest.mark.usefixtures("first_order_kernels")
 def test_newton_estimator_without_curvature_says_what_is_missing():
     X, y = _diabetes()
     with pytest.raises(ValueError, match=r"solver='newton' needs the per-sample curvature"):

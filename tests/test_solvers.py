@@ -2,14 +2,17 @@
 
 Oracles: NumPy's least squares for MSE; for BCE, the gradient written out in
 the test (X~^T (sigma(z) - y) / m) and scikit-learn's unpenalised
-LogisticRegression.  The Hessian's per-sample curvature is written out here
-too (2 for MSE, sigma(1 - sigma) for BCE) until the generator prints it.
+LogisticRegression.  The Hessian is the generated kernels' own
+(``hessian``, printed from the derivation's d2J/dz2); the hand-written
+per-sample curvature of ``tests/oracles.py`` is only an independent reference
+for it, in ``test_the_generated_hessian_equals_the_hand_written_oracle``.
 """
 
 import warnings
 
 import numpy as np
 import pytest
+from oracles import CURVATURE, first_order_only
 
 from derivreg.kernels import KERNELS
 from derivreg.solvers import (
@@ -25,9 +28,6 @@ from derivreg.solvers import objective as objective_module
 
 def sigma(z):
     return np.exp(-np.logaddexp(0.0, -z))
-
-
-CURVATURE = {"mse": lambda z, y: np.full_like(z, 2.0), "bce": lambda z, y: sigma(z) * sigma(-z)}
 
 
 def regression(seed=0, m=400, n=5):
@@ -64,7 +64,7 @@ SOLVERS = {
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 def test_mse_fits_reach_least_squares(solver):
     X, y = regression()
-    obj = KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"])
+    obj = KernelObjective(KERNELS["mse"], X, y)
     r = SOLVERS[solver](obj, np.zeros(6))
     assert r.converged, r.message
     # At a gradient of at most tol, the error is at most tol / lambda_min(H)
@@ -76,7 +76,7 @@ def test_mse_fits_reach_least_squares(solver):
 @pytest.mark.parametrize("solver", sorted(SOLVERS))
 def test_bce_fits_reach_a_stationary_point_of_the_written_out_gradient(solver):
     X, y = classification()
-    obj = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"])
+    obj = KernelObjective(KERNELS["bce"], X, y)
     r = SOLVERS[solver](obj, np.zeros(5))
     assert r.converged, r.message
     assert np.max(np.abs(bce_gradient(X, y, r.theta))) <= 1e-8
@@ -85,7 +85,7 @@ def test_bce_fits_reach_a_stationary_point_of_the_written_out_gradient(solver):
 def test_newton_matches_scikit_learns_unpenalised_logistic_regression():
     sklearn = pytest.importorskip("sklearn.linear_model")
     X, y = classification(seed=3)
-    r = newton(KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]), np.zeros(5))
+    r = newton(KernelObjective(KERNELS["bce"], X, y), np.zeros(5))
     ref = sklearn.LogisticRegression(C=np.inf, tol=1e-12, max_iter=10_000).fit(X, y)
     expected = np.append(ref.coef_[0], ref.intercept_[0])
     # lbfgs at tol 1e-12 stops within ~1e-9 of the optimum (gradient 1e-12 / lambda_min ~0.05).
@@ -95,14 +95,14 @@ def test_newton_matches_scikit_learns_unpenalised_logistic_regression():
 
 def test_newton_takes_one_step_on_a_quadratic():
     X, y = regression(seed=2)
-    r = newton(KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"]), np.zeros(6))
+    r = newton(KernelObjective(KERNELS["mse"], X, y), np.zeros(6))
     assert r.n_iter == 1
     np.testing.assert_allclose(r.theta, lstsq(X, y), rtol=1e-12, atol=1e-12)
 
 
 def test_without_intercept_the_solvers_fit_w_alone():
     X, y = regression(seed=4)
-    obj = KernelObjective(KERNELS["mse"], X, y, fit_intercept=False, curvature=CURVATURE["mse"])
+    obj = KernelObjective(KERNELS["mse"], X, y, fit_intercept=False)
     r = newton(obj, np.zeros(5))
     np.testing.assert_allclose(r.theta, np.linalg.lstsq(X, y, rcond=None)[0], atol=1e-10)
 
@@ -122,7 +122,7 @@ def test_converged_fits_do_not_warn():
     X, y = regression()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        newton(KernelObjective(KERNELS["mse"], X, y, curvature=CURVATURE["mse"]), np.zeros(6))
+        newton(KernelObjective(KERNELS["mse"], X, y), np.zeros(6))
 
 
 def test_losses_never_increase_under_the_line_search():
@@ -133,7 +133,8 @@ def test_losses_never_increase_under_the_line_search():
 
 def test_newton_without_a_curvature_says_which_solvers_remain():
     X, y = classification()
-    obj = KernelObjective(KERNELS["bce"], X, y)
+    obj = KernelObjective(first_order_only("bce"), X, y)
+    assert not obj.has_hessian
     with pytest.raises(ValueError, match=r"no per-sample curvature.*'gd' or 'lbfgs'"):
         newton(obj, np.zeros(5))
 
@@ -185,15 +186,40 @@ def test_bad_starting_points_are_named():
 def test_block_sums_over_several_blocks_equal_one_block(monkeypatch):
     X, y = classification(m=1000)
     theta = np.linspace(-1, 1, 5)
-    whole = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]).evaluate(
-        theta, hessian=True
-    )
+    whole = KernelObjective(KERNELS["bce"], X, y).evaluate(theta, hessian=True)
     monkeypatch.setattr(objective_module, "BLOCK_ROWS", 64)
-    blocks = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"]).evaluate(
-        theta, hessian=True
-    )
+    blocks = KernelObjective(KERNELS["bce"], X, y).evaluate(theta, hessian=True)
     # Sixteen block sums instead of one: a difference of summation order, each
     # entry within ~16 eps of its magnitude.
     np.testing.assert_allclose(blocks.grad, whole.grad, rtol=1e-13, atol=1e-15)
     np.testing.assert_allclose(blocks.hessian, whole.hessian, rtol=1e-13, atol=1e-15)
     assert blocks.value == pytest.approx(whole.value, rel=1e-13)
+
+
+@pytest.mark.parametrize("name", sorted(CURVATURE))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_generated_hessian_equals_the_hand_written_oracle(name, fit_intercept):
+    # Two routes to X~^T diag(d2J/dz2) X~ / m: the generated kernel's (blocked,
+    # printed from the derivation) and the objective's own assembly from the
+    # hand-written curvature of tests/oracles.py.  Both sum the same m products
+    # per entry in different orders: within ~m eps of the entries' scale.
+    X, y = classification(m=700) if name == "bce" else regression(m=700)
+    theta = np.linspace(-0.5, 0.5, X.shape[1] + int(fit_intercept))
+    kw = {"fit_intercept": fit_intercept}
+    generated = KernelObjective(KERNELS[name], X, y, **kw).evaluate(theta, hessian=True)
+    oracle = KernelObjective(KERNELS[name], X, y, curvature=CURVATURE[name], **kw)
+    reference = oracle.evaluate(theta, hessian=True).hessian
+    scale = np.max(np.abs(reference))
+    np.testing.assert_allclose(generated.hessian, reference, rtol=0, atol=700 * 2.3e-16 * scale)
+    z = X @ theta[: X.shape[1]] + (theta[-1] if fit_intercept else 0.0)
+    np.testing.assert_allclose(KERNELS[name].curvature(z, y), CURVATURE[name](z, y), rtol=1e-14)
+
+
+def test_a_planted_wrong_curvature_is_caught_by_the_oracle_comparison():
+    X, y = classification(m=300)
+    theta = np.linspace(-0.5, 0.5, 5)
+    wrong = KernelObjective(KERNELS["bce"], X, y, curvature=lambda z, y: sigma(z) * sigma(z))
+    reference = KernelObjective(KERNELS["bce"], X, y, curvature=CURVATURE["bce"])
+    h_wrong = wrong.evaluate(theta, hessian=True).hessian
+    h_ref = reference.evaluate(theta, hessian=True).hessian
+    assert np.max(np.abs(h_wrong - h_ref)) > 1e-3

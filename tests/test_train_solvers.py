@@ -2,9 +2,7 @@
 
 References are independent of derivreg: NumPy's lstsq for least squares, a
 logistic gradient written out here, statsmodels' OLS and Logit.  Newton runs
-on a kernel module wrapped in the test with a hand-written ``curvature``
-(the generator does not print one yet): 2 for the squared error,
-sigma(z) sigma(-z) for the cross-entropy.
+on the generated kernels alone (their ``hessian``, printed from d2J/dz2).
 """
 
 import sys
@@ -118,7 +116,6 @@ def made_classification():
     return standardised(X), y.astype(float)
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 @pytest.mark.parametrize("data", [diabetes, made_regression])
 def test_newton_matches_statsmodels_ols(data):
     X, y = data()
@@ -131,7 +128,6 @@ def test_newton_matches_statsmodels_ols(data):
     assert h.converged
 
 
-@pytest.mark.usefixtures("curvature_kernels")
 @pytest.mark.parametrize("data", [lambda: iris_pair(1, 2), lambda: cancer(10), made_classification])
 def test_newton_matches_statsmodels_logit(data):
     X, y = data()
@@ -147,6 +143,7 @@ def test_newton_matches_statsmodels_logit(data):
     assert h.n_iter <= 15
 
 
+@pytest.mark.usefixtures("first_order_kernels")
 def test_newton_without_curvature_says_what_is_missing():
     X, y = diabetes()
     with pytest.raises(ValueError, match="no 'curvature' attribute") as info:

@@ -376,6 +376,19 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
                 f"Input {name} contains infinity or a value too large for dtype('float64')."
             )
     return result
+
+
+def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
+    """Validate a direction v = (v_w, v_b) of shape (n + 1,) in the parameters (w, b) of X's."""
+    if np.ndim(v) != 1 or np.shape(v)[0] != X.shape[1] + 1:
+        raise ValueError(
+            f"v has shape {np.shape(v)} but X has shape {X.shape}: expected v of shape "
+            f"({X.shape[1] + 1},), the weights' entries then the intercept's"
+        )
+    v = _as_float_array("v", v, 1)
+    if not np.isfinite(np.sum(v)):
+        _finite(v, v=v)
+    return v
 '''
 
 #: What the checks import from :mod:`derivreg._sparse` (NumPy only; SciPy is

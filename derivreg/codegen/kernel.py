@@ -18,6 +18,8 @@ import sympy as sp
 from derivreg.codegen.checks import CHECKED_NAMES
 from derivreg.codegen.domain import domain_lines
 from derivreg.codegen.examples import examples
+from derivreg.codegen.hessian import second_order
+from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.templates import (
@@ -348,9 +350,12 @@ def generate_module(derivation: Derivation) -> Printed:
     check_derivation(derivation)
     kernel = _Kernel(derivation)
     functions = [*kernel.elementwise(), *kernel.forward(), *kernel.gradient(), *kernel.update()]
+    functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
+    functions += likelihood_functions(kernel)  # log_likelihood: derivreg/codegen/likelihood.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
-    source = "\n".join(_header(derivation, used)) + text + "\n"
+    header = [*_header(derivation, used), *likelihood_constants(derivation)]
+    source = "\n".join(header) + text + "\n"
     ast.parse(source)  # the printer's output must at least be Python
     return Printed(source, tuple(h for f in functions for h in f.holes))
 

@@ -36,16 +36,16 @@ __all__ = ["NUMPY_NAMES", "compile", "gate"]
 
 #: The NumPy names generated modules use: all the compiled module's ``np`` has.
 NUMPY_NAMES = (
-    "abs", "all", "asarray", "errstate", "exp", "float64", "full", "iscomplexobj", "isfinite",
-    "isinf", "isnan", "log", "log1p", "max", "maximum", "mean", "min", "minimum", "ndarray",
-    "ndim", "shape", "sqrt", "sum", "tanh", "where",
-    # the checks' recomputing paths: powers of two, edges and messages
-    "any", "append", "argmin", "array", "copysign", "finfo", "flatnonzero", "floor", "frexp",
-    "inf", "ldexp", "log10", "nextafter", "ones", "sign",
+    # the kernels' names, and the checks' recomputing paths' (powers of two, edges)
+    "abs", "all", "any", "append", "argmin", "array", "asarray", "column_stack", "copysign",
+    "errstate", "exp", "finfo", "flatnonzero", "float64", "floor", "frexp", "full", "inf",
+    "iscomplexobj", "isfinite", "isinf", "isnan", "ldexp", "log", "log10", "log1p", "max",
+    "maximum", "mean", "min", "minimum", "ndarray", "ndim", "nextafter", "ones", "pi", "shape",
+    "sign", "sqrt", "sum", "tanh", "where",
 )  # fmt: skip
 
 #: Attributes of values (arrays, dicts) the generated modules read.
-_VALUE_ATTRIBUTES = frozenset({"any", "dtype", "items", "max", "min", "ndim", "shape"})
+_VALUE_ATTRIBUTES = frozenset({"T", "any", "dtype", "items", "max", "min", "ndim", "shape"})
 
 _CHECKS_MODULE = "derivreg.kernels._checks"
 

@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_params, _checked_grad, _checked_rows, _checked_update, _fits, _mean_loss, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_direction, _check_params, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _row_bytes, _scores
 
 NAME = 'bce'
 TARGETS = 'binary'
@@ -33,6 +33,10 @@ DOMAIN = '[0, 1]'
 def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return bool(np.min(y) >= 0 and np.max(y) <= 1)
+
+#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
+#: family's log-density, of which the loss J keeps the part that depends on yhat.
+LOGLIK_SCALE = 1.0
 
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
@@ -253,3 +257,171 @@ def _update(
     # update: b := b - alpha dJ/db, i.e. b := b + α·(y - ŷ)
     new_b = b - lr * dJ_db
     return new_w, float(new_b)
+
+
+def curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Per-sample curvature d2J/dz2, elementwise, stable.
+
+    Examples
+    --------
+    >>> round(float(curvature(np.float64(0.1), np.float64(1.0))), 6)
+    0.249376
+    """
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
+    # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
+    #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
+    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    return d2J_dz2
+
+
+def hessian(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> np.ndarray:
+    """Hessian of the mean loss over (w, b), shape (n + 1, n + 1); b is last.
+
+    Examples
+    --------
+    >>> [round(float(v), 6) for v in hessian(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[-1]]
+    [0.249376, 0.498752, 0.249376]
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # the unchecked kernel
+        H = _hessian(X, y, w, b)
+        return _finite(H, X=X, y=y, w=w)
+
+
+def _hessian(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> np.ndarray:
+    """``hessian`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them.
+
+    Summed block by block (see ``_hessian_sums``): no temporary is
+    larger than one block of X with a column of ones.
+    """
+    # rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS
+    m = X.shape[0]
+    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))
+    # sum the blocks' X~^T diag(d2J/dz2) X~, then average over the m rows
+    H = _hessian_sums(X[:rows], y[:rows], w, b)
+    for start in range(rows, m, rows):
+        stop = min(start + rows, m)
+        H += _hessian_sums(X[start:stop], y[start:stop], w, b)
+    return H / m
+
+
+def _hessian_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> np.ndarray:
+    """The Hessian summed (not averaged) over the rows of one block."""
+    # forward: z = X w + b, one row per sample
+    z = X @ w + b
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
+    # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
+    #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
+    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    # X~ = [X, 1]: the block's rows, and a column of ones for b
+    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    # H = X~^T diag(d2J/dz2) X~, summed over the block's rows
+    H = (Xt.T * d2J_dz2) @ Xt
+    return H
+
+
+def hvp(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, v: np.ndarray
+) -> np.ndarray:
+    """Hessian-vector product H v of the mean loss, computed without H.
+
+    v = (v_w, v_b) has shape (n + 1,), the intercept's entry last.
+
+    Examples
+    --------
+    >>> [round(float(t), 6) for t in hvp(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, np.array([1.0, 0.0, 0.0]))]
+    [0.249376, 0.498752, 0.249376]
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    v = _check_direction(X, v)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # the unchecked kernel
+        Hv = _hvp(X, y, w, b, v)
+        return _finite(Hv, X=X, y=y, w=w, v=v)
+
+
+def _hvp(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, v: np.ndarray
+) -> np.ndarray:
+    """``hvp`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."""
+    # rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS
+    m = X.shape[0]
+    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))
+    # sum the blocks' X~^T (d2J/dz2 * X~ v), then average over the m rows
+    Hv = _hvp_sums(X[:rows], y[:rows], w, b, v)
+    for start in range(rows, m, rows):
+        stop = min(start + rows, m)
+        Hv += _hvp_sums(X[start:stop], y[start:stop], w, b, v)
+    return Hv / m
+
+
+def _hvp_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, v: np.ndarray
+) -> np.ndarray:
+    """The Hessian-vector product summed (not averaged) over one block."""
+    # forward: z = X w + b, one row per sample
+    z = X @ w + b
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
+    # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
+    #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
+    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    # X~ = [X, 1]: the block's rows, and a column of ones for b
+    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    # H v = X~^T (d2J/dz2 * X~ v), summed over the block's rows; X~ v is the
+    # change of z along v = (v_w, v_b)
+    Hv = Xt.T @ (d2J_dz2 * (Xt @ v))
+    return Hv
+
+
+def log_normaliser(y: np.ndarray, phi: float) -> np.ndarray:
+    """The log-density's normalising constant k(y, phi), elementwise.
+
+    Examples
+    --------
+    >>> round(float(log_normaliser(np.float64(1.0), 0.5)), 6)
+    0.0
+    """
+    # log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = 0
+    k = np.full(np.shape(y), 0.0)
+    return k
+
+
+def dispersion(J_mean: float) -> float:
+    """The maximum-likelihood dispersion phi, given the mean loss (1.0 where fixed).
+
+    Examples
+    --------
+    >>> round(dispersion(0.5), 6)
+    1.0
+    """
+    # maximum-likelihood dispersion: phi = 1
+    phi = np.full(np.shape(J_mean), 1.0)
+    return float(phi)
+
+
+def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    """The log-likelihood sum_i log p(y_i | yhat_i, phi) at the dispersion's maximum.
+
+    Examples
+    --------
+    >>> round(log_likelihood(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1), 6)
+    -0.644397
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # per-sample losses, and the dispersion they give
+        J = _losses(X, y, w, b)
+        phi = dispersion(float(np.mean(J)))
+        # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
+        log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
+        return float(np.sum(log_p))

@@ -1,8 +1,8 @@
 """The mean loss of a generated kernel module as a function of ``theta = (w, b)``.
 
 Solvers see only :class:`Evaluation` values: the mean loss, its gradient and,
-where the kernel module provides the per-sample curvature ``d2J/dz2``, its
-Hessian ``X~^T diag(d2J/dz2) X~ / m`` with ``X~ = [X, 1]``.  The data are
+its Hessian ``X~^T diag(d2J/dz2) X~ / m`` with ``X~ = [X, 1]``, from the
+kernel module's generated ``hessian`` (or a per-sample ``curvature``).  The data are
 visited in row blocks through :func:`block_sums`, the one function that
 touches rows; :mod:`derivreg.distributed` maps the same function over the
 chunks of a Dask array, so in-memory and out-of-core fits differ only in
@@ -69,12 +69,15 @@ def block_sums(
     *,
     fit_intercept: bool = True,
     curvature: Curvature | None = None,
+    hessian: bool = False,
 ) -> np.ndarray:
     """Sum over the rows of one block: ``[m * J, m * dJ/dtheta, m * H (flat), m]``.
 
     The kernels return means; a mean times the block's rows is the block's sum
     up to one rounding.  Summing these over blocks and dividing by the total
-    rows gives the mean over the whole data set.
+    rows gives the mean over the whole data set.  ``H`` is there when
+    ``hessian`` is True (from the module's generated ``hessian``) or a
+    ``curvature`` is given (``X~^T diag(curvature) X~`` with ``X~ = [X, 1]``).
 
     Examples
     --------
@@ -88,14 +91,8 @@ def block_sums(
     dJ_dw, dJ_db = kernels.grad(X, y, w, b)
     grad = np.append(dJ_dw, dJ_db) if fit_intercept else np.asarray(dJ_dw)
     parts = [np.array([value]), grad * m]
-    if curvature is not None:
-        z = X @ w + b
-        c = curvature(z, y)
-        if issparse(X):  # X^T diag(c) X without densifying X: the n x n result is dense
-            parts.append(_sparse_hessian(X, c, fit_intercept).ravel())
-        else:
-            Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
-            parts.append((Xt.T @ (c[:, None] * Xt)).ravel())
+    if curvature is not None or hessian:
+        parts.append(_hessian_sum(X, y, w, b, kernels, fit_intercept, curvature))
     parts.append(np.array([float(m)]))
     return np.concatenate(parts)
 
@@ -108,6 +105,28 @@ def _sparse_hessian(X: object, c: np.ndarray, fit_intercept: bool) -> np.ndarray
         return top
     side = np.asarray(cX.sum(axis=0)).ravel()  # sum_i c_i x_i
     return np.block([[top, side[:, None]], [side[None, :], np.array([[c.sum()]])]])
+
+
+def _hessian_sum(  # noqa: PLR0917 - block_sums' arguments, passed on
+    X: np.ndarray,
+    y: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    kernels: ModuleType,
+    fit_intercept: bool,
+    curvature: Curvature | None,
+) -> np.ndarray:
+    """``m H`` of one block, flat: the module's generated ``hessian``, else from a curvature."""
+    m = X.shape[0]
+    generated = getattr(kernels, "hessian", None)
+    if curvature is None and generated is not None and not issparse(X):
+        H = generated(X, y, w, b) * m  # (n + 1, n + 1), the intercept last
+        return (H if fit_intercept else H[:-1, :-1]).ravel()
+    c = (curvature or kernels.curvature)(X @ w + b, y)
+    if issparse(X):  # X^T diag(c) X without densifying X: the n x n result is dense
+        return _sparse_hessian(X, c, fit_intercept).ravel()
+    Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
+    return (Xt.T @ (c[:, None] * Xt)).ravel()
 
 
 def no_hessian(kernels: ModuleType) -> ValueError:
@@ -143,21 +162,25 @@ class KernelObjective:
     ----------
     kernels : module
         A generated kernel module (``derivreg.kernels.KERNELS[name]`` or a
-        user's), providing ``loss`` and ``grad``; its ``curvature`` (per-sample
-        ``d2J/dz2`` of z and y), where present, gives the Hessian.
+        user's), providing ``loss`` and ``grad``; its ``hessian`` (or, for a
+        user's module without one, its per-sample ``curvature(z, y)``) gives
+        the Hessian.
     X, y : ndarray
         The data, float64; they are never modified.
     fit_intercept : bool, default True
         Whether ``theta`` ends with the intercept ``b`` (else ``b = 0``).
     curvature : callable, optional
-        Overrides the module's per-sample curvature.
+        Overrides the module's Hessian: ``X~^T diag(curvature(z, y)) X~ / m``.
 
     Examples
     --------
     >>> from derivreg.kernels import KERNELS
     >>> obj = KernelObjective(KERNELS["bce"], np.array([[1.0], [-1.0]]), np.array([1.0, 0.0]))
     >>> obj.n_params, obj.has_hessian
-    (2, False)
+    (2, True)
+    >>> obj.evaluate(np.zeros(2), hessian=True).hessian  # sigma(0) sigma(-0) = 1/4
+    array([[0.25, 0.  ],
+           [0.  , 0.25]])
     """
 
     def __init__(
@@ -172,6 +195,7 @@ class KernelObjective:
         self.kernels = kernels
         self.X, self.y = X, y
         self.fit_intercept = fit_intercept
+        self._override = curvature
         self.curvature = curvature if curvature is not None else getattr(kernels, "curvature", None)
         self.n_params = X.shape[1] + int(fit_intercept)
         self.n_samples = X.shape[0]
@@ -192,7 +216,8 @@ class KernelObjective:
                 theta,
                 self.kernels,
                 fit_intercept=self.fit_intercept,
-                curvature=self.curvature if hessian else None,
+                curvature=self._override if hessian else None,
+                hessian=hessian,
             )
             for i in range(0, self.n_samples, BLOCK_ROWS)
         )

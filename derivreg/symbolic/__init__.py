@@ -51,9 +51,11 @@ from derivreg.symbolic.registry import REGISTRY as REGISTRY
 from derivreg.symbolic.registry import Pair as Pair
 from derivreg.symbolic.registry import Registry as Registry
 from derivreg.symbolic.symbols import CHECK_DIMENSION as CHECK_DIMENSION
+from derivreg.symbolic.symbols import J_mean as J_mean
 from derivreg.symbolic.symbols import alpha as alpha
 from derivreg.symbolic.symbols import b as b
 from derivreg.symbolic.symbols import n as n
+from derivreg.symbolic.symbols import phi as phi
 from derivreg.symbolic.symbols import w_scalar as w_scalar
 from derivreg.symbolic.symbols import w_vector as w_vector
 from derivreg.symbolic.symbols import x_scalar as x_scalar

@@ -13,11 +13,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import sympy as sp
 
 from derivreg.symbolic.registry import Pair
+
+if TYPE_CHECKING:
+    from derivreg.symbolic.likelihood import Likelihood
 from derivreg.symbolic.symbols import yhat
 
 __all__ = ["STAGES", "Derivation", "DerivationError", "Features", "Stage", "Step"]
@@ -116,6 +119,10 @@ class Derivation:
     convex_in_z : bool
         Whether ``d2J/dz2 >= 0`` over the whole domain, so that the mean loss
         is convex in ``(w, b)``.
+    likelihood : Likelihood or None
+        The log-likelihood's scale, normalising constant and dispersion
+        (:mod:`~derivreg.symbolic.likelihood`), where the pair declares its
+        family's log-density; ``likelihood_note`` says why not otherwise.
 
     Examples
     --------
@@ -136,6 +143,8 @@ class Derivation:
     symbols: Mapping[str, sp.Basic] = field(repr=False)
     canonical_scale: sp.Expr | None = None
     convex_in_z: bool = False
+    likelihood: Likelihood | None = None
+    likelihood_note: str = ""
 
     def step(self, label: str) -> Step:
         """Return the step with this label.

@@ -24,6 +24,7 @@ from derivreg.symbolic.checks import check
 from derivreg.symbolic.curvature import curvature_steps
 from derivreg.symbolic.derivation import Derivation, DerivationError, Features, Step
 from derivreg.symbolic.forms import in_terms_of_output, tidy
+from derivreg.symbolic.likelihood import likelihood_terms
 from derivreg.symbolic.registry import REGISTRY, Pair
 from derivreg.symbolic.symbols import alpha, b, w_scalar, w_vector, x_scalar, x_vector, y, yhat, z
 
@@ -175,6 +176,7 @@ def _derive(pair: Pair, features: Features) -> Derivation:
 
     # 5. One order further: d2J/dz2, its bound over the domain, the link's kind.
     curvature, scale, convex = curvature_steps(pair, dJ_dz, dyhat_dz, fail)
+    likelihood, why_not = likelihood_terms(pair, loss)
 
     derivation = Derivation(
         name=pair.name,
@@ -184,6 +186,8 @@ def _derive(pair: Pair, features: Features) -> Derivation:
         symbols=symbols,
         canonical_scale=scale,
         convex_in_z=convex,
+        likelihood=likelihood,
+        likelihood_note=why_not,
     )
     check(derivation, fail)
     return derivation

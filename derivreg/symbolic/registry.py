@@ -69,6 +69,12 @@ class Pair:
     threshold : sympy.Expr, optional
         How a prediction is read: ``None`` for a value (regression), or the
         threshold at which ``yhat`` becomes the label 1 (classification).
+    log_density : callable, optional
+        Maps ``(y, yhat, phi)`` to the family's log-density
+        ``log p(y | yhat, phi)`` (``phi`` the dispersion, if it has one).
+        Its part free of ``yhat`` is the normalising constant behind the
+        log-likelihood, AIC and BIC (:mod:`derivreg.symbolic.likelihood`);
+        without it they are not available for the pair.
 
     Examples
     --------
@@ -87,6 +93,7 @@ class Pair:
     claims: Callable[[sp.Symbol, sp.Symbol], Mapping[str, sp.Expr]] | None = None
     domain: sp.Set | None = None
     threshold: sp.Expr | None = None
+    log_density: Callable[[sp.Symbol, sp.Symbol, sp.Symbol], sp.Expr] | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.name)
@@ -217,6 +224,8 @@ MSE = Pair(
         "dJ_dz": -2 * (y - yhat),
         "d2J_dz2": sp.Integer(2),
     },
+    # Gaussian: -(y - yhat)^2 / (2 phi) - log(2 pi phi) / 2, phi the variance
+    log_density=lambda y, yhat, phi: -((y - yhat) ** 2) / (2 * phi) - sp.log(2 * sp.pi * phi) / 2,
 )
 
 BCE = Pair(
@@ -232,6 +241,8 @@ BCE = Pair(
         "dJ_dz": yhat - y,
         "d2J_dz2": yhat * (1 - yhat),
     },
+    # Bernoulli: y log yhat + (1 - y) log(1 - yhat), no dispersion
+    log_density=lambda y, yhat, _phi: y * sp.log(yhat) + (1 - y) * sp.log(1 - yhat),
 )
 
 #: Poisson regression (log link): canonical, dJ/dz = yhat - y; labels are

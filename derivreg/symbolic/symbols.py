@@ -13,9 +13,11 @@ import sympy as sp
 
 __all__ = [
     "CHECK_DIMENSION",
+    "J_mean",
     "alpha",
     "b",
     "n",
+    "phi",
     "w_scalar",
     "w_vector",
     "x_scalar",
@@ -30,6 +32,10 @@ n = sp.Symbol("n", integer=True, positive=True)
 x_scalar, w_scalar = sp.symbols("x w", real=True)
 x_vector = sp.MatrixSymbol("x", n, 1)
 w_vector = sp.MatrixSymbol("w", n, 1)
+
+#: The family's dispersion, and the mean loss its maximum-likelihood value is a function of.
+phi = sp.Symbol("phi", positive=True)
+J_mean = sp.Symbol("J_mean", positive=True)
 
 #: Dimension used when a vector-form step is checked with explicit components.
 CHECK_DIMENSION = 3

@@ -10,9 +10,11 @@ Four steps, each of which rejects with the line and the reason:
 3. the derivation's own update rules are the gradient step of its chain
    rule (a few scalar identities, proven);
 4. the fixed code, holes opaque, computes the mean over the rows, the
-   gradient and the update, at m = 5 rows and n = 4 features, and in row
-   blocks of every size from 1 to m for m in (2, 3, 5); every statement
-   and both sides of every ``if`` must be reached, and no input changed.
+   gradient, the update, the Hessian ``X~^T diag(d2J/dz2) X~ / m`` (every
+   entry: both triangles, the intercept's row) and ``H v``, at m = 5 rows
+   and n = 4 features, and in row blocks of every size from 1 to m for m
+   in (2, 3, 5); every statement and both sides of every ``if`` must be
+   reached, and no input changed.
 
 Examples
 --------
@@ -46,7 +48,15 @@ __all__ = ["lemmas", "parse", "printed", "symbols", "validate"]
 M, N = 5, 4
 #: Row counts whose block loops are run with every block size from 1 to m.
 BLOCK_ROWS = (2, 3, 5)
-_ELEMENTWISE = ("dJ_dyhat", "dyhat_dz", "dJ_dz")
+#: The elementwise functions, and the hole each returns.
+_ELEMENTWISE = {
+    "dJ_dyhat": "dJ_dyhat",
+    "dyhat_dz": "dyhat_dz",
+    "dJ_dz": "dJ_dz",
+    "curvature": "d2J_dz2",
+    "log_normaliser": "k",
+    "dispersion": "phi",
+}
 alpha = sp.Symbol("alpha", real=True)
 
 
@@ -97,7 +107,16 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
         "dJ_db = dJ_dz": (scalar.dJ_db, dz),
         "update_w = w - alpha dJ_dz x": (scalar.update_w, s["w"] - s["alpha"] * dz * s["x"]),
         "update_b = b - alpha dJ_dz": (scalar.update_b, s["b"] - s["alpha"] * dz),
+        "d2J_dz2 = d(dJ_dz)/dz": (d.d2J_dz2, sp.diff(dz, INPUTS["z"])),
     }
+    if d.likelihood is not None and d.pair.log_density is not None:
+        t, p = d.likelihood, INPUTS["phi"]
+        dispersed = p in t.dispersion.free_symbols or t.dispersion != 1
+        log_p = d.pair.log_density(INPUTS["y"], INPUTS["yhat"], p)
+        if not dispersed:  # no dispersion: log p is free of phi
+            log_p = log_p.subs(p, 1)
+        want = t.normaliser - d.loss / (t.scale * (p if dispersed else 1))
+        facts["log p = k(y, phi) - J / (s phi)"] = (log_p.subs(act), want.subs(act))
     for label, (have, want) in facts.items():
         residual = have.subs(act) - want
         if proven_zero(residual, residual, d.pair.targets):
@@ -132,6 +151,7 @@ class _Template:
                 raise AssertionError(f"generator bug: two different holes named {h.target}")
         self.executed: set[int] = set()
         self.branches: set[tuple[int, object]] = set()
+        self.scale: float | None = None  # the derivation's log-likelihood scale, if printed
 
     def interpreter(self, constants: Mapping[str, int] | None = None) -> Interpreter:
         return Interpreter(self.tree, self.holes, constants, self.executed, self.branches)
@@ -148,13 +168,42 @@ class _Template:
         grad.append(sum(dz) / m)
         update = [W[j] - alpha * grad[j] for j in range(n)] + [B - alpha * grad[n]]
         batch = [X, Y, W, B]
+        H, v = self.second_order(X, Y, z)
+        Hv = [sum(H[j][k] * v[k] for k in range(n + 1)) for j in range(n + 1)]
         return {
             "predict": ([X, W, B], [self.hole("yhat", z[i]) for i in range(m)]),
             "losses": (batch, J),
             "loss": (batch, [sum(J) / m]),
             "grad": (batch, grad),
             "update": ([*batch, alpha], update),
+            "hessian": (batch, [H[j][k] for j in range(n + 1) for k in range(n + 1)]),
+            "hvp": ([*batch, v], Hv),
+            **self.likelihood(batch, J),
         }
+
+    def likelihood(self, batch: list[object], J: list[object]) -> dict[str, object]:
+        """``sum_i k(y_i, phi) - J_i / (s phi)`` at ``phi = dispersion(mean J)``, if printed."""
+        if self.scale is None:
+            return {}
+        m = len(J)
+        phi = self.hole("phi", sum(J) / m)
+        Y = batch[1]
+        total = sum(self.hole("k", Y[i], phi) - J[i] / (self.scale * phi) for i in range(m))
+        return {"log_likelihood": (batch, [total])}
+
+    def second_order(
+        self, X: np.ndarray, Y: np.ndarray, z: list[object]
+    ) -> tuple[list[list[object]], np.ndarray]:
+        """``H = X~^T diag(d2J/dz2) X~ / m`` entry by entry (``X~ = [X, 1]``), and a direction v."""
+        m, n = X.shape
+        c = [self.hole("d2J_dz2", z[i], Y[i]) for i in range(m)]
+        rows = [[*X[i], sp.Integer(1)] for i in range(m)]
+        H = [
+            [sum(c[i] * rows[i][j] * rows[i][k] for i in range(m)) / m for k in range(n + 1)]
+            for j in range(n + 1)
+        ]
+        v = np.array([sp.Symbol(f"v_{j}", real=True) for j in range(n + 1)], dtype=object)
+        return H, v
 
     def check(self, name: str, args: list[object], wanted: Sequence[object], label: str,
               interp: Interpreter) -> None:  # fmt: skip
@@ -180,11 +229,16 @@ class _Template:
 
     def run(self) -> None:
         interp = self.interpreter()
-        for name in _ELEMENTWISE:
+        for name, target in _ELEMENTWISE.items():
             fn = interp.functions.get(name)
+            if fn is None and target not in self.by_target:
+                continue  # no log-likelihood printed: nothing to run
             params = [a.arg for a in fn.args.args] if fn else []
             args = [INPUTS.get(p, sp.Symbol(p)) for p in params]
-            self.check(name, args, [self.hole(name, *args)], "", interp)
+            # the function's own hole: a constant one is a fill, of no inputs
+            own = [h for h in self.holes.values() if (h.function, h.target) == (name, target)]
+            hole = own[0] if own else self.by_target[target]
+            self.check(name, args, [opaque(hole, args[: len(hole.inputs)])], "", interp)
         for name, (args, wanted) in self.expected(M, N).items():
             self.check(name, args, wanted, "", interp)
         for m in BLOCK_ROWS:
@@ -195,7 +249,7 @@ class _Template:
                     forms.append(({"MIN_BLOCK_ROWS": rows, "BLOCK_BYTES": 8}, ", MIN_BLOCK_ROWS"))
                 for constants, how in forms:
                     blocked = self.interpreter(constants)
-                    for name in ("grad", "update"):
+                    for name in ("grad", "update", "hessian", "hvp"):
                         args, want = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked)
@@ -253,7 +307,10 @@ def validate(source: str, derivation: Derivation, *, checks: str | None = None) 
     lemmas(d, report)
     if report.ok:
         try:
-            _Template(tree, {id(node): hole for node, hole in found}, report).run()
+            template = _Template(tree, {id(node): hole for node, hole in found}, report)
+            if d.likelihood is not None:
+                template.scale = float(d.likelihood.scale)
+            template.run()
         except Exception as err:  # any error of a run is a rejection, not a crash
             report.failures.append(f"the fixed code: {type(err).__name__}: {err}")
     return report.raise_if_failed("generated code")

@@ -31,14 +31,14 @@ from sympy.codegen.cfunctions import log1p
 
 from derivreg.codegen.rules import expand_stable
 from derivreg.codegen.templates import Hole
-from derivreg.symbolic import y, yhat, z
+from derivreg.symbolic import J_mean, phi, y, yhat, z
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import constant, meaning
 
 __all__ = ["prove_holes", "proven_zero"]
 
 #: The values each hole input takes, by name.
-INPUTS: Mapping[str, sp.Symbol] = {"z": z, "y": y, "yhat": yhat}
+INPUTS: Mapping[str, sp.Symbol] = {"z": z, "y": y, "yhat": yhat, "phi": phi, "J_mean": J_mean}
 
 #: Witness points: both signs, zero, small and large magnitudes (within
 #: 50-digit reach of the textbook forms), by input and label domain.
@@ -95,6 +95,8 @@ def _witness(residual: sp.Basic, targets: str) -> bool:
             grids.append(_Z_POINTS)
         elif s in (y, yhat):
             grids.append(_POINTS[s.name, targets])
+        elif s in (phi, J_mean):  # a dispersion and a mean loss: positive
+            grids.append((0.37, 2.9))
         else:  # a parameter of a lemma (x, w, alpha): any real
             grids.append((-1.7, 0.9))
     for point in itertools.product(*grids):

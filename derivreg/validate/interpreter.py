@@ -53,6 +53,7 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     # bytes per row of a dense X; any positive value only sizes the blocks, and the
     # block loop is run with every block size (validate.batch)
     "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
+    "_check_direction": lambda a: a[1],
 }
 
 
@@ -91,11 +92,22 @@ _SIZE_COMPARE: Mapping[type, Callable[[int, int], bool]] = {
     ast.GtE: lambda a, b: a >= b,
     ast.LtE: lambda a, b: a <= b,
 }
+
+
+def _column_stack(arrays: object) -> np.ndarray:
+    """``np.column_stack`` of a tuple of 1-D and 2-D object arrays with the same rows."""
+    if not isinstance(arrays, tuple) or not all(isinstance(a, np.ndarray) for a in arrays):
+        raise ValidationError(f"np.column_stack takes a tuple of arrays, got {arrays!r}")
+    return np.column_stack(arrays)
+
+
 _NUMPY: Mapping[str, Callable[..., object]] = {
     "mean": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()) / np.size(a),
     "sum": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()),
     "shape": np.shape,
     "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
+    "ones": lambda size: np.array([sp.Integer(1)] * _size(size), dtype=object),
+    "column_stack": _column_stack,
 }
 
 
@@ -264,6 +276,11 @@ class Interpreter:
                 return tuple(self.value_of(e, env) for e in elts)
             case ast.Attribute(value=value, attr="shape"):
                 return np.shape(self.value_of(value, env))
+            case ast.Attribute(value=value, attr="T"):
+                array = self.value_of(value, env)
+                if not isinstance(array, np.ndarray) or array.ndim != 2:
+                    raise ValidationError(f"{ast.unparse(node)}: .T of a non-matrix")
+                return array.T
             case ast.Subscript(value=value, slice=ast.Slice(lower=lo, upper=hi, step=None)):
                 base = self.value_of(value, env)
                 lower = 0 if lo is None else _size(self.value_of(lo, env))

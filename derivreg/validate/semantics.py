@@ -210,4 +210,6 @@ def meaning(  # noqa: PLR0911 - one return per kind of node
             return _where(cond, meaning(body, env, loop=loop), meaning(orelse, env, loop=loop))
         case ast.Call():
             return _call(node, env, loop)
+        case ast.Attribute(value=ast.Name(id="np"), attr="pi") if not loop:
+            return sp.pi  # the float nearest pi, as a literal is its exact value
     raise ValidationError(f"`{ast.unparse(node)}` is not a printed expression")

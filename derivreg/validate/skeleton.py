@@ -154,7 +154,7 @@ class _Comparison:
         if isinstance(ref, ast.FunctionDef | ast.ClassDef):
             where = f"{ref.name}: "
         match ref:
-            case ast.Assign(targets=[ast.Name(id=name)]) if name.isupper():
+            case ast.Assign(targets=[ast.Name(id=name)]) if name.isupper() and not where:
                 where = f"module constant {name}: "
         for field in ref._fields:
             if isinstance(ref, ast.FunctionDef) and field != "body":

@@ -395,3 +395,91 @@ BUGS: dict[str, Bug] = _bugs(
         _unchecked_training,
     ),
 )
+
+
+# ---------------------------------------------------------------------------
+# The second order (tests/properties/test_hessian.py): curvature, hessian, hvp.
+# ---------------------------------------------------------------------------
+def second_order(
+    kernel: ModuleType,
+    name: str,
+    *,
+    curvature: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
+    hessian: Callable[..., np.ndarray] | None = None,
+    hvp: Callable[..., np.ndarray] | None = None,
+) -> SimpleNamespace:
+    """The real kernel with its second order replaced where given.
+
+    A replaced ``curvature`` also feeds the Hessian and the product
+    (``X~^T diag(c) X~ / m`` and ``X~^T (c * X~ v) / m``), as in the generated code.
+    """
+    planted = recompose(kernel, name)
+    c = curvature or kernel.curvature
+
+    def from_curvature(X, y, w, b):
+        A = np.column_stack([X, np.ones(X.shape[0])])
+        return (A.T * c(X @ w + b, y)) @ A / X.shape[0]
+
+    def hvp_from_curvature(X, y, w, b, v):
+        A = np.column_stack([X, np.ones(X.shape[0])])
+        return A.T @ (c(X @ w + b, y) * (A @ v)) / X.shape[0]
+
+    planted.curvature = c
+    planted.hessian = hessian or (from_curvature if curvature else kernel.hessian)
+    planted.hvp = hvp or (hvp_from_curvature if curvature else kernel.hvp)
+    return planted
+
+
+def _without_intercept_row(kernel: ModuleType) -> Callable[..., np.ndarray]:
+    def hvp(X, y, w, b, v):
+        out = np.array(kernel.hvp(X, y, w, b, v))
+        out[-1] = 0.0
+        return out
+
+    return hvp
+
+
+BUGS.update(
+    _bugs(
+        Bug(
+            "curvature sign flipped",
+            "d2J/dz2 negated: a concave Hessian, Newton climbing instead of descending",
+            lambda k, ref: second_order(
+                k, "curvature sign flipped", curvature=lambda z, y: -k.curvature(z, y)
+            ),
+        ),
+        Bug(
+            "curvature squared sigmoid",
+            "sigma(z)^2 for sigma(z) sigma(-z): the (1 - yhat) factor written yhat",
+            lambda k, ref: second_order(
+                k,
+                "curvature squared sigmoid",
+                curvature=_quiet(lambda z, y: ref.activation(z) ** 2),
+            ),
+            applies=lambda ref: not ref.chain_factor_trivial,
+        ),
+        Bug(
+            "symmetric half missing",
+            "only the upper triangle of the Hessian filled (the lower left at 0)",
+            lambda k, ref: second_order(
+                k, "symmetric half missing", hessian=lambda *a: np.triu(k.hessian(*a))
+            ),
+        ),
+        Bug(
+            "hessian summed, not averaged",
+            "X~^T diag(c) X~ without the 1/m",
+            lambda k, ref: second_order(
+                k,
+                "hessian summed, not averaged",
+                hessian=lambda X, *a: k.hessian(X, *a) * np.shape(X)[0],
+            ),
+        ),
+        Bug(
+            "hvp drops the intercept row",
+            "H v with its last entry (the intercept's) left at 0",
+            lambda k, ref: second_order(
+                k, "hvp drops the intercept row", hvp=_without_intercept_row(k)
+            ),
+        ),
+    )
+)

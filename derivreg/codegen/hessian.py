@@ -1,0 +1,235 @@
+"""Print a derivation's second order: per-sample curvature, batch Hessian, Hessian-vector product.
+
+The printed expression is the derivation's ``d2J/dz2`` (one hole, the same in
+every function); everything else is fixed text.  With ``X~ = [X, 1]`` (a
+column of ones for the intercept) and ``c_i = d2J/dz2`` at sample ``i``, the
+Hessian of the mean loss over ``theta = (w, b)`` is
+
+    H = X~^T diag(c) X~ / m,
+
+summed in row blocks like the gradient, so that no temporary is larger
+than one block of ``X~``; the Hessian-vector product ``H v`` is
+``X~^T (c * (X~ v)) / m``, without ``H``.  A penalty's Hessian (``alpha I``
+on the weights) is added to ``H`` by whoever adds the penalty's gradient:
+it is a constant, not a sum over rows.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> from derivreg.codegen.kernel import generate
+>>> source = generate(derive("bce"))
+>>> "def curvature(" in source and "def hessian(" in source and "def hvp(" in source
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from derivreg.codegen.printers import check_names
+from derivreg.codegen.rules import stabilize
+from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function, merge
+from derivreg.symbolic import y, yhat, z
+
+__all__ = ["second_order"]
+
+_BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
+_HESS_SIG = f"(\n    {_BATCH}\n) -> np.ndarray"
+_HVP_SIG = f"(\n    {_BATCH}, v: np.ndarray\n) -> np.ndarray"
+_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
+_CHECK_V = "v = _check_direction(X, v)"
+_UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
+_FORWARD_Z = "forward: z = X w + b, one row per sample"
+
+#: Rows per block, as the gradient's: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS.
+_ROWS = CodeBlock(
+    "rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS",
+    ["m = X.shape[0]", "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))"],
+)
+
+
+def _hessian_loop() -> list[CodeBlock]:
+    return [
+        _ROWS,
+        CodeBlock(
+            "sum the blocks' X~^T diag(d2J/dz2) X~, then average over the m rows",
+            [
+                "H = _hessian_sums(X[:rows], y[:rows], w, b)",
+                "for start in range(rows, m, rows):",
+                "    stop = min(start + rows, m)",
+                "    H += _hessian_sums(X[start:stop], y[start:stop], w, b)",
+            ],
+        ),
+    ]
+
+
+def _hvp_loop() -> list[CodeBlock]:
+    return [
+        _ROWS,
+        CodeBlock(
+            "sum the blocks' X~^T (d2J/dz2 * X~ v), then average over the m rows",
+            [
+                "Hv = _hvp_sums(X[:rows], y[:rows], w, b, v)",
+                "for start in range(rows, m, rows):",
+                "    stop = min(start + rows, m)",
+                "    Hv += _hvp_sums(X[start:stop], y[start:stop], w, b, v)",
+            ],
+        ),
+    ]
+
+
+class _SecondOrder:
+    """The curvature hole and the comments of one derivation's second-order functions."""
+
+    def __init__(self, kernel: Any) -> None:
+        d = kernel.d
+        check_names(d.d2J_dz2)
+        self.kernel, self.d = kernel, d
+        stable, rules = stabilize(d.d2J_dz2.subs({yhat: d.activation}))
+        self.curv = Output("d2J_dz2", stable, d.d2J_dz2.subs({yhat: d.activation}), rules)
+        from derivreg.codegen.kernel import stable_note
+
+        note = stable_note(stable, rules)
+        self.comments = {
+            "d2J_dz2": f"curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = {kernel.show(d.d2J_dz2)}"
+            + note
+        }
+        self.values = _example_values(d)
+
+    def hole(self, like: str | None = None) -> list[CodeBlock]:
+        """Print the curvature's line(s); in a batch function, after the z they read."""
+        inputs = ("z", "y") if self.curv.stable.free_symbols else ()
+        blocks = body([self.curv], self.comments, self.kernel.printer, inputs, like)
+        if like is not None or not inputs:  # a constant curvature reads no z
+            return blocks
+        return [CodeBlock(_FORWARD_Z, ["z = X @ w + b"]), *blocks]
+
+    def x_tilde(self) -> CodeBlock:
+        return CodeBlock(
+            "X~ = [X, 1]: the block's rows, and a column of ones for b",
+            ["Xt = np.column_stack((X, np.ones(X.shape[0])))"],
+        )
+
+    def ex(self, doc: str, call: str, value: str) -> str:
+        return f"{doc}\n\n    Examples\n    --------\n    >>> {call}\n    {value}\n    "
+
+    def curvature(self) -> Printed:
+        call = "round(float(curvature(np.float64(0.1), np.float64(1.0))), 6)"
+        return function(
+            "curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray",
+            self.ex("Per-sample curvature d2J/dz2, elementwise, stable.", call, self.values[0]),
+            self.hole(like="z"),
+            "d2J_dz2",
+        )
+
+    def hessian(self) -> list[Printed]:
+        batch = "np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1"
+        call = f"[round(float(v), 6) for v in hessian({batch})[-1]]"
+        sums = [
+            *self.hole(),
+            self.x_tilde(),
+            CodeBlock(
+                "H = X~^T diag(d2J/dz2) X~, summed over the block's rows",
+                ["H = (Xt.T * d2J_dz2) @ Xt"],
+            ),
+        ]
+        return [
+            function(
+                f"hessian{_HESS_SIG}",
+                self.ex(
+                    "Hessian of the mean loss over (w, b), shape (n + 1, n + 1); b is last.",
+                    call,
+                    self.values[1],
+                ),
+                [CodeBlock("the unchecked kernel", ["H = _hessian(X, y, w, b)"])],
+                "_finite(H, X=X, y=y, w=w)",
+                [_CHECK_BATCH],
+            ),
+            function(
+                f"_hessian{_HESS_SIG}",
+                f"``hessian`` without the input checks: {_UNCHECKED}\n\n"
+                "    Summed block by block (see ``_hessian_sums``): no temporary is\n"
+                "    larger than one block of X with a column of ones.\n    ",
+                _hessian_loop(),
+                "H / m",
+            ),
+            function(
+                f"_hessian_sums{_HESS_SIG}",
+                "The Hessian summed (not averaged) over the rows of one block.",
+                merge(sums),
+                "H",
+            ),
+        ]
+
+    def hvp(self) -> list[Printed]:
+        batch = "np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1"
+        call = f"[round(float(t), 6) for t in hvp({batch}, np.array([1.0, 0.0, 0.0]))]"
+        sums = [
+            *self.hole(),
+            self.x_tilde(),
+            CodeBlock(
+                "H v = X~^T (d2J/dz2 * X~ v), summed over the block's rows; X~ v is the\n"
+                "change of z along v = (v_w, v_b)",
+                ["Hv = Xt.T @ (d2J_dz2 * (Xt @ v))"],
+            ),
+        ]
+        return [
+            function(
+                f"hvp{_HVP_SIG}",
+                self.ex(
+                    "Hessian-vector product H v of the mean loss, computed without H.\n\n"
+                    "    v = (v_w, v_b) has shape (n + 1,), the intercept's entry last.",
+                    call,
+                    self.values[2],
+                ),
+                [CodeBlock("the unchecked kernel", ["Hv = _hvp(X, y, w, b, v)"])],
+                "_finite(Hv, X=X, y=y, w=w, v=v)",
+                [_CHECK_BATCH, _CHECK_V],
+            ),
+            function(
+                f"_hvp{_HVP_SIG}",
+                f"``hvp`` without the input checks: {_UNCHECKED}",
+                _hvp_loop(),
+                "Hv / m",
+            ),
+            function(
+                f"_hvp_sums{_HVP_SIG}",
+                "The Hessian-vector product summed (not averaged) over one block.",
+                merge(sums),
+                "Hv",
+            ),
+        ]
+
+
+def _example_values(d: Any) -> tuple[str, str, str]:
+    """Return the doctests' values, from the derivation in exact arithmetic (6 decimals).
+
+    The point is :data:`~derivreg.codegen.examples.EXAMPLE`'s: x = (1, 2),
+    y = 1, w = (0.5, -0.25), b = 0.1, so z = 0.1 and X~ = (1, 2, 1).
+    """
+    score = sp.Rational(1, 10)
+    c = d.d2J_dz2.subs({yhat: d.activation}).subs({z: score, y: 1})
+
+    def show(values: list[sp.Expr]) -> str:
+        return f"[{', '.join(repr(round(float(sp.N(v, 30)), 6)) for v in values)}]"
+
+    return repr(round(float(sp.N(c, 30)), 6)), show([c, 2 * c, c]), show([c, 2 * c, c])
+
+
+def second_order(kernel: Any) -> list[Printed]:
+    """Print ``curvature``, ``hessian`` and ``hvp`` (and their unchecked kernels).
+
+    ``kernel`` is :mod:`derivreg.codegen.kernel`'s printing context of one
+    derivation (its printer, renderer and derivation).
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> from derivreg.codegen.kernel import _Kernel
+    >>> [p.source.split("(")[0] for p in second_order(_Kernel(derive("mse")))][:3]
+    ['def curvature', 'def hessian', 'def _hessian']
+    """
+    s = _SecondOrder(kernel)
+    return [s.curvature(), *s.hessian(), *s.hvp()]

@@ -1,0 +1,145 @@
+"""Print the log-likelihood of a derivation whose pair declares its family's log-density.
+
+From :class:`~derivreg.symbolic.likelihood.Likelihood`: the constant
+``LOGLIK_SCALE`` (``s`` in ``log p = -J / (s phi) + k(y, phi)``), the
+normalising constant ``log_normaliser(y, phi)`` and the maximum-likelihood
+``dispersion(J_mean)`` as printed expressions (holes), and the fixed text of
+``log_likelihood``, the maximised log-likelihood of the data.  A pair
+without a declared log-density gets none of these, and the estimators say
+so.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> from derivreg.codegen.kernel import generate
+>>> "def log_likelihood(" in generate(derive("bce"))
+True
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sympy as sp
+
+from derivreg.codegen.printers import check_names
+from derivreg.codegen.rules import stabilize
+from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function
+from derivreg.symbolic import Derivation
+
+__all__ = ["likelihood_constants", "likelihood_functions"]
+
+_BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
+
+
+def likelihood_constants(d: Derivation) -> list[str]:
+    """Return the module constant lines of the log-likelihood (none without one).
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> likelihood_constants(derive("mse"))[-1]
+    'LOGLIK_SCALE = 2.0'
+    """
+    if d.likelihood is None:
+        return []
+    return [
+        "",
+        "#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the",
+        "#: family's log-density, of which the loss J keeps the part that depends on yhat.",
+        f"LOGLIK_SCALE = {float(d.likelihood.scale)!r}",
+    ]
+
+
+def _output(name: str, expr: sp.Expr) -> Output:
+    check_names(expr)
+    stable, rules = stabilize(expr)
+    return Output(name, stable, expr, rules)
+
+
+def likelihood_functions(kernel: Any) -> list[Printed]:
+    """Print ``log_normaliser``, ``dispersion`` and ``log_likelihood`` (none without a density).
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> from derivreg.codegen.kernel import _Kernel
+    >>> [p.source.split("(")[0] for p in likelihood_functions(_Kernel(derive("mse")))]
+    ['def log_normaliser', 'def dispersion', 'def log_likelihood']
+    """
+    d, show = kernel.d, kernel.show
+    terms = d.likelihood
+    if terms is None:
+        return []
+    k, phi = _output("k", terms.normaliser), _output("phi", terms.dispersion)
+    comments = {
+        "k": f"log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = {show(terms.normaliser)}",
+        "phi": f"maximum-likelihood dispersion: phi = {show(terms.dispersion)}",
+    }
+    batch = "np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1"
+    return [
+        function(
+            "log_normaliser(y: np.ndarray, phi: float) -> np.ndarray",
+            _doc(
+                "The log-density's normalising constant k(y, phi), elementwise.",
+                "round(float(log_normaliser(np.float64(1.0), 0.5)), 6)",
+                _value(terms.normaliser, {"y": 1, "phi": sp.Rational(1, 2)}),
+            ),
+            body([k], comments, kernel.printer, ("y", "phi"), like="y"),
+            "k",
+        ),
+        function(
+            "dispersion(J_mean: float) -> float",
+            _doc(
+                "The maximum-likelihood dispersion phi, given the mean loss (1.0 where fixed).",
+                "round(dispersion(0.5), 6)",
+                _value(terms.dispersion, {"J_mean": sp.Rational(1, 2)}),
+            ),
+            body([phi], comments, kernel.printer, ("J_mean",), like="J_mean"),
+            "float(phi)",
+        ),
+        function(
+            f"log_likelihood({_BATCH}) -> float",
+            "The log-likelihood sum_i log p(y_i | yhat_i, phi) at the dispersion's maximum.\n\n"
+            "    Examples\n    --------\n"
+            f"    >>> round(log_likelihood({batch}), 6)\n    {_example(d)}\n    ",
+            [
+                CodeBlock(
+                    "per-sample losses, and the dispersion they give",
+                    [
+                        "J = _losses(X, y, w, b)",
+                        "phi = dispersion(float(np.mean(J)))",
+                    ],
+                ),
+                CodeBlock(
+                    "log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows",
+                    ["log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)"],
+                ),
+            ],
+            "float(np.sum(log_p))",
+            ["X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"],
+        ),
+    ]
+
+
+def _doc(summary: str, call: str, value: str) -> str:
+    return f"{summary}\n\n    Examples\n    --------\n    >>> {call}\n    {value}\n    "
+
+
+def _value(expr: sp.Expr, at: dict[str, sp.Expr]) -> str:
+    """``expr`` at the named point, in exact arithmetic, rounded to 6 decimals."""
+    by_name = {s.name: s for s in expr.free_symbols}
+    exact = expr.subs({by_name[n]: v for n, v in at.items() if n in by_name})
+    return repr(round(float(sp.N(exact, 30)), 6))
+
+
+def _example(d: Derivation) -> str:
+    """Return the doctest's value: the one-sample log-likelihood, in exact arithmetic."""
+    from derivreg.symbolic import J_mean, phi, y, yhat, z
+
+    terms = d.likelihood
+    assert terms is not None
+    J = d.loss.subs(yhat, d.activation).subs({z: sp.Rational(1, 10), y: 1})
+    dispersion = terms.dispersion.subs(J_mean, J)
+    value = terms.normaliser.subs({y: 1, phi: dispersion}) - J / (terms.scale * dispersion)
+    return repr(round(float(sp.N(value, 30)), 6))

@@ -1,0 +1,91 @@
+"""The log-likelihood behind a loss: its scale, its normalising constant and the dispersion.
+
+A pair may declare its family's log-density ``log p(y | yhat, phi)``
+(:attr:`~derivreg.symbolic.Pair.log_density`).  :func:`likelihood_terms`
+then derives, and checks, the three numbers a log-likelihood needs beyond
+the loss:
+
+- the scale ``s`` with ``log p = -J / (s phi) + k(y, phi)``: the ratio of
+  ``dJ/dyhat`` to ``-d(log p)/dyhat``, which must be ``s phi`` (or ``s``
+  where the family has no dispersion) for a positive number ``s``;
+- the normalising constant ``k(y, phi) = log p + J / (s phi)``, which must
+  be free of ``yhat`` (else the loss is not the family's negative
+  log-likelihood);
+- the maximum-likelihood dispersion given the mean loss ``J_mean``: the
+  root of ``d/dphi [-J_mean / (s phi) + k] = 0`` (1 where there is no
+  ``phi``).  Where ``k``'s dependence on ``phi`` involves ``y``, or SymPy
+  finds no single positive root, the dispersion has no closed form and
+  the log-likelihood is not derived.
+
+Examples
+--------
+>>> from derivreg.symbolic import derive
+>>> terms = derive("mse").likelihood
+>>> terms.scale, terms.normaliser, terms.dispersion
+(2, -log(phi)/2 - log(pi)/2 - log(2)/2, J_mean)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from derivreg.symbolic.registry import Pair
+from derivreg.symbolic.symbols import J_mean, phi, y, yhat
+
+__all__ = ["Likelihood", "likelihood_terms"]
+
+
+@dataclass(frozen=True)
+class Likelihood:
+    """``log p(y | yhat, phi) = -J / (scale phi) + normaliser(y, phi)``, ``phi = dispersion``.
+
+    Attributes
+    ----------
+    scale : sympy.Expr
+        The positive number ``s``.
+    normaliser : sympy.Expr
+        ``k(y, phi)``, free of ``yhat``.
+    dispersion : sympy.Expr
+        The maximum-likelihood ``phi`` as a function of the mean loss
+        ``J_mean`` (the number 1 where the family has no dispersion).
+    """
+
+    scale: sp.Expr
+    normaliser: sp.Expr
+    dispersion: sp.Expr
+
+
+def likelihood_terms(  # noqa: PLR0911 - one return per reason a term is not derived
+    pair: Pair, loss: sp.Expr
+) -> tuple[Likelihood | None, str]:
+    """Derive the log-likelihood's terms of ``pair``, or None and the reason.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import REGISTRY
+    >>> from derivreg.symbolic.functions import binary_cross_entropy
+    >>> likelihood_terms(REGISTRY["bce"], binary_cross_entropy(y, yhat))[0].normaliser
+    0
+    """
+    if pair.log_density is None:
+        return None, "its family's normalising constant is not declared (Pair.log_density)"
+    log_p = pair.log_density(y, yhat, phi)
+    ratio = sp.cancel(-sp.diff(loss, yhat) / sp.diff(log_p, yhat))
+    dispersed = phi in ratio.free_symbols
+    scale = sp.cancel(ratio / phi) if dispersed else ratio
+    if not (scale.is_number and scale.is_positive):
+        return None, f"its loss is not -log p / (s phi) for a number s > 0 (ratio {ratio})"
+    k = sp.simplify(sp.expand_log(log_p + loss / (scale * (phi if dispersed else 1)), force=True))
+    if yhat in k.free_symbols or sp.simplify(sp.diff(k, yhat)) != 0:
+        return None, f"log p + J / (s phi) = {k} depends on yhat"
+    if not dispersed:
+        return Likelihood(scale, k, sp.Integer(1)), ""
+    score = sp.diff(-J_mean / (scale * phi) + k, phi)
+    if y in score.free_symbols:
+        return None, "its dispersion's maximum-likelihood equation involves y: no closed form"
+    roots = [r for r in sp.solve(score, phi) if r.is_positive]
+    if len(roots) != 1:
+        return None, f"its dispersion's maximum-likelihood equation has roots {roots}"
+    return Likelihood(scale, k, roots[0]), ""

@@ -1,0 +1,120 @@
+"""The validator on the generated second order: wrong kernels refused, and a wrong template too.
+
+Two kinds of wrong code.  Edits of a checked-in module (a curvature of the
+wrong sign, a Hessian missing its symmetric half, an HVP that drops the
+intercept's row): refused by the hole prover or the skeleton.  A *generator*
+printing wrong fixed text (the module then equals the generator's own, so the
+skeleton cannot object): refused by the run of the fixed code, which must
+compute X~^T diag(d2J/dz2) X~ / m entry by entry and H v.
+"""
+
+import functools
+from unittest import mock
+
+import pytest
+
+from derivreg import codegen, derive
+from derivreg.codegen import hessian as hessian_codegen
+from derivreg.codegen.templates import CodeBlock
+from derivreg.validate import ValidationError, validate
+from derivreg.validate import batch as validate_batch
+
+
+@functools.cache
+def derivation(name):
+    return derive(name)
+
+
+def checked_in(name):
+    return (codegen.KERNEL_DIR / f"{name}.py").read_text(encoding="utf-8")
+
+
+BCE_CURVATURE = (
+    "d2J_dz2 = np.exp(np.minimum(0, -z))*np.exp(np.minimum(0, z))/(1 + np.exp(-np.abs(z)))**2"
+)
+
+#: name -> (module, old text, new text, what the rejection must say)
+EDITS = {
+    "a curvature of the wrong sign": (
+        "bce",
+        BCE_CURVATURE,
+        BCE_CURVATURE.replace("= np.exp", "= -np.exp", 1),
+        r"curvature, line \d+: d2J_dz2 = .* not proven equal to the derivation's",
+    ),
+    "a Hessian missing the symmetric half": (
+        "mse",
+        "H = (Xt.T * d2J_dz2) @ Xt",
+        "H = np.triu((Xt.T * d2J_dz2) @ Xt)",
+        r"_hessian_sums: .*found `np.triu\(",
+    ),
+    "an HVP that drops the intercept row": (
+        "bce",
+        "Hv = Xt.T @ (d2J_dz2 * (Xt @ v))",
+        "Hv = X.T @ (d2J_dz2 * (Xt @ v))",
+        r"_hvp_sums: .*the generator prints `Xt`, found `X`",
+    ),
+    "a Hessian of the unchecked kernel at w = 0": (
+        "mse",
+        "H = _hessian(X, y, w, b)",
+        "H = _hessian(X, y, 0 * w, b)",
+        r"hessian: .*the generator prints `w`, found `0 \* w`",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(EDITS))
+def test_a_wrong_second_order_kernel_is_rejected_with_its_reason(edit):
+    module, old, new, reason = EDITS[edit]
+    source = checked_in(module)
+    assert old in source, "the edit must apply to the current kernel"
+    with pytest.raises(ValidationError, match=reason):
+        validate(source.replace(old, new, 1), derivation(module))
+
+
+RIGHT_HESSIAN_LOOP = hessian_codegen._hessian_loop
+
+
+def wrong_hessian_loop():
+    """The block loop with its last block dropped: a generator bug, not an edit."""
+    rows, loop = RIGHT_HESSIAN_LOOP()
+    lines = [
+        line.replace("range(rows, m, rows)", "range(rows, m - rows, rows)") for line in loop.lines
+    ]
+    return [rows, CodeBlock(loop.comment, lines)]
+
+
+class WrongTemplate(hessian_codegen._SecondOrder):
+    """The Hessian of a generator that forgot the curvature (X~^T X~ / m)."""
+
+    def hessian(self):
+        printed = super().hessian()
+        return [
+            type(p)(p.source.replace("H = (Xt.T * d2J_dz2) @ Xt", "H = Xt.T @ Xt"), p.holes)
+            for p in printed
+        ]
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
+        (
+            mock.patch.object(hessian_codegen, "_hessian_loop", wrong_hessian_loop),
+            r"hessian\[\d+\] \(\d rows in blocks of \d",
+        ),
+        (
+            mock.patch.object(hessian_codegen, "_SecondOrder", WrongTemplate),
+            r"hessian\[0\]: computes .* not ",
+        ),
+    ],
+    ids=["the last block dropped", "the curvature dropped"],
+)
+def test_a_generator_printing_a_wrong_hessian_is_refused_by_the_run_of_its_fixed_code(
+    patch, reason
+):
+    d = derive("bce")  # a fresh derivation: the validator's cache of printed modules misses
+    with patch:
+        validate_batch._PRINTED.clear()
+        source = codegen.generate(d)
+        with pytest.raises(ValidationError, match=reason):
+            validate(source, d)
+    validate_batch._PRINTED.clear()
