@@ -25,9 +25,9 @@ from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, trai
 
 
 def _kernel(loss: Loss) -> Any:
-    from derivreg.kernels import KERNELS
+    from derivreg._losses import kernel_module
 
-    return KERNELS[loss]
+    return kernel_module(loss, "the estimator")
 
 
 def _is_auto(lr: object) -> bool:

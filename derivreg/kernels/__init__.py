@@ -15,4 +15,7 @@ from derivreg.kernels import mse
 
 KERNELS = {'bce': bce, 'mse': mse}
 
-__all__ = ['KERNELS', 'bce', 'mse']
+#: The pair ``train`` and the estimators use when given no loss: the registry's first.
+DEFAULT = 'mse'
+
+__all__ = ['DEFAULT', 'KERNELS', 'bce', 'mse']

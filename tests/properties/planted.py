@@ -18,7 +18,7 @@ from unittest import mock
 
 import numpy as np
 
-from properties.reference import Reference
+from derivreg.testing.reference import Reference
 
 
 def recompose(
@@ -80,6 +80,7 @@ def recompose(
         NAME=kernel.NAME,
         TARGETS=kernel.TARGETS,
         STEP_SIZE_NUMERATOR=kernel.STEP_SIZE_NUMERATOR,
+        THRESHOLD=kernel.THRESHOLD,
         predict=kernel.predict,
         dJ_dyhat=kernel.dJ_dyhat,
         dyhat_dz=kernel.dyhat_dz,

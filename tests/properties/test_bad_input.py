@@ -21,10 +21,10 @@ import pytest
 from hypothesis import strategies as st
 
 from derivreg.cli import main
+from derivreg.testing.reference import augmented
+from derivreg.testing.strategies import batches
 from derivreg.train import train
 from properties.factory import Property, make_tests, training_with
-from properties.reference import augmented
-from properties.strategies import batches
 
 Args = dict[str, object]
 
