@@ -25,7 +25,11 @@ from derivreg.train import train
 ROOT = Path(__file__).resolve().parents[1]
 
 HALF = Pair(
-    "half", "Linear regression, half squared error", identity, lambda y, yh: (y - yh) ** 2 / 2
+    "half",
+    "Linear regression, half squared error",
+    identity,
+    lambda y, yhat: (y - yhat) ** 2 / 2,
+    claims=lambda y, yhat: {"dJ_dz": yhat - y, "d2J_dz2": 1},
 )
 
 
@@ -143,7 +147,8 @@ def test_generate_pair_on_the_command_line(user_package, capsys, monkeypatch):
     (root / f"{package}_losses.py").write_text(
         "import sympy as sp\n"
         "from derivreg.symbolic import Pair, identity\n"
-        'HALF = Pair("half", "Half squared error", identity, lambda y, yh: (y - yh) ** 2 / 2)\n'
+        "HALF = Pair('half', 'Linear regression, half squared error', identity,\n"
+        "            lambda y, yhat: (y - yhat) ** 2 / 2)\n"
     )
     out = root / package / "kernels"
     spec = f"{package}_losses:HALF"
@@ -233,3 +238,103 @@ def test_the_default_loss_is_the_registrys_first_pair():
     b = train(X, y, loss=KERNELS[DEFAULT], lr=0.05, record="none")
     assert np.array_equal(a.w, b.w)
     assert a.b == b.b
+
+
+# ---------------------------------------------------------------------------
+# 5. check_kernels: passes on the user's module, fails on a planted bug in it.
+# ---------------------------------------------------------------------------
+#: Examples per property here: the check runs every property once per module.
+EXAMPLES = 25
+
+
+def test_check_kernels_passes_on_the_users_module(user_package):
+    from derivreg.testing import PROPERTIES, check_kernels
+
+    root, package = user_package
+    report = check_kernels(written(root, package), HALF, max_examples=EXAMPLES)
+    assert list(report) == [p.name for p in PROPERTIES]
+    assert set(report.values()) == {"passed"}  # convex, quadratic, real targets: all stated
+
+
+def test_check_kernels_fails_on_a_planted_bug_in_the_users_module(user_package):
+    """The lecture's erratum 1 planted in the generated module: dJ/dz doubled."""
+    from derivreg.testing import KernelCheckError, check_kernels
+
+    root, package = user_package
+    written(root, package)
+    path = root / package / "kernels" / "half.py"
+    source = path.read_text()
+    assert source.count("dJ_dz = -y + z") == 3  # in dJ_dz, _grad and _grad_sums
+    path.write_text(source.replace("dJ_dz = -y + z", "dJ_dz = 2*(-y + z)"))
+    sys.modules.pop(f"{package}.kernels.half")
+    planted = importlib.import_module(f"{package}.kernels.half")
+    with pytest.raises(KernelCheckError) as failed:
+        check_kernels(planted, HALF, max_examples=EXAMPLES)
+    assert {
+        "grad matches central differences of loss",
+        "loss and grad match mpmath at 50 digits",
+        "dJ_dz is the product of the local partials",
+        "the checked-in kernel computes what a fresh generation computes",
+    } <= set(failed.value.failures)
+
+
+def test_check_kernels_refuses_a_module_of_another_pair(user_package):
+    from derivreg.kernels import KERNELS
+    from derivreg.testing import KernelCheckError, check_kernels
+
+    with pytest.raises(KernelCheckError, match=r"STEP_SIZE_NUMERATOR is the derivation's: 1\.0"):
+        check_kernels(KERNELS["mse"], HALF, max_examples=1)
+    with pytest.raises(TypeError, match="takes the Pair"):
+        check_kernels(KERNELS["mse"], "mse")
+
+
+# ---------------------------------------------------------------------------
+# 6. SGDRegressor(loss=...): every registered regression pair, and the user's module.
+# ---------------------------------------------------------------------------
+def regression_names() -> list[str]:
+    from derivreg import _losses
+    from derivreg.kernels import KERNELS
+
+    return [n for n in sorted(KERNELS) if not _losses.is_classifier(KERNELS[n])]
+
+
+def passes_check_estimator(estimator: object) -> None:
+    pytest.importorskip("sklearn")
+    import warnings
+
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(estimator, on_fail=None)
+    failed = [
+        (r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"
+    ]
+    assert failed == []
+
+
+@pytest.mark.parametrize("name", regression_names())
+def test_sgd_regressor_on_a_registered_pair_passes_check_estimator(name):
+    from derivreg.estimators import SGDRegressor
+
+    passes_check_estimator(SGDRegressor(loss=name))
+
+
+def test_sgd_regressor_on_the_users_module_passes_check_estimator(user_package):
+    from derivreg.estimators import SGDRegressor
+
+    root, package = user_package
+    half = written(root, package)
+    passes_check_estimator(SGDRegressor(loss=f"{package}.kernels.half"))
+    X, y = data()
+    reg = SGDRegressor(loss=half, solver="lbfgs", tol=1e-10).fit(X, y)  # the module itself fits
+    np.testing.assert_allclose(reg.predict(X), half.predict(X, reg.coef_, reg.intercept_))
+    assert reg.history_.n_updates == 0 or reg.converged_
+
+
+def test_sgd_regressor_refuses_a_pair_with_the_way_to_its_module():
+    from derivreg.estimators import SGDRegressor
+
+    X, y = data()
+    with pytest.raises(TypeError, match=r"derivreg generate --pair"):
+        SGDRegressor(loss=HALF).fit(X, y)
