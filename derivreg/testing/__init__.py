@@ -5,8 +5,11 @@ function, the way scikit-learn's ``check_estimator`` checks an estimator:
 central differences, mpmath at 50 digits, the chain factors and the
 registry's claims, stability over the whole float64 range, one SGD step
 within the derived bound, row permutations, inputs never written to, and the
-module computing what a fresh generation computes.  Each property is stated
-once (:mod:`~derivreg.testing.accuracy`, :mod:`~derivreg.testing.invariants`);
+module computing what a fresh generation computes; and bad input (NaN,
+infinity, wrong shapes, unconvertible or complex arrays, labels outside the
+domain) refused with an error naming it, the caller's arrays untouched.  Each
+property is stated once (:mod:`~derivreg.testing.accuracy`,
+:mod:`~derivreg.testing.invariants`, :mod:`~derivreg.testing.bad_input`);
 the references are built from the pair's derivation, never from its kernels
 (:mod:`~derivreg.testing.reference`).
 

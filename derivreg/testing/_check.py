@@ -9,7 +9,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import HypothesisException
 
 from derivreg.symbolic import Pair, derive
-from derivreg.testing import accuracy, invariants
+from derivreg.testing import accuracy, bad_input, invariants
 from derivreg.testing._property import Property
 from derivreg.testing.reference import reference
 
@@ -29,6 +29,7 @@ PROPERTIES: tuple[Property, ...] = (
     invariants.PERMUTATION,
     invariants.INPUTS_UNTOUCHED,
     invariants.SAME_AS_GENERATED,
+    *bad_input.KERNEL_PROPERTIES,
 )
 
 #: What a module must have for the properties to call it.
