@@ -339,3 +339,42 @@ def test_sgd_regressor_refuses_a_pair_with_the_way_to_its_module():
     X, y = data()
     with pytest.raises(TypeError, match=r"derivreg generate --pair"):
         SGDRegressor(loss=HALF).fit(X, y)
+
+
+# ---------------------------------------------------------------------------
+# What the generator does not handle yet (docs/your-own-loss.rst says so).
+# ---------------------------------------------------------------------------
+def log_cosh() -> Pair:
+    """log cosh(yhat - y), written through the softplus: softplus(2r) - r - log 2."""
+    import sympy as sp
+
+    from derivreg.symbolic import sigmoid
+
+    return Pair(
+        "logcosh",
+        "Robust regression, log-cosh loss",
+        identity,
+        lambda y, yhat: -sp.log(sigmoid(2 * (y - yhat))) + y - yhat - sp.log(2),
+    )
+
+
+def test_the_reference_magnitudes_are_never_negative():
+    """log-cosh's stable dJ/dz is -(e^y - e^z)(e^y + e^z)/(e^2y + e^2z): its magnitude
+    (sums replaced by sums of absolute values) kept the minus sign, and every
+    tolerance built on it came out negative, failing correct kernels."""
+    from derivreg.testing.reference import reference
+
+    ref = reference(log_cosh())
+    z = np.array([-3.0, -0.5, 0.0, 0.25, 2.0])
+    assert np.all(ref.d1_magnitude(z, np.zeros_like(z)) >= 0)
+    assert ref.sup_d2 == 1.0  # sup sech^2: the residual's supremum, found by SymPy
+
+
+def test_log_cosh_fails_the_stability_property_where_its_printed_form_cancels():
+    from derivreg.testing import KernelCheckError, check_kernels
+    from derivreg.testing.accuracy import STABILITY
+
+    pair = log_cosh()
+    module = codegen.compile(derive(pair))
+    with pytest.raises(KernelCheckError, match="ulp at z"):
+        check_kernels(module, pair, max_examples=EXAMPLES, properties=[STABILITY])

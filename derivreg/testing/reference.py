@@ -267,7 +267,8 @@ def _reference(pair: Pair) -> Reference:
         activation=_numpy(stabilize(act)[0], (z,)),
         loss=loss_np,
         d1=d1_np,
-        d1_magnitude=of_z(magnitude(stable_d1)),
+        # a magnitude is >= 0: Abs, for a product such as -(a - b)(a + b)/c (log-cosh's)
+        d1_magnitude=of_z(sp.Abs(magnitude(stable_d1))),
         d2=of_z(stable_d2),
         sup_d2=_sup_abs(d2, act, pair.domain),
         sup_d3=_sup_abs(d3, act, pair.domain),
