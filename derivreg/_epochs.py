@@ -15,7 +15,7 @@ from types import ModuleType
 
 import numpy as np
 
-from derivreg import _params, fast
+from derivreg import _losses, _params, fast
 from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
@@ -80,17 +80,20 @@ def _max_norm2(X: np.ndarray) -> tuple[float, float]:
     return math.inf, 2 * math.log10(s) + math.log10(float(np.max(row_norms2(Xs))))
 
 
-def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
+def step_size_bound(X: np.ndarray, loss: object = None) -> float:
     """Return the per-sample SGD step-size bound ``c / max_i ||(x_i, 1)||^2``.
 
-    ``c`` is :data:`STEP_SIZE_NUMERATOR` of the loss: 1 for MSE, 8 for BCE.
+    ``c`` is the kernel module's ``STEP_SIZE_NUMERATOR``, the derivation's
+    ``2 / sup d2J/dz2``: 1 for MSE, 8 for BCE (:data:`STEP_SIZE_NUMERATOR`).
 
     Parameters
     ----------
     X : array_like of shape (m, n)
         The samples; finite.
-    loss : str, default "mse"
-        A key of :data:`STEP_SIZE_NUMERATOR`.
+    loss : str, module or None, default None
+        As in :func:`~derivreg.train.train`: a key of
+        :data:`~derivreg.kernels.KERNELS`, a generated kernel module, or None
+        for :data:`derivreg.kernels.DEFAULT`.
 
     Returns
     -------
@@ -118,11 +121,11 @@ def step_size_bound(X: np.ndarray, loss: str = "mse") -> float:
     ...
     FloatingPointError: the step-size bound ... is about 1e400.0, past the largest float ...
     """
-    name = _params.choice("loss", loss, "step_size_bound", STEP_SIZE_NUMERATOR)
-    c = STEP_SIZE_NUMERATOR[name]
+    kernel = _losses.kernel_module(loss, "step_size_bound")
+    c = kernel.STEP_SIZE_NUMERATOR
     if c == 0.0:  # the derivation found sup d2J/dz2 = oo over the domain
         raise ValueError(
-            f"loss {name!r} has unbounded curvature d2J/dz2 over its label domain (its "
+            f"loss {kernel.NAME!r} has unbounded curvature d2J/dz2 over its label domain (its "
             "kernel's STEP_SIZE_NUMERATOR is 0.0), so no constant per-sample step size is "
             "safe for every sample: pass lr as a number, or use solver='gd', whose "
             "backtracking (Armijo) line search on the mean loss needs no bound"
@@ -214,7 +217,7 @@ def _mean(L: np.ndarray) -> float:
 class _Run:
     """One training run: its checked settings, its counters and the entries it keeps."""
 
-    loss: str
+    loss: str | ModuleType | None  # what fast.epoch runs (derivreg.train._loop_key)
     kernel: ModuleType
     X: np.ndarray
     y: np.ndarray
@@ -236,7 +239,7 @@ class _Run:
     on_update: Callable[[int], object] | None = None  # the progress bar's hook
 
     def __post_init__(self) -> None:
-        self.classifier = self.kernel.TARGETS == "binary"
+        self.classifier = _losses.is_classifier(self.kernel)
 
     def diverged(self, what: str, value: float, Xe: np.ndarray) -> DivergenceError:
         """Return the error for divergence at update ``t``, naming the rate and the bound."""

@@ -29,9 +29,9 @@ ACCEPT_SPARSE = ["csr", "csc"]
 
 
 def _kernel(loss: Loss) -> Any:
-    from derivreg.kernels import KERNELS
+    from derivreg._losses import kernel_module
 
-    return KERNELS[loss]
+    return kernel_module(loss, "the estimator")
 
 
 def _penalty(estimator: object) -> str | None:

@@ -61,19 +61,25 @@ def _derive(args: argparse.Namespace) -> int:
 
 def _generate(args: argparse.Namespace) -> int:
     from derivreg import codegen
+    from derivreg._cli_pairs import load_pair
 
+    if (args.pair is None) != (args.out is None):
+        raise ValueError("--pair and --out go together: --pair MODULE:NAME --out DIRECTORY")
+    pair = None if args.pair is None else load_pair(args.pair)
+    what, again = "the checked-in kernels", "derivreg generate"
+    if pair is not None:
+        what, again = f"the kernels in {args.out}", f"{again} --pair {args.pair} --out {args.out}"
     if args.check:
-        diff = codegen.check()
+        diff = codegen.check(pair, args.out)
         if diff:
             sys.stdout.write(diff)
             sys.stderr.write(
-                "derivreg generate: the checked-in kernels differ from a fresh generation; "
-                "run `derivreg generate`\n"
+                f"derivreg generate: {what} differ from a fresh generation; run `{again}`\n"
             )
             return 1
         print("derivreg generate: kernels are up to date")  # noqa: T201
         return 0
-    changed = codegen.write()
+    changed = codegen.write(pair, args.out)
     for path in changed:
         print(f"wrote {path}")  # noqa: T201
     if not changed:
@@ -258,6 +264,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="exit 1 with a diff if the checked-in kernels differ from a fresh generation",
     )
+    p.add_argument(
+        "--pair",
+        metavar="MODULE:NAME",
+        help="a Pair of your own, e.g. mypkg.losses:HUBER (imported; needs --out)",
+    )
+    p.add_argument("--out", metavar="DIRECTORY", help="where to write the pair's kernels")
     p.set_defaults(run=_generate)
 
     p = sub.add_parser(

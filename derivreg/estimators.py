@@ -2,7 +2,9 @@
 
 :class:`LinearRegressionSGD` (squared error) and :class:`LogisticRegressionSGD`
 (binary cross-entropy) follow scikit-learn's conventions and pass its
-``check_estimator``.  They train with the generated kernels only.
+``check_estimator``, and so does :class:`SGDRegressor`, whose ``loss`` is any
+registered pair or a kernel module of one's own.  They train with the
+generated kernels only.
 
 This module, and only this one, uses scikit-learn (for its input
 validation, parameter handling and error wording).  scikit-learn is not a
@@ -38,12 +40,14 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
 
 from derivreg import kernels as _kernels
 from derivreg._estimator_base import _SGD, ACCEPT_SPARSE, _kernel
+from derivreg._sgd_regressor import SGDRegressor
 
 __all__ = [
     "GammaRegressionSGD",
     "LinearRegressionSGD",
     "LogisticRegressionSGD",
     "PoissonRegressionSGD",
+    "SGDRegressor",
 ]
 
 

@@ -24,6 +24,7 @@ import importlib
 import importlib.util
 from collections.abc import Callable
 from functools import cache
+from types import ModuleType
 from typing import Literal, NamedTuple
 
 import numpy as np
@@ -77,8 +78,16 @@ def available(backend: str) -> bool:
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
 
 
-def _loop(loss: str, csr: bool = False) -> Callable[..., float]:
+def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
     from derivreg.kernels import KERNELS
+
+    if isinstance(loss, ModuleType):  # a kernel module: its loop is generated beside it
+        from derivreg._losses import loop_module
+
+        loop = loop_module(loss)
+        if loop is None:
+            raise ValueError(f"no per-sample loop module {loss.__name__}_loop beside {loss}")
+        return loop.sgd_epoch
 
     if loss not in KERNELS:
         raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")

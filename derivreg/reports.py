@@ -109,10 +109,11 @@ def lecture_report(
     runs: list[Run] = []
     with progress_bar(steps, desc="derivreg lecture", unit="step", stream=stderr) as bar:
         bar.set_description("deriving the update rules (SymPy)")
-        rules = {(loss, f): _derived_updates(loss, f) for loss in ("mse", "bce") for f in (1, 3)}
+        datasets = {name: lecture(name, lecture_errata=lecture_errata) for name in LECTURE}
+        losses = sorted({data.loss for data in datasets.values()})
+        rules = {(loss, f): _derived_updates(loss, f) for loss in losses for f in (1, 3)}
         bar.update()
-        for name in LECTURE:
-            data = lecture(name, lecture_errata=lecture_errata)
+        for name, data in datasets.items():
             bar.set_description(f"training {name}")
             r = run(data, epochs=epochs)
             bar.update()

@@ -3,8 +3,9 @@
 :func:`train` runs per-sample SGD (``batch_size=1``, the lecture's loop),
 mini-batch or full-batch gradient descent.  Every loss value and every
 update comes from the generated kernels in :mod:`derivreg.kernels`
-(``KERNELS[loss]``); this module writes no gradient of its own, and never
-imports SymPy.
+(``KERNELS[loss]``), or from a kernel module generated for a pair of one's own
+(:func:`derivreg.codegen.write`); this module writes no gradient of its own,
+names no loss, and never imports SymPy.
 
 Like the lecture, the :class:`History` records each update's loss and
 parameters *before* the update is applied, and for classifiers the
@@ -41,7 +42,7 @@ from typing import Literal
 
 import numpy as np
 
-from derivreg import _params
+from derivreg import _losses, _params
 from derivreg._epochs import (
     _LOG2,  # noqa: F401 - read by the tests of the accuracy rule
     STEP_SIZE_NUMERATOR,
@@ -84,7 +85,7 @@ __all__ = [
     "train",
 ]
 
-Loss = str
+Loss = str | ModuleType | None
 Record = Literal["all", "loss", "none"]
 
 #: The most updates a History can index (its ``step`` is an array of np.intp).
@@ -95,13 +96,24 @@ _BACKENDS = ("numpy", "numba")
 
 
 def _kernel(loss: object) -> ModuleType:
+    return _losses.kernel_module(loss, "train")
+
+
+def _loop_key(kernel: ModuleType) -> str | ModuleType | None:
+    """Return what :mod:`derivreg.fast` runs per-sample epochs of.
+
+    A registered name, or the module (whose loop is generated beside it); None
+    when it has no loop.
+    """
     from derivreg.kernels import KERNELS
 
-    return KERNELS[_params.choice("loss", loss, "train", KERNELS)]
+    if KERNELS.get(kernel.NAME) is kernel:
+        return kernel.NAME
+    return kernel if _losses.loop_module(kernel) is not None else None
 
 
 def _validate(
-    X: object, y: object, w0: object, b0: object, loss: str
+    X: object, y: object, w0: object, b0: object, kernel: ModuleType
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     X = _as_float("X", X)
     y = _as_float("y", y)
@@ -114,8 +126,8 @@ def _validate(
         raise ValueError(f"y must have shape ({m},) to match X of shape {X.shape}, got {y.shape}")
     _finite("X", X)
     _finite("y", y)
-    if _kernel(loss).TARGETS == "binary" and not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"{loss} targets must be 0 or 1; got values outside {{0, 1}}")
+    if _losses.is_classifier(kernel) and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(f"{kernel.NAME} targets must be 0 or 1; got values outside {{0, 1}}")
     w = np.zeros(n) if w0 is None else _as_float("w0", w0, copy=True)
     if w.shape != (n,):
         raise ValueError(f"w0 must have shape ({n},) to match X of shape {X.shape}, got {w.shape}")
@@ -127,7 +139,7 @@ def train(
     X: np.ndarray,
     y: np.ndarray,
     *,
-    loss: Loss = "mse",
+    loss: Loss = None,
     w0: np.ndarray | None = None,
     b0: float = 0.0,
     lr: float | Schedule = 0.01,
@@ -163,10 +175,17 @@ def train(
         ``sgd_epoch_csr`` over the stored entries, the other paths the
         kernels on CSR row batches.
     y : array_like of shape (m,)
-        Targets; 0 or 1 for ``loss="bce"``.  Never written to.
-    loss : str, default "mse"
-        Which generated kernel to train with: a key of
-        :data:`derivreg.kernels.KERNELS`.
+        Targets; 0 or 1 for a classifier (a kernel whose ``THRESHOLD`` is not
+        None).  Never written to.
+    loss : str, module or None, default None
+        Which generated kernels to train with: a key of
+        :data:`derivreg.kernels.KERNELS`; a kernel module generated for a pair
+        of one's own by :func:`derivreg.codegen.write` (or
+        ``derivreg generate --pair``) and imported; or None for
+        :data:`derivreg.kernels.DEFAULT`, the registry's first pair (least
+        squares).  A :class:`~derivreg.symbolic.Pair` itself is refused with
+        the way to its module: generating kernels needs SymPy, training never
+        imports it.
     w0 : array_like of shape (n,), optional
         Initial weights (default zeros).  Copied, never written to.
     b0 : float, default 0.0
@@ -293,7 +312,8 @@ def train(
     """
     solver = _params.choice("solver", solver, "train", SOLVERS)  # type: ignore[assignment]
     kernel = _kernel(loss)
-    X, y, w, b = _validate(X, y, w0, b0, loss)
+    X, y, w, b = _validate(X, y, w0, b0, kernel)
+    key = _loop_key(kernel)
     m, sparse = X.shape[0], issparse(X)
     schedule: Schedule | None = lr if callable(lr) else None
     rate = 0.0 if schedule is not None else _check_lr(lr)
@@ -336,13 +356,21 @@ def train(
         raise _params.refuse("epochs", "train", accepted, epochs)
     # a sparse X always runs the CSR loop: its cost is per stored entry, not per feature
     loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 or sparse else None
+    if key is None:  # a module built in memory: its batch kernels, one sample at a time
+        if backend == "numba":
+            raise ValueError(
+                f"backend='numba' runs the per-sample loop generated beside the kernel "
+                f"module, and {kernel.__name__!r} has none ({kernel.__name__}_loop): write "
+                f"it with derivreg.codegen.write(pair, directory)"
+            )
+        loop = None
     if backend == "numba":
         from derivreg import fast
 
-        fast.compiled(loss, sparse)  # ImportError naming the extra, before any work
+        fast.compiled(key, sparse)  # ImportError naming the extra, before any work
     per_sample = loop is not None and bs == 1 and schedule is None
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
-    run = _Run(loss, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
+    run = _Run(key, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
     run.on_update = on_update
     _start(run, w, b)

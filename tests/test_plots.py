@@ -207,7 +207,10 @@ def test_figures_save_as_png(tmp_path, linear_1):
             "record='all'",
         ),
         (lambda h, d: plots.loss_and_accuracy(h, loss="mse"), "accuracy"),
-        (lambda h, d: plots.loss_and_parameters(h, loss="hinge"), "unknown loss 'hinge'"),
+        (
+            lambda h, d: plots.loss_and_parameters(h, loss="hinge"),
+            "The 'loss' parameter of .* Got 'hinge' instead",
+        ),
         (lambda h, d: plots.loss_and_parameters(h, loss="mse", true_w=[1.0, 2.0]), "true_w"),
         (
             lambda h, d: plots.decision_boundary(np.ones((3, 3)), d.y[:3], [1.0] * 3, 0.0),

@@ -301,6 +301,11 @@ _BLOCK_LOOP = (
 )
 
 
+def _threshold(d: Derivation) -> float | None:
+    """Return the pair's label threshold as a float, or None for a regression."""
+    return None if d.pair.threshold is None else float(d.pair.threshold)
+
+
 def _header(d: Derivation, used: Sequence[str]) -> list[str]:
     name = identifier(d.name)
     return [
@@ -323,6 +328,8 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2: the",
         "#: derivation's 2 / sup d2J/dz2 over the domain (0.0: unbounded curvature).",
         f"STEP_SIZE_NUMERATOR = {float(d.step_size_numerator)!r}",
+        "#: How a prediction is read: None for a value, else the label is yhat > THRESHOLD.",
+        f"THRESHOLD = {_threshold(d)!r}",
         "",
         "#: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough",
         "#: to stay in a core's L2 cache between its two passes, and of at least",

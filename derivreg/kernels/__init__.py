@@ -17,4 +17,7 @@ from derivreg.kernels import poisson
 
 KERNELS = {'bce': bce, 'gamma': gamma, 'mse': mse, 'poisson': poisson}
 
-__all__ = ['KERNELS', 'bce', 'gamma', 'mse', 'poisson']
+#: The pair ``train`` and the estimators use when given no loss: the registry's first.
+DEFAULT = 'mse'
+
+__all__ = ['DEFAULT', 'KERNELS', 'bce', 'gamma', 'mse', 'poisson']

@@ -16,6 +16,8 @@ TARGETS = 'real'
 #: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2: the
 #: derivation's 2 / sup d2J/dz2 over the domain (0.0: unbounded curvature).
 STEP_SIZE_NUMERATOR = 1.0
+#: How a prediction is read: None for a value, else the label is yhat > THRESHOLD.
+THRESHOLD = None
 
 #: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough
 #: to stay in a core's L2 cache between its two passes, and of at least

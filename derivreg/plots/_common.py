@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any, ParamSpec, TypeVar
 
 import matplotlib.style
@@ -11,13 +12,15 @@ import numpy as np
 from matplotlib import patheffects
 from matplotlib.figure import Figure
 
+from derivreg import _losses
+from derivreg.kernels import KERNELS
 from derivreg.train import History
 
 #: Matplotlib style of every figure (the lecture's ``'seaborn'``, renamed).
 STYLE = "seaborn-v0_8"
 
-#: Axis label of each loss.
-LOSS_LABELS: dict[str, str] = {"mse": "MSE", "bce": "BCE"}
+#: Axis label of each registered loss: its pair's name in capitals (MSE, BCE).
+LOSS_LABELS: dict[str, str] = {name: _losses.label(module) for name, module in KERNELS.items()}
 
 #: How a known truth is drawn: dashed, on top, with a white halo so that it
 #: stays visible over the models, the data and the probability map.
@@ -43,20 +46,22 @@ def styled(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
-def predictor(loss: str) -> Callable[..., np.ndarray]:
-    """Return the generated kernel's ``predict`` for ``loss``."""
-    from derivreg.kernels import KERNELS
-
-    if loss not in KERNELS:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")
-    return KERNELS[loss].predict
+def predictor(loss: object) -> Callable[..., np.ndarray]:
+    """Return the generated kernel's ``predict`` for ``loss`` (a name or a kernel module)."""
+    return _losses.kernel_module(loss, "the figure").predict
 
 
-def loss_label(loss: str) -> str:
-    """Return the axis label of ``loss``."""
-    if loss not in LOSS_LABELS:
-        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(LOSS_LABELS)}")
-    return LOSS_LABELS[loss]
+def classifier() -> ModuleType:
+    """Return the registry's first classifier (by name): the kernel the logistic figures draw."""
+    found = [KERNELS[n] for n in sorted(KERNELS) if _losses.is_classifier(KERNELS[n])]
+    if not found:
+        raise ValueError("no registered pair is a classifier (a kernel with a THRESHOLD)")
+    return found[0]
+
+
+def loss_label(loss: object) -> str:
+    """Return the axis label of ``loss`` (a name or a kernel module): its name in capitals."""
+    return _losses.label(_losses.kernel_module(loss, "the figure"))
 
 
 def needs(history: History, *fields: str) -> None:
@@ -65,7 +70,7 @@ def needs(history: History, *fields: str) -> None:
     if missing:
         raise ValueError(
             f"this figure needs the history's {' and '.join(missing)}; "
-            "train with record='all' (accuracy: with loss='bce')"
+            "train with record='all' (accuracy: with a classifier's loss)"
         )
 
 

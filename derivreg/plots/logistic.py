@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from derivreg.plots._common import TRUTH, legend_below, predictor, styled
+from derivreg.plots._common import TRUTH, classifier, legend_below, styled
 
 __all__ = ["TRUE_BOUNDARY_COLOUR", "decision_boundary", "sigmoid_parameters"]
 
@@ -65,7 +65,7 @@ def sigmoid_parameters(
     """
     if any(w == 0 for w in ws) or w_fixed == 0:
         raise ValueError("the sigmoid's weight must be non-zero (the boundary is -b/w)")
-    predict = predictor("bce")
+    predict = classifier().predict
     x = np.linspace(x_range[0], x_range[1], 400)
     X = x[:, None]
     fig = Figure(figsize=(13, 5.5), layout="constrained")
@@ -157,7 +157,7 @@ def decision_boundary(
         raise ValueError(
             f"decision_boundary draws 2-feature problems; got X {X.shape} and w {w.shape}"
         )
-    predict = predictor("bce")
+    predict = classifier().predict
     pad = 0.5
     (x1_lo, x2_lo), (x1_hi, x2_hi) = X.min(axis=0) - pad, X.max(axis=0) + pad
     g1, g2 = np.meshgrid(np.linspace(x1_lo, x1_hi, 200), np.linspace(x2_lo, x2_hi, 200))

@@ -14,7 +14,8 @@ Examples
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from types import ModuleType
+from typing import Any
 
 import matplotlib
 import numpy as np
@@ -22,7 +23,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from derivreg.plots._common import TRUTH, legend_below, loss_label, needs, predictor, styled, thin
+from derivreg import _losses
+from derivreg.plots._common import TRUTH, classifier, legend_below, loss_label, needs, styled, thin
 from derivreg.train import History
 
 __all__ = ["MAX_TRACKS", "loss_and_accuracy", "loss_and_parameters", "model_over_data"]
@@ -52,7 +54,7 @@ def model_over_data(
     y: np.ndarray,
     history: History,
     *,
-    loss: Literal["mse", "bce"],
+    loss: str | ModuleType,
     final: tuple[np.ndarray, float] | None = None,
     true: tuple[Sequence[float] | np.ndarray, float] | None = None,
     max_lines: int = 500,
@@ -60,10 +62,12 @@ def model_over_data(
 ) -> Figure:
     """Draw the data, and the model before every update over it, in rainbow order.
 
-    One feature only.  For MSE the models are lines ``w x + b``, for BCE
-    sigmoid curves ``sigma(w x + b)``.  The colour runs from the first update
-    (violet) to the last (red), as in the lecture; the final model is solid
-    black, the truth dashed on top.
+    One feature only.  The models are the kernel's predictions: lines
+    ``w x + b`` for an identity activation (MSE), curves otherwise (BCE's
+    sigmoids ``sigma(w x + b)``).  A classifier (a kernel whose ``THRESHOLD``
+    is not None) is drawn over padded x, with its labels and boundary.  The
+    colour runs from the first update (violet) to the last (red), as in the
+    lecture; the final model is solid black, the truth dashed on top.
 
     Parameters
     ----------
@@ -73,14 +77,16 @@ def model_over_data(
         Targets.
     history : History
         Recorded with ``record="all"``.
-    loss : {"mse", "bce"}
-        The kernel whose ``predict`` draws the model.
+    loss : str or module
+        The kernel whose ``predict`` draws the model: a key of
+        :data:`derivreg.kernels.KERNELS` or a generated kernel module.
     final : tuple of (ndarray, float), optional
         Final parameters ``(w, b)``, drawn solid black.
     true : tuple of (array_like, float), optional
-        True parameters ``(w, b)``: MSE draws the true line (and, when the
-        targets are noisy, the least-squares line, the minimum that SGD
-        approaches); BCE the true sigmoid and its boundary ``x = -b/w``.
+        True parameters ``(w, b)``: a regression draws the true model (and,
+        for a line with noisy targets, the least-squares line, the minimum
+        that SGD on the squared error approaches); a classifier the true
+        model and its boundary ``x = -b/w``.
     max_lines : int, default 500
         Draw at most this many models (evenly spread) for long runs.
     title : str, optional
@@ -107,7 +113,9 @@ def model_over_data(
     >>> [line.get_gid() for line in fig.axes[0].lines]
     ['final-model', 'true-sigmoid', 'true-boundary']
     """
-    predict = predictor(loss)
+    kernel = _losses.kernel_module(loss, "model_over_data")
+    predict, classifier = kernel.predict, _losses.is_classifier(kernel)
+    line = not classifier and _affine(kernel)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
     if X.ndim != 2 or X.shape[1] != 1:
@@ -115,13 +123,13 @@ def model_over_data(
     needs(history, "w", "b")
     x = X[:, 0]
     lo, hi = float(x.min()), float(x.max())
-    if loss == "bce":
+    if classifier:
         pad = 0.15 * (hi - lo) + 0.5
         lo, hi = lo - pad, hi + pad
-    xr = np.linspace(lo, hi, 200 if loss == "bce" else 2)
+    xr = np.linspace(lo, hi, 2 if line else 200)
     Xr = xr[:, None]
 
-    fig = Figure(figsize=(9, 7) if loss == "mse" else (11, 6.2), layout="constrained")
+    fig = Figure(figsize=(11, 6.2) if classifier else (9, 7), layout="constrained")
     ax = fig.subplots()
     shown = thin(len(history), max_lines)
     segments = [np.column_stack([xr, predict(Xr, history.w[k], history.b[k])]) for k in shown]
@@ -130,7 +138,7 @@ def model_over_data(
         segments,
         cmap="rainbow",
         norm=Normalize(0, n_updates),
-        alpha=0.5 if loss == "mse" else 0.3,
+        alpha=0.3 if classifier else 0.5,
         linewidths=1.0,
         zorder=1,
     )
@@ -146,11 +154,11 @@ def model_over_data(
             lw=2,
             zorder=5,
             gid="final-model",
-            label=f"final model ({'ŷ = ' + _line_label(fw[0], fb) if loss == 'mse' else 'σ'})",
+            label=f"final model ({'ŷ = ' + _line_label(fw[0], fb) if line else 'σ'})",
         )
     if true is not None:
         tw, tb = _vector(true[0], 1, "true w"), float(true[1])
-        if loss == "mse":
+        if not classifier:
             ax.plot(
                 xr,
                 predict(Xr, tw, tb),
@@ -161,7 +169,8 @@ def model_over_data(
             )
             A = np.column_stack([x, np.ones_like(x)])
             (lw, lb), *_ = np.linalg.lstsq(A, y, rcond=None)
-            if not np.allclose([lw, lb], [tw[0], tb], rtol=1e-9, atol=1e-9):  # noisy targets
+            noisy = not np.allclose([lw, lb], [tw[0], tb], rtol=1e-9, atol=1e-9)
+            if line and noisy:
                 ax.plot(
                     xr,
                     predict(Xr, np.array([lw]), float(lb)),
@@ -170,7 +179,7 @@ def model_over_data(
                     lw=2.4,
                     zorder=6,
                     gid="least-squares",
-                    label=f"least squares y = {_line_label(lw, lb)} (the MSE minimum)",
+                    label=f"least squares y = {_line_label(lw, lb)} (the squared error's minimum)",
                 )
         else:
             boundary = -tb / tw[0] if tw[0] else np.nan
@@ -192,15 +201,20 @@ def model_over_data(
                 label=f"true boundary x = -b/w = {boundary:.4g}",
             )
     ax.autoscale_view()
-    if loss == "bce":
+    if classifier:
         ax.set_ylim(-0.2, 1.2)
     ax.set_xlabel("x")
-    ax.set_ylabel("y" if loss == "mse" else "y (label) and ŷ = σ(wx + b)")
+    ax.set_ylabel("y (label) and ŷ = σ(wx + b)" if classifier else "y")
     legend_below(fig, ncols=2)
     fig.colorbar(models, ax=ax, label="update number")
     if title:
         ax.set_title(title)
     return fig
+
+
+def _affine(kernel: ModuleType) -> bool:
+    """Whether the kernel's yhat is its score (dyhat/dz is 1): then a model is a line."""
+    return bool(np.all(kernel.dyhat_dz(np.array([-1.0, 0.0, 1.0])) == 1.0))
 
 
 def _tracks(history: History, n: int, true_w: np.ndarray | None) -> tuple[np.ndarray, str]:
@@ -217,7 +231,7 @@ def _tracks(history: History, n: int, true_w: np.ndarray | None) -> tuple[np.nda
 def loss_and_parameters(
     history: History,
     *,
-    loss: Literal["mse", "bce"],
+    loss: str | ModuleType | None = None,
     true_w: Sequence[float] | np.ndarray | None = None,
     true_b: float | None = None,
     logy: bool = False,
@@ -235,8 +249,10 @@ def loss_and_parameters(
     ----------
     history : History
         Recorded with ``record="all"``.
-    loss : {"mse", "bce"}
-        Names the loss axis.
+    loss : str, module or None, default None
+        Names the loss axis (its pair's name in capitals): a key of
+        :data:`derivreg.kernels.KERNELS`, a generated kernel module, or None
+        for :data:`derivreg.kernels.DEFAULT`.
     true_w : array_like of shape (n,), optional
         True weights, drawn dotted.
     true_b : float, optional
@@ -316,7 +332,7 @@ def loss_and_parameters(
 def loss_and_accuracy(
     history: History,
     *,
-    loss: Literal["mse", "bce"] = "bce",
+    loss: str | ModuleType | None = None,
     final_accuracy: float | None = None,
     logy: bool = False,
     title: str | None = None,
@@ -331,8 +347,9 @@ def loss_and_accuracy(
     ----------
     history : History
         Of a BCE run recorded with ``record="all"`` or ``"loss"``.
-    loss : {"mse", "bce"}, default "bce"
-        Names the loss axis.
+    loss : str, module or None, default None
+        Names the loss axis: a key of :data:`derivreg.kernels.KERNELS`, a
+        generated kernel module, or None for the registry's first classifier.
     final_accuracy : float, optional
         The final model's accuracy on the data, a dashed line with its value.
     logy : bool, default False
@@ -355,7 +372,7 @@ def loss_and_accuracy(
     >>> [ax.get_ylabel() for ax in fig.axes], fig.axes[1].get_legend_handles_labels()[1]
     (['BCE', 'accuracy'], ['accumulated during training: 0.937', 'final model: 0.992'])
     """
-    label = loss_label(loss)
+    label = loss_label(classifier() if loss is None else loss)
     needs(history, "loss", "accuracy")
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax_loss, ax_acc = fig.subplots(2, 1, sharex=True)

@@ -119,7 +119,13 @@ def _sup(expr: sp.Expr, y_domain: sp.Set, yhat_range: sp.Set) -> sp.Expr:
         return _sup_along(expr, y, y_domain)
     if y not in expr.free_symbols:
         return _sup_along(expr, yhat, yhat_range)
-    poly = sp.Poly(expr, y)
+    residual = _of_residual(expr, y_domain, yhat_range)
+    if residual is not None:
+        return residual
+    try:
+        poly = sp.Poly(expr, y)
+    except sp.PolynomialError as err:  # not a polynomial in y: taken as unbounded
+        raise ValueError(f"d2J/dz2 is not a polynomial in y: {err}") from None
     if poly.degree() > 1:
         raise ValueError("d2J/dz2 of degree > 1 in y: not bounded here")  # taken as unbounded
     slope = poly.coeff_monomial(y)
@@ -135,6 +141,23 @@ def _sup(expr: sp.Expr, y_domain: sp.Set, yhat_range: sp.Set) -> sp.Expr:
     if any(not e.is_finite for e in ends):
         return sp.oo
     return sp.Max(*(_sup_along(expr.subs(y, e), yhat, yhat_range) for e in ends))
+
+
+def _of_residual(expr: sp.Expr, y_domain: sp.Set, yhat_range: sp.Set) -> sp.Expr | None:
+    """Return the supremum of a function of ``r = yhat - y`` alone; None if it is not one.
+
+    A robust loss (log-cosh, pseudo-Huber) has ``d2J/dz2`` a function of
+    ``yhat - y``; over intervals ``y in [a, b]`` and ``yhat in [c, d]`` the
+    residual ranges over ``[c - b, d - a]``.
+    """
+    if not (isinstance(y_domain, sp.Interval) and isinstance(yhat_range, sp.Interval)):
+        return None
+    r = sp.Dummy("r", real=True)
+    along = sp.simplify(expr.subs(yhat, y + r))
+    if y in along.free_symbols:
+        return None
+    low, high = yhat_range.inf - y_domain.sup, yhat_range.sup - y_domain.inf
+    return _sup_along(along, r, sp.Interval(low, high))
 
 
 def _sup_along(expr: sp.Expr, var: sp.Symbol, domain: sp.Set) -> sp.Expr:
@@ -153,6 +176,11 @@ def _witness(
         value = d2.xreplace(point)
         if not value.is_number:
             continue
+        if not value.is_Rational:  # e.g. cosh(9008)**-2: compared at 50 digits
+            try:
+                value = value.evalf(50, strict=True)
+            except sp.core.evalf.PrecisionExhausted:
+                continue  # no digit of it is known: the point decides nothing
         if (sup.is_finite and value > sup) or (inf.is_finite and value < inf):
             raise fail(
                 "curvature_bound", f"d2J/dz2 = {value} at {point} escapes [{inf}, {sup}]", value

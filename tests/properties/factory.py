@@ -12,57 +12,21 @@ from __future__ import annotations
 
 import functools
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager, nullcontext
-from dataclasses import dataclass, field
 from types import ModuleType
 from unittest import mock
 
 import pytest
 from hypothesis import Phase, given, settings
-from hypothesis import strategies as st
 from hypothesis.errors import FlakyFailure
 
 from derivreg import codegen, fast
 from derivreg.kernels import KERNELS
 from derivreg.symbolic import REGISTRY, derive
+from derivreg.testing._property import VARIANT_NAMES, Property
+from derivreg.testing.reference import Reference, reference
 from properties.planted import BUGS, update_per_sample
-from properties.reference import Reference, reference
-
-Check = Callable[[ModuleType, Reference, object], None]
-
-
-@dataclass(frozen=True)
-class Property:
-    """A property, stated once.
-
-    Parameters
-    ----------
-    name : str
-        What it says, as a sentence.
-    strategy : callable
-        ``strategy(ref)`` -> Hypothesis strategy of cases for that pair.
-    check : callable
-        ``check(kernel, ref, case)``; raises AssertionError when the property fails.
-    catches : tuple of str
-        Names of planted bugs (``properties.planted.BUGS``) it must find.
-    applies : callable
-        ``applies(ref)``: whether the property is stated for that pair.
-    variants : tuple of str
-        Which builds of each kernel it runs on (:data:`VARIANTS`).
-    known_failures : mapping
-        Pair name -> a reported bug that makes the property fail for that pair.
-        The test is then a strict xfail: it keeps running, and the day the bug is
-        fixed it XPASSes, which fails the suite until the entry is removed.
-    """
-
-    name: str
-    strategy: Callable[[Reference], st.SearchStrategy]
-    check: Check
-    catches: tuple[str, ...]
-    applies: Callable[[Reference], bool] = lambda ref: True
-    variants: tuple[str, ...] = ("generated",)
-    known_failures: Mapping[str, str] = field(default_factory=dict)
 
 
 @functools.cache
@@ -82,6 +46,7 @@ VARIANTS: dict[str, Callable[[str], object]] = {
     "2-row blocks": _small_blocks,
     "update per sample": lambda name: update_per_sample(KERNELS[name]),
 }
+assert tuple(VARIANTS) == VARIANT_NAMES
 
 
 @contextmanager

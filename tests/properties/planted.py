@@ -18,7 +18,7 @@ from unittest import mock
 
 import numpy as np
 
-from properties.reference import Reference
+from derivreg.testing.reference import Reference
 
 
 def recompose(
@@ -84,6 +84,7 @@ def recompose(
         DOMAIN=kernel.DOMAIN,
         _in_domain=kernel._in_domain,
         STEP_SIZE_NUMERATOR=kernel.STEP_SIZE_NUMERATOR,
+        THRESHOLD=kernel.THRESHOLD,
         predict=kernel.predict,
         dJ_dyhat=kernel.dJ_dyhat,
         dyhat_dz=kernel.dyhat_dz,

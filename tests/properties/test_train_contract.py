@@ -37,10 +37,10 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import derivreg.train as train_module
+from derivreg.testing.reference import REALMAX
 from derivreg.train import DivergenceError, inverse_time, step_size_bound
 from properties.factory import Property, make_tests, training_with
 from properties.planted import BUGS, Bug, recompose
-from properties.reference import REALMAX
 
 #: Magnitudes the issue names: zero, subnormals, the smallest normal, tiny, one,
 #: where a square overflows (1.3e154), huge, and the largest float.

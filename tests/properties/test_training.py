@@ -20,10 +20,10 @@ from hypothesis import strategies as st
 from derivreg import data
 from derivreg.experiments import run as lecture_run
 from derivreg.experiments import summary
+from derivreg.testing.reference import EPS, augmented
+from derivreg.testing.strategies import batches, dyadic
 from derivreg.train import DivergenceError, train
 from properties.factory import Property, make_tests, training_with
-from properties.reference import EPS, augmented
-from properties.strategies import batches, dyadic
 
 #: Per-sample training runs the generated sgd_epoch loop; the same properties also
 #: run with each per-sample step taken by the kernel's update.

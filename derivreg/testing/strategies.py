@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from properties.reference import EPS, REALMAX, Batch, Reference
+from derivreg.testing.reference import EPS, REALMAX, Batch, Reference
 
 #: Default bound on |x|, |w|, |b| and real labels: |z| <= 4 * 64 + 8 = 264,
 #: far into the sigmoid's saturation.
@@ -53,7 +53,8 @@ def floats(bound: float) -> st.SearchStrategy[float]:
 
 def label_elements(ref: Reference, bound: float = BOUND, *, hard: bool = False):
     """Labels: any real in [-bound, bound], or for binary targets 0/1 (and, unless
-    ``hard``, soft labels in [0, 1])."""
+    ``hard``, soft labels in [0, 1]).
+    """
     if ref.targets == "binary":
         hard_labels = st.sampled_from([0.0, 1.0])
         return hard_labels if hard else st.one_of(hard_labels, st.floats(0.0, 1.0))
@@ -72,7 +73,8 @@ def batches(
     hard: bool = False,
 ) -> Batch:
     """A batch ``X (m, n), y (m,), w (n,), b`` with entries in [-bound, bound]
-    (labels 0/1 for binary targets if ``hard``)."""
+    (labels 0/1 for binary targets if ``hard``).
+    """
     m = draw(st.integers(min_m, max_m))
     n = draw(st.integers(1, max_n))
     X = draw(arrays(np.float64, (m, n), elements=floats(bound)))
@@ -109,7 +111,8 @@ def scores_and_labels(
 
 def dyadic(shape: int | tuple[int, ...], bound: int = 128, scale: float = 16.0):
     """Arrays of multiples of 1/scale in [-bound/scale, bound/scale]: sums of a few
-    products of these are exact in float64, so a noiseless label is exact."""
+    products of these are exact in float64, so a noiseless label is exact.
+    """
     return arrays(np.int64, shape, elements=st.integers(-bound, bound)).map(
         lambda a: a.astype(np.float64) / scale
     )

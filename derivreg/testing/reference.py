@@ -1,4 +1,4 @@
-"""Independent references for a registered pair, and the rounding bounds the properties use.
+"""Independent references for a pair, and the rounding bounds the properties use.
 
 Everything here is built from the pair's *derivation* (SymPy), never from its
 generated kernel, so a new pair in the registry gets references with no new
@@ -29,7 +29,7 @@ Rounding model (used by :func:`loss_error` and :func:`grad_error`)
    forms take at most about eight roundings each (``exp``, ``log1p``, ``+``,
    ``*``, ``/``, ``where``), each ``<= u`` on a partial result no larger than
    that sum.  For labels in {0, 1} the measured worst case is 4 ulp
-   (``tests/test_codegen.py::MAX_ULP``); the loss has no cancellation for any
+   (:data:`MAX_ULP`); the loss has no cancellation for any
    ``y`` in [0, 1] (both of its terms are >= 0), ``dJ_dz`` may cancel for soft
    labels, which is why the magnitude, not the value, sets the scale.
 3. Propagation. By Taylor's theorem at the computed score, a score error
@@ -59,6 +59,7 @@ from sympy.calculus.util import function_range, maximum, minimum
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import REGISTRY, Derivation, Pair, derive, y, yhat, z
+from derivreg.symbolic.curvature import bounds
 
 EPS = float(np.finfo(np.float64).eps)
 REALMAX = float(np.finfo(np.float64).max)
@@ -66,6 +67,11 @@ TINY = float(np.finfo(np.float64).smallest_subnormal)
 
 #: Per-sample relative error of a kernel's loss or dJ_dz, in units of eps (see 2. above).
 PER_SAMPLE_EPS = 8
+
+#: The measured worst error of the built-in kernels over the whole float64 range, in
+#: units in the last place (``tests/test_codegen.py::MAX_ULP``, which a test keeps
+#: equal to this): the stability property's accuracy bound.
+MAX_ULP = 4.0
 
 #: Digits of the mpmath references.
 MP_DPS = 50
@@ -124,17 +130,22 @@ def magnitude(expr: sp.Basic) -> sp.Basic:
     return expr
 
 
-def _sup_abs(expr: sp.Expr, activation: sp.Expr) -> float:
-    """``sup |expr|`` over the activation's range, ``expr`` a function of yhat only."""
+def _sup_abs(expr: sp.Expr, activation: sp.Expr, domain: sp.Set) -> float:
+    """``sup |expr|`` over the labels' ``domain`` and the activation's range.
+
+    A function of yhat alone is bounded along yhat; one of y too by the
+    derivation's own :func:`~derivreg.symbolic.curvature.bounds` (inf where
+    SymPy cannot bound it: every tolerance that uses it is then inf, and a
+    property that needs it finite says so in its ``applies``).
+    """
     expr = sp.simplify(expr)
     if not expr.free_symbols:
         return float(abs(expr))
-    if expr.free_symbols != {yhat}:
-        raise NotImplementedError(
-            f"curvature {expr} depends on more than yhat; extend reference._sup_abs"
-        )
-    domain = function_range(activation, z, sp.S.Reals)
-    return float(max(maximum(expr, yhat, domain), -minimum(expr, yhat, domain)))
+    out_range = function_range(activation, z, sp.S.Reals)
+    if expr.free_symbols == {yhat}:
+        return float(max(maximum(expr, yhat, out_range), -minimum(expr, yhat, out_range)))
+    sup, inf, _ = bounds(expr, domain, out_range)
+    return float(max(sup, -inf))
 
 
 @dataclass(frozen=True)
@@ -182,7 +193,8 @@ class Reference:
     def step_size_bound(self, v_norm2: float) -> float:
         """Per-sample SGD step bound ``2 / (sup L'' ||v||^2)``: gradient descent contracts
         on a convex function whose curvature along ``v = (x, 1)`` is at most
-        ``sup L'' ||v||^2`` for steps up to ``2 / curvature`` (co-coercivity)."""
+        ``sup L'' ||v||^2`` for steps up to ``2 / curvature`` (co-coercivity).
+        """
         return 2.0 / (self.sup_d2 * v_norm2)
 
 
@@ -208,10 +220,21 @@ def _logit_bound(loss: NumFn, d1: NumFn, targets: str) -> float:
     raise AssertionError("no finite logit bound")  # pragma: no cover
 
 
+def reference(pair: str | Pair) -> Reference:
+    """The :class:`Reference` of a registered pair's name, or of any :class:`Pair` (cached).
+
+    Examples
+    --------
+    >>> reference("mse").sup_d2
+    2.0
+    """
+    return _reference(REGISTRY[pair] if isinstance(pair, str) else pair)
+
+
 @functools.cache
-def reference(name: str) -> Reference:
-    """The :class:`Reference` of a registered pair (cached)."""
-    d = derive(name)
+def _reference(pair: Pair) -> Reference:
+    d = derive(pair)
+    name = pair.name
     act = d.activation
     textbook_loss = d.loss.subs(yhat, act)
     stable_loss, rules = stabilize(textbook_loss)
@@ -239,15 +262,16 @@ def reference(name: str) -> Reference:
     d1_np = of_z(stable_d1)
     return Reference(
         name=name,
-        pair=REGISTRY[name],
+        pair=pair,
         derivation=d,
         activation=_numpy(stabilize(act)[0], (z,)),
         loss=loss_np,
         d1=d1_np,
-        d1_magnitude=of_z(magnitude(stable_d1)),
+        # a magnitude is >= 0: Abs, for a product such as -(a - b)(a + b)/c (log-cosh's)
+        d1_magnitude=of_z(sp.Abs(magnitude(stable_d1))),
         d2=of_z(stable_d2),
-        sup_d2=_sup_abs(d2, act),
-        sup_d3=_sup_abs(d3, act),
+        sup_d2=_sup_abs(d2, act, pair.domain),
+        sup_d3=_sup_abs(d3, act, pair.domain),
         dJ_dyhat_slope=of_yhat(sp.diff(d.dJ_dyhat, yhat)),
         claims=claims,
         mp_textbook_loss=sp.lambdify((z, y), textbook_loss, modules="mpmath"),
