@@ -1,4 +1,4 @@
-"""Run the generated per-sample loops, in CPython or compiled by numba.
+"""Run the generated per-sample loops and fused batch kernels, in CPython or compiled by numba.
 
 ``derivreg/kernels/<loss>_loop.py`` holds ``sgd_epoch``, one epoch of the
 lecture's per-sample SGD printed from the derivation and proven equal to it
@@ -8,6 +8,13 @@ always available) or on arrays after ``numba.njit`` compiles the very same
 function (``"numba"``, the optional ``fast`` extra: ``pip install
 derivreg[fast]``).  numba compiles it without ``fastmath``, so the stable
 formulas are evaluated as written, in the same order.
+
+``derivreg/kernels/<loss>_fused.py`` holds the batch ``grad``, ``loss`` and
+``update`` as one pass over X per call (:mod:`derivreg.codegen.fused`,
+proven by :func:`derivreg.validate.validate_fused`); :func:`grad`,
+:func:`loss` and :func:`update` here check their inputs as the NumPy
+kernels do and run them compiled by numba (``njit(parallel=True)`` on the
+row blocks, no ``fastmath``), on ``numba.get_num_threads()`` threads.
 
 Examples
 --------
@@ -22,13 +29,27 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
+import types
 from collections.abc import Callable
 from functools import cache
+from types import ModuleType
 from typing import Literal, NamedTuple
 
 import numpy as np
 
-__all__ = ["BACKENDS", "Epoch", "available", "compiled", "epoch"]
+__all__ = [
+    "BACKENDS",
+    "Epoch",
+    "available",
+    "compile_fused",
+    "compiled",
+    "epoch",
+    "fused",
+    "grad",
+    "loss",
+    "update",
+]
 
 Backend = Literal["python", "numba"]
 
@@ -107,6 +128,115 @@ def compiled(loss: str) -> Callable[..., float]:
         ) from None
     # No fastmath: IEEE semantics, the formulas evaluated as printed and proven.
     return numba.njit(nogil=True)(fn)
+
+
+def _fused_module(loss: str) -> ModuleType:
+    from derivreg.kernels import KERNELS
+
+    if loss not in KERNELS:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")
+    return importlib.import_module(f"derivreg.kernels.{loss}_fused")
+
+
+@cache
+def fused(loss: str) -> dict[str, Callable[..., object]]:
+    """Return the generated fused kernels of ``loss`` compiled by numba (cached per process).
+
+    Every function of ``<loss>_fused.py`` is compiled with ``nogil=True`` and
+    no ``fastmath`` (IEEE semantics: no reassociation, no contraction into
+    FMA), the row-block functions with ``parallel=True``; the module's
+    ``prange = range`` becomes ``numba.prange`` and the calls between the
+    functions the compiled ones.  Nothing else changes.
+
+    Raises
+    ------
+    ImportError
+        If numba is not installed (naming the ``fast`` extra).
+
+    Examples
+    --------
+    >>> sorted(fused("mse"))  # doctest: +SKIP
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update']
+    """
+    return compile_fused(_fused_module(loss))
+
+
+def compile_fused(module: ModuleType) -> dict[str, Callable[..., object]]:
+    """Compile the functions of a fused module with numba, as :func:`fused` does (uncached).
+
+    Examples
+    --------
+    >>> import derivreg.kernels.mse_fused as m
+    >>> sorted(compile_fused(m))  # doctest: +SKIP
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update']
+    """
+    try:
+        import numba
+    except ImportError:
+        raise ImportError(
+            "the compiled backend needs numba: pip install 'derivreg[fast]'"
+        ) from None
+    namespace = dict(vars(module))
+    namespace["prange"] = numba.prange
+    for name in module.FUNCTIONS:
+        fn = getattr(module, name)
+        rebound = types.FunctionType(fn.__code__, namespace, name)
+        namespace[name] = numba.njit(nogil=True, parallel=name.endswith("_blocks"))(rebound)
+    return {name: namespace[name] for name in module.FUNCTIONS}
+
+
+def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:
+    from derivreg.kernels import KERNELS
+
+    kernel = KERNELS[_fused_module(loss).NAME]
+    return kernel, kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
+
+
+def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndarray, float]:
+    """Gradient of the mean loss, one compiled pass over X: the kernels' ``grad``.
+
+    Same inputs, checks and errors as ``derivreg.kernels.<loss>.grad``.
+
+    Examples
+    --------
+    >>> grad("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0)  # doctest: +SKIP
+    (array([-13.]), -8.0)
+    """
+    kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
+    dJ_dw, dJ_db = fused(loss)["grad"](X, y, w, b)
+    return kernel._finite(dJ_dw, X=X, y=y, w=w), float(dJ_db)
+
+
+def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
+    """Mean loss, one compiled pass over X: the kernels' ``loss``.
+
+    Examples
+    --------
+    >>> loss("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0)  # doctest: +SKIP
+    17.0
+    """
+    name = loss
+    kernel, (X, y, w, b) = _checked(name, X, y, w, b)
+    J = float(fused(name)["loss"](X, y, w, b))
+    if not math.isfinite(J):  # the NumPy kernel's error for an overflowing loss
+        kernel._checked_losses(kernel._losses(X, y, w, b), X, w)
+    return J
+
+
+def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
+    loss: str, X: object, y: object, w: object, b: object, lr: object
+) -> tuple[np.ndarray, float]:
+    """One gradient step on the mean loss, one compiled pass over X: the kernels' ``update``.
+
+    Examples
+    --------
+    >>> update("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0, 0.1)  # doctest: +SKIP
+    (array([1.3]), 0.8)
+    """
+    kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
+    lr = kernel._as_finite_scalar("lr", lr)
+    new_w, new_b = fused(loss)["update"](X, y, w, b, lr)
+    return kernel._finite(new_w, X=X, y=y, w=w), float(new_b)
 
 
 def epoch(  # noqa: PLR0917
