@@ -39,8 +39,10 @@ from typing import Literal, NamedTuple
 import numpy as np
 
 __all__ = [
+    "AUTO_NUMBA_UPDATES",
     "BACKENDS",
     "Epoch",
+    "auto",
     "available",
     "compile_fused",
     "compiled",
@@ -55,6 +57,13 @@ Backend = Literal["python", "numba"]
 
 #: The backends :func:`epoch` knows.
 BACKENDS: tuple[str, ...] = ("python", "numba")
+
+#: ``train(backend="auto")`` compiles the loop with numba from this many
+#: per-sample updates on (or past 32 features, where there is no CPython
+#: loop): importing numba and compiling a loop take about a second, what the
+#: CPython loop needs for some 1e5 updates of a few features
+#: (docs/performance.rst).
+AUTO_NUMBA_UPDATES = 100_000
 
 
 class Epoch(NamedTuple):
@@ -94,6 +103,20 @@ def available(backend: str) -> bool:
     if backend == "numba":
         return importlib.util.find_spec("numba") is not None
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+
+
+def auto(updates: int, n: int, *, per_sample: bool) -> str:
+    """``train(backend="auto")``'s choice: ``"numba"`` where it pays its start-up, else ``"numpy"``.
+
+    Examples
+    --------
+    >>> auto(10, 1, per_sample=True)
+    'numpy'
+    >>> auto(10**6, 8, per_sample=False)  # batches run the NumPy kernels
+    'numpy'
+    """
+    worth = per_sample and (updates >= AUTO_NUMBA_UPDATES or n > 32)
+    return "numba" if worth and available("numba") else "numpy"
 
 
 def _loop(loss: str) -> Callable[..., float]:
