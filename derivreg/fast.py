@@ -48,6 +48,7 @@ __all__ = [
     "compiled",
     "epoch",
     "fused",
+    "fused_serial",
     "grad",
     "loss",
     "update",
@@ -167,7 +168,7 @@ def fused(loss: str) -> dict[str, Callable[..., object]]:
 
     Every function of ``<loss>_fused.py`` is compiled with ``nogil=True`` and
     no ``fastmath`` (IEEE semantics: no reassociation, no contraction into
-    FMA), the row-block functions with ``parallel=True``; the module's
+    FMA), those with a ``prange`` loop (``PARALLEL``) with ``parallel=True``; the module's
     ``prange = range`` becomes ``numba.prange`` and the calls between the
     functions the compiled ones.  Nothing else changes.
 
@@ -179,19 +180,19 @@ def fused(loss: str) -> dict[str, Callable[..., object]]:
     Examples
     --------
     >>> sorted(fused("mse"))  # doctest: +SKIP
-    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update']
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'losses', 'update']
     """
     return compile_fused(_fused_module(loss))
 
 
-def compile_fused(module: ModuleType) -> dict[str, Callable[..., object]]:
+def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Callable[..., object]]:
     """Compile the functions of a fused module with numba, as :func:`fused` does (uncached).
 
     Examples
     --------
     >>> import derivreg.kernels.mse_fused as m
     >>> sorted(compile_fused(m))  # doctest: +SKIP
-    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update']
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'losses', 'update']
     """
     try:
         import numba
@@ -204,8 +205,25 @@ def compile_fused(module: ModuleType) -> dict[str, Callable[..., object]]:
     for name in module.FUNCTIONS:
         fn = getattr(module, name)
         rebound = types.FunctionType(fn.__code__, namespace, name)
-        namespace[name] = numba.njit(nogil=True, parallel=name.endswith("_blocks"))(rebound)
+        threads = parallel and name in module.PARALLEL  # prange is range without parallel
+        namespace[name] = numba.njit(nogil=True, parallel=threads)(rebound)
     return {name: namespace[name] for name in module.FUNCTIONS}
+
+
+@cache
+def fused_serial(loss: str) -> dict[str, Callable[..., object]]:
+    """:func:`fused`, compiled without ``parallel``: every function on the calling thread.
+
+    For :func:`derivreg.train.train`'s passes around its (serial) per-sample
+    epochs: a parallel region wakes every thread, which dominates a short
+    pass and, on a busy machine, waits for the other threads' time slices.
+
+    Examples
+    --------
+    >>> sorted(fused_serial("mse")) == sorted(fused("mse"))  # doctest: +SKIP
+    True
+    """
+    return compile_fused(_fused_module(loss), parallel=False)
 
 
 def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:

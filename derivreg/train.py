@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import warnings
 from collections.abc import Callable
 from types import ModuleType
@@ -342,6 +343,8 @@ def train(
     run = _Run(loss, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
     run.on_update = on_update
+    if per_sample and loop == "numba":
+        run.fused_losses = fast.fused_serial(loss)["losses"]
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
     epoch_loss: list[float] = []
@@ -372,7 +375,11 @@ def train(
                     break
     history = _history(run, epoch_loss, per_sample=per_sample, stopped=stopped)
     w = np.asarray(w, dtype=np.float64)
-    norm = _grad_norm(kernel, X, y, w, float(b))
+    norm = math.nan
+    if run.fused_losses is not None:  # the numba loop ran: one compiled pass, same checks
+        norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(loss)["grad"]), X, y, w, b)
+    if not math.isfinite(norm):
+        norm = _grad_norm(kernel, X, y, w, float(b))
     converged = None if tol is None else norm <= tol
     if converged is False:
         # "Far" from stationarity: the full-batch gradient's largest entry above tol, the

@@ -31,15 +31,22 @@ from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import COMMAND, Hole, Output, Printed, body
 from derivreg.symbolic import Derivation, yhat
 
-__all__ = ["FUSED_BLOCK_ROWS", "FUSED_FUNCTIONS", "generate_fused", "generate_fused_module"]
+__all__ = [
+    "FUSED_BLOCK_ROWS",
+    "FUSED_FUNCTIONS",
+    "FUSED_PARALLEL",
+    "generate_fused",
+    "generate_fused_module",
+]
 
 #: Rows per block: 4096 rows of 8 features are 256 KiB of X, so that a
 #: million rows make 245 blocks, enough to balance two threads, while each
 #: block's partial sums (n + 1 floats) stay negligible next to its rows.
 FUSED_BLOCK_ROWS = 4096
 
-#: The generated functions, in order; those with ``prange`` are the ``_blocks``.
-FUSED_FUNCTIONS = ("_grad_blocks", "_loss_blocks", "grad", "loss", "update")
+#: The generated functions, in order, and those with a ``prange`` loop.
+FUSED_FUNCTIONS = ("_grad_blocks", "_loss_blocks", "losses", "grad", "loss", "update")
+FUSED_PARALLEL = ("_grad_blocks", "_loss_blocks", "losses")
 
 #: z = x w + b in four partial sums over the features (j mod 4, then the last
 #: n mod 4 features into z0): four independent additions per step instead of
@@ -62,10 +69,11 @@ _FORWARD = (
 )
 
 
-def _blocks(d: Derivation, label: str) -> tuple[list[str], list[Hole]]:
-    """Return the body of ``_grad_blocks`` (label ``dJ_dz``) or ``_loss_blocks`` (``J_i``)."""
+def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
+    """Return the body of ``_grad_blocks``, ``_loss_blocks`` or ``losses``, and its holes."""
     from derivreg.rendering import text as show
 
+    label = "dJ_dz" if function == "_grad_blocks" else "J_i"
     activation, _ = stabilize(d.activation)
     expr, what = (
         (d.dJ_dz, "chain rule: dJ/dz = dJ/dyhat * dyhat/dz")
@@ -76,13 +84,14 @@ def _blocks(d: Derivation, label: str) -> tuple[list[str], list[Hole]]:
     out = Output(label, stable, expr.subs(yhat, d.activation), rules)
     note = f"{what} = {show(expr)}, yhat = {show(d.activation)}" + stable_note(stable, rules)
     blocks = body([out], {label: note}, LoopPrinter(), ("z", "y"))
-    width = "n + 1" if label == "dJ_dz" else "1"
-    function = "_grad_blocks" if label == "dJ_dz" else "_loss_blocks"
+    result = {"_grad_blocks": "np.zeros((k, n + 1))", "_loss_blocks": "np.zeros((k, 1))"}
     lines = [
         "    m, n = X.shape",
         "    k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS",
-        f"    out = np.zeros((k, {width}))",
-        "    # each block sums into its own row of out: no accumulator shared between threads",
+        f"    out = {result.get(function, 'np.zeros(m)')}",
+        "    # each block writes only its own row of out: nothing shared between threads"
+        if function != "losses"
+        else "    # each block writes only its own rows' entries: nothing shared between threads",
         "    for c in prange(k):",
         "        for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):",
         *(f"    {line}" for line in _FORWARD),
@@ -90,15 +99,16 @@ def _blocks(d: Derivation, label: str) -> tuple[list[str], list[Hole]]:
     for block in blocks:
         lines += [f"            # {comment(c)}" for c in block.comment.splitlines()]
         lines += [f"            {line}" for line in block.lines]
-    if label == "dJ_dz":
-        lines += [
+    lines += {
+        "_grad_blocks": [
             "            # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block",
             "            for j in range(n):",
             "                out[c, j] += dJ_dz * X[i, j]",
             "            out[c, n] += dJ_dz",
-        ]
-    else:
-        lines += ["            out[c, 0] += J_i"]
+        ],
+        "_loss_blocks": ["            out[c, 0] += J_i"],
+        "losses": ["            out[i] = J_i"],
+    }[function]
     lines += ["    return out"]
     holes = [h.with_function(function) for block in blocks for h in block.holes]
     return lines, holes
@@ -107,6 +117,7 @@ def _blocks(d: Derivation, label: str) -> tuple[list[str], list[Hole]]:
 _DOC = {
     "_grad_blocks": "Row c of the result (k, n + 1): dJ/dz x and dJ/dz summed over block c.",
     "_loss_blocks": "Row c of the result (k, 1): the per-sample losses summed over block c.",
+    "losses": "Per-sample loss J for each row, shape (m,); one pass over X.",
     "grad": "Gradient (dJ_dw (n,), dJ_db) of the mean loss; one pass over X.",
     "loss": "Mean loss over the rows; one pass over X.",
     "update": "One gradient step on the mean loss: new (w, b); the arguments are unchanged.",
@@ -155,13 +166,14 @@ def generate_fused_module(derivation: Derivation) -> Printed:
     --------
     >>> from derivreg import derive
     >>> [h.target for h in generate_fused_module(derive("mse")).holes]
-    ['dJ_dz', 't0', 'J_i']
+    ['dJ_dz', 't0', 'J_i', 't0', 'J_i']
     """
     d = check_derivation(derivation)
     name = identifier(d.name)
-    grad_lines, grad_holes = _blocks(d, "dJ_dz")
-    loss_lines, loss_holes = _blocks(d, "J_i")
-    bodies = {"_grad_blocks": grad_lines, "_loss_blocks": loss_lines, **_WRAPPERS}
+    printed = {f: _blocks(d, f) for f in ("_grad_blocks", "_loss_blocks", "losses")}
+    bodies = {f: lines for f, (lines, _) in printed.items()} | _WRAPPERS
+    holes = [h for _, function_holes in printed.values() for h in function_holes]
+    uses_math = any("math." in line for lines, _ in printed.values() for line in lines)
     signatures = dict.fromkeys(FUSED_FUNCTIONS, "X, Y, w, b") | {"update": "X, Y, w, b, lr"}
     lines = [
         f'# GENERATED by `{COMMAND}` from derivreg.derive("{name}"). Do not edit by hand.',
@@ -175,14 +187,15 @@ def generate_fused_module(derivation: Derivation) -> Printed:
         "X (m, n) and Y (m,) are float64 arrays, w (n,) too, b and lr floats.",
         '"""',
         "",
-        *(["import math", ""] if any("math." in s for s in grad_lines + loss_lines) else []),
+        *(["import math", ""] if uses_math else []),
         "import numpy as np",
         "",
         f"NAME = {name!r}",
         "#: Rows per block of the fused pass (see derivreg.codegen.fused).",
         f"BLOCK_ROWS = {FUSED_BLOCK_ROWS}",
-        "#: The functions, in order; numba compiles those named _blocks with parallel=True.",
+        "#: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.",
         f"FUNCTIONS = {FUSED_FUNCTIONS!r}",
+        f"PARALLEL = {FUSED_PARALLEL!r}",
         "",
         "#: numba's prange when compiled (derivreg.fast.fused); in CPython, range.",
         "prange = range",
@@ -194,7 +207,7 @@ def generate_fused_module(derivation: Derivation) -> Printed:
         lines += [f'    """{_DOC[function]}"""', *bodies[function]]
     source = "\n".join(lines) + "\n"
     ast.parse(source)
-    return Printed(source, tuple(grad_holes + loss_holes))
+    return Printed(source, tuple(holes))
 
 
 def generate_fused(derivation: Derivation) -> str:

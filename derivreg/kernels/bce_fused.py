@@ -15,8 +15,9 @@ import numpy as np
 NAME = 'bce'
 #: Rows per block of the fused pass (see derivreg.codegen.fused).
 BLOCK_ROWS = 4096
-#: The functions, in order; numba compiles those named _blocks with parallel=True.
-FUNCTIONS = ('_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update')
+#: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.
+FUNCTIONS = ('_grad_blocks', '_loss_blocks', 'losses', 'grad', 'loss', 'update')
+PARALLEL = ('_grad_blocks', '_loss_blocks', 'losses')
 
 #: numba's prange when compiled (derivreg.fast.fused); in CPython, range.
 prange = range
@@ -27,7 +28,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     m, n = X.shape
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, n + 1))
-    # each block sums into its own row of out: no accumulator shared between threads
+    # each block writes only its own row of out: nothing shared between threads
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
@@ -61,7 +62,7 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     m, n = X.shape
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, 1))
-    # each block sums into its own row of out: no accumulator shared between threads
+    # each block writes only its own row of out: nothing shared between threads
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
@@ -84,6 +85,37 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
             J_i = y*(t0 + max(0, -z)) - (t0 + max(0, z))*(y - 1)
             out[c, 0] += J_i
+    return out
+
+
+def losses(X, Y, w, b):  # noqa: ANN001, ANN201
+    """Per-sample loss J for each row, shape (m,); one pass over X."""
+    m, n = X.shape
+    k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
+    out = np.zeros(m)
+    # each block writes only its own rows' entries: nothing shared between threads
+    for c in prange(k):
+        for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
+            y = Y[i]
+            # forward: z = x w + b, in four partial sums over the features
+            z0 = 0
+            z1 = 0
+            z2 = 0
+            z3 = 0
+            for j in range(0, n - 3, 4):
+                z0 += X[i, j] * w[j]
+                z1 += X[i, j + 1] * w[j + 1]
+                z2 += X[i, j + 2] * w[j + 2]
+                z3 += X[i, j + 3] * w[j + 3]
+            for j in range(n - n % 4, n):
+                z0 += X[i, j] * w[j]
+            z = b + ((z0 + z1) + (z2 + z3))
+            # shared subexpressions
+            t0 = math.log1p(math.exp(-abs(z)))
+            # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
+            #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
+            J_i = y*(t0 + max(0, -z)) - (t0 + max(0, z))*(y - 1)
+            out[i] = J_i
     return out
 
 

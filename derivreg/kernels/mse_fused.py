@@ -13,8 +13,9 @@ import numpy as np
 NAME = 'mse'
 #: Rows per block of the fused pass (see derivreg.codegen.fused).
 BLOCK_ROWS = 4096
-#: The functions, in order; numba compiles those named _blocks with parallel=True.
-FUNCTIONS = ('_grad_blocks', '_loss_blocks', 'grad', 'loss', 'update')
+#: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.
+FUNCTIONS = ('_grad_blocks', '_loss_blocks', 'losses', 'grad', 'loss', 'update')
+PARALLEL = ('_grad_blocks', '_loss_blocks', 'losses')
 
 #: numba's prange when compiled (derivreg.fast.fused); in CPython, range.
 prange = range
@@ -25,7 +26,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     m, n = X.shape
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, n + 1))
-    # each block sums into its own row of out: no accumulator shared between threads
+    # each block writes only its own row of out: nothing shared between threads
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
@@ -56,7 +57,7 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     m, n = X.shape
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, 1))
-    # each block sums into its own row of out: no accumulator shared between threads
+    # each block writes only its own row of out: nothing shared between threads
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
@@ -76,6 +77,34 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # forward: J = (y - ŷ)², yhat = z
             J_i = (y - z)*(y - z)
             out[c, 0] += J_i
+    return out
+
+
+def losses(X, Y, w, b):  # noqa: ANN001, ANN201
+    """Per-sample loss J for each row, shape (m,); one pass over X."""
+    m, n = X.shape
+    k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
+    out = np.zeros(m)
+    # each block writes only its own rows' entries: nothing shared between threads
+    for c in prange(k):
+        for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
+            y = Y[i]
+            # forward: z = x w + b, in four partial sums over the features
+            z0 = 0
+            z1 = 0
+            z2 = 0
+            z3 = 0
+            for j in range(0, n - 3, 4):
+                z0 += X[i, j] * w[j]
+                z1 += X[i, j + 1] * w[j + 1]
+                z2 += X[i, j + 2] * w[j + 2]
+                z3 += X[i, j + 3] * w[j + 3]
+            for j in range(n - n % 4, n):
+                z0 += X[i, j] * w[j]
+            z = b + ((z0 + z1) + (z2 + z3))
+            # forward: J = (y - ŷ)², yhat = z
+            J_i = (y - z)*(y - z)
+            out[i] = J_i
     return out
 
 

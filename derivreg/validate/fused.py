@@ -52,10 +52,11 @@ def _reference(
     dz = [opaque(holes["dJ_dz"], [z[i], Y[i]]) for i in range(m)]
     grad_w = [sum(dz[i] * X[i, j] for i in range(m)) / m for j in range(n)]
     grad_b = sum(dz) / m
-    J = sum(opaque(holes["J_i"], [z[i], Y[i]]) for i in range(m)) / m
+    J = [opaque(holes["J_i"], [z[i], Y[i]]) for i in range(m)]
     return {
         "grad": [*grad_w, grad_b],
-        "loss": [J],
+        "loss": [sum(J) / m],
+        "losses": J,
         "update": [*(W[j] - alpha * grad_w[j] for j in range(n)), B - alpha * grad_b],
     }
 
@@ -79,7 +80,8 @@ def _template(tree: ast.Module, holes: Mapping[int, Hole], report: ValidationRep
         X, Y, W, B = symbols(m, n)
         want = _reference(by_target, X, Y, W, B)
         run = f"({m} rows of {n} features, blocks of {rows})"
-        for name, args in (("grad", [B]), ("loss", [B]), ("update", [B, alpha])):
+        calls = (("grad", [B]), ("loss", [B]), ("losses", [B]), ("update", [B, alpha]))
+        for name, args in calls:
             Xc, Yc, Wc = X.copy(), Y.copy(), W.copy()
             try:
                 got = _flat(interp.call(name, [Xc, Yc, Wc, *args]))
