@@ -166,7 +166,7 @@ def generate_fused_module(derivation: Derivation) -> Printed:
     --------
     >>> from derivreg import derive
     >>> [h.target for h in generate_fused_module(derive("mse")).holes]
-    ['dJ_dz', 't0', 'J_i', 't0', 'J_i']
+    ['dJ_dz', 'J_i', 'J_i']
     """
     d = check_derivation(derivation)
     name = identifier(d.name)
