@@ -41,6 +41,7 @@ import numpy as np
 __all__ = [
     "AUTO_NUMBA_UPDATES",
     "BACKENDS",
+    "PARALLEL_MIN_ELEMENTS",
     "Epoch",
     "auto",
     "available",
@@ -226,6 +227,18 @@ def fused_serial(loss: str) -> dict[str, Callable[..., object]]:
     return compile_fused(_fused_module(loss), parallel=False)
 
 
+#: :func:`grad`, :func:`loss` and :func:`update` run their row blocks on numba's
+#: threads from this many elements of X on (16 MiB), and on the calling thread
+#: below: waking the threads costs tens of microseconds on an idle machine and
+#: milliseconds on a busy one.  Both give the same floats (the blocks' sums are
+#: added in block order whatever ran them).
+PARALLEL_MIN_ELEMENTS = 1 << 21
+
+
+def _kernels(loss: str, X: np.ndarray) -> dict[str, Callable[..., object]]:
+    return fused(loss) if X.size >= PARALLEL_MIN_ELEMENTS else fused_serial(loss)
+
+
 def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:
     from derivreg.kernels import KERNELS
 
@@ -244,7 +257,7 @@ def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndar
     (array([-13.]), -8.0)
     """
     kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
-    dJ_dw, dJ_db = fused(loss)["grad"](X, y, w, b)
+    dJ_dw, dJ_db = _kernels(loss, X)["grad"](X, y, w, b)
     return kernel._finite(dJ_dw, X=X, y=y, w=w), float(dJ_db)
 
 
@@ -258,7 +271,7 @@ def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
     """
     name = loss
     kernel, (X, y, w, b) = _checked(name, X, y, w, b)
-    J = float(fused(name)["loss"](X, y, w, b))
+    J = float(_kernels(name, X)["loss"](X, y, w, b))
     if not math.isfinite(J):  # the NumPy kernel's error for an overflowing loss
         kernel._checked_losses(kernel._losses(X, y, w, b), X, w)
     return J
@@ -276,7 +289,7 @@ def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
     """
     kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
     lr = kernel._as_finite_scalar("lr", lr)
-    new_w, new_b = fused(loss)["update"](X, y, w, b, lr)
+    new_w, new_b = _kernels(loss, X)["update"](X, y, w, b, lr)
     return kernel._finite(new_w, X=X, y=y, w=w), float(new_b)
 
 
