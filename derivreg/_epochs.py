@@ -237,6 +237,9 @@ class _Run:
     b_track: list = field(default_factory=list)
     accuracy: list = field(default_factory=list)
     on_update: Callable[[int], object] | None = None  # the progress bar's hook
+    #: the compiled fused ``losses`` with the numba loop (one pass, no temporaries),
+    #: else None: the NumPy kernel's ``_losses``
+    fused_losses: Callable[..., np.ndarray] | None = None
 
     def __post_init__(self) -> None:
         self.classifier = _losses.is_classifier(self.kernel)
@@ -273,8 +276,9 @@ class _Run:
 def _start(run: _Run, w: np.ndarray, b: float) -> None:
     """Set the divergence bound from the losses at the start; refuse a start that overflows."""
     X, y = run.X, run.y
+    losses = run.fused_losses or run.kernel._losses  # X, y, w, b were checked: unchecked
     with np.errstate(over="ignore", invalid="ignore"):
-        L = run.kernel._losses(X, y, w, b)  # X, y, w, b were checked: the unchecked kernel
+        L = losses(X, y, w, b)
     i = _first_past(L, math.inf)
     if i >= 0:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -388,7 +392,7 @@ def _end_epoch(run: _Run, w: np.ndarray, b: float, Xe: np.ndarray) -> float:
     if not _finite_params(w, b):
         raise run.diverged("an update made the parameters non-finite", math.nan, Xe)
     with np.errstate(over="ignore", invalid="ignore"):
-        J = _mean(run.kernel._losses(run.X, run.y, w, b))  # w, b finite: checked above
+        J = _mean((run.fused_losses or run.kernel._losses)(run.X, run.y, w, b))  # w, b finite
     if _first_past(J, run.bound) >= 0:
         raise run.past("mean", J, Xe)
     return J

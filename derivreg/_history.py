@@ -91,6 +91,11 @@ class History:
         loss at the final parameters (None only for a History built by hand).
     n_iter : int or None, default None
         Iterations of a full-batch solver, epochs of SGD.
+    backend : str or None, default None
+        Which code ran SGD's updates: ``"numba"`` (the generated
+        ``sgd_epoch`` compiled), ``"python"`` (the same loop in CPython) or
+        ``"numpy"`` (the NumPy kernels, once per batch); None for the
+        full-batch solvers.
 
     Notes
     -----
@@ -121,6 +126,7 @@ class History:
     converged: bool | None = None
     grad_norm: float | None = None
     n_iter: int | None = None
+    backend: str | None = None
 
     def __len__(self) -> int:
         return len(self.step)

@@ -1,4 +1,4 @@
-"""Run the generated per-sample loops, in CPython or compiled by numba.
+"""Run the generated per-sample loops and fused batch kernels, in CPython or compiled by numba.
 
 ``derivreg/kernels/<loss>_loop.py`` holds ``sgd_epoch``, one epoch of the
 lecture's per-sample SGD printed from the derivation and proven equal to it
@@ -8,6 +8,13 @@ always available) or on arrays after ``numba.njit`` compiles the very same
 function (``"numba"``, the optional ``fast`` extra: ``pip install
 derivreg[fast]``).  numba compiles it without ``fastmath``, so the stable
 formulas are evaluated as written, in the same order.
+
+``derivreg/kernels/<loss>_fused.py`` holds the batch ``grad``, ``loss`` and
+``update`` as one pass over X per call (:mod:`derivreg.codegen.fused`,
+proven by :func:`derivreg.validate.validate_fused`); :func:`grad`,
+:func:`loss` and :func:`update` here check their inputs as the NumPy
+kernels do and run them compiled by numba (``njit(parallel=True)`` on the
+row blocks, no ``fastmath``), on ``numba.get_num_threads()`` threads.
 
 Examples
 --------
@@ -22,6 +29,8 @@ from __future__ import annotations
 
 import importlib
 import importlib.util
+import math
+import types
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
@@ -31,12 +40,34 @@ import numpy as np
 
 from derivreg._sparse import issparse
 
-__all__ = ["BACKENDS", "Epoch", "available", "compiled", "epoch"]
+__all__ = [
+    "AUTO_NUMBA_UPDATES",
+    "BACKENDS",
+    "PARALLEL_MIN_ELEMENTS",
+    "Epoch",
+    "auto",
+    "available",
+    "compile_fused",
+    "compiled",
+    "epoch",
+    "fused",
+    "fused_serial",
+    "grad",
+    "loss",
+    "update",
+]
 
 Backend = Literal["python", "numba"]
 
 #: The backends :func:`epoch` knows.
 BACKENDS: tuple[str, ...] = ("python", "numba")
+
+#: ``train(backend="auto")`` compiles the loop with numba from this many
+#: per-sample updates on (or past 32 features, where there is no CPython
+#: loop): importing numba and compiling a loop take about a second, what the
+#: CPython loop needs for some 1e5 updates of a few features
+#: (docs/performance.rst).
+AUTO_NUMBA_UPDATES = 100_000
 
 
 class Epoch(NamedTuple):
@@ -76,6 +107,20 @@ def available(backend: str) -> bool:
     if backend == "numba":
         return importlib.util.find_spec("numba") is not None
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
+
+
+def auto(updates: int, n: int, *, per_sample: bool) -> str:
+    """``train(backend="auto")``'s choice: ``"numba"`` where it pays its start-up, else ``"numpy"``.
+
+    Examples
+    --------
+    >>> auto(10, 1, per_sample=True)
+    'numpy'
+    >>> auto(10**6, 8, per_sample=False)  # batches run the NumPy kernels
+    'numpy'
+    """
+    worth = per_sample and (updates >= AUTO_NUMBA_UPDATES or n > 32)
+    return "numba" if worth and available("numba") else "numpy"
 
 
 def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
@@ -118,6 +163,144 @@ def compiled(loss: str, csr: bool = False) -> Callable[..., float]:
         ) from None
     # No fastmath: IEEE semantics, the formulas evaluated as printed and proven.
     return numba.njit(nogil=True)(fn)
+
+
+def _fused_module(loss: str) -> ModuleType:
+    from derivreg.kernels import KERNELS
+
+    if loss not in KERNELS:
+        raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")
+    return importlib.import_module(f"derivreg.kernels.{loss}_fused")
+
+
+@cache
+def fused(loss: str) -> dict[str, Callable[..., object]]:
+    """Return the generated fused kernels of ``loss`` compiled by numba (cached per process).
+
+    Every function of ``<loss>_fused.py`` is compiled with ``nogil=True`` and
+    no ``fastmath`` (IEEE semantics: no reassociation, no contraction into
+    FMA), those with a ``prange`` loop (``PARALLEL``) with ``parallel=True``; the module's
+    ``prange = range`` becomes ``numba.prange`` and the calls between the
+    functions the compiled ones.  Nothing else changes.
+
+    Raises
+    ------
+    ImportError
+        If numba is not installed (naming the ``fast`` extra).
+
+    Examples
+    --------
+    >>> sorted(fused("mse"))  # doctest: +SKIP
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'losses', 'update']
+    """
+    return compile_fused(_fused_module(loss))
+
+
+def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Callable[..., object]]:
+    """Compile the functions of a fused module with numba, as :func:`fused` does (uncached).
+
+    Examples
+    --------
+    >>> import derivreg.kernels.mse_fused as m
+    >>> sorted(compile_fused(m))  # doctest: +SKIP
+    ['_grad_blocks', '_loss_blocks', 'grad', 'loss', 'losses', 'update']
+    """
+    try:
+        import numba
+    except ImportError:
+        raise ImportError(
+            "the compiled backend needs numba: pip install 'derivreg[fast]'"
+        ) from None
+    namespace = dict(vars(module))
+    namespace["prange"] = numba.prange
+    for name in module.FUNCTIONS:
+        fn = getattr(module, name)
+        rebound = types.FunctionType(fn.__code__, namespace, name)
+        threads = parallel and name in module.PARALLEL  # prange is range without parallel
+        namespace[name] = numba.njit(nogil=True, parallel=threads)(rebound)
+    return {name: namespace[name] for name in module.FUNCTIONS}
+
+
+@cache
+def fused_serial(loss: str) -> dict[str, Callable[..., object]]:
+    """:func:`fused`, compiled without ``parallel``: every function on the calling thread.
+
+    For :func:`derivreg.train.train`'s passes around its (serial) per-sample
+    epochs: a parallel region wakes every thread, which dominates a short
+    pass and, on a busy machine, waits for the other threads' time slices.
+
+    Examples
+    --------
+    >>> sorted(fused_serial("mse")) == sorted(fused("mse"))  # doctest: +SKIP
+    True
+    """
+    return compile_fused(_fused_module(loss), parallel=False)
+
+
+#: :func:`grad`, :func:`loss` and :func:`update` run their row blocks on numba's
+#: threads from this many elements of X on (16 MiB), and on the calling thread
+#: below: waking the threads costs tens of microseconds on an idle machine and
+#: milliseconds on a busy one.  Both give the same floats (the blocks' sums are
+#: added in block order whatever ran them).
+PARALLEL_MIN_ELEMENTS = 1 << 21
+
+
+def _kernels(loss: str, X: np.ndarray) -> dict[str, Callable[..., object]]:
+    return fused(loss) if X.size >= PARALLEL_MIN_ELEMENTS else fused_serial(loss)
+
+
+def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:
+    from derivreg.kernels import KERNELS
+
+    kernel = KERNELS[_fused_module(loss).NAME]
+    return kernel, kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
+
+
+def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndarray, float]:
+    """Gradient of the mean loss, one compiled pass over X: the kernels' ``grad``.
+
+    Same inputs, checks and errors as ``derivreg.kernels.<loss>.grad``.
+
+    Examples
+    --------
+    >>> grad("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0)  # doctest: +SKIP
+    (array([-13.]), -8.0)
+    """
+    kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
+    dJ_dw, dJ_db = _kernels(loss, X)["grad"](X, y, w, b)
+    return kernel._finite(dJ_dw, X=X, y=y, w=w), float(dJ_db)
+
+
+def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
+    """Mean loss, one compiled pass over X: the kernels' ``loss``.
+
+    Examples
+    --------
+    >>> loss("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0)  # doctest: +SKIP
+    17.0
+    """
+    name = loss
+    kernel, (X, y, w, b) = _checked(name, X, y, w, b)
+    J = float(_kernels(name, X)["loss"](X, y, w, b))
+    if not math.isfinite(J):  # the NumPy kernel's error for an overflowing loss
+        kernel._checked_losses(kernel._losses(X, y, w, b), X, w)
+    return J
+
+
+def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
+    loss: str, X: object, y: object, w: object, b: object, lr: object
+) -> tuple[np.ndarray, float]:
+    """One gradient step on the mean loss, one compiled pass over X: the kernels' ``update``.
+
+    Examples
+    --------
+    >>> update("mse", [[1.0], [2.0]], [3.0, 5.0], [0.0], 0.0, 0.1)  # doctest: +SKIP
+    (array([1.3]), 0.8)
+    """
+    kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
+    lr = kernel._as_finite_scalar("lr", lr)
+    new_w, new_b = _kernels(loss, X)["update"](X, y, w, b, lr)
+    return kernel._finite(new_w, X=X, y=y, w=w), float(new_b)
 
 
 def epoch(  # noqa: PLR0917

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import types
 import warnings
 from collections.abc import Callable
 from types import ModuleType
@@ -42,7 +43,7 @@ from typing import Literal
 
 import numpy as np
 
-from derivreg import _losses, _params
+from derivreg import _losses, _params, fast
 from derivreg._epochs import (
     _LOG2,  # noqa: F401 - read by the tests of the accuracy rule
     STEP_SIZE_NUMERATOR,
@@ -92,7 +93,7 @@ Record = Literal["all", "loss", "none"]
 MAX_UPDATES = int(np.iinfo(np.intp).max)
 
 _RECORDS = ("all", "loss", "none")
-_BACKENDS = ("numpy", "numba")
+_BACKENDS = ("auto", "numpy", "numba")
 
 
 def _kernel(loss: object) -> ModuleType:
@@ -153,7 +154,7 @@ def train(
     every: int = 1,
     divergence_factor: float = 1e6,
     progress: Callable[[int, int], None] | None = None,
-    backend: Literal["numpy", "numba"] = "numpy",
+    backend: Literal["auto", "numpy", "numba"] = "auto",
     on_update: Callable[[int], object] | None = None,
     solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
     max_iter: int | None = None,
@@ -235,15 +236,19 @@ def train(
         Progress within epochs: called as ``on_update(t)`` with ``t`` the
         updates done so far, after every block of
         :data:`derivreg.progress.UPDATE_BLOCK` updates and at each epoch's end.
-    backend : {"numpy", "numba"}, default "numpy"
+    backend : {"auto", "numpy", "numba"}, default "auto"
         Per-sample SGD with a constant learning rate (``batch_size=1``) runs
         a whole epoch in the generated, validated ``sgd_epoch`` loop
         (:mod:`derivreg.fast`): in CPython with ``"numpy"`` (up to 32
         features, or a sparse X of any width; more use the NumPy kernels per
         sample), compiled by numba
-        with ``"numba"`` (``pip install 'derivreg[fast]'``).  Other batch
-        sizes and schedules use the NumPy kernels.  Both give the same
-        History as the per-sample kernel calls, up to rounding.
+        with ``"numba"`` (``pip install 'derivreg[fast]'``); ``"auto"`` is
+        ``"numba"`` when numba is installed and the run has per-sample epochs
+        of at least :data:`derivreg.fast.AUTO_NUMBA_UPDATES` updates in all (or more than 32
+        features), else ``"numpy"``.  Other batch
+        sizes and schedules use the NumPy kernels.  All give the same
+        History as the per-sample kernel calls, up to rounding;
+        ``History.backend`` says which ran.
     solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
         ``"sgd"`` is the lecture's loop (with ``lr``, ``epochs``,
         ``batch_size``, ...).  The others are full-batch solvers of
@@ -354,6 +359,8 @@ def train(
             f"an int in the range [1, {MAX_UPDATES // per_epoch}] ({per_epoch} updates per epoch)"
         )
         raise _params.refuse("epochs", "train", accepted, epochs)
+    if backend == "auto":
+        backend = fast.auto(m * epochs, X.shape[1], per_sample=bs == 1 and schedule is None)
     # a sparse X always runs the CSR loop: its cost is per stored entry, not per feature
     loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 or sparse else None
     if key is None:  # a module built in memory: its batch kernels, one sample at a time
@@ -365,14 +372,14 @@ def train(
             )
         loop = None
     if backend == "numba":
-        from derivreg import fast
-
         fast.compiled(key, sparse)  # ImportError naming the extra, before any work
     per_sample = loop is not None and bs == 1 and schedule is None
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
     run = _Run(key, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
     run.on_update = on_update
+    if per_sample and loop == "numba":
+        run.fused_losses = fast.fused_serial(loss)["losses"]
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
     epoch_loss: list[float] = []
@@ -403,7 +410,11 @@ def train(
                     break
     history = _history(run, epoch_loss, per_sample=per_sample, stopped=stopped)
     w = np.asarray(w, dtype=np.float64)
-    norm = _grad_norm(kernel, X, y, w, float(b))
+    norm = math.nan
+    if run.fused_losses is not None:  # the numba loop ran: one compiled pass, same checks
+        norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(loss)["grad"]), X, y, w, b)
+    if not math.isfinite(norm):
+        norm = _grad_norm(kernel, X, y, w, float(b))
     converged = None if tol is None else norm <= tol
     if converged is False:
         # "Far" from stationarity: the full-batch gradient's largest entry above tol, the
@@ -418,7 +429,8 @@ def train(
             ConvergenceWarning,
             stacklevel=2,
         )
+    ran = loop if per_sample else "numpy"  # which code ran the updates
     history = dataclasses.replace(
-        history, converged=converged, grad_norm=norm, n_iter=history.n_epochs
+        history, converged=converged, grad_norm=norm, n_iter=history.n_epochs, backend=ran
     )
     return TrainResult(w, float(b), history)

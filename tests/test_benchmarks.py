@@ -30,9 +30,13 @@ def test_quick_benchmark_runs_and_writes_its_table_and_chart(tmp_path):
         "OPENBLAS_CORETYPE",
         "## Start-up",
         "## Memory",
+        "## Scaling: ns per row x feature",
+        "## derivreg lecture",
+        "## The targets of issue 15",
     ):
         assert needle in report
-    assert (tmp_path / "benchmark.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for chart in ("benchmark.png", "scaling.png"):
+        assert (tmp_path / chart).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert (tmp_path / "results.json").exists()
 
 

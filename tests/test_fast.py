@@ -204,5 +204,23 @@ def test_divergence_in_a_fast_epoch_names_the_same_update_as_the_kernels(record)
 
 def test_an_unknown_backend_is_refused():
     X, y = data("mse", m=5)
-    with pytest.raises(ValueError, match=r"'backend' .* must be a str among \{'numba', 'numpy'\}"):
+    with pytest.raises(
+        ValueError, match=r"'backend' .* must be a str among \{'auto', 'numba', 'numpy'\}"
+    ):
         train(X, y, backend="cuda")
+
+
+def test_history_says_which_backend_ran_and_auto_compiles_only_long_runs():
+    X, y = data("mse")  # 300 samples: below fast.AUTO_NUMBA_UPDATES
+    assert train(X, y, lr=0.05).history.backend == "python"
+    assert train(X, y, lr=0.05, backend="numpy").history.backend == "python"
+    assert train(X, y, lr=0.05, batch_size=4).history.backend == "numpy"
+    assert train(X, y, lr=lambda t: 0.05).history.backend == "numpy"
+    assert fast.auto(fast.AUTO_NUMBA_UPDATES - 1, 3, per_sample=True) == "numpy"
+    long_run = fast.auto(fast.AUTO_NUMBA_UPDATES, 3, per_sample=True)
+    assert long_run == ("numba" if fast.available("numba") else "numpy")
+    if fast.available("numba"):
+        assert train(X, y, lr=0.05, backend="numba").history.backend == "numba"
+        big = np.repeat(X, -(-fast.AUTO_NUMBA_UPDATES // len(y)), axis=0)
+        ran = train(big, np.resize(y, len(big)), lr=0.05, record="none").history.backend
+        assert ran == "numba"

@@ -569,7 +569,7 @@ def schedule_after(t_bad, value):
         ({"batch_size": 1.0}, r"'batch_size' .* Got 1.0 instead"),
         ({"n_iter_no_change": 0}, r"'n_iter_no_change' .* Got 0 instead"),
         ({"every": 2.0}, r"'every' .* Got 2.0 instead"),
-        ({"backend": "cuda"}, r"'backend' .* among \{'numba', 'numpy'\}. Got 'cuda'"),
+        ({"backend": "cuda"}, r"'backend' .* among \{'auto', 'numba', 'numpy'\}. Got 'cuda'"),
         ({"loss": ["mse"]}, r"'loss' .* Got \['mse'\] instead"),
         (
             {"lr": lambda t: None},

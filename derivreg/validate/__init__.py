@@ -9,6 +9,7 @@ A reader finds the validator here, in one place:
 ``interpreter``   the fixed code run on SymPy values, holes opaque
 ``batch``         :func:`validate`: ``derivreg/kernels/<pair>.py``
 ``loop``          :func:`validate_loop`: ``derivreg/kernels/<pair>_loop.py``
+``fused``         :func:`validate_fused`: ``derivreg/kernels/<pair>_fused.py``
 ``checks``        :func:`validate_checks`: ``derivreg/kernels/_checks.py``
 ================  ==========================================================
 
@@ -27,7 +28,15 @@ from __future__ import annotations
 
 from derivreg.validate.batch import validate
 from derivreg.validate.checks import validate_checks
+from derivreg.validate.fused import validate_fused
 from derivreg.validate.loop import validate_loop
 from derivreg.validate.report import ValidationError, ValidationReport
 
-__all__ = ["ValidationError", "ValidationReport", "validate", "validate_checks", "validate_loop"]
+__all__ = [
+    "ValidationError",
+    "ValidationReport",
+    "validate",
+    "validate_checks",
+    "validate_fused",
+    "validate_loop",
+]

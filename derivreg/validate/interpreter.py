@@ -64,6 +64,28 @@ def _size(value: object) -> int:
     raise ValidationError(f"expected an integer size or index, got {value!r}")
 
 
+def _index(value: object) -> int | tuple[int, ...]:
+    """Return an index (an int, or a tuple of them for a 2-D array) of concrete integers."""
+    if isinstance(value, tuple):
+        return tuple(_size(v) for v in value)
+    return _size(value)
+
+
+class _Parallel:
+    """``prange(k)``: a range whose iterations must touch disjoint array elements."""
+
+    def __init__(self, *bounds: int) -> None:
+        self.range = range(*bounds)
+
+
+class _Tracked:
+    """The array elements one ``prange`` iteration wrote and read, by (array id, index)."""
+
+    def __init__(self) -> None:
+        self.wrote: set[tuple[int, object]] = set()
+        self.read: set[tuple[int, object]] = set()
+
+
 def opaque(hole: Hole, values: Sequence[object]) -> object:
     """Return the hole as an opaque function of its inputs, elementwise over arrays."""
     for value in values:
@@ -108,6 +130,7 @@ _NUMPY: Mapping[str, Callable[..., object]] = {
     "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
     "ones": lambda size: np.array([sp.Integer(1)] * _size(size), dtype=object),
     "column_stack": _column_stack,
+    "zeros": lambda shape: np.full(shape, sp.Integer(0), dtype=object),
 }
 
 
@@ -134,6 +157,7 @@ class Interpreter:
         self.holes = holes
         self.executed = executed if executed is not None else set()
         self.branches = branches if branches is not None else set()
+        self.tracked: _Tracked | None = None  # inside a prange iteration
 
     def call(self, name: str, args: Sequence[object]) -> object:
         """Run function ``name`` on ``args``; return its value."""
@@ -188,11 +212,58 @@ class Interpreter:
             return self._run(stmt.body if taken else stmt.orelse, env)
         assert isinstance(stmt, ast.For)
         assert isinstance(stmt.target, ast.Name)
-        for index in self.value_of(stmt.iter, env):  # type: ignore[attr-defined]
+        iterations = self.value_of(stmt.iter, env)
+        if isinstance(iterations, _Parallel):
+            return self._parallel(stmt, iterations, env)
+        for index in iterations:  # type: ignore[attr-defined]
             env[stmt.target.id] = index
             found, value = self._run(stmt.body, env)
             if found:
                 return True, value
+        return False, None
+
+    def _parallel(
+        self, stmt: ast.For, iterations: _Parallel, env: dict[str, object]
+    ) -> tuple[bool, object]:
+        """Run a ``prange`` loop; refuse any race between its iterations.
+
+        numba may run the iterations on any threads in any order, so each must
+        write only array elements no other iteration reads or writes, and no
+        variable that lives outside the loop (a shared accumulator).  A
+        ``return`` inside is refused, as numba refuses it.
+        """
+        if self.tracked is not None:
+            raise ValidationError(f"line {stmt.lineno}: prange inside prange")
+        outside = dict(env)
+        assert isinstance(stmt.target, ast.Name)
+        seen: list[_Tracked] = []
+        for index in iterations.range:
+            env[stmt.target.id] = index
+            self.tracked = _Tracked()
+            try:
+                found, _ = self._run(stmt.body, env)
+            finally:
+                mine, self.tracked = self.tracked, None
+            if found:
+                raise ValidationError(f"line {stmt.lineno}: return inside a prange loop")
+            for name, value in outside.items():
+                if name != stmt.target.id and env.get(name) is not value:
+                    raise ValidationError(
+                        f"line {stmt.lineno}: prange iteration {index} assigns {name!r}, "
+                        "a variable shared by every iteration (a race between threads)"
+                    )
+            for other in seen:
+                shared = (mine.wrote & (other.wrote | other.read)) | (mine.read & other.wrote)
+                if shared:
+                    raise ValidationError(
+                        f"line {stmt.lineno}: prange iterations share an array element "
+                        f"one of them writes (index {sorted(i for _, i in shared)[0]}): "
+                        "a race between threads"
+                    )
+            seen.append(mine)
+        for name in list(env):  # names bound inside the loop are private to it
+            if name not in outside:
+                del env[name]
         return False, None
 
     def _assign(self, target: ast.expr, value: object, env: dict[str, object]) -> None:
@@ -204,9 +275,14 @@ class Interpreter:
                     self._assign(t, v, env)
             case ast.Subscript(value=container, slice=index):
                 array = self.value_of(container, env)
-                if not isinstance(array, np.ndarray) or array.ndim != 1:
+                where = _index(self.value_of(index, env))
+                if not isinstance(array, np.ndarray) or array.ndim != (
+                    len(where) if isinstance(where, tuple) else 1
+                ):
                     raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
-                array[_size(self.value_of(index, env))] = value
+                if self.tracked is not None:
+                    self.tracked.wrote.add((id(array), where))
+                array[where] = value
             case _:
                 raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
 
@@ -224,7 +300,7 @@ class Interpreter:
             return
         self._assign(target, _BINARY[type(op)](old, value), env)
 
-    def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:
+    def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:  # noqa: PLR0911
         args = [self.value_of(a, env) for a in node.args]
         for keyword in node.keywords:  # evaluated, as Python does; the contracts ignore them
             self.value_of(keyword.value, env)
@@ -238,6 +314,8 @@ class Interpreter:
                 return value
             case ast.Name(id="range"):
                 return range(*map(_size, args))
+            case ast.Name(id="prange"):
+                return _Parallel(*map(_size, args))
             case ast.Name(id="len"):
                 return len(args[0])  # type: ignore[arg-type]
             case ast.Name(id="min" | "max" as name):
@@ -287,7 +365,10 @@ class Interpreter:
                 upper = len(base) if hi is None else _size(self.value_of(hi, env))  # type: ignore[arg-type]
                 return base[lower:upper]  # type: ignore[index]
             case ast.Subscript(value=value, slice=index):
-                return self.value_of(value, env)[_size(self.value_of(index, env))]  # type: ignore[index]
+                base, where = self.value_of(value, env), _index(self.value_of(index, env))
+                if self.tracked is not None and isinstance(base, np.ndarray):
+                    self.tracked.read.add((id(base), where))
+                return base[where]  # type: ignore[index]
             case ast.Call():
                 return self._call(node, env)
         raise ValidationError(f"unsupported expression {ast.unparse(node)!r}")

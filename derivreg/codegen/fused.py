@@ -1,0 +1,222 @@
+"""Print a derivation as fused batch kernels: ``derivreg/kernels/<pair>_fused.py``.
+
+One pass over X per call: for each row, ``z = x w + b``, then the printed
+``dJ_dz`` (or ``J``) on that row's floats, then the row's share of the
+gradient, summed into its row block's own row of ``out`` (the block's
+partial sums: no accumulator is shared between blocks, so numba's ``prange``
+may run the blocks on any threads in any order).  The blocks' sums are then
+added in block order and divided by m.
+
+The module is plain Python on NumPy arrays; CPython runs it (slowly, for
+tests) with ``prange = range``, and :func:`derivreg.fast.fused` compiles the
+same functions with numba, ``prange`` then numba's.  The holes are printed
+by the same printer as the per-sample loop (:class:`LoopPrinter`, ``math``
+on floats), and :func:`derivreg.validate.validate_fused` proves the module.
+
+Examples
+--------
+>>> from derivreg import derive
+>>> src = generate_fused(derive("bce"))
+>>> "def grad(X, Y, w, b):" in src and "for c in prange(k):" in src
+True
+"""
+
+from __future__ import annotations
+
+import ast
+
+from derivreg.codegen.kernel import check_derivation, stable_note
+from derivreg.codegen.printers import LoopPrinter, comment, identifier, prose
+from derivreg.codegen.rules import stabilize
+from derivreg.codegen.templates import COMMAND, Hole, Output, Printed, body
+from derivreg.symbolic import Derivation, yhat
+
+__all__ = [
+    "FUSED_BLOCK_ROWS",
+    "FUSED_FUNCTIONS",
+    "FUSED_PARALLEL",
+    "generate_fused",
+    "generate_fused_module",
+]
+
+#: Rows per block: 4096 rows of 8 features are 256 KiB of X, so that a
+#: million rows make 245 blocks, enough to balance two threads, while each
+#: block's partial sums (n + 1 floats) stay negligible next to its rows.
+FUSED_BLOCK_ROWS = 4096
+
+#: The generated functions, in order, and those with a ``prange`` loop.
+FUSED_FUNCTIONS = ("_grad_blocks", "_loss_blocks", "losses", "grad", "loss", "update")
+FUSED_PARALLEL = ("_grad_blocks", "_loss_blocks", "losses")
+
+#: z = x w + b in four partial sums over the features (j mod 4, then the last
+#: n mod 4 features into z0): four independent additions per step instead of
+#: one chain, as BLAS's dot product does too; the order is fixed and printed.
+_FORWARD = (
+    "        y = Y[i]",
+    "        # forward: z = x w + b, in four partial sums over the features",
+    "        z0 = 0",
+    "        z1 = 0",
+    "        z2 = 0",
+    "        z3 = 0",
+    "        for j in range(0, n - 3, 4):",
+    "            z0 += X[i, j] * w[j]",
+    "            z1 += X[i, j + 1] * w[j + 1]",
+    "            z2 += X[i, j + 2] * w[j + 2]",
+    "            z3 += X[i, j + 3] * w[j + 3]",
+    "        for j in range(n - n % 4, n):",
+    "            z0 += X[i, j] * w[j]",
+    "        z = b + ((z0 + z1) + (z2 + z3))",
+)
+
+
+def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
+    """Return the body of ``_grad_blocks``, ``_loss_blocks`` or ``losses``, and its holes."""
+    from derivreg.rendering import text as show
+
+    label = "dJ_dz" if function == "_grad_blocks" else "J_i"
+    activation, _ = stabilize(d.activation)
+    expr, what = (
+        (d.dJ_dz, "chain rule: dJ/dz = dJ/dyhat * dyhat/dz")
+        if label == "dJ_dz"
+        else (d.loss, "forward: J")
+    )
+    stable, rules = stabilize(expr.subs(yhat, activation))
+    out = Output(label, stable, expr.subs(yhat, d.activation), rules)
+    note = f"{what} = {show(expr)}, yhat = {show(d.activation)}" + stable_note(stable, rules)
+    blocks = body([out], {label: note}, LoopPrinter(), ("z", "y"))
+    result = {"_grad_blocks": "np.zeros((k, n + 1))", "_loss_blocks": "np.zeros((k, 1))"}
+    lines = [
+        "    m, n = X.shape",
+        "    k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS",
+        f"    out = {result.get(function, 'np.zeros(m)')}",
+        "    # each block writes only its own row of out: nothing shared between threads"
+        if function != "losses"
+        else "    # each block writes only its own rows' entries: nothing shared between threads",
+        "    for c in prange(k):",
+        "        for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):",
+        *(f"    {line}" for line in _FORWARD),
+    ]
+    for block in blocks:
+        lines += [f"            # {comment(c)}" for c in block.comment.splitlines()]
+        lines += [f"            {line}" for line in block.lines]
+    lines += {
+        "_grad_blocks": [
+            "            # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block",
+            "            for j in range(n):",
+            "                out[c, j] += dJ_dz * X[i, j]",
+            "            out[c, n] += dJ_dz",
+        ],
+        "_loss_blocks": ["            out[c, 0] += J_i"],
+        "losses": ["            out[i] = J_i"],
+    }[function]
+    lines += ["    return out"]
+    holes = [h.with_function(function) for block in blocks for h in block.holes]
+    return lines, holes
+
+
+_DOC = {
+    "_grad_blocks": "Row c of the result (k, n + 1): dJ/dz x and dJ/dz summed over block c.",
+    "_loss_blocks": "Row c of the result (k, 1): the per-sample losses summed over block c.",
+    "losses": "Per-sample loss J for each row, shape (m,); one pass over X.",
+    "grad": "Gradient (dJ_dw (n,), dJ_db) of the mean loss; one pass over X.",
+    "loss": "Mean loss over the rows; one pass over X.",
+    "update": "One gradient step on the mean loss: new (w, b); the arguments are unchanged.",
+}
+
+_WRAPPERS = {
+    "grad": (
+        "    m, n = X.shape",
+        "    out = _grad_blocks(X, Y, w, b)",
+        "    # the blocks' sums added in block order, then averaged over the m rows",
+        "    dJ_dw = np.zeros(n)",
+        "    dJ_db = 0",
+        "    for c in range(out.shape[0]):",
+        "        for j in range(n):",
+        "            dJ_dw[j] += out[c, j]",
+        "        dJ_db += out[c, n]",
+        "    for j in range(n):",
+        "        dJ_dw[j] = dJ_dw[j] / m",
+        "    return dJ_dw, dJ_db / m",
+    ),
+    "loss": (
+        "    m = X.shape[0]",
+        "    out = _loss_blocks(X, Y, w, b)",
+        "    # the blocks' sums added in block order, then averaged over the m rows",
+        "    J = 0",
+        "    for c in range(out.shape[0]):",
+        "        J += out[c, 0]",
+        "    return J / m",
+    ),
+    "update": (
+        "    n = X.shape[1]",
+        "    dJ_dw, dJ_db = grad(X, Y, w, b)",
+        "    # update: w := w - alpha (dJ/dw)^T and b := b - alpha dJ/db",
+        "    new_w = np.zeros(n)",
+        "    for j in range(n):",
+        "        new_w[j] = w[j] - lr * dJ_dw[j]",
+        "    return new_w, b - lr * dJ_db",
+    ),
+}
+
+
+def generate_fused_module(derivation: Derivation) -> Printed:
+    """Print the fused batch kernels of a derivation, with the holes the printer filled.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> [h.target for h in generate_fused_module(derive("mse")).holes]
+    ['dJ_dz', 'J_i', 'J_i']
+    """
+    d = check_derivation(derivation)
+    name = identifier(d.name)
+    printed = {f: _blocks(d, f) for f in ("_grad_blocks", "_loss_blocks", "losses")}
+    bodies = {f: lines for f, (lines, _) in printed.items()} | _WRAPPERS
+    holes = [h for _, function_holes in printed.values() for h in function_holes]
+    uses_math = any("math." in line for lines, _ in printed.values() for line in lines)
+    signatures = dict.fromkeys(FUSED_FUNCTIONS, "X, Y, w, b") | {"update": "X, Y, w, b, lr"}
+    lines = [
+        f'# GENERATED by `{COMMAND}` from derivreg.derive("{name}"). Do not edit by hand.',
+        f"# {comment(d.title)}. Change derivreg/symbolic/ or derivreg/codegen/, "
+        f"then run `{COMMAND}`.",
+        f'"""{prose(d.title)}: fused batch kernels, printed from ``derivreg.derive({name!r})``.',
+        "",
+        "One pass over X per call, row block by row block, each block's sums its own;",
+        "CPython runs these functions as they are (``prange = range``) and numba",
+        "compiles the same functions for the optional compiled backend (``derivreg.fast``).",
+        "X (m, n) and Y (m,) are float64 arrays, w (n,) too, b and lr floats.",
+        '"""',
+        "",
+        *(["import math", ""] if uses_math else []),
+        "import numpy as np",
+        "",
+        f"NAME = {name!r}",
+        "#: Rows per block of the fused pass (see derivreg.codegen.fused).",
+        f"BLOCK_ROWS = {FUSED_BLOCK_ROWS}",
+        "#: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.",
+        f"FUNCTIONS = {FUSED_FUNCTIONS!r}",
+        f"PARALLEL = {FUSED_PARALLEL!r}",
+        "",
+        "#: numba's prange when compiled (derivreg.fast.fused); in CPython, range.",
+        "prange = range",
+    ]
+    for function in FUSED_FUNCTIONS:
+        lines += ["", ""]
+        noqa = "ANN001, ANN202" if function.startswith("_") else "ANN001, ANN201"
+        lines += [f"def {function}({signatures[function]}):  # noqa: {noqa}"]
+        lines += [f'    """{_DOC[function]}"""', *bodies[function]]
+    source = "\n".join(lines) + "\n"
+    ast.parse(source)
+    return Printed(source, tuple(holes))
+
+
+def generate_fused(derivation: Derivation) -> str:
+    """Print the fused batch kernels of a derivation (``<pair>_fused.py``).
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> "def update(X, Y, w, b, lr):" in generate_fused(derive("mse"))
+    True
+    """
+    return generate_fused_module(derivation).source
