@@ -144,6 +144,8 @@ def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
 def compiled(loss: str, csr: bool = False) -> Callable[..., float]:
     """Return the generated ``sgd_epoch`` of ``loss`` compiled by numba (cached per process).
 
+    With ``csr``, its ``sgd_epoch_csr`` (the same loop over a CSR X's stored entries).
+
     Raises
     ------
     ImportError
