@@ -69,6 +69,43 @@ def _as_finite_scalar(name: str, value: object) -> float:
     return value
 
 
+def _check_batch(  # noqa: PLR0917
+    X: object, y: object, w: object, b: object, name: str, targets: str
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
+    """Validate a batch: X (m, n), y (m,), w (n,), scalar b, for pair ``name``."""
+    X, w, b = _check_params(X, w, b)
+    if np.ndim(y) == 2 and np.shape(y)[1] == 1:
+        raise ValueError(
+            f"y has shape {np.shape(y)}; pass a 1-D array of shape ({X.shape[0]},), e.g. y.ravel()"
+        )
+    y = _as_float_array("y", y, 1)
+    if y.shape[0] != X.shape[0]:
+        raise ValueError(
+            f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
+        )
+    with np.errstate(over="ignore"):
+        finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
+    if not finite:
+        _finite(y, y=y)
+    if targets == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
+        raise ValueError(f"y must lie in [0, 1] for {name}; got values in [{y.min()}, {y.max()}]")
+    return X, y, w, b
+
+
+def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
+    """Return ``result``; if it is not finite, name the non-finite input."""
+    if np.all(np.isfinite(result)):
+        return result
+    for name, value in inputs.items():
+        if np.any(np.isnan(value)):
+            raise ValueError(f"Input {name} contains NaN.")
+        if np.any(np.isinf(value)):
+            raise ValueError(
+                f"Input {name} contains infinity or a value too large for dtype('float64')."
+            )
+    return result
+
+
 def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """Return z = X @ w + b, correct to rounding wherever |z| fits in float64.
 
@@ -308,40 +345,3 @@ def _checked_update(  # noqa: PLR0917
         f"is about {_about(scaled[k], p[k])} (lr = {lr:.4g}, {labels[k]} = {step:.4g}); "
         "lower the learning rate"
     )
-
-
-def _check_batch(  # noqa: PLR0917
-    X: object, y: object, w: object, b: object, name: str, targets: str
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    """Validate a batch: X (m, n), y (m,), w (n,), scalar b, for pair ``name``."""
-    X, w, b = _check_params(X, w, b)
-    if np.ndim(y) == 2 and np.shape(y)[1] == 1:
-        raise ValueError(
-            f"y has shape {np.shape(y)}; pass a 1-D array of shape ({X.shape[0]},), e.g. y.ravel()"
-        )
-    y = _as_float_array("y", y, 1)
-    if y.shape[0] != X.shape[0]:
-        raise ValueError(
-            f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
-        )
-    with np.errstate(over="ignore"):
-        finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
-    if not finite:
-        _finite(y, y=y)
-    if targets == "binary" and not (np.min(y) >= 0.0 and np.max(y) <= 1.0):
-        raise ValueError(f"y must lie in [0, 1] for {name}; got values in [{y.min()}, {y.max()}]")
-    return X, y, w, b
-
-
-def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
-    """Return ``result``; if it is not finite, name the non-finite input."""
-    if np.all(np.isfinite(result)):
-        return result
-    for name, value in inputs.items():
-        if np.any(np.isnan(value)):
-            raise ValueError(f"Input {name} contains NaN.")
-        if np.any(np.isinf(value)):
-            raise ValueError(
-                f"Input {name} contains infinity or a value too large for dtype('float64')."
-            )
-    return result
