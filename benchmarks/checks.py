@@ -50,7 +50,8 @@ def main(argv: list[str] | None = None) -> int:
         w = rng.standard_normal(8) / 3
         calls = max(1, 20_000 // m)
         for name, k in sorted(KERNELS.items()):
-            y = (rng.random(m) < 0.5).astype(float) if k.TARGETS == "binary" else X @ w
+            noisy = X @ w + rng.standard_normal(m)
+            y = (rng.random(m) < 0.5).astype(float) if k.TARGETS == "binary" else noisy
             for fn, (checked, unchecked) in pairs(k, X, y, w).items():
                 a, b = [], []
                 for _ in range(args.repeats):

@@ -11,6 +11,7 @@ with no new code.
 ``rules``                  the stable rewrites and functions, as data
 ``printers``               SymPy's printers, and the guards on printed names
 ``templates``, ``checks``  the fixed text of the modules, and its holes
+``overflow``               the checks' recomputing paths: a result, its limit, or an error
 ``kernel``, ``loop``       the batch module and the per-sample loop
 ``files``                  the checked-in kernels: ``sources``, ``write``, ``check``
 ``runtime``                ``compile``: the kernels built at run time

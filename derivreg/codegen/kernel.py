@@ -352,7 +352,7 @@ def generate_module(derivation: Derivation) -> Printed:
     >>> from derivreg import derive
     >>> printed = generate_module(derive("mse"))
     >>> [(h.function, h.target) for h in printed.holes][:3]
-    [('dJ_dyhat', 'dJ_dyhat'), ('dyhat_dz', 'dyhat_dz'), ('dJ_dz', 'dJ_dz')]
+    [('_dJ_dyhat', 'dJ_dyhat'), ('dyhat_dz', 'dyhat_dz'), ('dJ_dz', 'dJ_dz')]
     """
     check_derivation(derivation)
     kernel = _Kernel(derivation)
