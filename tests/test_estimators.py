@@ -37,6 +37,14 @@ def toy_separable(test):
     return test
 
 
+#: Per-sample SGD scales a sample's step by its weight (as scikit-learn's SGDRegressor,
+#: which scikit-learn expects to fail this check too): k steps on a repeated row and one
+#: step k times as long agree to first order in lr only.  The full-batch solvers pass it.
+PER_SAMPLE_WEIGHTS = {
+    "check_sample_weight_equivalence_on_dense_data": "per-sample SGD: weights scale steps"
+}
+
+
 # scikit-learn's checks fit toy data (often separable, and for a few iterations): the
 # warnings are right there and are tested below; here they would only be noise.
 @pytest.mark.filterwarnings("ignore::derivreg.solvers.ConvergenceWarning")
@@ -46,7 +54,8 @@ def toy_separable(test):
         Estimator(solver=s)
         for Estimator in (LinearRegressionSGD, LogisticRegressionSGD)
         for s in SOLVERS
-    ]
+    ],
+    expected_failed_checks=lambda est: PER_SAMPLE_WEIGHTS if est.solver == "sgd" else {},
 )
 def test_sklearn_compatible(estimator, check, monkeypatch):
     if estimator.solver == "newton":

@@ -67,12 +67,15 @@ def block_sums(
     *,
     fit_intercept: bool = True,
     curvature: Curvature | None = None,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sum over the rows of one block: ``[m * J, m * dJ/dtheta, m * H (flat), m]``.
 
     The kernels return means; a mean times the block's rows is the block's sum
     up to one rounding.  Summing these over blocks and dividing by the total
-    rows gives the mean over the whole data set.
+    rows gives the mean over the whole data set.  With ``sample_weight`` the
+    block's weighted mean times its total weight, which stands for ``m``
+    (a block of weights all zero adds nothing).
 
     Examples
     --------
@@ -82,14 +85,19 @@ def block_sums(
     """
     w, b = split_theta(theta, fit_intercept)
     m = X.shape[0]
-    value = kernels.loss(X, y, w, b) * m
-    dJ_dw, dJ_db = kernels.grad(X, y, w, b)
+    n_params = theta.size
+    if sample_weight is not None and not np.any(sample_weight):
+        return np.zeros(2 + n_params + (n_params**2 if curvature is not None else 0))
+    if sample_weight is not None:
+        m = float(np.sum(sample_weight))  # the weighted means times the block's weight
+    value = kernels.loss(X, y, w, b, sample_weight=sample_weight) * m
+    dJ_dw, dJ_db = kernels.grad(X, y, w, b, sample_weight=sample_weight)
     grad = np.append(dJ_dw, dJ_db) if fit_intercept else np.asarray(dJ_dw)
     parts = [np.array([value]), grad * m]
     if curvature is not None:
         z = X @ w + b
-        c = curvature(z, y)
-        Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
+        c = curvature(z, y) * (1.0 if sample_weight is None else sample_weight)
+        Xt = np.hstack([X, np.ones((X.shape[0], 1))]) if fit_intercept else X
         parts.append((Xt.T @ (c[:, None] * Xt)).ravel())
     parts.append(np.array([float(m)]))
     return np.concatenate(parts)
@@ -136,6 +144,12 @@ class KernelObjective:
         Whether ``theta`` ends with the intercept ``b`` (else ``b = 0``).
     curvature : callable, optional
         Overrides the module's per-sample curvature.
+    sample_weight : ndarray of shape (m,), optional
+        Weights of the rows: the objective is the weighted mean.
+    alpha : float, default 0.0
+        L2 strength: the objective adds ``alpha/2 ||w||^2`` (never on ``b``),
+        its gradient the kernel's ``dR_dw(w, alpha)``, its Hessian
+        ``alpha`` on the weights' diagonal.
 
     Examples
     --------
@@ -153,8 +167,11 @@ class KernelObjective:
         *,
         fit_intercept: bool = True,
         curvature: Curvature | None = None,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
     ) -> None:
         self.kernels = kernels
+        self.sample_weight, self.alpha = sample_weight, float(alpha)
         self.X, self.y = X, y
         self.fit_intercept = fit_intercept
         self.curvature = curvature if curvature is not None else getattr(kernels, "curvature", None)
@@ -170,6 +187,7 @@ class KernelObjective:
         """Return the mean loss, gradient (and Hessian) at ``theta``, summed block by block."""
         if hessian and self.curvature is None:
             raise no_hessian(self.kernels)
+        sw = self.sample_weight
         total = sum(
             block_sums(
                 self.X[i : i + BLOCK_ROWS],
@@ -178,7 +196,26 @@ class KernelObjective:
                 self.kernels,
                 fit_intercept=self.fit_intercept,
                 curvature=self.curvature if hessian else None,
+                sample_weight=None if sw is None else sw[i : i + BLOCK_ROWS],
             )
             for i in range(0, self.n_samples, BLOCK_ROWS)
         )
-        return unpack(np.asarray(total), self.n_params, hessian)
+        found = unpack(np.asarray(total), self.n_params, hessian)
+        return found if not self.alpha else self._penalized(found, theta)
+
+    def _penalized(self, found: Evaluation, theta: np.ndarray) -> Evaluation:
+        """Add the L2 term: its value, the kernel's ``dR_dw`` and ``alpha`` on the Hessian.
+
+        The Hessian of ``alpha/2 ||w||^2`` is ``alpha I`` on the weights and 0
+        on the intercept (for Newton and the Fisher information of a
+        penalised fit).
+        """
+        w, _ = split_theta(theta, self.fit_intercept)
+        dR = self.kernels.dR_dw(w, self.alpha)
+        grad = found.grad.copy()
+        grad[: w.size] += dR
+        hess = found.hessian
+        if hess is not None:
+            hess = hess.copy()
+            hess[np.arange(w.size), np.arange(w.size)] += self.alpha
+        return Evaluation(found.value + float(w @ dR) / 2, grad, hess)
