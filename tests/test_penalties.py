@@ -147,7 +147,7 @@ def test_alpha_changes_no_intercept_gradient(name):
     g1, g1_b = kernel.grad(X, y, w, b, alpha=5.0)
     assert g1_b == g0_b  # exactly: b is not penalised
     np.testing.assert_allclose(g1 - g0, 5.0 * w, rtol=1e-12)
-    new_w, new_b = kernel.update(X, y, w, b, 0.1, alpha=5.0)
+    _new_w, new_b = kernel.update(X, y, w, b, 0.1, alpha=5.0)
     assert new_b == kernel.update(X, y, w, b, 0.1)[1]
 
 
@@ -206,7 +206,7 @@ def _datasets():
     def standard(X):
         return (X - X.mean(axis=0)) / X.std(axis=0)
 
-    X, y = regression(m=2000, n=4)
+    X, _y = regression(m=2000, n=4)
     return {
         "diabetes (442 x 10)": (standard(load_diabetes().data), "mse"),
         "breast cancer (569 x 30)": (standard(load_breast_cancer().data), "bce"),
