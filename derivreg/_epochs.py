@@ -222,6 +222,7 @@ class _Run:
     all_weights: np.ndarray | None = None  # ... in the data's order
     penalty: _pen.Penalty = _pen.NO_PENALTY
     fit_intercept: bool = True
+    per_sample_weights: bool = False  # batch_size=1: the weights scale the steps
 
     def __post_init__(self) -> None:
         self.classifier = self.kernel.TARGETS == "binary"
@@ -364,7 +365,10 @@ def _batch_epoch(
             if run.classifier:
                 run.accuracy.append(run.n_correct / run.seen)
         try:
-            w, b = _pen.step(run.kernel, Xb, yb, w, b, run.lr, sw, run.penalty, run.fit_intercept)
+            w, b = _pen.step(
+                run.kernel, Xb, yb, w, b, run.lr, sw, run.penalty, run.fit_intercept,
+                run.per_sample_weights,
+            )  # fmt: skip
         except FloatingPointError as err:  # a kernel that reports its own overflow
             raise run.diverged(f"the update overflowed ({err})", math.nan, Xe) from err
         run.t += 1

@@ -171,6 +171,7 @@ class _SGD(BaseEstimator):
                 X,
                 self._loss,
                 batch_size=min(self.batch_size, X.shape[0]),
+                per_sample=self.batch_size == 1,
                 penalty=pen,
                 weights=sample_weight,
                 fit_intercept=self.fit_intercept,

@@ -152,6 +152,7 @@ def auto_lr(
     penalty: Penalty,
     weights: np.ndarray | None,
     fit_intercept: bool,
+    per_sample: bool | None = None,
 ) -> float:
     """``lr="auto"``: half the step that gradient descent on the batch objective contracts at.
 
@@ -168,6 +169,8 @@ def auto_lr(
     power iteration's estimate is never above the eigenvalue and is taken as
     at least half of it, so ``1/L`` stays below ``2/L`` true.  Where the
     curvature is unbounded (c = 0.0), see :func:`auto_lr_unbounded`.
+    ``per_sample`` (default: ``batch_size == 1``) says whether the weights scale
+    the steps (per-sample SGD) or weight the mean (any batch, one row included).
     """
     c = float(kernel.STEP_SIZE_NUMERATOR)
     if c == 0.0:
@@ -175,7 +178,7 @@ def auto_lr(
     m = X.shape[0]
     with np.errstate(over="ignore"):
         rows = np.einsum("ij,ij->i", X, X) + float(fit_intercept)
-    if batch_size == 1:
+    if batch_size == 1 if per_sample is None else per_sample:
         q = float(np.max(rows if weights is None else weights * rows))
     elif batch_size >= m:
         q = top_eigenvalue(X, weights, fit_intercept)
@@ -221,18 +224,19 @@ def step(  # noqa: PLR0917
     weights: np.ndarray | None,
     penalty: Penalty,
     fit_intercept: bool,
+    per_sample: bool = False,
 ) -> tuple[np.ndarray, float]:
     """One update on a batch: the kernel's (weighted, L2-penalised) step, then the L1 prox.
 
-    One row with a weight (per-sample SGD, as scikit-learn's ``SGDRegressor``):
+    ``per_sample`` (per-sample SGD, as scikit-learn's ``SGDRegressor``, one row):
     the weight scales the loss's step, not the penalty's, so a zero weight
     still shrinks ``w``.  More rows: the weighted mean (a batch whose weights
     are all zero moves only by the penalty).  Without an intercept ``b`` stays 0.
     """
     if weights is None:
         w_new, b_new = kernel.update(Xb, yb, w, b, lr, alpha=penalty.l2)
-    elif len(yb) == 1 or not np.any(weights):
-        rate = lr * float(weights[0]) if len(yb) == 1 else 0.0
+    elif per_sample or not np.any(weights):
+        rate = lr * float(weights[0]) if per_sample else 0.0
         w_new, b_new = kernel.update(Xb, yb, w, b, rate)
         w_new = w_new - lr * kernel.dR_dw(w, penalty.l2)
     else:

@@ -328,8 +328,9 @@ def train(
     bs = m if bs is None else min(bs, m)
     if auto:
         rate = _pen.auto_lr(
-            kernel, X, batch_size=bs, penalty=pen, weights=weights, fit_intercept=fit_intercept
-        )
+            kernel, X, batch_size=bs, penalty=pen, weights=weights,
+            fit_intercept=fit_intercept, per_sample=batch_size == 1,
+        )  # fmt: skip
     every = _params.count("every", every, "train")
     n_iter_no_change = _params.count("n_iter_no_change", n_iter_no_change, "train")
     record = _params.choice("record", record, "train", _RECORDS)  # type: ignore[assignment]
@@ -387,6 +388,7 @@ def train(
     run.on_update = on_update
     run.weights = run.all_weights = weights
     run.penalty, run.fit_intercept = pen, fit_intercept
+    run.per_sample_weights = batch_size == 1  # as asked: one row of a full batch is a mean
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
     epoch_loss: list[float] = []
