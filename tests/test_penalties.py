@@ -246,3 +246,16 @@ def test_auto_lr_includes_the_l2_curvature():
     strong = auto_lr(kernel, X, batch_size=1, penalty=check_penalty("l2", 1e3, 0, "t"),
                      weights=None, fit_intercept=True)  # fmt: skip
     assert strong == pytest.approx(1 / (1 / plain + 1e3), rel=1e-12)
+
+
+def test_per_sample_weights_scale_each_step_as_sgdregressor():
+    # one epoch over two rows, weights (2, 0.5): the same as lr 2x and 0.5x on each row
+    X, y = regression(m=2)
+    kernel = KERNELS["mse"]
+    w, b, _ = train(X, y, sample_weight=[2.0, 0.5], lr=0.01, penalty="l2", alpha=0.3)
+    w1, b1 = kernel.update(X[:1], y[:1], np.zeros(X.shape[1]), 0.0, 0.02)
+    w1 = w1 - 0.01 * kernel.dR_dw(np.zeros(X.shape[1]), 0.3)
+    w2, b2 = kernel.update(X[1:], y[1:], w1, b1, 0.005)
+    w2 = w2 - 0.01 * kernel.dR_dw(w1, 0.3)
+    np.testing.assert_array_equal(w, w2)
+    assert b == b2
