@@ -233,8 +233,9 @@ def step(  # noqa: PLR0917
     still shrinks ``w``.  More rows: the weighted mean (a batch whose weights
     are all zero moves only by the penalty).  Without an intercept ``b`` stays 0.
     """
-    if weights is None:
-        w_new, b_new = kernel.update(Xb, yb, w, b, lr, alpha=penalty.l2)
+    if weights is None:  # keywords only when asked for: a kernel module may predate them
+        extra = {"alpha": penalty.l2} if penalty.l2 else {}
+        w_new, b_new = kernel.update(Xb, yb, w, b, lr, **extra)
     elif per_sample or not np.any(weights):
         rate = lr * float(weights[0]) if per_sample else 0.0
         w_new, b_new = kernel.update(Xb, yb, w, b, rate)
@@ -286,8 +287,11 @@ def stationarity(  # noqa: PLR0917
     stationary point of the non-smooth objective).  The intercept's entry
     only when it is fitted.
     """
+    extra: dict[str, object] = {} if weights is None else {"sample_weight": weights}
+    if penalty.l2:
+        extra["alpha"] = penalty.l2
     with np.errstate(over="ignore", invalid="ignore"):
-        g, g_b = kernel.grad(X, y, w, b, sample_weight=weights, alpha=penalty.l2)
+        g, g_b = kernel.grad(X, y, w, b, **extra)
     if penalty.l1:
         shrunk = kernel.soft_threshold(g, penalty.l1)
         g = np.where(w != 0, g + penalty.l1 * np.sign(w), shrunk)

@@ -90,8 +90,9 @@ def block_sums(
         return np.zeros(2 + n_params + (n_params**2 if curvature is not None else 0))
     if sample_weight is not None:
         m = float(np.sum(sample_weight))  # the weighted means times the block's weight
-    value = kernels.loss(X, y, w, b, sample_weight=sample_weight) * m
-    dJ_dw, dJ_db = kernels.grad(X, y, w, b, sample_weight=sample_weight)
+    weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+    value = kernels.loss(X, y, w, b, **weighted) * m
+    dJ_dw, dJ_db = kernels.grad(X, y, w, b, **weighted)
     grad = np.append(dJ_dw, dJ_db) if fit_intercept else np.asarray(dJ_dw)
     parts = [np.array([value]), grad * m]
     if curvature is not None:

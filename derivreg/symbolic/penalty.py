@@ -31,6 +31,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
+from typing import Any
 
 import sympy as sp
 
@@ -76,6 +77,30 @@ class PenaltyDerivation:
     def soft_threshold(self) -> sp.Expr:
         """The proximal step of ``t|u|`` at ``v``, a Piecewise in ``v`` and ``t``."""
         return self.step("soft_threshold").expr
+
+    title = "Penalties: L2 gradient and L1 proximal step"
+
+    def blocks(self) -> list[Any]:
+        """Return the steps as one block of rows, for :func:`derivreg.rendering.render`.
+
+        Examples
+        --------
+        >>> from derivreg.rendering import render
+        >>> [ln.strip() for ln in render(derive_penalty()).splitlines() if "∂R/∂w" in ln]
+        ['∂R/∂w = lambda·w']
+        """
+        from derivreg.rendering import Block, Row
+
+        names = {
+            "R": (r"R(w)", "R(w)"),
+            "dR_dw": (r"\frac{\partial R}{\partial w}", "∂R/∂w"),
+            "prox_objective": (r"f(u)", "f(u)"),
+            "prox_positive": (r"u^*_{u > 0}", "u* (u > 0)"),
+            "prox_negative": (r"u^*_{u < 0}", "u* (u < 0)"),
+            "soft_threshold": (r"S(v, t)", "S(v, t)"),
+        }
+        rows = [Row(names[s.label], [s.expr], s.reason) for s in self.steps]
+        return [Block("Penalty", rows)]
 
 
 def _side_root(objective_on_side: sp.Expr, side: sp.Basic) -> tuple[sp.Expr, sp.Basic]:
