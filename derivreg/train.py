@@ -226,7 +226,8 @@ def train(
         (:mod:`derivreg.fast`): in CPython with ``"numpy"`` (up to 32
         features; more use the NumPy kernels per sample), compiled by numba
         with ``"numba"`` (``pip install 'derivreg[fast]'``).  Other batch
-        sizes and schedules use the NumPy kernels.  Both give the same
+        sizes and schedules, sample weights, penalties and
+        ``fit_intercept=False`` use the NumPy kernels.  Both give the same
         History as the per-sample kernel calls, up to rounding.
     solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
         ``"sgd"`` is the lecture's loop (with ``lr``, ``epochs``,
