@@ -16,6 +16,7 @@ from types import ModuleType
 import numpy as np
 
 from derivreg import _losses, _params, fast
+from derivreg import _penalty as _pen
 from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
 from derivreg._params import InvalidParameterError
@@ -240,6 +241,11 @@ class _Run:
     #: the compiled fused ``losses`` with the numba loop (one pass, no temporaries),
     #: else None: the NumPy kernel's ``_losses``
     fused_losses: Callable[..., np.ndarray] | None = None
+    weights: np.ndarray | None = None  # sample weights in the epoch's order (unscaled)
+    all_weights: np.ndarray | None = None  # ... in the data's order
+    penalty: _pen.Penalty = _pen.NO_PENALTY
+    fit_intercept: bool = True
+    per_sample_weights: bool = False  # batch_size=1: the weights scale the steps
 
     def __post_init__(self) -> None:
         self.classifier = _losses.is_classifier(self.kernel)
@@ -344,11 +350,16 @@ def _per_sample_epoch(
 def _batch_epoch(
     run: _Run, Xe: np.ndarray, ye: np.ndarray, w: np.ndarray, b: float
 ) -> tuple[np.ndarray, float]:
-    """One epoch of kernel calls, one ``losses`` and one ``update`` per batch, in every mode."""
-    losses, update = run.kernel.losses, run.kernel.update
+    """One epoch of kernel calls, one ``losses`` and one update per batch, in every mode.
+
+    The update is :func:`derivreg._penalty.step`: the kernel's ``update`` with the
+    batch's weights and the L2 strength, then the L1 proximal step.
+    """
+    losses = run.kernel.losses
     keep_loss = run.record != "none"
     for start in range(0, len(ye), run.batch_size):
         Xb, yb = Xe[start : start + run.batch_size], ye[start : start + run.batch_size]
+        sw = None if run.weights is None else run.weights[start : start + run.batch_size]
         if run.schedule is not None:
             run.lr = _scheduled(run.schedule, run.t)
         try:
@@ -363,7 +374,7 @@ def _batch_epoch(
             if finite:
                 what = f"the kernel overflowed ({err})"
             raise run.diverged(what, math.nan, Xe) from err
-        J = float(L[0]) if len(yb) == 1 else _mean(L)
+        J = float(L[0]) if len(yb) == 1 else _mean(L) if sw is None else _pen.weighted_mean(L, sw)
         run.seen += len(yb)
         if keep_loss and run.classifier:
             run.n_correct += int(np.count_nonzero(np.where(yb == 1.0, L < _LOG2, L <= _LOG2)))
@@ -378,7 +389,10 @@ def _batch_epoch(
             if run.classifier:
                 run.accuracy.append(run.n_correct / run.seen)
         try:
-            w, b = update(Xb, yb, w, b, run.lr)
+            w, b = _pen.step(
+                run.kernel, Xb, yb, w, b, run.lr, sw, run.penalty, run.fit_intercept,
+                run.per_sample_weights,
+            )  # fmt: skip
         except FloatingPointError as err:  # a kernel that reports its own overflow
             raise run.diverged(f"the update overflowed ({err})", math.nan, Xe) from err
         run.t += 1
@@ -392,7 +406,11 @@ def _end_epoch(run: _Run, w: np.ndarray, b: float, Xe: np.ndarray) -> float:
     if not _finite_params(w, b):
         raise run.diverged("an update made the parameters non-finite", math.nan, Xe)
     with np.errstate(over="ignore", invalid="ignore"):
-        J = _mean((run.fused_losses or run.kernel._losses)(run.X, run.y, w, b))  # w, b finite
+        L = (run.fused_losses or run.kernel._losses)(run.X, run.y, w, b)  # w, b finite
+        if run.all_weights is None and run.penalty.none:
+            J = _mean(L)
+        else:  # the objective: the weighted mean loss plus the penalty
+            J = _pen.objective(run.kernel, L, w, run.all_weights, run.penalty)
     if _first_past(J, run.bound) >= 0:
         raise run.past("mean", J, Xe)
     return J

@@ -18,8 +18,9 @@ from sklearn.utils._param_validation import (
     StrOptions,
     make_constraint,
 )
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from derivreg._penalty import check_penalty
 from derivreg.inference import Inference, fisher_inference, no_inference_reason
 from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
 
@@ -54,10 +55,17 @@ def _is_auto(lr: object) -> bool:
     return isinstance(lr, str) and lr == "auto"
 
 
-def _auto_lr(X: np.ndarray, loss: Loss) -> float:
-    """Half the step-size bound over ``X``; a ValueError where the bound underflows."""
+def _auto_lr(X: np.ndarray, loss: Loss, **settings: Any) -> float:
+    """Return ``lr="auto"`` over ``X``; a ValueError where it underflows.
+
+    :func:`derivreg._penalty.auto_lr`: for unpenalised per-sample SGD, half
+    the step-size bound.
+    """
+    from derivreg._penalty import auto_lr
+
     try:
-        return 0.5 * step_size_bound(X, loss)
+        step_size_bound(X, loss)  # the bound's own overflow message
+        return auto_lr(_kernel(loss), X, **settings)
     except FloatingPointError as err:
         raise ValueError(
             f"lr='auto' is half the per-sample step-size bound over X, and X is too large "
@@ -84,6 +92,10 @@ class _SGD(BaseEstimator):
         "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
         "scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"pearson"})],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
+        "alpha": [Interval(Real, 0, None, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
     }
 
     def _check_params(self) -> None:
@@ -118,6 +130,10 @@ class _SGD(BaseEstimator):
         solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
         max_iter: int | None = None,
         scale: float | Literal["pearson"] = 1.0,
+        penalty: Literal["l2", "l1", "elasticnet"] | None = None,
+        alpha: float = 0.0001,
+        l1_ratio: float = 0.15,
+        fit_intercept: bool = True,
     ) -> None:
         self.lr = lr
         self.epochs = epochs
@@ -130,13 +146,19 @@ class _SGD(BaseEstimator):
         self.solver = solver
         self.max_iter = max_iter
         self.scale = scale
+        self.penalty = penalty
+        self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
 
     def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
         """Return the 0/1 (or real) targets the kernel trains on; regression keeps ``y``."""
         del reset, classes  # the classifier's hook; unused here
         return y
 
-    def _fit(self, X: Any, y: Any, *, full: bool, classes: Any = None) -> _SGD:
+    def _fit(
+        self, X: Any, y: Any, *, full: bool, classes: Any = None, sample_weight: Any = None
+    ) -> _SGD:
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
         self._check_params()
         solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
@@ -154,12 +176,32 @@ class _SGD(BaseEstimator):
         reset = full or not hasattr(self, "coef_")
         X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         targets = self._targets(y, reset=reset, classes=classes)
+        if sample_weight is not None:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        penalised = {
+            "penalty": self.penalty,
+            "alpha": self.alpha,
+            "l1_ratio": self.l1_ratio,
+            "sample_weight": sample_weight,
+            "fit_intercept": self.fit_intercept,
+        }
         if reset:
             for name in ("coef_", "intercept_"):
                 self.__dict__.pop(name, None)
         epochs, tol = (self.epochs, self.tol) if full else (1, None)
         sgd = solver == "sgd"
-        lr = _auto_lr(X, self._loss) if sgd and _is_auto(self.lr) else self.lr
+        lr = self.lr
+        if sgd and _is_auto(self.lr):
+            pen = check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
+            lr = _auto_lr(
+                X,
+                self._loss,
+                batch_size=min(self.batch_size, X.shape[0]),
+                per_sample=self.batch_size == 1,
+                penalty=pen,
+                weights=sample_weight,
+                fit_intercept=self.fit_intercept,
+            )
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         w, b, history = train(
             X,
@@ -178,7 +220,9 @@ class _SGD(BaseEstimator):
             solver=solver,
             max_iter=max_iter,
             # fit() asks whether the MLE exists; a partial_fit batch may well be separable
-            check_separation=full,
+            # (and a penalised fit has a finite optimum whatever the data)
+            check_separation=full and self.penalty is None,
+            **penalised,
         )
         self.coef_: np.ndarray = w
         self.intercept_: float = b
@@ -186,10 +230,10 @@ class _SGD(BaseEstimator):
         self.n_iter_: int = history.n_iter  # type: ignore[assignment]
         self.converged_: bool | None = history.converged
         self.grad_norm_: float = history.grad_norm  # type: ignore[assignment]
-        self._infer(X, targets, full=full)
+        self._infer(X, targets, full=full, weighted=sample_weight is not None)
         return self
 
-    def fit(self, X: Any, y: Any) -> _SGD:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _SGD:
         """Fit from zero weights for up to ``epochs`` passes over the data.
 
         Parameters
@@ -198,23 +242,37 @@ class _SGD(BaseEstimator):
             Training inputs.
         y : array_like of shape (m,)
             Targets.
+        sample_weight : array_like of shape (m,) or float, optional
+            Weights of the samples (scikit-learn's checks): full batches
+            minimise the weighted mean; per-sample SGD scales each sample's
+            step by its weight.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, full=True)
+        return self._fit(X, y, full=True, sample_weight=sample_weight)
 
-    def _not_at_the_mle(self, *, full: bool) -> str | None:
+    def _not_at_the_mle(self, *, full: bool, weighted: bool = False) -> str | None:
         """Why the fit is not the unpenalised optimum that inference needs (None if it is)."""
         if not full:
             return "partial_fit makes one SGD epoch and certifies no optimum"
+        if weighted:
+            return (
+                "the fit is weighted (sample_weight): the Fisher information and the "
+                "likelihood here are those of an unweighted fit"
+            )
         penalised = _penalty(self)
         if penalised is not None:
             return (
                 f"the fit is penalised ({penalised}): the Fisher information and the "
                 "likelihood are those of the unpenalised maximum, and a penalised estimate "
                 "is biased toward zero, so no standard errors; fit with alpha=0"
+            )
+        if not self.fit_intercept:
+            return (
+                "the fit has no intercept (fit_intercept=False): the inference here is that "
+                "of a model with one"
             )
         if not self.converged_:
             return (
@@ -223,10 +281,12 @@ class _SGD(BaseEstimator):
             )
         return None
 
-    def _likelihood(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
+    def _likelihood(
+        self, X: np.ndarray, targets: np.ndarray, *, full: bool, weighted: bool
+    ) -> None:
         """Set ``loglik_``, ``aic_``, ``bic_`` (or None) and ``likelihood_note_`` (why none)."""
         kernel = _kernel(self._loss)
-        reason = self._not_at_the_mle(full=full)
+        reason = self._not_at_the_mle(full=full, weighted=weighted)
         if reason is None and getattr(kernel, "log_likelihood", None) is None:
             reason = (
                 f"loglik_ is not available for pair {self._loss!r}: its family's normalising "
@@ -248,11 +308,13 @@ class _SGD(BaseEstimator):
         self.bic_: float | None = None if loglik is None else -2 * loglik + p * float(np.log(m))
         self.likelihood_note_: str | None = reason
 
-    def _infer(self, X: np.ndarray, targets: np.ndarray, *, full: bool) -> None:
+    def _infer(
+        self, X: np.ndarray, targets: np.ndarray, *, full: bool, weighted: bool = False
+    ) -> None:
         """Set ``cov_``, ``stderr_`` (or None) and ``inference_note_`` (why none)."""
-        self._likelihood(X, targets, full=full)
+        self._likelihood(X, targets, full=full, weighted=weighted)
         kernel = _kernel(self._loss)
-        reason = no_inference_reason(kernel) or self._not_at_the_mle(full=full)
+        reason = no_inference_reason(kernel) or self._not_at_the_mle(full=full, weighted=weighted)
         found: Inference | None = None
         if reason is None:
             names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None

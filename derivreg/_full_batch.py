@@ -93,18 +93,28 @@ def _full_batch(
     max_iter: int | None,
     tol: float | None,
     record: str,
+    weights: np.ndarray | None = None,
+    alpha: float = 0.0,
+    fit_intercept: bool = True,
 ) -> TrainResult:
-    """Run a full-batch solver of :mod:`derivreg.solvers` on the kernel's mean loss."""
+    """Run a full-batch solver of :mod:`derivreg.solvers` on the kernel's mean loss.
+
+    With ``weights`` the weighted mean, with ``alpha`` plus ``alpha/2 ||w||^2``
+    (b unpenalised), and without an intercept ``b = 0`` throughout.
+    """
     from derivreg import solvers
 
     run = {"gd": solvers.gradient_descent, "newton": solvers.newton, "lbfgs": solvers.lbfgs}
     options: dict[str, float | int] = {"tol": _FULL_BATCH_TOL if tol is None else tol}
     if max_iter is not None:
         options["max_iter"] = max_iter
-    objective = solvers.KernelObjective(kernel, X, y)
+    objective = solvers.KernelObjective(
+        kernel, X, y, fit_intercept=fit_intercept, sample_weight=weights, alpha=alpha
+    )
     # A trial step may overflow the loss; the line searches reject non-finite trials.
     with np.errstate(over="ignore", invalid="ignore"):
-        found = run[solver](objective, np.append(w, b), **options)  # type: ignore[operator]
+        start = np.append(w, b) if fit_intercept else w
+        found = run[solver](objective, start, **options)  # type: ignore[operator]
     losses = np.asarray(found.losses, dtype=np.float64)
     history = History(
         step=np.arange(losses.size, dtype=np.intp),
@@ -120,5 +130,5 @@ def _full_batch(
         grad_norm=found.grad_norm,
         n_iter=found.n_iter,
     )
-    w_end, b_end = solvers.split_theta(found.theta, True)
+    w_end, b_end = solvers.split_theta(found.theta, fit_intercept)
     return TrainResult(np.array(w_end, dtype=np.float64), float(b_end), history)

@@ -92,6 +92,17 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         it from the residuals, which gives statsmodels' OLS standard errors
         for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
         whether a family has a free dispersion is for the caller to say.
+    penalty : {None, "l2", "l1", "elasticnet"}, default None
+        scikit-learn's: the objective adds ``alpha * (l1_ratio ||w||_1 +
+        (1 - l1_ratio)/2 ||w||^2)``, the intercept never penalised
+        (:func:`derivreg.train.train`).  "l1" and "elasticnet" need
+        ``solver="sgd"`` (the proximal step).
+    alpha : float >= 0, default 0.0001
+        The penalty's strength.
+    l1_ratio : float in [0, 1], default 0.15
+        The elastic net's L1 share.
+    fit_intercept : bool, default True
+        False fits no intercept (``intercept_ = 0.0``).
 
     Attributes
     ----------
@@ -115,8 +126,8 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         ``(coef_, intercept_)`` from the Fisher information at the optimum
         (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
         None when the fit gives none, with the reason in
-        ``inference_note_``: the fit has not converged, is penalised, or
-        its kernel module has no per-sample ``curvature``.
+        ``inference_note_``: the fit has not converged, is penalised or has
+        no intercept, or its kernel module has no per-sample ``curvature``.
     inference_note_ : str or None
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
@@ -140,19 +151,21 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
 
     _loss = "mse"
 
-    def partial_fit(self, X: Any, y: Any) -> LinearRegressionSGD:
+    def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> LinearRegressionSGD:
         """Make one pass over ``(X, y)``, starting from the current weights.
 
         Parameters
         ----------
         X : array_like of shape (m, n)
         y : array_like of shape (m,)
+        sample_weight : array_like of shape (m,) or float, optional
+            As in :meth:`fit`.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, full=False)  # type: ignore[return-value]
+        return self._fit(X, y, full=False, sample_weight=sample_weight)  # type: ignore[return-value]
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict ``yhat = X w + b`` with the generated kernel.
@@ -206,6 +219,17 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         it from the residuals, which gives statsmodels' OLS standard errors
         for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
         whether a family has a free dispersion is for the caller to say.
+    penalty : {None, "l2", "l1", "elasticnet"}, default None
+        scikit-learn's: the objective adds ``alpha * (l1_ratio ||w||_1 +
+        (1 - l1_ratio)/2 ||w||^2)``, the intercept never penalised
+        (:func:`derivreg.train.train`).  "l1" and "elasticnet" need
+        ``solver="sgd"`` (the proximal step).
+    alpha : float >= 0, default 0.0001
+        The penalty's strength.
+    l1_ratio : float in [0, 1], default 0.15
+        The elastic net's L1 share.
+    fit_intercept : bool, default True
+        False fits no intercept (``intercept_ = 0.0``).
 
     Attributes
     ----------
@@ -231,8 +255,8 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         ``(coef_, intercept_)`` from the Fisher information at the optimum
         (:func:`derivreg.inference.fisher_inference`, scaled by ``scale``);
         None when the fit gives none, with the reason in
-        ``inference_note_``: the fit has not converged, is penalised, or
-        its kernel module has no per-sample ``curvature``.
+        ``inference_note_``: the fit has not converged, is penalised or has
+        no intercept, or its kernel module has no per-sample ``curvature``.
     inference_note_ : str or None
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
@@ -289,7 +313,9 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             )
         return (y == self.classes_[1]).astype(np.float64)
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> LogisticRegressionSGD:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> LogisticRegressionSGD:
         """Make one pass over ``(X, y)``, starting from the current weights.
 
         Parameters
@@ -300,12 +326,16 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             Both class labels; needed on the first call when ``y`` holds
             only one of them.  On a later call they must be the same as
             ``classes_`` (a ValueError otherwise, as in scikit-learn).
+        sample_weight : array_like of shape (m,) or float, optional
+            As in :meth:`fit`.
 
         Returns
         -------
         self
         """
-        return self._fit(X, y, full=False, classes=classes)  # type: ignore[return-value]
+        return self._fit(  # type: ignore[return-value]
+            X, y, full=False, classes=classes, sample_weight=sample_weight
+        )
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Return the logit ``z = X w + b``; positive means ``classes_[1]``.

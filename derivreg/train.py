@@ -44,6 +44,7 @@ from typing import Literal
 import numpy as np
 
 from derivreg import _losses, _params, fast
+from derivreg import _penalty as _pen
 from derivreg._epochs import (
     _LOG2,  # noqa: F401 - read by the tests of the accuracy rule
     STEP_SIZE_NUMERATOR,
@@ -159,6 +160,11 @@ def train(
     solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
     max_iter: int | None = None,
     check_separation: bool | None = None,
+    penalty: Literal["l2", "l1", "elasticnet"] | None = None,
+    alpha: float = 0.0001,
+    l1_ratio: float = 0.15,
+    sample_weight: np.ndarray | None = None,
+    fit_intercept: bool = True,
 ) -> TrainResult:
     """Fit ``w, b`` by gradient descent on the mean loss of each batch.
 
@@ -191,9 +197,13 @@ def train(
         Initial weights (default zeros).  Copied, never written to.
     b0 : float, default 0.0
         Initial bias.
-    lr : float or callable, default 0.01
-        Constant learning rate, or a schedule ``lr(t)`` of the update index
-        ``t`` (see :func:`inverse_time`).  A constant rate must be a finite
+    lr : float, "auto" or callable, default 0.01
+        Constant learning rate, "auto", or a schedule ``lr(t)`` of the update
+        index ``t`` (see :func:`inverse_time`).  "auto" is ``1/L``, half the
+        step gradient descent on a batch's objective contracts at, with
+        ``L`` from the kernel's ``STEP_SIZE_NUMERATOR``, the rows and the L2
+        strength (:func:`derivreg._penalty.auto_lr`; full batches use the
+        largest eigenvalue of ``X~^T X~ / m``).  A constant rate must be a finite
         float > 0; a schedule is called once per update and must return a
         finite float >= 0 every time (a negative rate, gradient ascent, is
         refused at the update that asks for it).
@@ -245,10 +255,10 @@ def train(
         with ``"numba"`` (``pip install 'derivreg[fast]'``); ``"auto"`` is
         ``"numba"`` when numba is installed and the run has per-sample epochs
         of at least :data:`derivreg.fast.AUTO_NUMBA_UPDATES` updates in all (or more than 32
-        features), else ``"numpy"``.  Other batch
-        sizes and schedules use the NumPy kernels.  All give the same
-        History as the per-sample kernel calls, up to rounding;
-        ``History.backend`` says which ran.
+        features), else ``"numpy"``.  Other batch sizes and schedules, sample
+        weights, penalties and ``fit_intercept=False`` use the NumPy kernels.
+        All give the same History as the per-sample kernel calls, up to
+        rounding; ``History.backend`` says which ran.
     solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
         ``"sgd"`` is the lecture's loop (with ``lr``, ``epochs``,
         ``batch_size``, ...).  The others are full-batch solvers of
@@ -273,6 +283,24 @@ def train(
         whose trajectory is the point, and whose separable data
         (erratum 3) would warn on every run.  True or False decides it
         (True still skips data past the threshold).
+    penalty : {None, "l2", "l1", "elasticnet"}, default None
+        scikit-learn's: the objective is the (weighted) mean loss plus
+        ``alpha * (l1_ratio ||w||_1 + (1 - l1_ratio)/2 ||w||^2)``, ``b`` never
+        penalised ("l2": ``l1_ratio = 0``; "l1": 1).  The L2 gradient is the
+        kernels' generated ``alpha * w``; the L1 part is the generated
+        proximal step ``soft_threshold`` after each update (SGD only: the
+        full-batch solvers take None or "l2").  With a penalty,
+        ``epoch_loss`` and ``tol`` are about the objective.
+    alpha : float >= 0, default 0.0001
+        The penalty's strength (unused without a penalty).
+    l1_ratio : float in [0, 1], default 0.15
+        The L1 share of an elastic net.
+    sample_weight : array_like of shape (m,) or float, optional
+        scikit-learn's: finite, >= 0, not all zero.  Batches and full-batch
+        solvers minimise the weighted mean; per-sample SGD scales each
+        sample's step by its weight (as ``SGDRegressor``), not the penalty's.
+    fit_intercept : bool, default True
+        False keeps ``b = 0`` (``b0`` is ignored).
 
     Returns
     -------
@@ -320,11 +348,21 @@ def train(
     X, y, w, b = _validate(X, y, w0, b0, kernel)
     key = _loop_key(kernel)
     m, sparse = X.shape[0], issparse(X)
+    pen = _pen.check_penalty(penalty, alpha, l1_ratio, "train")
+    fit_intercept = _params.flag("fit_intercept", fit_intercept, "train")
+    b = b if fit_intercept else 0.0
+    weights = _pen.check_weights(sample_weight, X)
     schedule: Schedule | None = lr if callable(lr) else None
-    rate = 0.0 if schedule is not None else _check_lr(lr)
+    auto = isinstance(lr, str) and lr == "auto"
+    rate = 0.0 if schedule is not None or auto else _check_lr(lr)
     epochs = _params.count("epochs", epochs, "train")
     bs = _params.count("batch_size", batch_size, "train", none=True)
     bs = m if bs is None else min(bs, m)
+    if auto:
+        rate = _pen.auto_lr(
+            kernel, X, batch_size=bs, penalty=pen, weights=weights,
+            fit_intercept=fit_intercept, per_sample=batch_size == 1,
+        )  # fmt: skip
     every = _params.count("every", every, "train")
     n_iter_no_change = _params.count("n_iter_no_change", n_iter_no_change, "train")
     record = _params.choice("record", record, "train", _RECORDS)  # type: ignore[assignment]
@@ -347,12 +385,22 @@ def train(
         if tol is not None and not tol > 0:
             raise _params.refuse("tol", "train", "a float in the range (0.0, inf) or None", tol)
         _check_solver(solver, kernel)
+        if pen.l1:
+            raise _params.refuse(
+                "penalty",
+                f"train with solver={solver!r}",
+                "None or 'l2' (the L1 part needs "
+                "the proximal step: use solver='sgd', batch_size=None for proximal gradient "
+                "descent)",
+                penalty,
+            )
     if separation:
         _warn_if_separable(kernel, X, y)
     if solver != "sgd":
         return _full_batch(
-            solver, kernel, X, y, w=w, b=b, max_iter=max_iter, tol=tol, record=record
-        )
+            solver, kernel, X, y, w=w, b=b, max_iter=max_iter, tol=tol, record=record,
+            weights=weights, alpha=pen.l2, fit_intercept=fit_intercept,
+        )  # fmt: skip
     per_epoch = -(-m // bs)
     if epochs > MAX_UPDATES // per_epoch:
         accepted = (
@@ -373,13 +421,17 @@ def train(
         loop = None
     if backend == "numba":
         fast.compiled(key, sparse)  # ImportError naming the extra, before any work
-    per_sample = loop is not None and bs == 1 and schedule is None
+    plain = weights is None and pen.none and fit_intercept  # the generated loop's model
+    per_sample = loop is not None and bs == 1 and schedule is None and plain
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
     run = _Run(key, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
     run.on_update = on_update
-    if per_sample and loop == "numba":
-        run.fused_losses = fast.fused_serial(loss)["losses"]
+    if per_sample and loop == "numba" and isinstance(key, str):
+        run.fused_losses = fast.fused_serial(key)["losses"]
+    run.weights = run.all_weights = weights
+    run.penalty, run.fit_intercept = pen, fit_intercept
+    run.per_sample_weights = batch_size == 1  # as asked: one row of a full batch is a mean
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
     epoch_loss: list[float] = []
@@ -391,6 +443,7 @@ def train(
             if rng is not None:
                 order = rng.permutation(m)
                 Xe, ye = X[order], y[order]
+                run.weights = None if weights is None else weights[order]
             if per_sample:
                 w, b = _per_sample_epoch(run, Xe, ye, w, b, loop=loop)  # type: ignore[arg-type]
             else:
@@ -412,9 +465,9 @@ def train(
     w = np.asarray(w, dtype=np.float64)
     norm = math.nan
     if run.fused_losses is not None:  # the numba loop ran: one compiled pass, same checks
-        norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(loss)["grad"]), X, y, w, b)
+        norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(key)["grad"]), X, y, w, b)
     if not math.isfinite(norm):
-        norm = _grad_norm(kernel, X, y, w, float(b))
+        norm = _pen.stationarity(kernel, X, y, w, float(b), weights, pen, fit_intercept)
     converged = None if tol is None else norm <= tol
     if converged is False:
         # "Far" from stationarity: the full-batch gradient's largest entry above tol, the

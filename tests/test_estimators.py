@@ -35,6 +35,14 @@ def toy_separable(test):
     return test
 
 
+#: Per-sample SGD scales a sample's step by its weight (as scikit-learn's SGDRegressor,
+#: which scikit-learn expects to fail this check too): k steps on a repeated row and one
+#: step k times as long agree to first order in lr only.  The full-batch solvers pass it.
+PER_SAMPLE_WEIGHTS = {
+    "check_sample_weight_equivalence_on_dense_data": "per-sample SGD: weights scale steps"
+}
+
+
 # scikit-learn's checks fit toy data (often separable, and for a few iterations): the
 # warnings are right there and are tested below; here they would only be noise.
 @pytest.mark.filterwarnings("ignore::derivreg.solvers.ConvergenceWarning")
@@ -45,6 +53,12 @@ def toy_separable(test):
         for Estimator in (LinearRegressionSGD, LogisticRegressionSGD)
         for s in SOLVERS
     ]
+    + [
+        # the penalties and no intercept (issue 12)
+        LinearRegressionSGD(penalty="elasticnet", alpha=0.01, fit_intercept=False),
+        LogisticRegressionSGD(penalty="l2", alpha=0.01, solver="lbfgs"),
+    ],
+    expected_failed_checks=lambda est: PER_SAMPLE_WEIGHTS if est.solver == "sgd" else {},
 )
 def test_sklearn_compatible(estimator, check):
     check(estimator)
@@ -404,3 +418,53 @@ def test_solver_settings_in_sklearns_words(Estimator, params, match):
     X, y = np.array([[0.0], [1.0], [2.0]]), np.array([0, 1, 1])
     with pytest.raises(ValueError, match=match.format(Estimator.__name__)):
         Estimator(**params).fit(X, y)
+
+
+# ---------------------------------------------------------------------------
+# Penalties, sample weights and fit_intercept (issue 12)
+# ---------------------------------------------------------------------------
+
+
+def test_estimator_l2_fit_matches_ridge_with_weights():
+    from sklearn.linear_model import Ridge
+
+    d = linear(3, 200, seed=4)
+    sw = np.random.default_rng(0).integers(1, 4, 200).astype(float)
+    reg = LinearRegressionSGD(penalty="l2", alpha=0.1, solver="lbfgs", tol=1e-9)
+    reg.fit(d.X, d.y, sample_weight=sw)
+    ref = Ridge(alpha=0.1 * sw.sum() / 2).fit(d.X, d.y, sample_weight=sw)
+    np.testing.assert_allclose(np.append(reg.coef_, reg.intercept_),
+                               np.append(ref.coef_, ref.intercept_), rtol=1e-6)  # fmt: skip
+    assert reg.stderr_ is None  # no Fisher information for a penalised fit (nor curvature yet)
+
+
+@toy_separable
+def test_estimator_without_intercept_has_intercept_zero():
+    d = logistic(2, 200, seed=5)
+    clf = LogisticRegressionSGD(fit_intercept=False, epochs=5, tol=None, random_state=0)
+    clf.fit(d.X, d.y)
+    assert clf.intercept_ == 0.0
+    assert clf.decision_function(d.X[:3]).tolist() == (d.X[:3] @ clf.coef_).tolist()
+
+
+def test_estimator_partial_fit_takes_sample_weight():
+    d = linear(2, 50, seed=6)
+    reg = LinearRegressionSGD(shuffle=False).partial_fit(d.X, d.y, sample_weight=np.ones(50))
+    same = LinearRegressionSGD(shuffle=False).partial_fit(d.X, d.y)
+    # weighted: the per-sample kernel calls; unweighted: the generated loop (same math,
+    # rounding apart: 50 steps of a few ulps each)
+    np.testing.assert_allclose(reg.coef_, same.coef_, rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"penalty": "l3"}, r"The 'penalty' parameter of LinearRegressionSGD must be"),
+        ({"alpha": -1.0}, r"The 'alpha' parameter of LinearRegressionSGD must be"),
+        ({"l1_ratio": 2.0}, r"The 'l1_ratio' parameter of LinearRegressionSGD must be"),
+        ({"fit_intercept": "yes"}, r"The 'fit_intercept' parameter of LinearRegressionSGD must"),
+    ],
+)
+def test_penalty_settings_in_sklearns_words(params, match):
+    with pytest.raises(ValueError, match=match):
+        LinearRegressionSGD(**params).fit([[0.0], [1.0]], [0.0, 1.0])

@@ -183,6 +183,45 @@ WRONG_KERNELS = {
         r"line \d+: sgd_epoch: the assignment targets differ: the generator prints "
         r"`i // every \* n \+ j`, found `j` in `w_track\[j\] = w\[j\]`",
     ),
+    # the penalty and the weights (issue 12): the intercept is never penalised, the L2
+    # gradient is +alpha w, the weights enter the weighted mean, the prox is the proven one
+    "a penalised intercept": (
+        "mse",
+        "return dJ_dw + dR_dw, dJ_db",
+        "return dJ_dw + dR_dw, dJ_db + alpha * b",
+        r"line \d+: _penalized_grad: the elements differ: .*found `dJ_db \+ alpha \* b`",
+    ),
+    "the L2 gradient with the wrong sign": (
+        "bce",
+        "return dJ_dw + dR_dw, dJ_db",
+        "return dJ_dw - dR_dw, dJ_db",
+        r"line \d+: _penalized_grad: the operator differs",
+    ),
+    "alpha w**2 in place of alpha w": (
+        "mse",
+        "    dR_dw = alpha*w\n    return dJ_dw + dR_dw",
+        "    dR_dw = alpha*w**2\n    return dJ_dw + dR_dw",
+        r"_penalized_grad, line \d+: dR_dw = `alpha \* w \*\* 2`: not proven equal to the "
+        r"derivation's lambda\*w",
+    ),
+    "-alpha w in the elementwise dR_dw": (
+        "bce",
+        "    dR_dw = alpha*w\n    return dR_dw",
+        "    dR_dw = -alpha*w\n    return dR_dw",
+        r"dR_dw, line \d+: dR_dw = `-alpha \* w`: not proven equal",
+    ),
+    "the weights dropped from the weighted mean": (
+        "mse",
+        "dJ_dw = (sdJ_dz @ X) / m",
+        "dJ_dw = (dJ_dz @ X) / m",
+        r"line \d+: _weighted_grad: the names differ: the generator prints `sdJ_dz`, found `dJ_dz`",
+    ),
+    "a soft threshold that never shrinks": (
+        "bce",
+        "np.maximum(0, -t + v)",
+        "np.maximum(0, v)",
+        r"soft_threshold = .*: not proven equal",
+    ),
 }
 
 

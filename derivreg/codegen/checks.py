@@ -149,6 +149,40 @@ def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
     if not np.isfinite(np.sum(v)):
         _finite(v, v=v)
     return v
+
+
+def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
+    """Return None for no weights, else the weights of X's rows scaled to mean 1.
+
+    scikit-learn's checks (``_check_sample_weight``): a scalar or shape (m,),
+    finite, non-negative, not all zero.  Scaled to mean 1, the plain mean of
+    ``s * J`` is the weighted mean ``sum(sw J) / sum(sw)``.
+    """
+    if sample_weight is None:
+        return None
+    m = X.shape[0]
+    if np.ndim(sample_weight) == 0:
+        sample_weight = np.full(m, _as_finite_scalar("sample_weight", sample_weight))
+    sw = _as_float_array("sample_weight", sample_weight, 1)
+    if sw.shape != (m,):
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(m,)}!")
+    _finite(sw, sample_weight=sw)
+    if np.min(sw) < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    top = float(np.max(sw))
+    if not top > 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    # divided by the largest first, so that neither the sum nor m / sum can overflow
+    scaled = sw / top
+    return scaled * (m / float(np.sum(scaled)))
+
+
+def _check_alpha(alpha: object) -> float:
+    """Return the penalty strength ``alpha`` as a float; it must be finite and >= 0."""
+    alpha = _as_finite_scalar("alpha", alpha)
+    if alpha < 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    return alpha
 '''
 
 #: The input checks, then the overflow checks of :mod:`derivreg.codegen.overflow`.

@@ -20,6 +20,7 @@ from derivreg.codegen.domain import domain_lines
 from derivreg.codegen.examples import examples
 from derivreg.codegen.hessian import second_order
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
+from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.templates import (
@@ -43,6 +44,11 @@ _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leav
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
 _UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
+#: The keywords of the checked functions: scikit-learn's sample weights and L2 strength.
+_WEIGHT = "sample_weight: np.ndarray | None = None"
+_ALPHA = "alpha: float = 0.0"
+_CHECK_WEIGHT = "s = _check_sample_weight(sample_weight, X)"
+_CHECK_ALPHA = "alpha = _check_alpha(alpha)"
 _CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)"
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
 
@@ -132,6 +138,7 @@ class _Kernel:
             + stable_note(self.dyhat_dz.stable, self.dyhat_dz.rules),
         }
         self.examples = examples(d)
+        self.penalized = Penalized(self)
 
     def body(
         self, out: Output, inputs: tuple[str, ...], like: str | None = None
@@ -185,11 +192,25 @@ class _Kernel:
                 ["X, w, b = _check_params(X, w, b)"],
             ),
             function(
-                f"losses({_BATCH}) -> np.ndarray",
-                self.ex("Per-sample loss J for each row, shape (m,).", "losses"),
-                [CodeBlock("the unchecked kernel", ["J = _losses(X, y, w, b)"])],
-                '_checked_rows(J, "J", _losses, X, w, b, y)',
-                [_CHECK_BATCH],
+                f"losses(\n    {_BATCH}, *, {_WEIGHT}\n) -> np.ndarray",
+                self.ex(
+                    "Per-sample loss J for each row, shape (m,); times the row's weight\n"
+                    "    (the weights scaled to mean 1) when ``sample_weight`` is given.",
+                    "losses",
+                ),
+                [
+                    CodeBlock("the unchecked kernel", ["J = _losses(X, y, w, b)"]),
+                    CodeBlock(
+                        "finite, their limit, or a FloatingPointError",
+                        ['J = _checked_rows(J, "J", _losses, X, w, b, y)'],
+                    ),
+                    CodeBlock(
+                        "sample weights s (mean 1): each row's loss times its weight",
+                        ["if s is not None:", '    J = _fits(J * s, "the weighted J", X, w, b)'],
+                    ),
+                ],
+                "J",
+                [_CHECK_BATCH, _CHECK_WEIGHT],
             ),
             function(
                 f"_losses({_BATCH}) -> np.ndarray",
@@ -198,10 +219,21 @@ class _Kernel:
                 "J",
             ),
             function(
-                f"loss({_BATCH}) -> float",
-                self.ex("Mean loss over the rows, a float.", "loss"),
-                [CodeBlock("the mean of the per-sample losses", ["J = losses(X, y, w, b)"])],
-                "_mean_loss(J)",
+                f"loss(\n    {_BATCH}, *, {_WEIGHT}, {_ALPHA}\n) -> float",
+                self.ex(
+                    "Mean loss over the rows (weighted by ``sample_weight``), plus\n"
+                    "    ``alpha/2 ||w||^2``: scikit-learn's L2 objective; a float.",
+                    "loss",
+                ),
+                [
+                    CodeBlock(
+                        "the (weighted) mean of the per-sample losses",
+                        ["J = losses(X, y, w, b, sample_weight=sample_weight)"],
+                    ),
+                    self.penalized.R(),
+                ],
+                "_penalised(_mean_loss(J), R, alpha)",
+                [_CHECK_ALPHA],
             ),
         ]
 
@@ -222,11 +254,20 @@ class _Kernel:
         ]
         return [
             function(
-                f"grad{_GRAD_SIG}",
-                self.ex("Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.", "grad"),
-                [CodeBlock("the unchecked kernel", ["dJ_dw, dJ_db = _grad(X, y, w, b)"])],
-                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)",
-                [_CHECK_BATCH],
+                f"grad(\n    {_BATCH}, *, {_WEIGHT}, {_ALPHA}\n) -> tuple[np.ndarray, float]",
+                self.ex(
+                    "Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss (weighted by\n"
+                    "    ``sample_weight``) plus ``alpha/2 ||w||^2``; b is never penalised.",
+                    "grad",
+                ),
+                [
+                    CodeBlock(
+                        "the unchecked kernel",
+                        ["dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)"],
+                    )
+                ],
+                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)",
+                [_CHECK_BATCH, _CHECK_WEIGHT, _CHECK_ALPHA],
             ),
             function(
                 f"_grad{_GRAD_SIG}",
@@ -250,20 +291,32 @@ class _Kernel:
         show, d = self.show, self.d
         return [
             function(
-                f"update{_UPDATE_SIG}",
+                f"update(\n    {_BATCH}, lr: float, *, {_WEIGHT}, {_ALPHA}\n"
+                ") -> tuple[np.ndarray, float]",
                 self.ex(
-                    "One gradient step on the mean loss; returns new (w, b), inputs untouched.",
+                    "One gradient step on the mean loss (weighted by ``sample_weight``) plus\n"
+                    "    ``alpha/2 ||w||^2``; returns new (w, b), inputs untouched.",
                     "update",
                 ),
-                [CodeBlock("the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr)"])],
-                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)",
-                [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)'],
+                [
+                    CodeBlock(
+                        "the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr, s, alpha)"]
+                    )
+                ],
+                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha)",
+                [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)', _CHECK_WEIGHT, _CHECK_ALPHA],
             ),
             function(
-                f"_update{_UPDATE_SIG}",
-                f"``update`` without the input checks: {_UNCHECKED}",
+                f"_update(  # noqa: PLR0917\n    {_BATCH}, lr: float,\n"
+                "    s: np.ndarray | None = None, alpha: float = 0.0\n"
+                ") -> tuple[np.ndarray, float]",
+                f"``update`` without the input checks: {_UNCHECKED}\n\n"
+                "    s: None, or the weights of the rows scaled to mean 1; alpha >= 0.\n    ",
                 [
-                    CodeBlock("gradient of the mean loss", ["dJ_dw, dJ_db = _grad(X, y, w, b)"]),
+                    CodeBlock(
+                        "gradient of the (weighted) mean loss and the L2 term",
+                        ["dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)"],
+                    ),
                     CodeBlock(
                         f"update: w := w - alpha (dJ/dw)^T, i.e. w := {show(d.update_w)}",
                         ["new_w = w - lr * dJ_dw"],
@@ -356,7 +409,8 @@ def generate_module(derivation: Derivation) -> Printed:
     """
     check_derivation(derivation)
     kernel = _Kernel(derivation)
-    functions = [*kernel.elementwise(), *kernel.forward(), *kernel.gradient(), *kernel.update()]
+    functions = [*kernel.elementwise(), *kernel.penalized.elementwise(), *kernel.forward()]
+    functions += [*kernel.gradient(), *kernel.penalized.gradient(), *kernel.update()]
     functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
     functions += likelihood_functions(kernel)  # log_likelihood: derivreg/codegen/likelihood.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)

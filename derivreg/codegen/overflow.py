@@ -232,24 +232,54 @@ def _gradient(
     )
 
 
+def _penalised(mean: float, R: np.ndarray, alpha: float) -> float:
+    """The mean loss plus the L2 terms ``R`` (``alpha w_j^2 / 2`` each), a float; the mean
+    alone where ``alpha`` is 0 (``R`` may be 0 * inf there); a FloatingPointError past float64."""
+    if alpha == 0.0:
+        return mean
+    with np.errstate(over="ignore"):
+        total = mean + float(np.sum(R))
+    if np.isfinite(total):
+        return total
+    raise FloatingPointError(
+        f"the penalised loss overflows float64: the mean loss is {mean:.4g}, and with "
+        f"alpha = {alpha:.4g} the penalty alpha ||w||^2 / 2 takes it past the largest "
+        "float64 (1.8e+308)"
+    )
+
+
+def _reweighted_overflow(what: str) -> FloatingPointError:
+    """The error of a weighted or penalised result past float64 (not recomputed at scale)."""
+    return FloatingPointError(
+        f"the {what} overflows float64 with sample weights or a penalty: a term of the "
+        "weighted mean or the penalty is past the largest float64 (1.8e+308); rescale X or y"
+    )
+
+
 def _checked_grad(  # noqa: PLR0917
     dJ_dw: np.ndarray, dJ_db: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-    b: float,
+    b: float, s: np.ndarray | None = None, alpha: float = 0.0,
 ) -> tuple[np.ndarray, float]:
-    """Return the gradient if finite, else recompute it (:func:`_gradient`)."""
+    """Return the gradient if finite, else recompute it (:func:`_gradient`); with weights
+    ``s`` or an L2 strength ``alpha``, a non-finite gradient is a FloatingPointError."""
     if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
         return dJ_dw, dJ_db
+    if s is not None or alpha != 0.0:
+        raise _reweighted_overflow("gradient")
     return _gradient(dJ_dz, X, y, w, b)
 
 
 def _checked_update(  # noqa: PLR0917
     new_w: np.ndarray, new_b: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-    b: float, lr: float,
+    b: float, lr: float, s: np.ndarray | None = None, alpha: float = 0.0,
 ) -> tuple[np.ndarray, float]:
     """Return the new (w, b) if finite; else recompute the step from the checked gradient,
-    and name the new parameter that overflows and how large it is."""
+    and name the new parameter that overflows and how large it is (with weights ``s`` or
+    an L2 strength ``alpha``: a FloatingPointError, not recomputed)."""
     if np.isfinite(new_b) and np.all(np.isfinite(new_w)):
         return new_w, new_b
+    if s is not None or alpha != 0.0:
+        raise _reweighted_overflow("update")
     dJ_dw, dJ_db = _gradient(dJ_dz, X, y, w, b)
     theta, grads = np.append(w, b), np.append(dJ_dw, dJ_db)
     with np.errstate(over="ignore", under="ignore"):

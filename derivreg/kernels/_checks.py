@@ -143,6 +143,40 @@ def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
     return v
 
 
+def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
+    """Return None for no weights, else the weights of X's rows scaled to mean 1.
+
+    scikit-learn's checks (``_check_sample_weight``): a scalar or shape (m,),
+    finite, non-negative, not all zero.  Scaled to mean 1, the plain mean of
+    ``s * J`` is the weighted mean ``sum(sw J) / sum(sw)``.
+    """
+    if sample_weight is None:
+        return None
+    m = X.shape[0]
+    if np.ndim(sample_weight) == 0:
+        sample_weight = np.full(m, _as_finite_scalar("sample_weight", sample_weight))
+    sw = _as_float_array("sample_weight", sample_weight, 1)
+    if sw.shape != (m,):
+        raise ValueError(f"sample_weight.shape == {sw.shape}, expected {(m,)}!")
+    _finite(sw, sample_weight=sw)
+    if np.min(sw) < 0:
+        raise ValueError("Negative values in data passed to `sample_weight`")
+    top = float(np.max(sw))
+    if not top > 0:
+        raise ValueError("Sample weights must contain at least one non-zero number.")
+    # divided by the largest first, so that neither the sum nor m / sum can overflow
+    scaled = sw / top
+    return scaled * (m / float(np.sum(scaled)))
+
+
+def _check_alpha(alpha: object) -> float:
+    """Return the penalty strength ``alpha`` as a float; it must be finite and >= 0."""
+    alpha = _as_finite_scalar("alpha", alpha)
+    if alpha < 0:
+        raise ValueError(f"alpha must be >= 0, got {alpha!r}")
+    return alpha
+
+
 def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """Return z = X @ w + b, correct to rounding wherever |z| fits in float64.
 
@@ -345,24 +379,54 @@ def _gradient(
     )
 
 
+def _penalised(mean: float, R: np.ndarray, alpha: float) -> float:
+    """The mean loss plus the L2 terms ``R`` (``alpha w_j^2 / 2`` each), a float; the mean
+    alone where ``alpha`` is 0 (``R`` may be 0 * inf there); a FloatingPointError past float64."""
+    if alpha == 0.0:
+        return mean
+    with np.errstate(over="ignore"):
+        total = mean + float(np.sum(R))
+    if np.isfinite(total):
+        return total
+    raise FloatingPointError(
+        f"the penalised loss overflows float64: the mean loss is {mean:.4g}, and with "
+        f"alpha = {alpha:.4g} the penalty alpha ||w||^2 / 2 takes it past the largest "
+        "float64 (1.8e+308)"
+    )
+
+
+def _reweighted_overflow(what: str) -> FloatingPointError:
+    """The error of a weighted or penalised result past float64 (not recomputed at scale)."""
+    return FloatingPointError(
+        f"the {what} overflows float64 with sample weights or a penalty: a term of the "
+        "weighted mean or the penalty is past the largest float64 (1.8e+308); rescale X or y"
+    )
+
+
 def _checked_grad(  # noqa: PLR0917
     dJ_dw: np.ndarray, dJ_db: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-    b: float,
+    b: float, s: np.ndarray | None = None, alpha: float = 0.0,
 ) -> tuple[np.ndarray, float]:
-    """Return the gradient if finite, else recompute it (:func:`_gradient`)."""
+    """Return the gradient if finite, else recompute it (:func:`_gradient`); with weights
+    ``s`` or an L2 strength ``alpha``, a non-finite gradient is a FloatingPointError."""
     if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
         return dJ_dw, dJ_db
+    if s is not None or alpha != 0.0:
+        raise _reweighted_overflow("gradient")
     return _gradient(dJ_dz, X, y, w, b)
 
 
 def _checked_update(  # noqa: PLR0917
     new_w: np.ndarray, new_b: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-    b: float, lr: float,
+    b: float, lr: float, s: np.ndarray | None = None, alpha: float = 0.0,
 ) -> tuple[np.ndarray, float]:
     """Return the new (w, b) if finite; else recompute the step from the checked gradient,
-    and name the new parameter that overflows and how large it is."""
+    and name the new parameter that overflows and how large it is (with weights ``s`` or
+    an L2 strength ``alpha``: a FloatingPointError, not recomputed)."""
     if np.isfinite(new_b) and np.all(np.isfinite(new_w)):
         return new_w, new_b
+    if s is not None or alpha != 0.0:
+        raise _reweighted_overflow("update")
     dJ_dw, dJ_db = _gradient(dJ_dz, X, y, w, b)
     theta, grads = np.append(w, b), np.append(dJ_dw, dJ_db)
     with np.errstate(over="ignore", under="ignore"):

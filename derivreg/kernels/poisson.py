@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_batch, _check_direction, _check_params, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
 
 NAME = 'poisson'
 TARGETS = 'real'
@@ -89,6 +89,33 @@ def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return dJ_dz
 
 
+def dR_dw(w: np.ndarray, alpha: float) -> np.ndarray:
+    """Gradient of the L2 term (alpha/2) w², elementwise.
+
+    Examples
+    --------
+    >>> [round(float(x), 6) for x in dR_dw(np.array([0.5, -0.25]), 0.1)]
+    [0.05, -0.025]
+    """
+    # penalty: dR/dw = lambda·w, of R = lambda·w²/2, λ = alpha
+    dR_dw = alpha*w
+    return dR_dw
+
+
+def soft_threshold(v: np.ndarray, t: float) -> np.ndarray:
+    """The L1 proximal step (soft-thresholding) of v at threshold t >= 0.
+
+    Examples
+    --------
+    >>> [round(float(x), 6) for x in soft_threshold(np.array([1.5, -0.2, -2.0]), 0.5)]
+    [1.0, 0.0, -1.5]
+    """
+    # proximal step of t|u|: argmin_u (1/2)(u - v)² + t|u|, for t >= 0
+    #   (derivreg.symbolic.penalty; proven in proofs/penalty.py)
+    soft_threshold = -np.maximum(0, -t - v) + np.maximum(0, -t + v)
+    return soft_threshold
+
+
 def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     """Model output yhat for each row of X, shape (m,).
 
@@ -106,8 +133,11 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
         return _fits(yhat, "yhat", X, w, b)
 
 
-def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    """Per-sample loss J for each row, shape (m,).
+def losses(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, *, sample_weight: np.ndarray | None = None
+) -> np.ndarray:
+    """Per-sample loss J for each row, shape (m,); times the row's weight
+    (the weights scaled to mean 1) when ``sample_weight`` is given.
 
     Examples
     --------
@@ -115,10 +145,16 @@ def losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
     1.005171
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    s = _check_sample_weight(sample_weight, X)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         J = _losses(X, y, w, b)
-        return _checked_rows(J, "J", _losses, X, w, b, y)
+        # finite, their limit, or a FloatingPointError
+        J = _checked_rows(J, "J", _losses, X, w, b, y)
+        # sample weights s (mean 1): each row's loss times its weight
+        if s is not None:
+            J = _fits(J * s, "the weighted J", X, w, b)
+        return J
 
 
 def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
@@ -130,23 +166,31 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     return J
 
 
-def loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
-    """Mean loss over the rows, a float.
+def loss(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, *, sample_weight: np.ndarray | None = None, alpha: float = 0.0
+) -> float:
+    """Mean loss over the rows (weighted by ``sample_weight``), plus
+    ``alpha/2 ||w||^2``: scikit-learn's L2 objective; a float.
 
     Examples
     --------
     >>> round(loss(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1), 6)
     1.005171
     """
-    # the mean of the per-sample losses
-    J = losses(X, y, w, b)
-    return _mean_loss(J)
+    alpha = _check_alpha(alpha)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # the (weighted) mean of the per-sample losses
+        J = losses(X, y, w, b, sample_weight=sample_weight)
+        # penalty: R = lambda·w²/2 per weight, λ = alpha; b is not penalised
+        R = (1/2)*alpha*w**2
+        return _penalised(_mean_loss(J), R, alpha)
 
 
 def grad(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, *, sample_weight: np.ndarray | None = None, alpha: float = 0.0
 ) -> tuple[np.ndarray, float]:
-    """Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss.
+    """Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss (weighted by
+    ``sample_weight``) plus ``alpha/2 ||w||^2``; b is never penalised.
 
     Examples
     --------
@@ -154,10 +198,12 @@ def grad(
     [0.105171, 0.210342]
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    s = _check_sample_weight(sample_weight, X)
+    alpha = _check_alpha(alpha)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
-        dJ_dw, dJ_db = _grad(X, y, w, b)
-        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)
+        dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)
+        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)
 
 
 def _grad(
@@ -208,10 +254,41 @@ def _grad_sums(
     return dJ_dw, dJ_db
 
 
-def update(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float
+def _weighted_grad(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, s: np.ndarray
 ) -> tuple[np.ndarray, float]:
-    """One gradient step on the mean loss; returns new (w, b), inputs untouched.
+    """The gradient of the weighted mean loss; s: the weights of the rows, of mean 1."""
+    # forward: z = X w + b, one row per sample
+    z = X @ w + b
+    # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
+    dJ_dz = -y + np.exp(z)
+    # sample weights s (mean 1): the mean of s dJ/dz x^T is the weighted mean
+    m = X.shape[0]
+    sdJ_dz = s * dJ_dz
+    dJ_dw = (sdJ_dz @ X) / m
+    dJ_db = float(np.mean(sdJ_dz))
+    return dJ_dw, dJ_db
+
+
+def _penalized_grad(  # noqa: PLR0917
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, s: np.ndarray | None, alpha: float
+) -> tuple[np.ndarray, float]:
+    """The gradient of the (weighted) mean loss plus the L2 term's; b unpenalised."""
+    # the mean gradient, or the weighted mean with weights s
+    if s is None:
+        dJ_dw, dJ_db = _grad(X, y, w, b)
+    else:
+        dJ_dw, dJ_db = _weighted_grad(X, y, w, b, s)
+    # penalty: dR/dw = lambda·w, of R = lambda·w²/2, λ = alpha
+    dR_dw = alpha*w
+    return dJ_dw + dR_dw, dJ_db
+
+
+def update(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float, *, sample_weight: np.ndarray | None = None, alpha: float = 0.0
+) -> tuple[np.ndarray, float]:
+    """One gradient step on the mean loss (weighted by ``sample_weight``) plus
+    ``alpha/2 ||w||^2``; returns new (w, b), inputs untouched.
 
     Examples
     --------
@@ -220,18 +297,24 @@ def update(
     """
     X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     lr = _as_finite_scalar("lr", lr)
+    s = _check_sample_weight(sample_weight, X)
+    alpha = _check_alpha(alpha)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
-        new_w, new_b = _update(X, y, w, b, lr)
-        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr)
+        new_w, new_b = _update(X, y, w, b, lr, s, alpha)
+        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha)
 
 
-def _update(
-    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float
+def _update(  # noqa: PLR0917
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float,
+    s: np.ndarray | None = None, alpha: float = 0.0
 ) -> tuple[np.ndarray, float]:
-    """``update`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."""
-    # gradient of the mean loss
-    dJ_dw, dJ_db = _grad(X, y, w, b)
+    """``update`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them.
+
+    s: None, or the weights of the rows scaled to mean 1; alpha >= 0.
+    """
+    # gradient of the (weighted) mean loss and the L2 term
+    dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)
     # update: w := w - alpha (dJ/dw)^T, i.e. w := w + α·(y - ŷ)·x
     new_w = w - lr * dJ_dw
     # update: b := b - alpha dJ/db, i.e. b := b + α·(y - ŷ)

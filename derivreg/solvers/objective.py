@@ -70,6 +70,7 @@ def block_sums(
     fit_intercept: bool = True,
     curvature: Curvature | None = None,
     hessian: bool = False,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
     """Sum over the rows of one block: ``[m * J, m * dJ/dtheta, m * H (flat), m]``.
 
@@ -78,6 +79,8 @@ def block_sums(
     rows gives the mean over the whole data set.  ``H`` is there when
     ``hessian`` is True (from the module's generated ``hessian``) or a
     ``curvature`` is given (``X~^T diag(curvature) X~`` with ``X~ = [X, 1]``).
+    With ``sample_weight``, the block's weighted mean times its total weight,
+    which stands for ``m`` (a block of weights all zero adds nothing).
 
     Examples
     --------
@@ -87,12 +90,18 @@ def block_sums(
     """
     w, b = split_theta(theta, fit_intercept)
     m = X.shape[0]
-    value = kernels.loss(X, y, w, b) * m
-    dJ_dw, dJ_db = kernels.grad(X, y, w, b)
+    n_params = theta.size
+    if sample_weight is not None and not np.any(sample_weight):
+        return np.zeros(2 + n_params + (n_params**2 if curvature is not None or hessian else 0))
+    if sample_weight is not None:
+        m = float(np.sum(sample_weight))  # the weighted means times the block's weight
+    weighted = {} if sample_weight is None else {"sample_weight": sample_weight}
+    value = kernels.loss(X, y, w, b, **weighted) * m
+    dJ_dw, dJ_db = kernels.grad(X, y, w, b, **weighted)
     grad = np.append(dJ_dw, dJ_db) if fit_intercept else np.asarray(dJ_dw)
     parts = [np.array([value]), grad * m]
     if curvature is not None or hessian:
-        parts.append(_hessian_sum(X, y, w, b, kernels, fit_intercept, curvature))
+        parts.append(_hessian_sum(X, y, w, b, kernels, fit_intercept, curvature, sample_weight))
     parts.append(np.array([float(m)]))
     return np.concatenate(parts)
 
@@ -115,14 +124,19 @@ def _hessian_sum(  # noqa: PLR0917 - block_sums' arguments, passed on
     kernels: ModuleType,
     fit_intercept: bool,
     curvature: Curvature | None,
+    sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``m H`` of one block, flat: the module's generated ``hessian``, else from a curvature."""
+    """``m H`` of one block, flat: the module's generated ``hessian``, else from a curvature
+    (weighted: ``X~^T diag(s c) X~``, the weights unscaled, as ``block_sums``' ``m`` is)."""
     m = X.shape[0]
     generated = getattr(kernels, "hessian", None)
-    if curvature is None and generated is not None and not issparse(X):
+    plain = curvature is None and sample_weight is None and not issparse(X)
+    if plain and generated is not None:
         H = generated(X, y, w, b) * m  # (n + 1, n + 1), the intercept last
         return (H if fit_intercept else H[:-1, :-1]).ravel()
     c = (curvature or kernels.curvature)(X @ w + b, y)
+    if sample_weight is not None:
+        c = c * sample_weight
     if issparse(X):  # X^T diag(c) X without densifying X: the n x n result is dense
         return _sparse_hessian(X, c, fit_intercept).ravel()
     Xt = np.hstack([X, np.ones((m, 1))]) if fit_intercept else X
@@ -171,6 +185,12 @@ class KernelObjective:
         Whether ``theta`` ends with the intercept ``b`` (else ``b = 0``).
     curvature : callable, optional
         Overrides the module's Hessian: ``X~^T diag(curvature(z, y)) X~ / m``.
+    sample_weight : ndarray of shape (m,), optional
+        Weights of the rows: the objective is the weighted mean.
+    alpha : float, default 0.0
+        L2 strength: the objective adds ``alpha/2 ||w||^2`` (never on ``b``),
+        its gradient the kernel's ``dR_dw(w, alpha)``, its Hessian
+        ``alpha`` on the weights' diagonal.
 
     Examples
     --------
@@ -191,8 +211,11 @@ class KernelObjective:
         *,
         fit_intercept: bool = True,
         curvature: Curvature | None = None,
+        sample_weight: np.ndarray | None = None,
+        alpha: float = 0.0,
     ) -> None:
         self.kernels = kernels
+        self.sample_weight, self.alpha = sample_weight, float(alpha)
         self.X, self.y = X, y
         self.fit_intercept = fit_intercept
         self._override = curvature
@@ -209,6 +232,7 @@ class KernelObjective:
         """Return the mean loss, gradient (and Hessian) at ``theta``, summed block by block."""
         if hessian and self.curvature is None:
             raise no_hessian(self.kernels)
+        sw = self.sample_weight
         total = sum(
             block_sums(
                 self.X[i : i + BLOCK_ROWS],
@@ -218,7 +242,26 @@ class KernelObjective:
                 fit_intercept=self.fit_intercept,
                 curvature=self._override if hessian else None,
                 hessian=hessian,
+                sample_weight=None if sw is None else sw[i : i + BLOCK_ROWS],
             )
             for i in range(0, self.n_samples, BLOCK_ROWS)
         )
-        return unpack(np.asarray(total), self.n_params, hessian)
+        found = unpack(np.asarray(total), self.n_params, hessian)
+        return found if not self.alpha else self._penalized(found, theta)
+
+    def _penalized(self, found: Evaluation, theta: np.ndarray) -> Evaluation:
+        """Add the L2 term: its value, the kernel's ``dR_dw`` and ``alpha`` on the Hessian.
+
+        The Hessian of ``alpha/2 ||w||^2`` is ``alpha I`` on the weights and 0
+        on the intercept (for Newton and the Fisher information of a
+        penalised fit).
+        """
+        w, _ = split_theta(theta, self.fit_intercept)
+        dR = self.kernels.dR_dw(w, self.alpha)
+        grad = found.grad.copy()
+        grad[: w.size] += dR
+        hess = found.hessian
+        if hess is not None:
+            hess = hess.copy()
+            hess[np.arange(w.size), np.arange(w.size)] += self.alpha
+        return Evaluation(found.value + float(w @ dR) / 2, grad, hess)

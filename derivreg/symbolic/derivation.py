@@ -26,7 +26,7 @@ from derivreg.symbolic.symbols import yhat
 __all__ = ["STAGES", "Derivation", "DerivationError", "Features", "Stage", "Step"]
 
 Features = Literal[1, "n"]
-Stage = Literal["forward", "local", "chain", "update", "curvature"]
+Stage = Literal["forward", "local", "chain", "update", "curvature", "penalty"]
 
 #: The stages in the lecture's order, with their headings; the second
 #: derivative goes past the lecture.

@@ -56,8 +56,12 @@ _ELEMENTWISE = {
     "curvature": "d2J_dz2",
     "log_normaliser": "k",
     "dispersion": "phi",
+    "dR_dw": "dR_dw",
+    "soft_threshold": "soft_threshold",
 }
 alpha = sp.Symbol("alpha", real=True)
+#: The penalty strength (the kernels' keyword ``alpha``), a symbol apart from the rate.
+lam = INPUTS["alpha"]
 
 
 #: The generator's modules by derivation (the generator is deterministic, and a
@@ -159,25 +163,43 @@ class _Template:
     def hole(self, target: str, *values: object) -> object:
         return opaque(self.by_target[target], values)
 
-    def expected(self, m: int, n: int) -> dict[str, tuple[list[object], list[object]]]:
+    def expected(
+        self, m: int, n: int, weighted: bool = False
+    ) -> dict[str, tuple[list[object], list[object], dict[str, object]]]:
+        """Return what each function must give: with no weights, or symbolic weights of mean 1.
+
+        The L2 strength is a symbol of its own: ``dR/dw`` is added to every
+        weight's gradient entry and to none of the intercept's, and ``R`` to the loss.
+        """
         X, Y, W, B = symbols(m, n)
+        S = np.array([sp.Symbol(f"s_{i}", real=True) for i in range(m)], dtype=object)
+        s = list(S) if weighted else [sp.Integer(1)] * m
         z = [sum(X[i, j] * W[j] for j in range(n)) + B for i in range(m)]
-        dz = [self.hole("dJ_dz", z[i], Y[i]) for i in range(m)]
-        J = [self.hole("J", z[i], Y[i]) for i in range(m)]
-        grad = [sum(dz[i] * X[i, j] for i in range(m)) / m for j in range(n)]
+        dz = [s[i] * self.hole("dJ_dz", z[i], Y[i]) for i in range(m)]
+        J = [s[i] * self.hole("J", z[i], Y[i]) for i in range(m)]
+        dR = [self.hole("dR_dw", W[j], lam) for j in range(n)]
+        grad = [sum(dz[i] * X[i, j] for i in range(m)) / m + dR[j] for j in range(n)]
         grad.append(sum(dz) / m)
         update = [W[j] - alpha * grad[j] for j in range(n)] + [B - alpha * grad[n]]
+        penalty = sum(self.hole("R", W[j], lam) for j in range(n))
         batch = [X, Y, W, B]
+        weights = {"sample_weight": S if weighted else None}
+        both = {**weights, "alpha": lam}
+        first = {
+            "predict": ([X, W, B], [self.hole("yhat", z[i]) for i in range(m)], {}),
+            "losses": (batch, J, weights),
+            "loss": (batch, [sum(J) / m + penalty], both),
+            "grad": (batch, grad, both),
+            "update": ([*batch, alpha], update, both),
+        }
+        if weighted:  # the second order and the likelihood take no weights
+            return first
         H, v = self.second_order(X, Y, z)
         Hv = [sum(H[j][k] * v[k] for k in range(n + 1)) for j in range(n + 1)]
         return {
-            "predict": ([X, W, B], [self.hole("yhat", z[i]) for i in range(m)]),
-            "losses": (batch, J),
-            "loss": (batch, [sum(J) / m]),
-            "grad": (batch, grad),
-            "update": ([*batch, alpha], update),
-            "hessian": (batch, [H[j][k] for j in range(n + 1) for k in range(n + 1)]),
-            "hvp": ([*batch, v], Hv),
+            **first,
+            "hessian": (batch, [H[j][k] for j in range(n + 1) for k in range(n + 1)], {}),
+            "hvp": ([*batch, v], Hv, {}),
             **self.likelihood(batch, J),
         }
 
@@ -206,10 +228,11 @@ class _Template:
         return H, v
 
     def check(self, name: str, args: list[object], wanted: Sequence[object], label: str,
-              interp: Interpreter) -> None:  # fmt: skip
+              interp: Interpreter, *, keywords: Mapping[str, object] | None = None,
+              ) -> None:  # fmt: skip
         saved = [a.copy() if isinstance(a, np.ndarray) else a for a in args]
         try:
-            got = _flatten(interp.call(name, args))
+            got = _flatten(interp.call(name, args, keywords))
         except ValidationError as err:
             self.report.failures.append(f"{name} ({label}): {err}")
             return
@@ -239,8 +262,10 @@ class _Template:
             own = [h for h in self.holes.values() if (h.function, h.target) == (name, target)]
             hole = own[0] if own else self.by_target[target]
             self.check(name, args, [opaque(hole, args[: len(hole.inputs)])], "", interp)
-        for name, (args, wanted) in self.expected(M, N).items():
-            self.check(name, args, wanted, "", interp)
+        for weighted in (False, True):
+            label = "weighted" if weighted else ""
+            for name, (args, wanted, keywords) in self.expected(M, N, weighted).items():
+                self.check(name, args, wanted, label, interp, keywords=keywords)
         for m in BLOCK_ROWS:
             wanted = self.expected(m, N)
             for rows in range(1, m + 1):
@@ -250,9 +275,9 @@ class _Template:
                 for constants, how in forms:
                     blocked = self.interpreter(constants)
                     for name in ("grad", "update", "hessian", "hvp"):
-                        args, want = wanted[name]
+                        args, want, keywords = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
-                        self.check(name, list(args), want, label, blocked)
+                        self.check(name, list(args), want, label, blocked, keywords=keywords)
         # _in_domain is fixed code printed from the pair's SymPy domain: the skeleton
         # comparison has already matched it node for node, and no run calls it.
         self.report.failures += [

@@ -29,6 +29,7 @@ from collections.abc import Mapping, Sequence
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from derivreg.codegen.penalized import PENALTY_INPUTS
 from derivreg.codegen.rules import expand_stable
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic import J_mean, phi, y, yhat, z
@@ -37,8 +38,10 @@ from derivreg.validate.semantics import constant, meaning
 
 __all__ = ["prove_holes", "proven_zero"]
 
-#: The values each hole input takes, by name.
-INPUTS: Mapping[str, sp.Symbol] = {"z": z, "y": y, "yhat": yhat, "phi": phi, "J_mean": J_mean}
+#: The values each hole input takes, by name (the penalty's: w, alpha, v, t).
+INPUTS: Mapping[str, sp.Symbol] = {
+    "z": z, "y": y, "yhat": yhat, "phi": phi, "J_mean": J_mean, **PENALTY_INPUTS
+}
 
 #: Witness points: both signs, zero, small and large magnitudes (within
 #: 50-digit reach of the textbook forms), by input and label domain.

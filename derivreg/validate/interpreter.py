@@ -48,12 +48,17 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_as_floats": tuple,
     "_mean_loss": lambda a: sp.Add(*np.asarray(a[0], dtype=object).ravel()) / np.size(a[0]),
     "_checked_grad": lambda a: (a[0], a[1]),
+    # the L2 terms added to the mean (alpha = 0 makes each R_j = 0: the same sum)
+    "_penalised": lambda a: a[0] + sp.Add(*np.asarray(a[1], dtype=object).ravel()),
     "_checked_update": lambda a: (a[0], a[1]),
     "_checked_losses": lambda a: a[0],
     # bytes per row of a dense X; any positive value only sizes the blocks, and the
     # block loop is run with every block size (validate.batch)
     "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
     "_check_direction": lambda a: a[1],
+    # the weights as given (the validator passes weights already of mean 1), or None
+    "_check_sample_weight": lambda a: a[0],
+    "_check_alpha": lambda a: a[0],
 }
 
 
@@ -159,14 +164,17 @@ class Interpreter:
         self.branches = branches if branches is not None else set()
         self.tracked: _Tracked | None = None  # inside a prange iteration
 
-    def call(self, name: str, args: Sequence[object]) -> object:
-        """Run function ``name`` on ``args``; return its value."""
+    def call(
+        self, name: str, args: Sequence[object], keywords: Mapping[str, object] | None = None
+    ) -> object:
+        """Run function ``name`` on ``args`` (and keyword-only ``keywords``); return its value."""
         if name in CONTRACTS:
             return CONTRACTS[name](list(args))
         fn = self.functions.get(name)
         if fn is None:
             raise ValidationError(f"call of unknown function {name!r}")
         env = dict(zip([a.arg for a in fn.args.args], args, strict=True))
+        env.update(_keywords(fn, keywords or {}))
         try:
             found, value = self._run(fn.body, env)
         except (TypeError, ValueError, IndexError) as err:
@@ -302,8 +310,8 @@ class Interpreter:
 
     def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:  # noqa: PLR0911
         args = [self.value_of(a, env) for a in node.args]
-        for keyword in node.keywords:  # evaluated, as Python does; the contracts ignore them
-            self.value_of(keyword.value, env)
+        # evaluated, as Python does; the contracts ignore them
+        keywords = {k.arg: self.value_of(k.value, env) for k in node.keywords}
         match node.func:
             case ast.Attribute(value=ast.Name(id="np"), attr=attr) if attr in _NUMPY:
                 return _NUMPY[attr](*args)
@@ -326,7 +334,7 @@ class Interpreter:
                     self.branches.add((id(node), f"arm {sizes.index(best)}"))
                 return best
             case ast.Name(id=name):
-                return self.call(name, args)
+                return self.call(name, args, keywords if name not in CONTRACTS else None)
         raise ValidationError(f"unsupported call {ast.unparse(node)!r}")
 
     def value_of(self, node: ast.expr, env: Mapping[str, object]) -> object:  # noqa: PLR0911
@@ -345,6 +353,11 @@ class Interpreter:
                 return value
             case ast.Constant(value=str()):
                 return _Text(node.value)
+            case ast.Constant(value=None):
+                return None
+            case ast.Compare(left=left, ops=[ast.Is() | ast.IsNot() as op], comparators=[right]):
+                same = self.value_of(left, env) is self.value_of(right, env)
+                return same if isinstance(op, ast.Is) else not same
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
                 return _BINARY[type(op)](self.value_of(left, env), self.value_of(right, env))
             case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _SIZE_COMPARE:
@@ -397,6 +410,25 @@ class Interpreter:
                         if (id(node), f"arm {k}") not in self.branches
                     ]
         return out
+
+
+def _keywords(fn: ast.FunctionDef, given: Mapping[str, object]) -> dict[str, object]:
+    """Bind a call's keyword-only arguments: those given, else their defaults (None or a number)."""
+    names = [a.arg for a in fn.args.kwonlyargs]
+    unknown = sorted(set(given) - set(names))
+    if unknown:
+        raise ValidationError(f"{fn.name}: unexpected keyword arguments {unknown}")
+    bound: dict[str, object] = {}
+    for name, default in zip(names, fn.args.kw_defaults, strict=True):
+        if name in given:
+            bound[name] = given[name]
+        elif isinstance(default, ast.Constant) and default.value is None:
+            bound[name] = None
+        elif isinstance(default, ast.Constant) and type(default.value) in (int, float):
+            bound[name] = sp.Float(default.value) if default.value else sp.Integer(0)
+        else:
+            raise ValidationError(f"{fn.name}: keyword argument {name!r} has no usable default")
+    return bound
 
 
 class _Text(str):

@@ -306,6 +306,66 @@ def _inf_times_0(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
     return planted
 
 
+def reweighted(
+    kernel: ModuleType, name: str, change: Callable[[np.ndarray], np.ndarray | None]
+) -> SimpleNamespace:
+    """The real kernel, with every ``sample_weight`` given to it replaced by ``change(sw)``
+    (``None``: dropped) in ``losses``, ``loss``, ``grad`` and ``update``."""
+    copy = SimpleNamespace(**{k: v for k, v in vars(kernel).items() if not k.startswith("__")})
+    copy.__name__ = f"planted {name}"
+
+    def wrap(f: Callable[..., object]) -> Callable[..., object]:
+        def g(*args, sample_weight=None, **keywords):
+            if sample_weight is not None:
+                sample_weight = change(np.asarray(sample_weight, dtype=np.float64))
+            return f(*args, sample_weight=sample_weight, **keywords)
+
+        return g
+
+    for f in ("losses", "loss", "grad", "update"):
+        setattr(copy, f, wrap(getattr(kernel, f)))
+    return copy
+
+
+def _zero_weight_as_one_in_train(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
+    """The real kernel, but train reads a zero sample weight as 1."""
+    planted = reweighted(kernel, "zero weight as one in train", lambda sw: sw)
+    check = __import__("derivreg._penalty", fromlist=["check_weights"]).check_weights
+
+    def lenient(sample_weight, X):
+        sw = check(sample_weight, X)
+        return None if sw is None else np.where(sw == 0, 1.0, sw)
+
+    planted.patches = lambda: mock.patch("derivreg._penalty.check_weights", lenient)
+    return planted
+
+
+#: The sample-weight bugs (issue 12): each kernel bug is the generated module with its
+#: weights transformed on the way in.
+WEIGHT_BUGS = (
+    Bug(
+        "weights ignored",
+        "sample_weight accepted and dropped: the plain mean",
+        lambda k, ref: reweighted(k, "weights ignored", lambda sw: None),
+    ),
+    Bug(
+        "weights squared",
+        "each weight used squared",
+        lambda k, ref: reweighted(k, "weights squared", lambda sw: sw**2),
+    ),
+    Bug(
+        "zero weight as one",
+        "a zero weight counted as 1",
+        lambda k, ref: reweighted(k, "zero weight as one", lambda sw: np.where(sw == 0, 1.0, sw)),
+    ),
+    Bug(
+        "zero weight as one in train",
+        "train reads a zero weight as 1 (the kernels are right)",
+        _zero_weight_as_one_in_train,
+    ),
+)
+
+
 def _bugs(*bugs: Bug) -> dict[str, Bug]:
     return {bug.name: bug for bug in bugs}
 
@@ -395,6 +455,7 @@ BUGS: dict[str, Bug] = _bugs(
         "train() with its input checks replaced by bare float64 conversions",
         _unchecked_training,
     ),
+    *WEIGHT_BUGS,
 )
 
 
