@@ -85,7 +85,7 @@ def domain_lines(domain: sp.Set) -> list[str]:
         f"DOMAIN = {domain_text(domain)!r}",
         "",
         "",
-        "def _in_domain(y: np.ndarray) -> bool:" + ("" if parts else "  # noqa: ARG001"),
+        "def _in_domain(y: np.ndarray) -> bool:",  # pyproject: ARG001 is off in the kernels
         '    """Whether every (finite) label lies in DOMAIN."""',
         f"    return {test}",
     ]

@@ -32,7 +32,7 @@ YHAT_EDGES = ()
 DOMAIN = '(-oo, oo)'
 
 
-def _in_domain(y: np.ndarray) -> bool:  # noqa: ARG001
+def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return True
 

@@ -126,8 +126,10 @@ def _hessian_sum(  # noqa: PLR0917 - block_sums' arguments, passed on
     curvature: Curvature | None,
     sample_weight: np.ndarray | None = None,
 ) -> np.ndarray:
-    """``m H`` of one block, flat: the module's generated ``hessian``, else from a curvature
-    (weighted: ``X~^T diag(s c) X~``, the weights unscaled, as ``block_sums``' ``m`` is)."""
+    """``m H`` of one block, flat: the module's generated ``hessian``, else from a curvature.
+
+    Weighted, ``X~^T diag(s c) X~`` with the weights unscaled, as ``block_sums``' ``m`` is.
+    """
     m = X.shape[0]
     generated = getattr(kernels, "hessian", None)
     plain = curvature is None and sample_weight is None and not issparse(X)

@@ -40,7 +40,12 @@ __all__ = ["prove_holes", "proven_zero"]
 
 #: The values each hole input takes, by name (the penalty's: w, alpha, v, t).
 INPUTS: Mapping[str, sp.Symbol] = {
-    "z": z, "y": y, "yhat": yhat, "phi": phi, "J_mean": J_mean, **PENALTY_INPUTS
+    "z": z,
+    "y": y,
+    "yhat": yhat,
+    "phi": phi,
+    "J_mean": J_mean,
+    **PENALTY_INPUTS,
 }
 
 #: Witness points: both signs, zero, small and large magnitudes (within
