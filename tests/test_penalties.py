@@ -259,3 +259,30 @@ def test_per_sample_weights_scale_each_step_as_sgdregressor():
     w2 = w2 - 0.01 * kernel.dR_dw(w1, 0.3)
     np.testing.assert_array_equal(w, w2)
     assert b == b2
+
+
+def test_auto_lr_where_the_curvature_is_unbounded_is_refused_apart():
+    # STEP_SIZE_NUMERATOR == 0.0: no constant step is safe; the backtracking search for
+    # that case is written apart (derivreg._penalty.auto_lr_unbounded)
+    from types import SimpleNamespace
+
+    from derivreg._penalty import NO_PENALTY, auto_lr
+
+    unbounded = SimpleNamespace(__name__="a kernel module", STEP_SIZE_NUMERATOR=0.0)
+    X, _ = regression()
+    with pytest.raises(ValueError, match="lr='auto' needs a bounded curvature"):
+        auto_lr(unbounded, X, batch_size=1, penalty=NO_PENALTY, weights=None,
+                fit_intercept=True)  # fmt: skip
+
+
+def test_weighted_mini_batches_use_the_weighted_mean():
+    X, y = regression(m=40)
+    sw = np.random.default_rng(7).random(40)
+    kernel = KERNELS["mse"]
+    w, b, _ = train(X, y, sample_weight=sw, batch_size=10, lr=0.01)
+    w2, b2 = np.zeros(X.shape[1]), 0.0
+    for start in range(0, 40, 10):
+        rows = slice(start, start + 10)
+        w2, b2 = kernel.update(X[rows], y[rows], w2, b2, 0.01, sample_weight=sw[rows])
+    np.testing.assert_array_equal(w, w2)
+    assert b == b2
