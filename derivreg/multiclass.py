@@ -160,7 +160,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         lr = self._step(X)
         for _ in range(epochs):
             order = rng.permutation(len(X)) if self.shuffle else None
-            W, b = _loop.sgd_epoch(X, Y, W, b, lr, order)
+            W, b = _loop.sgd_epoch(X, Y, W, b, lr, order=order)
             if self.alpha:
                 W = W * (1 - lr * self.alpha)
         self.coef_, self.intercept_ = W.T.copy(), b

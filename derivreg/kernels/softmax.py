@@ -49,7 +49,7 @@ def _check_batch(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray
     if Y.shape != (X.shape[0], W.shape[1]):
         raise ValueError(f"Y must have shape {(X.shape[0], W.shape[1])}, got {Y.shape}")
     if X.shape[0] == 0:
-        raise ValueError("Found array with 0 sample(s) (shape=(0, %d)) while a minimum of 1 is required." % X.shape[1])
+        raise ValueError(f"Found array with 0 sample(s) (shape=(0, {X.shape[1]})) while a minimum of 1 is required.")
     if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
         raise ValueError("Y must be one-hot: entries 0 or 1, exactly one 1 per row")
     return X, Y, W, b
@@ -91,7 +91,7 @@ def log_softmax(Z: object) -> np.ndarray:
     [-2.407606, -1.407606, -0.407606]
     """
     Z = _as_array("Z", Z, 2)
-    s, err, e, others, S = _terms(Z)
+    s, err, _e, others, _S = _terms(Z)
     with np.errstate(over="ignore", invalid="ignore"):
         # log yhat_j = z_j - m - log(1 + others): a sum of two terms <= 0
         log_yhat = err + s - np.log1p(others)
@@ -107,14 +107,14 @@ def predict_proba(X: object, W: object, b: object) -> np.ndarray:
     [0.268941, 0.731059]
     """
     X, W, b = _check_params(X, W, b)
-    s, err, e, others, S = _terms(_scores(X, W, b))
+    _s, _err, e, _others, S = _terms(_scores(X, W, b))
     yhat = e/S
     return yhat
 
 
 def _losses(X: np.ndarray, Y: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
     """``losses`` without the input checks."""
-    s, err, e, others, S = _terms(_scores(X, W, b))
+    s, err, _e, others, _S = _terms(_scores(X, W, b))
     with np.errstate(over="ignore", invalid="ignore"):
         log_yhat = err + s - np.log1p(others)
         # J = -sum_c y_c log yhat_c: for a one-hot y, the true class's term only
@@ -151,7 +151,7 @@ def loss(X: object, Y: object, W: object, b: object) -> float:
 
 def _dJ_dz(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     """dJ/dz = yhat - y for each row of scores Z and one-hot labels Y, shape (r, k)."""
-    s, err, e, others, S = _terms(Z)
+    _s, _err, e, _others, S = _terms(Z)
     # the terms of the wrong classes: 1 - yhat_c = wrong / S, with no cancellation
     wrong = np.sum(np.where(Y > 0, 0.0, e), axis=1, keepdims=True)
     dJ_dz = np.where((Y > 0), -wrong, e)/S

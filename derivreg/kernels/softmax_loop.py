@@ -14,7 +14,7 @@ from derivreg.kernels.softmax import _as_array, _check_batch, _dJ_dz, _scores
 NAME = 'softmax'
 
 
-def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, order: object = None) -> tuple[np.ndarray, np.ndarray]:
+def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the rows (in ``order``, default 0..m-1); return the new (W, b).
 
     Examples

@@ -100,7 +100,10 @@ def derivation_nodes(name: str, features: int | str, source: tuple[str, int]) ->
     from derivreg.symbolic import derive
 
     container = nodes.container(classes=["derivreg-derivation"])
-    container += blocks_to_nodes(blocks(derive(name, features=features)), source)
+    derivation = derive(name, features=features)
+    # The vector-output model (k classes) turns itself into blocks.
+    groups = derivation.blocks() if hasattr(derivation, "blocks") else blocks(derivation)
+    container += blocks_to_nodes(groups, source)
     return [container]
 
 
@@ -133,9 +136,10 @@ class DerivationDirective(SphinxDirective):
 
     def run(self) -> list[nodes.Node]:
         from derivreg.symbolic import REGISTRY
+        from derivreg.symbolic.softmax import NAME as VECTOR_MODEL
 
         name = self.arguments[0]
-        if name not in REGISTRY:
+        if name not in REGISTRY and name != VECTOR_MODEL:
             known = ", ".join(sorted(REGISTRY))
             raise self.error(f"unknown pair {name!r}; registered pairs: {known}")
         depend_on_package(self, "derivreg.symbolic", "derivreg.rendering")

@@ -81,8 +81,8 @@ def _unnormalised_proba(X, W, b):
     return np.exp(Z - Z.max(axis=1, keepdims=True))
 
 
-def _sgd_in_place(X, Y, W, b, lr, order=None):
-    new_W, new_b = softmax_loop.sgd_epoch(X, Y, W, b, lr, order)
+def _sgd_in_place(X, Y, W, b, lr, *, order=None):
+    new_W, new_b = softmax_loop.sgd_epoch(X, Y, W, b, lr, order=order)
     W[...] = new_W  # writes into the caller's array
     return W, new_b
 
