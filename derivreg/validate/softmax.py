@@ -33,7 +33,7 @@ import sympy as sp
 from derivreg.codegen.softmax import HOLES, generate_softmax_loop, generate_softmax_module
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic.checks import is_zero
-from derivreg.symbolic.softmax import derive_softmax
+from derivreg.symbolic.softmax import NAME, derive_softmax
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import meaning
 from derivreg.validate.skeleton import compare, mark
@@ -70,8 +70,8 @@ def validate_softmax(source: str) -> ValidationReport:
     >>> validate_softmax(bad).ok
     False
     """
-    report = ValidationReport("softmax")
-    tree = _parse(source, "softmax")
+    report = ValidationReport(NAME)
+    tree = _parse(source, NAME)
     reference = ast.parse(generate_softmax_module().source)
     found = compare(tree, reference, mark(reference, HOLES))
     d = derive_softmax()
