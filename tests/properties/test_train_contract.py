@@ -247,7 +247,7 @@ BAD_SETTINGS = {
     "seed": (*NOT_NUMBERS[1:], -1, 1.5, math.nan),
     "record": (None, "some", "ALL", 1, True),
     "backend": (None, "cuda", "NumPy", 0),
-    "loss": (None, "hinge", "MSE", 0, ["mse"]),
+    "loss": ("hinge", "MSE", 0, ["mse"]),  # None is the default pair (kernels.DEFAULT)
     "progress": (5, "bar", True, 1.5),
     "b0": (*NOT_NUMBERS, math.nan, math.inf, -math.inf),
 }
