@@ -18,7 +18,7 @@ ALLOWED = {
     # codegen.compile(): runs only the generator's own output, gated (runtime.gate)
     "exec": ("derivreg/codegen/runtime.py", "_run"),
     # derivreg.testing's references: a derivation's expressions, their names checked
-    "lambdify": ("derivreg/testing/reference.py", "_lambdify"),
+    "lambdify": ("derivreg/testing/_reference.py", "_lambdify"),
 }
 
 

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import derivreg.train as train_module
-from derivreg.testing.reference import REALMAX
+from derivreg.testing._reference import REALMAX
 from derivreg.train import DivergenceError, inverse_time, step_size_bound
 from properties.factory import Property, make_tests, training_with
 from properties.planted import BUGS, Bug, recompose
