@@ -17,6 +17,8 @@ KINDS = ("eval", "exec", "sympify", "parse_expr", "lambdify")
 ALLOWED = {
     # codegen.compile(): runs only the generator's own output, gated (runtime.gate)
     "exec": ("derivreg/codegen/runtime.py", "_run"),
+    # derivreg.testing's references: a derivation's expressions, their names checked
+    "lambdify": ("derivreg/testing/_reference.py", "_lambdify"),
 }
 
 

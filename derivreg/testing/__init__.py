@@ -8,10 +8,10 @@ within the derived bound, row permutations, inputs never written to, and the
 module computing what a fresh generation computes; and bad input (NaN,
 infinity, wrong shapes, unconvertible or complex arrays, labels outside the
 domain) refused with an error naming it, the caller's arrays untouched.  Each
-property is stated once (:mod:`~derivreg.testing.accuracy`,
-:mod:`~derivreg.testing.invariants`, :mod:`~derivreg.testing.bad_input`);
+property is stated once (``derivreg/testing/_accuracy.py``,
+``_invariants.py``, ``_bad_input.py``);
 the references are built from the pair's derivation, never from its kernels
-(:mod:`~derivreg.testing.reference`).
+(``_reference.py``, where the tolerances' rounding model is written).
 
 It needs the test extra (Hypothesis, mpmath, SciPy) and SymPy:
 ``pip install 'derivreg[test]'``.

@@ -9,9 +9,11 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis.errors import HypothesisException
 
 from derivreg.symbolic import Pair, derive
-from derivreg.testing import accuracy, bad_input, invariants
+from derivreg.testing import _accuracy as accuracy
+from derivreg.testing import _bad_input as bad_input
+from derivreg.testing import _invariants as invariants
 from derivreg.testing._property import Property
-from derivreg.testing.reference import reference
+from derivreg.testing._reference import reference
 
 __all__ = ["PROPERTIES", "KernelCheckError", "check_kernels"]
 

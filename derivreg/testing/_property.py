@@ -2,7 +2,7 @@
 
 Examples
 --------
->>> from derivreg.testing.accuracy import STABILITY
+>>> from derivreg.testing._accuracy import STABILITY
 >>> STABILITY.variants
 ('generated',)
 """
@@ -15,7 +15,7 @@ from types import ModuleType
 
 from hypothesis import strategies as st
 
-from derivreg.testing.reference import Reference
+from derivreg.testing._reference import Reference
 
 __all__ = ["BLOCKED", "VARIANT_NAMES", "Check", "Property"]
 

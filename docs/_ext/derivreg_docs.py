@@ -578,7 +578,11 @@ class PropertySuiteDirective(SphinxDirective):
         out: list[nodes.Node] = [nodes.rubric(text=prop.name)]
         items = nodes.bullet_list()
         facts = [
-            ("in", f"tests/properties/{filename}, check {prop.check.__name__}"),
+            (
+                "in",
+                f"{prop.check.__module__}.{prop.check.__name__}; "
+                f"run by tests/properties/{filename}",
+            ),
             ("pairs", ", ".join(factory.pairs(prop))),
             ("kernel builds", ", ".join(prop.variants)),
             ("must catch", "; ".join(prop.catches)),

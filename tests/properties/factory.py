@@ -25,7 +25,7 @@ from derivreg import codegen, fast
 from derivreg.kernels import KERNELS
 from derivreg.symbolic import REGISTRY, derive
 from derivreg.testing._property import VARIANT_NAMES, Property
-from derivreg.testing.reference import Reference, reference
+from derivreg.testing._reference import Reference, reference
 from properties.planted import BUGS, update_per_sample
 
 

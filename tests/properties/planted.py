@@ -18,7 +18,7 @@ from unittest import mock
 
 import numpy as np
 
-from derivreg.testing.reference import Reference
+from derivreg.testing._reference import Reference
 
 
 def recompose(

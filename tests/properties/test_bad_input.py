@@ -19,7 +19,7 @@ import pytest
 from hypothesis import strategies as st
 
 from derivreg.cli import main
-from derivreg.testing.bad_input import (
+from derivreg.testing._bad_input import (
     KERNEL_CORRUPTIONS,
     Args,
     Corruption,
@@ -37,8 +37,8 @@ from derivreg.testing.bad_input import (
     unconvertible,
     wrong_length,
 )
-from derivreg.testing.reference import augmented
-from derivreg.testing.strategies import batches
+from derivreg.testing._reference import augmented
+from derivreg.testing._strategies import batches
 from derivreg.train import train
 from properties.factory import Property, make_tests, training_with
 

@@ -19,7 +19,7 @@ from test_codegen import MAX_ULP
 from derivreg import codegen, testing
 from derivreg.kernels import KERNELS
 from derivreg.symbolic import REGISTRY, derive
-from derivreg.testing.accuracy import (
+from derivreg.testing._accuracy import (
     CHAIN_PRODUCT,
     CLAIMS,
     FINITE_DIFFERENCES,
@@ -27,7 +27,7 @@ from derivreg.testing.accuracy import (
     HIGH_PRECISION,
     STABILITY,
 )
-from derivreg.testing.invariants import (
+from derivreg.testing._invariants import (
     CONTRACTION,
     INPUTS_UNTOUCHED,
     PERMUTATION,
@@ -35,7 +35,7 @@ from derivreg.testing.invariants import (
     TIGHTNESS,
     batches_and_rates,
 )
-from derivreg.testing.reference import Batch
+from derivreg.testing._reference import Batch
 from properties.factory import Property, make_tests
 
 TestFiniteDifferences = make_tests(FINITE_DIFFERENCES)
@@ -52,7 +52,7 @@ TestSameAsGenerated = make_tests(SAME_AS_GENERATED)
 
 
 def test_the_stability_bound_is_the_code_generators_measured_one():
-    assert testing.reference.MAX_ULP == MAX_ULP
+    assert testing._reference.MAX_ULP == MAX_ULP
 
 
 # ---------------------------------------------------------------------------

@@ -37,7 +37,7 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 import derivreg.train as train_module
-from derivreg.testing.reference import REALMAX
+from derivreg.testing._reference import REALMAX
 from derivreg.train import DivergenceError, inverse_time, step_size_bound
 from properties.factory import Property, make_tests, training_with
 from properties.planted import BUGS, Bug, recompose
@@ -247,7 +247,7 @@ BAD_SETTINGS = {
     "seed": (*NOT_NUMBERS[1:], -1, 1.5, math.nan),
     "record": (None, "some", "ALL", 1, True),
     "backend": (None, "cuda", "NumPy", 0),
-    "loss": (None, "hinge", "MSE", 0, ["mse"]),
+    "loss": ("hinge", "MSE", 0, ["mse"]),  # None is the default pair (kernels.DEFAULT)
     "progress": (5, "bar", True, 1.5),
     "b0": (*NOT_NUMBERS, math.nan, math.inf, -math.inf),
 }

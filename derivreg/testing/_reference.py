@@ -58,6 +58,7 @@ from scipy.special import expit
 from sympy.calculus.util import function_range, maximum, minimum
 
 from derivreg.codegen import stabilize
+from derivreg.codegen.printers import check_names
 from derivreg.symbolic import REGISTRY, Derivation, Pair, derive, y, yhat, z
 from derivreg.symbolic.curvature import bounds
 
@@ -104,9 +105,17 @@ NP_MODULES = [{"Sigmoid": expit, "Softplus": _np_softplus}, "numpy"]
 MP_MODULES = [{"Sigmoid": _mp_sigmoid, "Softplus": _mp_softplus}, "mpmath"]
 
 
+def _lambdify(args: tuple[sp.Symbol, ...], expr: sp.Basic, modules: object) -> Callable:
+    """``sympy.lambdify`` of a derivation's expression, its names checked first."""
+    # The expression is a derivation's, built by derive() from the pair's callables; check_names
+    # refuses a symbol or function whose name is not a plain identifier (sympy#24990).
+    # Safe because: no text is parsed, and no name can print as code (the generator's check).
+    return sp.lambdify(args, check_names(expr), modules=modules)
+
+
 def _numpy(expr: sp.Basic, args: tuple[sp.Symbol, ...]) -> NumFn:
     """Lambdify ``expr`` for NumPy; the result always has the broadcast shape of the args."""
-    f = sp.lambdify(args, expr, modules=NP_MODULES)
+    f = _lambdify(args, expr, NP_MODULES)
 
     def call(*values: object) -> np.ndarray:
         arrays = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in values))
@@ -274,9 +283,9 @@ def _reference(pair: Pair) -> Reference:
         sup_d3=_sup_abs(d3, act, pair.domain),
         dJ_dyhat_slope=of_yhat(sp.diff(d.dJ_dyhat, yhat)),
         claims=claims,
-        mp_textbook_loss=sp.lambdify((z, y), textbook_loss, modules="mpmath"),
-        mp_loss=sp.lambdify((z, y), stable_loss, modules=MP_MODULES),
-        mp_dJ_dz=sp.lambdify((z, y), stable_d1, modules=MP_MODULES),
+        mp_textbook_loss=_lambdify((z, y), textbook_loss, "mpmath"),
+        mp_loss=_lambdify((z, y), stable_loss, MP_MODULES),
+        mp_dJ_dz=_lambdify((z, y), stable_d1, MP_MODULES),
         naive_loss=_numpy(naive, (z, y)),
         naive_dJ_dz=_numpy(d1.subs(yhat, act), (z, y)),
         stabilized=bool(rules),

@@ -14,7 +14,7 @@ import mpmath
 import numpy as np
 
 from derivreg.testing._property import BLOCKED, Property
-from derivreg.testing.reference import (
+from derivreg.testing._reference import (
     EPS,
     MAX_ULP,
     MP_DPS,
@@ -28,7 +28,7 @@ from derivreg.testing.reference import (
     mp_loss_and_grad,
     ulps,
 )
-from derivreg.testing.strategies import batches, scores_and_labels
+from derivreg.testing._strategies import batches, scores_and_labels
 
 ONE = np.ones(1)
 

@@ -18,7 +18,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from derivreg.testing._property import Property
-from derivreg.testing.strategies import batches
+from derivreg.testing._strategies import batches
 
 Args = dict[str, object]
 

@@ -10,7 +10,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from derivreg.testing.reference import EPS, REALMAX, Batch, Reference
+from derivreg.testing._reference import EPS, REALMAX, Batch, Reference
 
 #: Default bound on |x|, |w|, |b| and real labels: |z| <= 4 * 64 + 8 = 264,
 #: far into the sigmoid's saturation.
