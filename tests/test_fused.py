@@ -16,12 +16,12 @@ import numpy as np
 import pytest
 import sympy as sp
 from properties.factory import catches, run
-from properties.reference import reference
 from properties.test_kernels import HIGH_PRECISION
 
 from derivreg import codegen, derive, fast
 from derivreg.codegen import ValidationError
 from derivreg.kernels import KERNELS
+from derivreg.testing._reference import reference
 from derivreg.validate import validate_fused
 from derivreg.validate.interpreter import Interpreter
 

@@ -9,6 +9,6 @@ strategy for ``case``, and :mod:`properties.factory` turns it into tests:
   :mod:`properties.planted` and requires Hypothesis to find a counterexample.
 
 A new pair in the registry is checked by every property with no new test code:
-the references (:mod:`properties.reference`) and the planted bugs are built from
+the references (:mod:`derivreg.testing._reference`) and the planted bugs are built from
 its derivation.
 """

@@ -16,7 +16,7 @@ checked kernel function (``predict``, ``losses``, ``loss``, ``grad``,
   and the update; its mean may fit, but the kernels compute each row's
   dJ/dz in float64), or the gradient (for the update).
 
-Bound (the model of :mod:`properties.reference`, in exact arithmetic so that
+Bound (the model of :mod:`derivreg.testing._reference`, in exact arithmetic so that
 it never overflows): a score is within ``dz = (n + 1) eps Z + (n + 1) TINY``
 of the exact one (``Z = |x|.|w| + |b|``; the rescaled recomputation of an
 overflowed score multiplies by powers of two only, exact but for subnormal
@@ -44,8 +44,16 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import derive, y, yhat, z
+from derivreg.testing._reference import (
+    EPS,
+    MP_DPS,
+    MP_MODULES,
+    PER_SAMPLE_EPS,
+    REALMAX,
+    TINY,
+    magnitude,
+)
 from properties.factory import Property, make_tests
-from properties.reference import EPS, MP_DPS, MP_MODULES, PER_SAMPLE_EPS, REALMAX, TINY, magnitude
 
 #: Values drawn often: the edges of float64 and the scales where products overflow.
 SPECIAL = (

@@ -3,7 +3,7 @@
 Each ``Test*`` class has ``test_holds[pair-variant]`` and ``test_catches[pair-bug]``
 (see :mod:`properties.factory`); the planted bugs are the second-order ones of
 :mod:`properties.planted`.  Rounding follows the model of
-:mod:`properties.reference` (``eps = 2**-52``, scores within ``(n + 1) eps Z``).
+:mod:`derivreg.testing._reference` (``eps = 2**-52``, scores within ``(n + 1) eps Z``).
 
 The kernel's own Hessian error (:func:`hessian_error`): entry ``(j, k)`` is
 ``mean_i c_i a_ij a_ik`` (``a`` the rows of ``X~ = [X, 1]``, ``c = d2J/dz2``).
@@ -26,8 +26,7 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import y, yhat, z
-from properties.factory import Property, make_tests
-from properties.reference import (
+from derivreg.testing._reference import (
     EPS,
     MP_DPS,
     MP_MODULES,
@@ -41,7 +40,8 @@ from properties.reference import (
     reference,
     scores,
 )
-from properties.strategies import batches, floats, scores_and_labels
+from derivreg.testing._strategies import batches, floats, scores_and_labels
+from properties.factory import Property, make_tests
 
 VARIANTS = ("generated", "2-row blocks")
 

@@ -15,10 +15,10 @@ Sparse and dense X differ only in the order and number of the terms summed:
 ``z_i = b + sum_j x_ij w_j`` over the stored entries (in index order, after
 canonicalization) for CSR, and over all ``n`` entries in BLAS's order for
 dense X; a zero entry adds an exact 0.  The rounding model of
-:mod:`properties.reference` bounds every summation *for any order* of at
+:mod:`derivreg.testing._reference` bounds every summation *for any order* of at
 most ``n + 1`` terms (Higham 3.1), and so the gradient's sums over rows in
-any blocking: its :func:`~properties.reference.loss_error` and
-:func:`~properties.reference.grad_error` bound ``|computed - exact|`` for
+any blocking: its :func:`~derivreg.testing._reference.loss_error` and
+:func:`~derivreg.testing._reference.grad_error` bound ``|computed - exact|`` for
 either X.  By the triangle inequality the two results are within the *sum*
 of their bounds, which is what :func:`_agree` allows: twice the bound,
 evaluated at the dense arguments (the sparse ones are the same numbers).
@@ -61,9 +61,7 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import yhat, z
-from derivreg.train import DivergenceError, train
-from properties.factory import Property, make_tests, training_with
-from properties.reference import (
+from derivreg.testing._reference import (
     EPS,
     PER_SAMPLE_EPS,
     TINY,
@@ -75,7 +73,9 @@ from properties.reference import (
     reference,
     scores,
 )
-from properties.strategies import batches
+from derivreg.testing._strategies import batches
+from derivreg.train import DivergenceError, train
+from properties.factory import Property, make_tests, training_with
 
 #: How a drawn sparse X is stored.
 FORMATS = ("csr", "csc", "csr_array", "csc_array", "coo", "csr unsorted, duplicates")

@@ -33,9 +33,9 @@ from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
 from derivreg import _penalty
+from derivreg.testing._strategies import dyadic, label_elements
 from derivreg.train import train
 from properties.factory import Property, make_tests, training_with
-from properties.strategies import dyadic, label_elements
 
 EPS = float(np.finfo(np.float64).eps)
 TINY = float(np.finfo(np.float64).tiny)
