@@ -18,7 +18,10 @@ import sympy as sp
 
 from derivreg.codegen.printers import KernelPrinter, comment
 
-__all__ = ["domain_conditions", "domain_lines", "domain_text"]
+__all__ = ["CHECK_BATCH", "domain_conditions", "domain_lines", "domain_text"]
+
+#: The batch check every checked kernel opens with: shapes, finiteness and the labels' domain.
+CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)"
 
 _Y_MIN, _Y_MAX = sp.Symbol("y_min", real=True), sp.Symbol("y_max", real=True)
 _CALLS = {"y_min": "np.min(y)", "y_max": "np.max(y)"}

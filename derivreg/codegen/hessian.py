@@ -28,6 +28,7 @@ from typing import Any
 
 import sympy as sp
 
+from derivreg.codegen.domain import CHECK_BATCH
 from derivreg.codegen.printers import check_names
 from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function, merge
@@ -38,7 +39,7 @@ __all__ = ["second_order"]
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _HESS_SIG = f"(\n    {_BATCH}\n) -> np.ndarray"
 _HVP_SIG = f"(\n    {_BATCH}, v: np.ndarray\n) -> np.ndarray"
-_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"
+_CHECK_BATCH = CHECK_BATCH
 _CHECK_V = "v = _check_direction(X, v)"
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
 _FORWARD_Z = "forward: z = X w + b, one row per sample"

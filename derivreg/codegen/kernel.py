@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
-from derivreg.codegen.domain import domain_lines
+from derivreg.codegen.domain import CHECK_BATCH, domain_lines
 from derivreg.codegen.examples import examples
 from derivreg.codegen.hessian import second_order
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
@@ -49,7 +49,7 @@ _WEIGHT = "sample_weight: np.ndarray | None = None"
 _ALPHA = "alpha: float = 0.0"
 _CHECK_WEIGHT = "s = _check_sample_weight(sample_weight, X)"
 _CHECK_ALPHA = "alpha = _check_alpha(alpha)"
-_CHECK_BATCH = "X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)"
+_CHECK_BATCH = CHECK_BATCH
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
 
 

@@ -22,6 +22,7 @@ from typing import Any
 
 import sympy as sp
 
+from derivreg.codegen.domain import CHECK_BATCH
 from derivreg.codegen.printers import check_names
 from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function
@@ -117,7 +118,7 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
                 ),
             ],
             "float(np.sum(log_p))",
-            ["X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)"],
+            [CHECK_BATCH],
         ),
     ]
 

@@ -373,7 +373,7 @@ def hessian(
     >>> [round(float(v), 6) for v in hessian(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[-1]]
     [0.249376, 0.498752, 0.249376]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         H = _hessian(X, y, w, b)
@@ -429,7 +429,7 @@ def hvp(
     >>> [round(float(t), 6) for t in hvp(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, np.array([1.0, 0.0, 0.0]))]
     [0.249376, 0.498752, 0.249376]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     v = _check_direction(X, v)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
@@ -505,7 +505,7 @@ def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> flo
     >>> round(log_likelihood(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1), 6)
     -0.644397
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, TARGETS)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # per-sample losses, and the dispersion they give
         J = _losses(X, y, w, b)
