@@ -8,7 +8,7 @@ checked kernel function hands its result to one of ``_checked_rows``,
 return it after one pass over it.  Otherwise they recompute:
 
 - ``_scores``: a score whose partial sums overflow, row by row at its own
-  scale (powers of two, exact), so only a |z| past float64 is +-inf;
+  scale (powers of two, exact), so only a ``|z|`` past float64 is +-inf;
 - ``_limits``: a value at such a score is the value at +-max if the function
   is flat out there (equal at +-max and +-max/2): its limit, never inf * 0;
 - ``_scaled_mean``: means scaled by powers of two, so a mean that fits is
