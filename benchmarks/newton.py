@@ -20,8 +20,10 @@ are direct solves), and the wall time of one fit: the median of ``--repeats``
 interleaved runs, each solver timed in turn.  The machine's load average is
 reported before and after: the machine is shared.
 
-Output: ``newton.md`` (Markdown) and ``newton.json`` in ``--out`` (default
-``docs/performance/``; a temporary directory for ``--quick``).
+Output: ``newton.md`` (Markdown, no heading: the docs page gives it one) and
+``newton.json`` in ``--out`` (default ``docs/performance/``; a temporary
+directory for ``--quick``); ``--report-only`` rewrites the Markdown from the
+JSON.
 """
 
 from __future__ import annotations
@@ -174,8 +176,6 @@ def _num(value: float | None, fmt: str) -> str:
 def markdown(results: dict[str, object]) -> str:
     m = results["machine"]
     lines = [
-        "## Newton against statsmodels and scikit-learn",
-        "",
         f"Median and fastest of {results['repeats']} interleaved fits each; derivreg's "
         f"gradient tolerance {results['tol']:g}.  Errors are relative to statsmodels (the "
         "reference row shows 0); time is one fit, derivreg's including its standard errors "
@@ -206,12 +206,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="1 repeat: a smoke test")
     parser.add_argument("--repeats", type=int, default=15, help="timed rounds (median)")
     parser.add_argument("--out", type=Path, help="output directory")
+    parser.add_argument(
+        "--report-only", action="store_true", help="rewrite newton.md from the saved newton.json"
+    )
     args = parser.parse_args(argv)
     repeats = 1 if args.quick else args.repeats
     if repeats < 1:
         parser.error("--repeats must be at least 1")
     out = args.out or (Path(tempfile.mkdtemp()) if args.quick else ROOT / "docs" / "performance")
     out.mkdir(parents=True, exist_ok=True)
+    if args.report_only:
+        results = json.loads((out / "newton.json").read_text(encoding="utf-8"))
+        (out / "newton.md").write_text(markdown(results), encoding="utf-8")
+        return 0
     results = run(repeats)
     report = markdown(results)
     (out / "newton.md").write_text(report, encoding="utf-8")
