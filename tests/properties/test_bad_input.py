@@ -104,6 +104,9 @@ def complex_valued(draw, ref, args: Args) -> Args:
 def integers(draw, ref, args: Args) -> Args:
     """The batch rounded to integers (labels stay in range), as int64 arrays and an int b."""
     out = {name: np.round(args[name]).astype(np.int64) for name in ("X", "y", "w")}
+    domain = ref.pair.domain
+    if domain.left_open and domain.inf.is_finite:  # Gamma's y > 0: round up to the next integer
+        out["y"] = np.maximum(out["y"], int(domain.inf) + 1)
     return {**args, **out, "b": round(args["b"])}
 
 

@@ -31,6 +31,7 @@ from properties.reference import (
     Batch,
     augmented,
     grad_error,
+    local_sup,
     loss_error,
     mp_loss_and_grad,
     ulps,
@@ -65,8 +66,9 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
         (J(t+) - J(t-)) / (a + c) - J'(t) = J''(t) (a - c) / 2 + R,
         |R| <= M3 max(a, c)^2 / 6,
 
-    with M2 = sup|L''| mean(x_k^2) >= |J''| and M3 = sup|L'''| mean(|x_k|^3) >= |J'''|
-    (L the per-sample loss along z; x_k the k-th column of [X, 1]).  MSE has
+    with M2 = mean(sup|L''| x_k^2) >= |J''| and M3 = mean(sup|L'''| |x_k|^3) >= |J'''|
+    (L the per-sample loss along z; x_k the k-th column of [X, 1]; each sup over
+    the z the sample takes between t- and t+, see ``reference.local_sup``).  MSE has
     L''' = 0, so its truncation error is the (a - c) term alone.  Rounding adds
     (err J(t+) + err J(t-)) / (a + c), the kernel's own gradient error, and
     2 eps |D| for the subtraction and division of the difference quotient.
@@ -78,6 +80,7 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
     theta = np.append(w, b)
     A = augmented(X)
     own = grad_error(ref, X, labels, w, b)
+    z = X @ w + b
 
     def at(k: int, value: float) -> tuple[np.ndarray, float]:
         moved = theta.copy()
@@ -91,8 +94,13 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
         (wp, bp), (wm, bm) = at(k, tp), at(k, tm)
         D = (kernel.loss(X, labels, wp, bp) - kernel.loss(X, labels, wm, bm)) / (tp - tm)
         a, c = Fraction(tp) - Fraction(t), Fraction(t) - Fraction(tm)
-        M2 = ref.sup_d2 * float(np.mean(A[:, k] ** 2))
-        M3 = ref.sup_d3 * float(np.mean(np.abs(A[:, k]) ** 3))
+        # Each sup of |L''|, |L'''| is over the z a sample takes between t- and t+
+        # (local_sup): the whole line's for MSE and BCE, the ends' for the log links.
+        dz = np.abs(A[:, k]) * float(max(a, c))
+        M2 = float(np.mean(local_sup(ref, ref.d2, z, dz, labels) * A[:, k] ** 2))
+        M3 = float(
+            np.mean(local_sup(ref, ref.d3, z, dz, labels, third=True) * np.abs(A[:, k]) ** 3)
+        )
         truncation = M3 * float(max(a, c)) ** 2 / 6 + M2 * abs(float(a - c)) / 2
         rounding = (
             loss_error(ref, X, labels, wp, bp) + loss_error(ref, X, labels, wm, bm)
@@ -190,7 +198,9 @@ def check_chain_product(kernel, ref, case) -> None:
 
 CHAIN_PRODUCT = Property(
     "dJ_dz is the product of the local partials",
-    strategy=scores_and_labels,
+    # |z| <= ref.chain_bound: past it the textbook factors are not representable
+    # (tests/test_families.py pins Gamma's dJ_dyhat there, a strict xfail).
+    strategy=lambda ref: scores_and_labels(ref, z_bound=ref.chain_bound),
     check=check_chain_product,
     catches=("sign flipped in dJ_dz", "factor 2 dropped", "yhat(1 - yhat) missing"),
 )
@@ -277,6 +287,7 @@ def check_stability(kernel, ref, case) -> None:
 
     The domain is every finite z for BCE; for MSE it is |z|, |y| <= 2^510, where
     (y - z)^2 and the gradient (y - z) z are representable (ref.logit_bound).
+    ">= 0" only where the loss's infimum is (ref.nonnegative: MSE, BCE).
     Accuracy: loss, dJ_dz and grad within MAX_ULP (the code-generator issue's
     measured bound) of the stable forms evaluated by mpmath at 50 digits, where
     exp and log1p are exact over the whole range.
@@ -286,9 +297,11 @@ def check_stability(kernel, ref, case) -> None:
     dz = kernel.dJ_dz(z, labels)
     assert np.all(np.isfinite(J)), f"non-finite loss {J} at z {z}, y {labels}"
     assert np.all(np.isfinite(dz)), f"non-finite dJ_dz {dz} at z {z}, y {labels}"
-    assert np.all(J >= 0), f"negative loss {J} at z {z}, y {labels}"
+    if ref.nonnegative:
+        assert np.all(J >= 0), f"negative loss {J} at z {z}, y {labels}"
+    scale = ref.loss_scale(z, labels)
     with mpmath.workdps(MP_DPS):
-        for zi, yi, Ji, gi in zip(z, labels, J, dz, strict=True):
+        for zi, yi, Ji, gi, si in zip(z, labels, J, dz, scale, strict=True):
             exact_J = ref.mp_loss(mpmath.mpf(float(zi)), mpmath.mpf(float(yi)))
             exact_g = ref.mp_dJ_dz(mpmath.mpf(float(zi)), mpmath.mpf(float(yi)))
             one = np.array([yi])
@@ -299,7 +312,10 @@ def check_stability(kernel, ref, case) -> None:
                 values = [loss1, *grad_w, grad_b, *new_w, new_b]
                 assert np.all(np.isfinite(values)), f"non-finite {values} at z {zi}, y {yi}"
             # grad_w of the last pass is dJ_dz * z; of the first, dJ_dz * 1
-            errors = {"loss": ulps(Ji, exact_J), "dJ_dz": ulps(gi, exact_g)}
+            # The loss's last operation is its top-level sum: its rounding is relative to
+            # the operands, sum |terms| (= |J| for MSE's square and BCE's two terms >= 0;
+            # exp(z) + |y z| for Poisson's exp(z) - y z, which cancels near yhat = y).
+            errors = {"loss": ulps(Ji, exact_J, scale=si), "dJ_dz": ulps(gi, exact_g)}
             errors["dJ_db"] = ulps(grad_b, exact_g)
             worst = max(errors, key=errors.__getitem__)
             assert errors[worst] <= MAX_ULP, (
@@ -326,7 +342,9 @@ TestStability = make_tests(STABILITY)
 # 5. Linear, noiseless: one per-sample SGD step (the training part is in test_training).
 # ---------------------------------------------------------------------------
 def regression(ref) -> bool:
-    return ref.targets == "real"
+    """Real labels and a finite sup d2J/dz2: the step-size bound these SGD steps use
+    exists (per-sample SGD on Poisson's or Gamma's loss has none to state)."""
+    return ref.targets == "real" and ref.bounded_curvature
 
 
 @st.composite
@@ -558,7 +576,10 @@ def run_loop(loop, batch: Batch, lr: float) -> list[object]:
     weights, J = w.tolist(), [0.0] * m
     w_track, b_track = [0.0] * (m * n), [0.0] * m
     args = (X.ravel().tolist(), labels.tolist(), weights, float(b), lr, J, 1, 0)
-    final_b = loop(*args, w_track, b_track)
+    try:
+        final_b = loop(*args, w_track, b_track)
+    except OverflowError as err:  # math.exp past 709.78 (an exp activation): an outcome too
+        final_b = f"OverflowError: {err}"
     return [weights, final_b, J, w_track, b_track]
 
 
@@ -571,7 +592,8 @@ def check_loop_same_as_generated(kernel, ref, case) -> None:
         loop = importlib.import_module(f"derivreg.kernels.{ref.name}_loop").sgd_epoch
     mine, fresh = run_loop(loop, batch, lr), run_loop(generated_loop(ref.name), batch, lr)
     for i, (a, b) in enumerate(zip(mine, fresh, strict=True)):
-        assert np.array_equal(a, b, equal_nan=True), f"output {i}: {a} != {b}"
+        same = a == b if isinstance(a, str) else np.array_equal(a, b, equal_nan=True)
+        assert same, f"output {i}: {a} != {b}"
 
 
 LOOP_SAME_AS_GENERATED = Property(

@@ -43,7 +43,8 @@ def fit(kernel, ref, X, y, **options):
 
 
 def regression(ref) -> bool:
-    return ref.targets == "real"
+    """Real labels and a finite sup d2J/dz2 (the SGD step-size bound exists)."""
+    return ref.targets == "real" and ref.bounded_curvature
 
 
 def classification(ref) -> bool:
