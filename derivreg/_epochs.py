@@ -321,8 +321,9 @@ def _per_sample_epoch(
             r = _progress.epoch_in_blocks(
                 fast.epoch, run.on_update, run.t, run.loss, Xe, ye, w, b, run.lr, *sampled, loop
             )
-    except (ValueError, FloatingPointError) as err:
-        # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b
+    except (ValueError, FloatingPointError, OverflowError) as err:
+        # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b,
+        # and CPython's math.exp raises OverflowError past 709.78 (an exp activation's loss)
         raise run.diverged(
             f"an update made the parameters non-finite ({err})", math.nan, Xe
         ) from err

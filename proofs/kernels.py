@@ -187,6 +187,8 @@ def _witness(name: str, batches: int = 6, m: int = 4, n: int = 3):
             b, lr = rng.uniform(-3, 3), rng.uniform(0.01, 0.5)
             if REGISTRY[name].targets == "binary":
                 labels = np.array([float(rng.random() < 0.5) for _ in range(m)])
+            elif REGISTRY[name].domain.inf.is_finite:  # counts, positive reals: (0, 3]
+                labels = np.array([3.0 - rng.uniform(0, 3) for _ in range(m)])
             else:
                 labels = np.array([rng.uniform(-3, 3) for _ in range(m)])
             with mp.workdps(50):

@@ -34,7 +34,10 @@ def test_unknown_loss_is_one_line_exit_2_no_traceback():
     assert result.stdout == ""
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1
-    assert lines[0] == "derivreg derive: error: unknown loss 'hinge'; known losses: 'bce', 'mse'"
+    assert lines[0] == (
+        "derivreg derive: error: unknown loss 'hinge'; "
+        "known losses: 'bce', 'gamma', 'mse', 'poisson'"
+    )
     assert "Traceback" not in result.stderr
 
 

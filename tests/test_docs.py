@@ -132,7 +132,7 @@ def test_latex_of_block_is_the_align_environment_of_render():
 
 def test_unknown_pair_is_an_error_naming_the_registered_ones(tmp_path):
     _, warnings = build(tmp_path, ".. derivation:: hinge\n")
-    assert "unknown pair 'hinge'; registered pairs: bce, mse" in warnings
+    assert "unknown pair 'hinge'; registered pairs: bce, gamma, mse, poisson" in warnings
 
 
 def test_command_output_runs_the_command_at_build_time(tmp_path):

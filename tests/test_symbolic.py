@@ -123,7 +123,9 @@ def test_a_third_pair_needs_no_change_to_the_engine():
 
 
 def test_unknown_names_list_the_known_ones():
-    with pytest.raises(ValueError, match=r"unknown loss 'hinge'; known losses: 'bce', 'mse'"):
+    with pytest.raises(
+        ValueError, match=r"unknown loss 'hinge'; known losses: 'bce', 'gamma', 'mse', 'poisson'"
+    ):
         derive("hinge")
     with pytest.raises(ValueError, match="unknown loss"):
         derive(None)  # type: ignore[arg-type]

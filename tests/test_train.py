@@ -392,7 +392,7 @@ def test_below_the_step_size_bound_mse_sgd_does_not_diverge(seed):
         (
             {"loss": "hinge"},
             ValueError,
-            r"'loss' .* a str among \{'bce', 'mse'\}",
+            r"'loss' .* a str among \{'bce', 'gamma', 'mse', 'poisson'\}",
         ),
         ({"w0": np.ones(2)}, ValueError, r"w0 must have shape \(1,\)"),
         (

@@ -55,8 +55,9 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
         (J(t+) - J(t-)) / (a + c) - J'(t) = J''(t) (a - c) / 2 + R,
         |R| <= M3 max(a, c)^2 / 6,
 
-    with M2 = sup|L''| mean(x_k^2) >= |J''| and M3 = sup|L'''| mean(|x_k|^3) >= |J'''|
-    (L the per-sample loss along z; x_k the k-th column of [X, 1]).  MSE has
+    with M2 = mean(sup|L''| x_k^2) >= |J''| and M3 = mean(sup|L'''| |x_k|^3) >= |J'''|
+    (L the per-sample loss along z; x_k the k-th column of [X, 1]; each sup over
+    the z the sample takes between t- and t+, see ``_reference.local_sup``).  MSE has
     L''' = 0, so its truncation error is the (a - c) term alone.  Rounding adds
     (err J(t+) + err J(t-)) / (a + c), the kernel's own gradient error, and
     2 eps |D| for the subtraction and division of the difference quotient.

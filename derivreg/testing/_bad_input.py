@@ -61,6 +61,12 @@ def column(draw, ref, args: Args) -> Args:
     return {**args, "y": args["y"][:, None]}
 
 
+def outside_unit_interval(draw, ref, args: Args) -> Args:
+    big = st.floats(1.0, 1e300, exclude_min=True)
+    negative = st.floats(-1e300, 0.0, exclude_max=True)
+    return put("y", st.one_of(big, negative))(draw, ref, args)
+
+
 def outside_domain(draw, ref, args: Args) -> Args:
     """y with an entry outside the pair's domain (an interval with at least one finite end)."""
     d = ref.pair.domain

@@ -47,6 +47,7 @@ Rounding model (used by :func:`loss_error` and :func:`grad_error`)
 from __future__ import annotations
 
 import functools
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -134,6 +135,8 @@ def magnitude(expr: sp.Basic) -> sp.Basic:
     """
     if expr.is_Add:
         return sp.Add(*(sp.Abs(magnitude(a)) for a in expr.args))
+    if expr.is_Mul:  # a product's error is relative to |product|: the factors' signs drop
+        return sp.Mul(*(sp.Abs(magnitude(a)) for a in expr.args))
     if expr.args:
         return expr.func(*(magnitude(a) for a in expr.args))
     return expr
@@ -173,6 +176,7 @@ class Reference:
     d1: NumFn
     d1_magnitude: NumFn
     d2: NumFn
+    d3: NumFn
     sup_d2: float
     sup_d3: float
     dJ_dyhat_slope: NumFn
@@ -184,10 +188,33 @@ class Reference:
     naive_dJ_dz: NumFn
     stabilized: bool
     logit_bound: float
+    #: The last operation's operands, ``sum |terms|`` of the stable loss's top-level sum
+    #: (``|J|`` when it is not a sum): the scale its final rounding is relative to.
+    loss_scale: NumFn
+    #: Largest |z| (a power of 2 at most logit_bound) where the textbook chain factors,
+    #: evaluated in float64, give dJ/dz wherever their product is finite (Gamma's
+    #: (yhat - y)/yhat**2 overflows its square past z = 354.9).
+    chain_bound: float
+    #: Whether ``inf_z J(z, y) >= 0`` for every label (MSE, BCE); the log-link losses
+    #: drop terms free of z, so theirs is ``y - y log y`` (Poisson), ``1 + log y`` (Gamma).
+    nonnegative: bool
+    #: Whether the textbook form evaluated as written differs from the kernel's
+    #: (else the planted "naive loss" is the kernel itself and cannot be caught).
+    has_naive_form: bool
 
     @property
     def targets(self) -> str:
         return self.pair.targets
+
+    @property
+    def real_labels(self) -> bool:
+        """Whether any real label is valid (the domain is the whole line)."""
+        return self.pair.domain == sp.S.Reals
+
+    @property
+    def bounded_curvature(self) -> bool:
+        """Whether sup d2J/dz2 is finite, so that per-sample SGD has a safe constant step."""
+        return math.isfinite(self.sup_d2)
 
     @property
     def quadratic(self) -> bool:
@@ -211,7 +238,7 @@ class Reference:
 KERNEL_FACTORS = ("dJ_dyhat", "dyhat_dz", "dJ_dz")
 
 
-def _logit_bound(loss: NumFn, d1: NumFn, targets: str) -> float:
+def _logit_bound(loss: NumFn, d1: NumFn, real_labels: bool) -> float:
     """Largest |z| (and |y| for real targets) with a finite per-sample loss and gradient.
 
     With ``X = [[z]], w = [1]`` the gradient is ``L'(z) z``; for real targets the
@@ -220,13 +247,65 @@ def _logit_bound(loss: NumFn, d1: NumFn, targets: str) -> float:
     for bound in [REALMAX, *(2.0**k for k in range(1023, 0, -1))]:
         zs = np.array([bound, -bound])
         labels = [np.array([0.0, 0.0]), np.array([1.0, 1.0])]
-        if targets == "real":
+        if real_labels:  # labels 0 and 1 are in every built-in domain but Gamma's y > 0
             labels.append(-zs)
         if all(
             np.all(np.isfinite(loss(zs, t))) and np.all(np.isfinite(d1(zs, t) * zs)) for t in labels
         ):
             return bound
     raise AssertionError("no finite logit bound")  # pragma: no cover
+
+
+def _chain_bound(
+    dJ_dyhat: NumFn, dyhat_dz: Callable, activation: Callable, d1: NumFn, bound: float
+) -> float:
+    """Largest |z| <= bound, a power of 2, where dJ_dyhat(y, g(z)) dyhat_dz(z) = dJ/dz
+    (to 1e-6) or is not finite, at labels 1/2 and 1 (in every built-in domain)."""
+    for b in [bound, *(2.0**k for k in range(1023, 0, -1) if 2.0**k < bound)]:
+        zs = np.array([b, -b])
+        ok = True
+        for t in (0.5, 1.0):
+            ys = np.full(2, t)
+            with np.errstate(all="ignore"):
+                product = dJ_dyhat(ys, activation(zs)) * dyhat_dz(zs)
+                want = d1(zs, ys)
+            ok = ok and bool(
+                np.all(~np.isfinite(product) | (np.abs(product - want) <= 1e-6 * np.abs(want)))
+            )
+        if ok:
+            return b
+    raise AssertionError("no chain bound")  # pragma: no cover
+
+
+def _nonnegative(d: Derivation) -> bool:
+    """Whether the loss's infimum over yhat, reached at yhat = y, is >= 0 for every label.
+
+    For every registered loss dJ/dyhat vanishes only at yhat = y, so the infimum is
+    ``J(y, y)``: 0 for MSE, the entropy for BCE, ``y - y log y`` and ``1 + log y``
+    (negative for some y) for the log-link losses.
+    """
+    floor = sp.simplify(d.loss.subs(yhat, y))
+    if floor == 0:
+        return True
+    low = minimum(floor, y, d.pair.domain)
+    return bool(low.is_nonnegative)
+
+
+def monotone_tails(exprs: list[sp.Expr], labels: sp.Set) -> bool:
+    """Whether each of ``exprs`` (functions of z and y) is monotone in z with one sign.
+
+    Then ``|expr|`` is monotone in z, for every label of the domain: SymPy must
+    prove the sign of ``expr`` and of its z-derivative, with y positive when the
+    domain lies in [0, oo) (Poisson: ``exp(z)``; Gamma: ``y exp(-z)``, ``-y exp(-z)``).
+    """
+    zr = sp.Symbol("z", real=True)
+    yr = sp.Symbol("y", positive=True) if labels.inf.is_nonnegative else sp.Symbol("y", real=True)
+    for expr in exprs:
+        e = expr.subs({z: zr, y: yr})
+        for part in (e, sp.diff(e, zr)):
+            if not (part.is_positive or part.is_negative):
+                return False
+    return True
 
 
 def reference(pair: str | Pair) -> Reference:
@@ -256,6 +335,14 @@ def _reference(pair: Pair) -> Reference:
     def of_z(expr: sp.Basic) -> NumFn:
         return _numpy(expr, (z, y))
 
+    sup_d2 = _sup_abs(d2, act, d.pair.domain)
+    sup_d3 = _sup_abs(d3, act, d.pair.domain)
+    unbounded = [e.subs(yhat, act) for e, s in ((d2, sup_d2), (d3, sup_d3)) if math.isinf(s)]
+    if unbounded and not monotone_tails([sp.simplify(e) for e in unbounded], d.pair.domain):
+        raise NotImplementedError(
+            f"{name}: unbounded curvature not monotone in z; extend reference.local_sup"
+        )
+
     def of_yhat(expr: sp.Basic) -> NumFn:
         return _numpy(expr, (y, yhat))
 
@@ -279,8 +366,9 @@ def _reference(pair: Pair) -> Reference:
         # a magnitude is >= 0: Abs, for a product such as -(a - b)(a + b)/c (log-cosh's)
         d1_magnitude=of_z(sp.Abs(magnitude(stable_d1))),
         d2=of_z(stable_d2),
-        sup_d2=_sup_abs(d2, act, pair.domain),
-        sup_d3=_sup_abs(d3, act, pair.domain),
+        d3=of_z(stabilize(sp.simplify(d3).subs(yhat, act))[0]),
+        sup_d2=sup_d2,
+        sup_d3=sup_d3,
         dJ_dyhat_slope=of_yhat(sp.diff(d.dJ_dyhat, yhat)),
         claims=claims,
         mp_textbook_loss=_lambdify((z, y), textbook_loss, "mpmath"),
@@ -289,7 +377,21 @@ def _reference(pair: Pair) -> Reference:
         naive_loss=_numpy(naive, (z, y)),
         naive_dJ_dz=_numpy(d1.subs(yhat, act), (z, y)),
         stabilized=bool(rules),
-        logit_bound=_logit_bound(loss_np, d1_np, d.pair.targets),
+        loss_scale=of_z(
+            sp.Add(*(sp.Abs(t) for t in stable_loss.args))
+            if stable_loss.is_Add
+            else sp.Abs(stable_loss)
+        ),
+        nonnegative=_nonnegative(d),
+        chain_bound=_chain_bound(
+            of_yhat(d.dJ_dyhat),
+            _numpy(stabilize(d.dyhat_dz.subs(yhat, act))[0], (z,)),
+            _numpy(stabilize(act)[0], (z,)),
+            d1_np,
+            _logit_bound(loss_np, d1_np, d.pair.domain == sp.S.Reals),
+        ),
+        has_naive_form=bool(rules) or naive != stable_loss or stable_d1 != d1.subs(yhat, act),
+        logit_bound=_logit_bound(loss_np, d1_np, d.pair.domain == sp.S.Reals),
     )
 
 
@@ -306,6 +408,27 @@ def augmented(X: np.ndarray) -> np.ndarray:
     return np.column_stack([X, np.ones(X.shape[0])])
 
 
+def local_sup(
+    ref: Reference, f: NumFn, z: np.ndarray, dz: np.ndarray, y: np.ndarray, *, third: bool = False
+) -> np.ndarray:
+    """``sup |f|`` over ``[z - dz, z + dz]``, the remainder's factor in Taylor's theorem.
+
+    Where the pair's supremum over the whole line is finite it is used as it is
+    (MSE, BCE).  Where it is infinite (Poisson's ``exp(z)``, Gamma's
+    ``y exp(-z)``, and their third derivatives ``exp(z)`` and ``-y exp(-z)``),
+    ``|f|`` is monotone in z (its derivative, again ``+-`` the same exponential,
+    keeps one sign: :func:`monotone_tails` checks it symbolically), so the
+    supremum over the interval is at one of its ends; and ``dz`` is a few
+    hundred ulp of ``|z|``, so it is ``|f(z)|`` times ``exp(dz) ~ 1``: the
+    tolerance scales with the local curvature, it is not widened.
+    """
+    bound = ref.sup_d3 if third else ref.sup_d2
+    if math.isfinite(bound):
+        return np.full(np.shape(z), bound)
+    with np.errstate(over="ignore", invalid="ignore"):
+        return np.maximum(np.abs(f(z - dz, y)), np.abs(f(z + dz, y)))
+
+
 def loss_error(ref: Reference, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
     """Bound on ``|kernel.loss - exact mean loss|`` at these (float) arguments."""
     m, n = X.shape
@@ -315,7 +438,7 @@ def loss_error(ref: Reference, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: f
     dz = (n + 1) * EPS * Z
     roundings = PER_SAMPLE_EPS + m + n + 1
     relative = (PER_SAMPLE_EPS + m) * float(np.mean(J))
-    moved = float(np.mean(slope * dz + ref.sup_d2 * dz**2 / 2))
+    moved = float(np.mean(slope * dz + local_sup(ref, ref.d2, z, dz, y) * dz**2 / 2))
     return EPS * relative + moved + roundings * TINY
 
 
@@ -326,7 +449,7 @@ def grad_error(ref: Reference, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: f
     A = np.abs(augmented(X))
     dz = (n + 1) * EPS * Z
     per_sample = EPS * (PER_SAMPLE_EPS + m) * ref.d1_magnitude(z, y)
-    moved = np.abs(ref.d2(z, y)) * dz + ref.sup_d3 * dz**2 / 2
+    moved = np.abs(ref.d2(z, y)) * dz + local_sup(ref, ref.d3, z, dz, y, third=True) * dz**2 / 2
     roundings = PER_SAMPLE_EPS + m + n + 1
     return np.mean((per_sample + moved)[:, None] * A, axis=0) + roundings * TINY
 
@@ -367,11 +490,11 @@ def mp_loss_and_grad(ref: Reference, batch: Batch) -> tuple[float, np.ndarray]:
         return float(value), np.array([float(g) for g in grads])
 
 
-def ulps(got: float, exact: mpmath.mpf) -> float:
-    """``|got - exact|`` in units of the spacing of floats at ``exact``."""
+def ulps(got: float, exact: mpmath.mpf, scale: float = 0.0) -> float:
+    """``|got - exact|`` in units of the spacing of floats at ``max(|exact|, scale)``."""
     nearest = float(exact)
     if got == nearest:
         return 0.0
-    spacing = float(np.spacing(abs(nearest)))
+    spacing = float(np.spacing(max(abs(nearest), abs(float(scale)))))
     with mpmath.workdps(MP_DPS):
         return float(abs(mpmath.mpf(float(got)) - exact) / mpmath.mpf(spacing))

@@ -58,6 +58,13 @@ def label_elements(ref: Reference, bound: float = BOUND, *, hard: bool = False):
     if ref.targets == "binary":
         hard_labels = st.sampled_from([0.0, 1.0])
         return hard_labels if hard else st.one_of(hard_labels, st.floats(0.0, 1.0))
+    domain = ref.pair.domain
+    if domain.inf.is_finite or domain.sup.is_finite:  # the domain's part of [-bound, bound]
+        lo = max(-bound, float(domain.inf)) if domain.inf.is_finite else -bound
+        hi = min(bound, float(domain.sup)) if domain.sup.is_finite else bound
+        return st.floats(
+            lo, hi, exclude_min=bool(domain.left_open), exclude_max=bool(domain.right_open)
+        )
     return floats(bound)
 
 
@@ -84,23 +91,28 @@ def batches(
     return Batch(X, labels, w, b)
 
 
-def logits(ref: Reference) -> st.SearchStrategy[float]:
-    """Any score in the pair's finite domain, special values often."""
-    bound = ref.logit_bound
+def logits(ref: Reference, bound: float | None = None) -> st.SearchStrategy[float]:
+    """Any score in the pair's finite domain (or |z| <= bound), special values often."""
+    bound = ref.logit_bound if bound is None else bound
     special = [v for v in SPECIAL_LOGITS if abs(v) <= bound]
     return st.one_of(st.sampled_from(special), floats(40.0), floats(bound))
 
 
 @st.composite
 def scores_and_labels(
-    draw: st.DrawFn, ref: Reference, *, max_m: int = 8, hard: bool = False
+    draw: st.DrawFn,
+    ref: Reference,
+    *,
+    max_m: int = 8,
+    hard: bool = False,
+    z_bound: float | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A vector of scores over the whole domain and matching labels."""
+    """A vector of scores over the whole domain (or |z| <= z_bound) and matching labels."""
     m = draw(st.integers(1, max_m))
-    z = draw(arrays(np.float64, (m,), elements=logits(ref)))
+    z = draw(arrays(np.float64, (m,), elements=logits(ref, z_bound)))
     bound = 1.0 if ref.targets == "binary" else ref.logit_bound
     labels = draw(arrays(np.float64, (m,), elements=label_elements(ref, bound, hard=hard)))
-    if ref.targets == "real":
+    if ref.real_labels:
         # Some labels within a few ulps of their score: where y - z cancels.
         near = draw(arrays(np.bool_, (m,)))
         ulps = draw(arrays(np.int64, (m,), elements=st.integers(-64, 64)))

@@ -54,7 +54,13 @@ from sphinx.util.nodes import nested_parse_with_titles
 logger = logging.getLogger(__name__)
 
 _FEATURES = {"1": 1, "n": "n"}
-_TARGETS = {"real": "real numbers", "binary": "probabilities in [0, 1]"}
+
+
+def _labels(pair: object) -> str:
+    """The labels' domain in words, from the pair's SymPy set (what the kernels check)."""
+    from derivreg.codegen.domain import domain_text
+
+    return f"in {domain_text(pair.domain)}"  # type: ignore[attr-defined]
 
 
 # ---------------------------------------------------------------------------
@@ -163,7 +169,7 @@ class DerivationsDirective(SphinxDirective):
                 "",
                 nodes.Text("Rendered from "),
                 nodes.literal(text=f'derivreg.derive("{name}", features=...)'),
-                nodes.Text(f"; labels y are {_TARGETS[pair.targets]}."),
+                nodes.Text(f"; labels y are {_labels(pair)}."),
             )
             for features, words in ((1, "1 feature"), ("n", "n features")):
                 sub = section(self.state.document, words, f"derivation-{name}-{features}")

@@ -403,6 +403,7 @@ BUGS: dict[str, Bug] = _bugs(
         lambda k, ref: recompose(
             k, "naive loss", dJ_dz=_quiet(ref.naive_dJ_dz), losses=_quiet(ref.naive_loss)
         ),
+        applies=lambda ref: ref.has_naive_form,  # exp(z) - y z has no other form
     ),
     Bug(
         "last row dropped",

@@ -85,7 +85,10 @@ def run_loop(loop, batch: Batch, lr: float) -> list[object]:
     weights, J = w.tolist(), [0.0] * m
     w_track, b_track = [0.0] * (m * n), [0.0] * m
     args = (X.ravel().tolist(), labels.tolist(), weights, float(b), lr, J, 1, 0)
-    final_b = loop(*args, w_track, b_track)
+    try:
+        final_b = loop(*args, w_track, b_track)
+    except OverflowError as err:  # math.exp past 709.78 (an exp activation): an outcome too
+        final_b = f"OverflowError: {err}"
     return [weights, final_b, J, w_track, b_track]
 
 
@@ -98,7 +101,8 @@ def check_loop_same_as_generated(kernel, ref, case) -> None:
         loop = importlib.import_module(f"derivreg.kernels.{ref.name}_loop").sgd_epoch
     mine, fresh = run_loop(loop, batch, lr), run_loop(generated_loop(ref.name), batch, lr)
     for i, (a, b) in enumerate(zip(mine, fresh, strict=True)):
-        assert np.array_equal(a, b, equal_nan=True), f"output {i}: {a} != {b}"
+        same = a == b if isinstance(a, str) else np.array_equal(a, b, equal_nan=True)
+        assert same, f"output {i}: {a} != {b}"
 
 
 LOOP_SAME_AS_GENERATED = Property(

@@ -80,6 +80,10 @@ def contract_cases(draw, ref):
         y = draw(arrays(np.float64, (m,), elements=st.sampled_from([0.0, 1.0])))
     else:
         y = np.array([draw(wild()) for _ in range(m)])
+        if not ref.real_labels:  # [0, oo) or (0, oo): magnitudes only, and 1 for an excluded 0
+            y = np.abs(y)
+            if ref.pair.domain.left_open:
+                y[y == 0.0] = 1.0
     huge_start = draw(st.booleans()) and draw(st.booleans())  # a quarter of the cases
     w0 = np.array([draw(wild()) for _ in range(n)]) if huge_start else np.zeros(n)
     b0 = draw(wild()) if huge_start else 0.0
