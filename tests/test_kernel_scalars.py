@@ -10,7 +10,8 @@ import pytest
 
 from derivreg.kernels import KERNELS
 
-X, Y, W = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1.0, 0.0]), np.array([0.1, -0.2])
+# labels in every registered pair's domain (the reals, [0, 1], counts, y > 0)
+X, Y, W = np.array([[1.0, 2.0], [0.5, -1.0]]), np.array([1.0, 0.5]), np.array([0.1, -0.2])
 BAD = [True, np.True_, None, "abc", 1 + 2j, np.complex128(1.0)]
 
 
