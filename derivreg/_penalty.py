@@ -31,6 +31,7 @@ from types import ModuleType
 import numpy as np
 
 from derivreg import _params
+from derivreg._sparse import row_norms2
 
 __all__ = [
     "NO_PENALTY",
@@ -135,7 +136,7 @@ def top_eigenvalue(X: np.ndarray, weights: np.ndarray | None, fit_intercept: boo
         vec = vec / np.linalg.norm(vec)
         z = X @ vec[: X.shape[1]] + (vec[-1] if fit_intercept else 0.0)
         sz = s * z
-        image = np.append(sz @ X, np.sum(sz)) if fit_intercept else sz @ X
+        image = np.append(X.T @ sz, np.sum(sz)) if fit_intercept else X.T @ sz
         image = image / m
         new = float(vec @ image)
         if not np.any(image) or abs(new - estimate) <= POWER_TOL * abs(new):
@@ -177,7 +178,7 @@ def auto_lr(
         return auto_lr_unbounded(kernel)
     m = X.shape[0]
     with np.errstate(over="ignore"):
-        rows = np.einsum("ij,ij->i", X, X) + float(fit_intercept)
+        rows = row_norms2(X) + float(fit_intercept)
     if batch_size == 1 if per_sample is None else per_sample:
         q = float(np.max(rows if weights is None else weights * rows))
     elif batch_size >= m:

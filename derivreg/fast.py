@@ -255,7 +255,7 @@ def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:
     from derivreg.kernels import KERNELS
 
     kernel = KERNELS[_fused_module(loss).NAME]
-    return kernel, kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
+    return kernel, kernel._check_batch(X, y, w, b, kernel.NAME, kernel._in_domain, kernel.DOMAIN)
 
 
 def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndarray, float]:

@@ -140,7 +140,7 @@ def as_kernel(name: str, module: types.ModuleType, backend: str) -> types.Simple
     kernel = KERNELS[name]
 
     def prepared(X, y, w, b):
-        return kernel._check_batch(X, y, w, b, kernel.NAME, kernel.TARGETS)
+        return kernel._check_batch(X, y, w, b, kernel.NAME, kernel._in_domain, kernel.DOMAIN)
 
     return types.SimpleNamespace(
         NAME=name,

@@ -211,7 +211,7 @@ class _Template:
         phi = self.hole("phi", sum(J) / m)
         Y = batch[1]
         total = sum(self.hole("k", Y[i], phi) - J[i] / (self.scale * phi) for i in range(m))
-        return {"log_likelihood": (batch, [total])}
+        return {"log_likelihood": (batch, [total], {})}
 
     def second_order(
         self, X: np.ndarray, Y: np.ndarray, z: list[object]

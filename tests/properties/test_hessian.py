@@ -54,7 +54,7 @@ def sup_d4(name: str) -> float:
     def along_z(e: sp.Expr) -> sp.Expr:
         return sp.diff(e, yhat) * d.dyhat_dz + sp.diff(e, z)
 
-    return _sup_abs(along_z(along_z(d.d2J_dz2)), d.activation)
+    return _sup_abs(along_z(along_z(d.d2J_dz2)), d.activation, d.pair.domain)
 
 
 def sup_d3(ref: Reference) -> float:
@@ -137,6 +137,10 @@ FINITE_DIFFERENCES = Property(
         "hessian summed, not averaged",
     ),
     variants=VARIANTS,
+    # The error bound uses the sups of the third and fourth derivatives over the whole
+    # line; for the log links (unbounded curvature) they are infinite, and so is the
+    # bound: not covered here yet (their first order has local sups, testing._reference).
+    applies=lambda ref: ref.bounded_curvature,
 )
 TestFiniteDifferences = make_tests(FINITE_DIFFERENCES)
 
@@ -241,7 +245,7 @@ PSD = Property(
     strategy=batches,
     check=check_psd,
     catches=("curvature sign flipped",),
-    applies=lambda ref: ref.derivation.convex_in_z,
+    applies=lambda ref: ref.derivation.convex_in_z and ref.bounded_curvature,  # as above
     variants=VARIANTS,
 )
 TestPositiveSemidefinite = make_tests(PSD)
