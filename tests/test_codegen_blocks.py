@@ -121,7 +121,8 @@ def test_loops_other_than_range_are_rejected():
 # --- the blocked kernel computes the same numbers -------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(KERNELS))
+# the hand-written textbook gradients below are MSE's and BCE's
+@pytest.mark.parametrize("name", ["bce", "mse"])
 @pytest.mark.parametrize("m", [1, 255, 256, 257, 1000])
 def test_blocked_grad_agrees_with_a_plain_numpy_gradient(name, m, monkeypatch):
     # Blocks of 256 rows (4 features x 8 bytes x 256 = 8 KiB) so that small
@@ -146,7 +147,7 @@ def test_unchecked_kernels_equal_the_checked_ones_and_leave_inputs_alone(name):
     k = KERNELS[name]
     rng = np.random.default_rng(1)
     X, w = rng.normal(size=(5, 3)), rng.normal(size=3)
-    y = np.array([0.0, 1.0, 1.0, 0.0, 1.0])
+    y = np.array([0.5, 1.0, 1.0, 0.5, 1.0])  # in every pair's domain
     saved = X.copy(), y.copy(), w.copy()
     np.testing.assert_array_equal(k._losses(X, y, w, 0.5), k.losses(X, y, w, 0.5))
     assert k._grad(X, y, w, 0.5)[1] == k.grad(X, y, w, 0.5)[1]

@@ -136,7 +136,8 @@ def data(loss, m=300, n=3, seed=0):
 
 
 @pytest.mark.parametrize("backend", ["numpy", BACKENDS[1]])
-@pytest.mark.parametrize("loss", sorted(KERNELS))
+# a contracting iteration needs a step-size bound: the pairs with bounded curvature
+@pytest.mark.parametrize("loss", [k for k in sorted(KERNELS) if KERNELS[k].STEP_SIZE_NUMERATOR])
 def test_per_sample_epochs_give_the_history_of_per_sample_kernel_calls(loss, backend):
     # A schedule (even a constant one) makes train() call the NumPy kernels
     # once per sample; a float runs whole epochs in sgd_epoch.  Each step

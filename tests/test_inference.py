@@ -183,11 +183,9 @@ def test_without_a_declared_density_loglik_is_none_and_says_why():
 
 
 def test_a_penalised_fit_gives_no_standard_errors_and_says_why():
-    # Works whether or not the estimators have a `penalty` parameter yet: the check reads
-    # the attributes `alpha` (and `penalty`) as they are.
+    # An L2 fit by Newton (the penalty's Hessian alpha I is added): a penalised optimum.
     X, y = iris_pair(1, 2)
-    clf = LogisticRegressionSGD(solver="newton", tol=1e-10)
-    clf.alpha = 0.1
+    clf = LogisticRegressionSGD(solver="newton", tol=1e-10, penalty="l2", alpha=0.1)
     clf.fit(X, y)
     assert clf.stderr_ is None
     assert clf.loglik_ is None

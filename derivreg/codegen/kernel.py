@@ -233,7 +233,7 @@ class _Kernel:
                     self.penalized.R(),
                 ],
                 "_penalised(_mean_loss(J), R, alpha)",
-                [_CHECK_ALPHA],
+                [_CHECK_ALPHA, 'w = _as_float_array("w", w, 1)  # for R; losses checks it'],
             ),
         ]
 

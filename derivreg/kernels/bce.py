@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
 
 NAME = 'bce'
 TARGETS = 'binary'
@@ -194,6 +194,7 @@ def loss(
     0.644397
     """
     alpha = _check_alpha(alpha)
+    w = _as_float_array("w", w, 1)  # for R; losses checks it
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the (weighted) mean of the per-sample losses
         J = losses(X, y, w, b, sample_weight=sample_weight)

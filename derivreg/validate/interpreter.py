@@ -59,6 +59,7 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     # the weights as given (the validator passes weights already of mean 1), or None
     "_check_sample_weight": lambda a: a[0],
     "_check_alpha": lambda a: a[0],
+    "_as_float_array": lambda a: a[1],
 }
 
 

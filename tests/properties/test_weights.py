@@ -168,6 +168,9 @@ PER_SAMPLE_ZERO = Property(
     lambda ref: weighted_batches(ref, zeros=True),
     check_per_sample_zero,
     catches=("zero weight as one in train",),
+    # Per-sample SGD at lr = 0.01 on the log links takes the kernels' overflow-checking
+    # slow paths (over 100 s for 25 examples): the bounded pairs only, for now.
+    applies=lambda ref: ref.bounded_curvature,
 )
 
 TestRepeated = make_tests(REPEATED)
