@@ -83,7 +83,7 @@ def _unsorted() -> scipy.sparse.csr_matrix:
 @pytest.mark.filterwarnings("ignore::derivreg.separation.SeparationWarning")
 @pytest.mark.filterwarnings("ignore::derivreg.solvers.ConvergenceWarning")
 def test_the_callers_sparse_matrix_is_never_modified(name, batch_size):
-    y = np.array([1.0, 0.5])  # labels in every domain
+    y = np.array([1.0, 1.0])  # in every domain, and a class label for train
     for X in (_unsorted(), scipy.sparse.csc_matrix(np.array([[0.0, 1.0, 2.0], [3.0, 0.0, 0.0]]))):
         saved = (X.data.copy(), X.indices.copy(), X.indptr.copy(), X.has_sorted_indices)
         kernel = KERNELS[name]

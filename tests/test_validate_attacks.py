@@ -147,15 +147,15 @@ WRONG_KERNELS = {
     ),
     "a side effect inside an argument of _checked_grad": (
         "mse",
-        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b)",
-        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, (dJ_dw.__imul__(2), w)[1], b)",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, (dJ_dw.__imul__(2), w)[1], b, s, alpha)",
         r"line \d+: grad: the arguments differ: the generator prints `w`, "
         r"found `\(dJ_dw.__imul__\(2\), w\)\[1\]` in `return _checked_grad\(",
     ),
     "a different kernel handed to _checked_rows": (
         "bce",
-        'return _checked_rows(J, "J", _losses, X, w, b, y)',
-        'return _checked_rows(J, "J", dJ_dz, X, w, b, y)',
+        'J = _checked_rows(J, "J", _losses, X, w, b, y)',
+        'J = _checked_rows(J, "J", dJ_dz, X, w, b, y)',
         r"line \d+: losses: the names differ: the generator prints `_losses`, found `dJ_dz`",
     ),
     "t = z; t -= z aliasing": (

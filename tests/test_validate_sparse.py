@@ -119,7 +119,7 @@ def test_the_gate_accepts_the_checks_import():
 def test_a_runtime_compiled_kernel_takes_sparse_x(name):
     module = codegen.compile(derive(name))
     D = np.array([[0.0, 1.5], [2.0, 0.0], [0.0, 0.0]])
-    y, w = np.array([0.0, 1.0, 1.0]), np.array([0.3, -0.2])
+    y, w = np.array([0.5, 1.0, 1.0]), np.array([0.3, -0.2])  # labels in every domain
     for X in (scipy.sparse.csr_matrix(D), scipy.sparse.csc_array(D)):
         np.testing.assert_allclose(module.grad(X, y, w, 0.1)[0], module.grad(D, y, w, 0.1)[0])
 
