@@ -118,3 +118,12 @@ class SGDRegressor(RegressorMixin, _SGD):
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        try:  # the labels' domain, as the kernel module prints it: counts or y > 0
+            domain = getattr(_kernel(self._loss), "DOMAIN", "")
+        except (TypeError, ValueError, ImportError):  # a bad loss: fit says why
+            return tags
+        tags.target_tags.positive_only = domain.startswith(("[0,", "(0,"))
+        return tags

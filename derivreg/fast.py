@@ -132,7 +132,7 @@ def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
         loop = loop_module(loss)
         if loop is None:
             raise ValueError(f"no per-sample loop module {loss.__name__}_loop beside {loss}")
-        return loop.sgd_epoch
+        return loop.sgd_epoch_csr if csr else loop.sgd_epoch
 
     if loss not in KERNELS:
         raise ValueError(f"unknown loss {loss!r}; expected one of {sorted(KERNELS)}")

@@ -467,7 +467,10 @@ def train(
     if run.fused_losses is not None:  # the numba loop ran: one compiled pass, same checks
         norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(key)["grad"]), X, y, w, b)
     if not math.isfinite(norm):
-        norm = _pen.stationarity(kernel, X, y, w, float(b), weights, pen, fit_intercept)
+        try:
+            norm = _pen.stationarity(kernel, X, y, w, float(b), weights, pen, fit_intercept)
+        except FloatingPointError:  # finite parameters whose gradient is past float64
+            norm = math.inf
     converged = None if tol is None else norm <= tol
     if converged is False:
         # "Far" from stationarity: the full-batch gradient's largest entry above tol, the

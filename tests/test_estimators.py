@@ -39,7 +39,8 @@ def toy_separable(test):
 #: which scikit-learn expects to fail this check too): k steps on a repeated row and one
 #: step k times as long agree to first order in lr only.  The full-batch solvers pass it.
 PER_SAMPLE_WEIGHTS = {
-    "check_sample_weight_equivalence_on_dense_data": "per-sample SGD: weights scale steps"
+    "check_sample_weight_equivalence_on_dense_data": "per-sample SGD: weights scale steps",
+    "check_sample_weight_equivalence_on_sparse_data": "per-sample SGD: weights scale steps",
 }
 
 

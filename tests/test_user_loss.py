@@ -254,7 +254,7 @@ def test_check_kernels_passes_on_the_users_module(user_package):
     report = check_kernels(written(root, package), HALF, max_examples=EXAMPLES)
     assert list(report) == [p.name for p in PROPERTIES]
     not_stated = [name for name, outcome in report.items() if outcome != "passed"]
-    assert not_stated == ["kernels reject labels outside [0, 1]"]  # a regression: real labels
+    assert not_stated == ["kernels reject labels outside the domain"]  # a regression: real labels
 
 
 def test_check_kernels_fails_on_a_planted_bug_in_the_users_module(user_package):
@@ -265,7 +265,7 @@ def test_check_kernels_fails_on_a_planted_bug_in_the_users_module(user_package):
     written(root, package)
     path = root / package / "kernels" / "half.py"
     source = path.read_text()
-    assert source.count("dJ_dz = -y + z") == 3  # in dJ_dz, _grad and _grad_sums
+    assert source.count("dJ_dz = -y + z") == 4  # dJ_dz, _grad, _grad_sums, _weighted_grad
     path.write_text(source.replace("dJ_dz = -y + z", "dJ_dz = 2*(-y + z)"))
     sys.modules.pop(f"{package}.kernels.half")
     planted = importlib.import_module(f"{package}.kernels.half")
@@ -308,8 +308,17 @@ def passes_check_estimator(estimator: object) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         results = check_estimator(estimator, on_fail=None)
+    # per-sample SGD scales each step by its weight (SGDRegressor's semantics, which
+    # scikit-learn expects to fail these too): k steps on a repeated row and one step k
+    # times as long agree to first order in lr only (tests/test_estimators.py)
+    expected = {
+        "check_sample_weight_equivalence_on_dense_data",
+        "check_sample_weight_equivalence_on_sparse_data",
+    }
     failed = [
-        (r["check_name"], str(r["exception"])[:200]) for r in results if r["status"] == "failed"
+        (r["check_name"], str(r["exception"])[:200])
+        for r in results
+        if r["status"] == "failed" and r["check_name"] not in expected
     ]
     assert failed == []
 

@@ -66,7 +66,7 @@ def derive(name: str | Pair, *, features: Features = "n") -> Derivation | softma
     >>> derive("hinge")
     Traceback (most recent call last):
     ...
-    ValueError: unknown loss 'hinge'; known losses: 'bce', 'mse'
+    ValueError: unknown loss 'hinge'; known losses: 'bce', 'gamma', 'mse', 'poisson'
     """
     if features not in (1, "n"):
         raise ValueError(f"features must be 1 or 'n', got {features!r}")

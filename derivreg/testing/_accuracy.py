@@ -24,6 +24,7 @@ from derivreg.testing._reference import (
     Batch,
     augmented,
     grad_error,
+    local_sup,
     loss_error,
     mp_loss_and_grad,
     ulps,
@@ -69,6 +70,7 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
     theta = np.append(w, b)
     A = augmented(X)
     own = grad_error(ref, X, labels, w, b)
+    z = X @ w + b
 
     def at(k: int, value: float) -> tuple[np.ndarray, float]:
         moved = theta.copy()
@@ -82,8 +84,13 @@ def check_finite_differences(kernel, ref, batch: Batch) -> None:
         (wp, bp), (wm, bm) = at(k, tp), at(k, tm)
         D = (kernel.loss(X, labels, wp, bp) - kernel.loss(X, labels, wm, bm)) / (tp - tm)
         a, c = Fraction(tp) - Fraction(t), Fraction(t) - Fraction(tm)
-        M2 = ref.sup_d2 * float(np.mean(A[:, k] ** 2))
-        M3 = ref.sup_d3 * float(np.mean(np.abs(A[:, k]) ** 3))
+        # Each sup of |L''|, |L'''| is over the z a sample takes between t- and t+
+        # (local_sup): the whole line's for MSE and BCE, the ends' for the log links.
+        dz = np.abs(A[:, k]) * float(max(a, c))
+        M2 = float(np.mean(local_sup(ref, ref.d2, z, dz, labels) * A[:, k] ** 2))
+        M3 = float(
+            np.mean(local_sup(ref, ref.d3, z, dz, labels, third=True) * np.abs(A[:, k]) ** 3)
+        )
         truncation = M3 * float(max(a, c)) ** 2 / 6 + M2 * abs(float(a - c)) / 2
         rounding = (
             loss_error(ref, X, labels, wp, bp) + loss_error(ref, X, labels, wm, bm)
@@ -179,7 +186,9 @@ def check_chain_product(kernel, ref, case) -> None:
 
 CHAIN_PRODUCT = Property(
     "dJ_dz is the product of the local partials",
-    strategy=scores_and_labels,
+    # |z| <= ref.chain_bound: past it the textbook factors are not representable
+    # (tests/test_families.py pins Gamma's dJ_dyhat there, a strict xfail).
+    strategy=lambda ref: scores_and_labels(ref, z_bound=ref.chain_bound),
     check=check_chain_product,
     catches=("sign flipped in dJ_dz", "factor 2 dropped", "yhat(1 - yhat) missing"),
 )
@@ -261,6 +270,8 @@ def stability_cases(ref):
 def check_stability(kernel, ref, case) -> None:
     """Over the pair's whole domain: finite, >= 0, accurate; BCE -> 0 with the margin.
 
+    ">= 0" only where the loss's infimum is (ref.nonnegative: MSE, BCE).
+
     The domain is every finite z for BCE; for MSE it is |z|, |y| <= 2^510, where
     (y - z)^2 and the gradient (y - z) z are representable (ref.logit_bound).
     Accuracy: loss, dJ_dz and grad within MAX_ULP (the code-generator issue's
@@ -272,9 +283,11 @@ def check_stability(kernel, ref, case) -> None:
     dz = kernel.dJ_dz(z, labels)
     assert np.all(np.isfinite(J)), f"non-finite loss {J} at z {z}, y {labels}"
     assert np.all(np.isfinite(dz)), f"non-finite dJ_dz {dz} at z {z}, y {labels}"
-    assert np.all(J >= 0), f"negative loss {J} at z {z}, y {labels}"
+    if ref.nonnegative:
+        assert np.all(J >= 0), f"negative loss {J} at z {z}, y {labels}"
+    scale = ref.loss_scale(z, labels)
     with mpmath.workdps(MP_DPS):
-        for zi, yi, Ji, gi in zip(z, labels, J, dz, strict=True):
+        for zi, yi, Ji, gi, si in zip(z, labels, J, dz, scale, strict=True):
             exact_J = ref.mp_loss(mpmath.mpf(float(zi)), mpmath.mpf(float(yi)))
             exact_g = ref.mp_dJ_dz(mpmath.mpf(float(zi)), mpmath.mpf(float(yi)))
             one = np.array([yi])
@@ -285,7 +298,10 @@ def check_stability(kernel, ref, case) -> None:
                 values = [loss1, *grad_w, grad_b, *new_w, new_b]
                 assert np.all(np.isfinite(values)), f"non-finite {values} at z {zi}, y {yi}"
             # grad_w of the last pass is dJ_dz * z; of the first, dJ_dz * 1
-            errors = {"loss": ulps(Ji, exact_J), "dJ_dz": ulps(gi, exact_g)}
+            # The loss's last operation is its top-level sum: its rounding is relative to
+            # the operands, sum |terms| (= |J| for MSE's square and BCE's two terms >= 0;
+            # exp(z) + |y z| for Poisson's exp(z) - y z, which cancels near yhat = y).
+            errors = {"loss": ulps(Ji, exact_J, scale=si), "dJ_dz": ulps(gi, exact_g)}
             errors["dJ_db"] = ulps(grad_b, exact_g)
             worst = max(errors, key=errors.__getitem__)
             assert errors[worst] <= MAX_ULP, (

@@ -149,6 +149,9 @@ FULL_BATCH = Property(
     weighted_batches,
     check_full_batch,
     catches=("weights ignored", "weights squared"),
+    # it trains with lr="auto", which has no bound to use for the log links (unbounded
+    # curvature): the bounded pairs only, until it runs their Armijo path
+    applies=lambda ref: ref.bounded_curvature,
 )
 
 
