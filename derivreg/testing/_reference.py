@@ -339,8 +339,10 @@ def _reference(pair: Pair) -> Reference:
     sup_d3 = _sup_abs(d3, act, d.pair.domain)
     unbounded = [e.subs(yhat, act) for e, s in ((d2, sup_d2), (d3, sup_d3)) if math.isinf(s)]
     if unbounded and not monotone_tails([sp.simplify(e) for e in unbounded], d.pair.domain):
-        raise NotImplementedError(
-            f"{name}: unbounded curvature not monotone in z; extend reference.local_sup"
+        # a refusal, not a placeholder: the tolerances' local sups need monotone tails
+        raise ValueError(
+            f"{name}: its curvature is unbounded and SymPy cannot prove it monotone in z, "
+            "so the property suite has no error bound for it (extend _reference.local_sup)"
         )
 
     def of_yhat(expr: sp.Basic) -> NumFn:
