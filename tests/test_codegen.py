@@ -289,15 +289,16 @@ LOGITS = np.unique(
 
 
 def _mp_bce(z, y):
-    mpmath.mp.dps = 50
     # At 50 digits sigma(z) itself rounds to 1 once z > ~115, so the textbook
     # forms lose everything there; evaluate them through 1 - sigma(z) = sigma(-z)
     # and -log sigma(z) = log(1 + e^-z), which are exact identities, with no
-    # cancellation for y in {0, 1}.
-    z = mpmath.mpf(float(z))
-    loss = y * mpmath.log1p(mpmath.exp(-z)) + (1 - y) * mpmath.log1p(mpmath.exp(z))
-    dz = (1 - y) / (1 + mpmath.exp(-z)) - y / (1 + mpmath.exp(z))
-    return loss, dz
+    # cancellation for y in {0, 1}.  workdps: the process's precision is not
+    # changed for the tests that run after this one.
+    with mpmath.workdps(50):
+        z = mpmath.mpf(float(z))
+        loss = y * mpmath.log1p(mpmath.exp(-z)) + (1 - y) * mpmath.log1p(mpmath.exp(z))
+        dz = (1 - y) / (1 + mpmath.exp(-z)) - y / (1 + mpmath.exp(z))
+        return +loss, +dz
 
 
 def _ulps(got, ref):

@@ -88,8 +88,8 @@ def witness_points(
     >>> from derivreg.proof import Theorem
     >>> x = sp.Symbol("x", positive=True)
     >>> pts = witness_points(Theorem("demo", ""), [1 / x], 2, np.random.default_rng(0))
-    >>> [mp.nstr(p[x], 3) for p in pts[:2]]  # the edges of (0, oo) come first
-    ['1.0e-30', '1.0e+30']
+    >>> [mp.nstr(p[x], 3) for p in pts[:-2]]  # the edges of (0, oo); then 2 random points
+    ['1.0e-30', '1.0e+30', '1.0', '0.5']
     """
     order = _order(thm, exprs, extra)
     scale = {v: _scale(v, exprs) for v in order}
