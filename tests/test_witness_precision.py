@@ -12,7 +12,7 @@ def _points(dps: int) -> list[str]:
     x = sp.Symbol("x", positive=True)
     with mp.workdps(dps):
         pts = witness_points(Theorem("demo", ""), [1 / x], 2, np.random.default_rng(0))
-        return [mp.nstr(p[x], 8) for p in pts]
+        return [mp.nstr(p[x], 6) for p in pts]
 
 
 def test_edges_are_the_same_at_every_working_precision():
