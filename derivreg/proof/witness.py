@@ -56,10 +56,10 @@ def edges(
         else:
             out.append(end)
     for c in (mp.mpf(0), tiny, -tiny, mp.mpf(1), mp.mpf(-1), mp.mpf(1) / 2):
-        # Compared to 1e-12 relative, not exactly: an end computed at the
+        # Compared to 1e-8 relative, not exactly: an end computed at the
         # process's current precision can differ from ``tiny`` (made at import
         # time, perhaps at another precision) in its last bits.
-        new = all(not mp.almosteq(c, o, rel_eps=1e-12, abs_eps=0) for o in out)
+        new = all(not mp.almosteq(c, o, rel_eps=1e-8, abs_eps=0) for o in out)
         if _inside(c, lo, hi, lo_open, hi_open) and new:
             out.append(c)
     if v.is_nonzero or (domain is not None and domain.contains(0) is sp.false):
