@@ -36,6 +36,11 @@ def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return bool(np.min(y) >= 0 and np.max(y) <= 1)
 
+#: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
+#: also the expected (Fisher) information per sample, and expected_curvature
+#: equals curvature.
+CURVATURE_READS_Y = False
+
 #: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
 #: family's log-density, of which the loss J keeps the part that depends on yhat.
 LOGLIK_SCALE = 1.0
@@ -362,6 +367,25 @@ def curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
     d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
     return d2J_dz2
+
+
+def expected_curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Expected curvature E[d2J/dz2] at yhat(z), elementwise: the Fisher weight.
+
+    ``curvature`` with y replaced by its mean yhat; the same function of z
+    where d2J/dz2 does not read y (a canonical link).  y is not read.
+
+    Examples
+    --------
+    >>> round(float(expected_curvature(np.float64(0.1), np.float64(1.0))), 6)
+    0.249376
+    """
+    # shared subexpressions
+    t0 = np.exp(-np.abs(z))
+    # expected curvature: E[d2J/dz2] over y of mean yhat, i.e. d2J/dz2 at y = yhat (d2J/dz2 is affine in y) = ŷ·(1 - ŷ)
+    #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
+    E_d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    return E_d2J_dz2
 
 
 def hessian(

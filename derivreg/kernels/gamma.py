@@ -36,6 +36,11 @@ def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return bool(np.min(y) > 0)
 
+#: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
+#: also the expected (Fisher) information per sample, and expected_curvature
+#: equals curvature.
+CURVATURE_READS_Y = True
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -334,6 +339,22 @@ def curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = y/ŷ
     d2J_dz2 = y*np.exp(-z)
     return d2J_dz2
+
+
+def expected_curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Expected curvature E[d2J/dz2] at yhat(z), elementwise: the Fisher weight.
+
+    ``curvature`` with y replaced by its mean yhat; the same function of z
+    where d2J/dz2 does not read y (a canonical link).  y is not read.
+
+    Examples
+    --------
+    >>> round(float(expected_curvature(np.float64(0.1), np.float64(1.0))), 6)
+    1.0
+    """
+    # expected curvature: E[d2J/dz2] over y of mean yhat, i.e. d2J/dz2 at y = yhat (d2J/dz2 is affine in y) = 1
+    E_d2J_dz2 = np.full(np.shape(z), 1.0)
+    return E_d2J_dz2
 
 
 def hessian(

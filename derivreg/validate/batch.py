@@ -55,6 +55,7 @@ _ELEMENTWISE = {
     "dyhat_dz": "dyhat_dz",
     "dJ_dz": "dJ_dz",
     "curvature": "d2J_dz2",
+    "expected_curvature": "E_d2J_dz2",
     "log_normaliser": "k",
     "dispersion": "phi",
     "dR_dw": "dR_dw",
@@ -113,6 +114,10 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
         "update_w = w - alpha dJ_dz x": (scalar.update_w, s["w"] - s["alpha"] * dz * s["x"]),
         "update_b = b - alpha dJ_dz": (scalar.update_b, s["b"] - s["alpha"] * dz),
         "d2J_dz2 = d(dJ_dz)/dz": (d.d2J_dz2, sp.diff(dz, INPUTS["z"])),
+        # expected_curvature is d2J/dz2 at y = yhat: the mean over y of mean yhat, because
+        # d2J/dz2 is affine in y, and yhat is that mean, the score dJ/dz having mean 0 there
+        "d2J_dz2 is affine in y": (sp.diff(d.d2J_dz2, INPUTS["y"], 2), sp.Integer(0)),
+        "dJ_dz = 0 at y = yhat": (d.dJ_dz.subs(INPUTS["y"], INPUTS["yhat"]), sp.Integer(0)),
     }
     if d.likelihood is not None and d.pair.log_density is not None:
         t, p = d.likelihood, INPUTS["phi"]
