@@ -17,6 +17,21 @@ e.g. ``2 RSS / (m - p)`` for the squared error: statsmodels' OLS
 covariance.  No loss is named here; which families have a free dispersion
 is the caller's (or the registry's) to say.
 
+Which information: ``information="expected"`` (the default) uses the
+expected (Fisher) information ``X~^T diag(E[d2J/dz2]) X~ / scale``, with the
+kernel module's generated ``expected_curvature`` (d2J/dz2 at y = yhat, its
+mean over y, proven so by the validator); ``"observed"`` the Hessian of the
+log-likelihood itself.  For a canonical link (and the squared error) the
+curvature does not read y (the module's ``CURVATURE_READS_Y`` is False) and
+the two are one matrix.  For a non-canonical link (Gamma with a log link:
+``d2J/dz2 = y / yhat``, whose mean is 1) they differ at the optimum by a
+term of mean zero; the expected one is the default because it is what IRLS
+(statsmodels' ``GLM``) reports, and it is positive definite wherever ``X~``
+has full rank.  The Pearson scale uses the same curvature:
+``sum_i (dJ_i/dz)^2 / E[d2J_i/dz2] / (m - p)`` is, for Gamma,
+``sum_i ((y_i - yhat_i) / yhat_i)^2 / (m - p)``, statsmodels' Pearson
+chi-squared over the residual degrees of freedom.
+
 Intervals and p-values are Wald's, from the normal distribution (as
 statsmodels' ``Logit`` and ``GLM``; its ``OLS`` uses Student's t).
 
@@ -173,6 +188,7 @@ def fisher_inference(
     scale: float | str = 1.0,
     curvature: Curvature | None = None,
     names: Sequence[str] | None = None,
+    information: str = "expected",
 ) -> Inference:
     """Covariance and standard errors of ``(w, b)`` from the Hessian of the mean loss.
 
@@ -195,6 +211,11 @@ def fisher_inference(
         Per-sample ``d2J/dz2(z, y)``, overriding the module's.
     names : sequence of str, optional
         Parameter names (default ``x0, ..., x{n-1}, intercept``).
+    information : {"expected", "observed"}, default "expected"
+        The expected (Fisher) information, from the module's
+        ``expected_curvature``, or the observed one (the Hessian); one
+        matrix where the curvature does not read y (module notes).  A
+        user's module without ``expected_curvature`` gives the observed one.
 
     Returns
     -------
@@ -219,10 +240,17 @@ def fisher_inference(
     reason = no_inference_reason(kernels, curvature)
     if reason is not None:
         raise ValueError(f"no standard errors: {reason}")
+    if information not in ("expected", "observed"):
+        raise ValueError(
+            "The 'information' parameter of fisher_inference must be a str among "
+            f"{{'expected', 'observed'}}. Got {information!r} instead."
+        )
     X = as_csr("X", X) if issparse(X) else np.asarray(X, dtype=np.float64)  # sparse: kept
     y = np.asarray(y, dtype=np.float64)
     theta = np.append(np.asarray(w, dtype=np.float64), float(b))
     m, p = X.shape[0], theta.size
+    if curvature is None and information == "expected" and _reads_y(kernels):
+        curvature = kernels.expected_curvature
     objective = KernelObjective(kernels, X, y, curvature=curvature)
     H = objective.evaluate(theta, hessian=True).hessian
     assert H is not None
@@ -246,6 +274,13 @@ def fisher_inference(
     if names is None:
         names = [f"x{i}" for i in range(p - 1)] + ["intercept"]
     return Inference(theta, cov, np.sqrt(np.diag(cov)), float(scale), tuple(names))
+
+
+def _reads_y(kernels: ModuleType) -> bool:
+    """Whether the module's curvature reads y (a user's module without the flag: yes)."""
+    if getattr(kernels, "expected_curvature", None) is None:
+        return False  # no expected curvature printed: the observed information is all there is
+    return bool(getattr(kernels, "CURVATURE_READS_Y", True))
 
 
 def _pearson_scale(

@@ -25,10 +25,21 @@ CURVATURE = {
 }
 
 #: The generated second-order functions (derivreg/codegen/hessian.py) and the
-#: log-likelihood (derivreg/codegen/likelihood.py).
+#: log-likelihood (derivreg/codegen/likelihood.py), and the fused Newton kernel.
 SECOND_ORDER = (
-    *("curvature", "hessian", "_hessian", "_hessian_sums", "hvp", "_hvp", "_hvp_sums"),
+    *(
+        "curvature",
+        "expected_curvature",
+        "CURVATURE_READS_Y",
+        "hessian",
+        "_hessian",
+        "_hessian_sums",
+        "hvp",
+        "_hvp",
+        "_hvp_sums",
+    ),
     *("log_normaliser", "dispersion", "log_likelihood", "LOGLIK_SCALE"),
+    *("newton_terms", "_newton_terms", "_newton_sums"),  # derivreg/codegen/newton.py
 )
 
 

@@ -15,6 +15,7 @@ import pytest
 
 from derivreg import codegen, derive
 from derivreg.codegen import hessian as hessian_codegen
+from derivreg.codegen import newton as newton_codegen
 from derivreg.codegen.templates import CodeBlock
 from derivreg.validate import ValidationError, validate
 from derivreg.validate import batch as validate_batch
@@ -110,6 +111,86 @@ def test_a_generator_printing_a_wrong_hessian_is_refused_by_the_run_of_its_fixed
     patch, reason
 ):
     d = derive("bce")  # a fresh derivation: the validator's cache of printed modules misses
+    with patch:
+        validate_batch._PRINTED.clear()
+        source = codegen.generate(d)
+        with pytest.raises(ValidationError, match=reason):
+            validate(source, d)
+    validate_batch._PRINTED.clear()
+
+
+# The fused Newton kernel (derivreg/codegen/newton.py): an edit of the checked-in module
+# is refused by the skeleton, a generator printing wrong fixed text by the run.
+NEWTON_EDITS = {
+    "a fused gradient that drops the intercept's entry": (
+        "poisson",
+        "g = dJ_dz @ Xt",
+        "g = dJ_dz @ X",
+        r"_newton_sums: .*the generator prints `Xt`, found `X`",
+    ),
+    "a fused Hessian without the curvature": (
+        "gamma",
+        "H = (Xt.T * d2J_dz2) @ Xt",
+        "H = Xt.T @ Xt",
+        r"_newton_sums: .*",
+    ),
+    "a fused loss that is not averaged": (
+        "bce",
+        "return value / m, g / m, H / m",
+        "return value, g / m, H / m",
+        r"_newton_terms: .*",
+    ),
+}
+
+
+@pytest.mark.parametrize("edit", sorted(NEWTON_EDITS))
+def test_a_wrong_fused_newton_kernel_is_rejected_with_its_reason(edit):
+    module, old, new, reason = NEWTON_EDITS[edit]
+    head, fused = checked_in(module).split("\ndef newton_terms(")  # edit the fused kernel only
+    assert old in fused, "the edit must apply to the current kernel"
+    source = head + "\ndef newton_terms(" + fused.replace(old, new, 1)
+    with pytest.raises(ValidationError, match=reason):
+        validate(source, derivation(module))
+
+
+def wrong_newton_sums(kernel, second):
+    """The fused block sums of a generator that forgot the curvature (X~^T X~)."""
+    blocks = RIGHT_NEWTON_SUMS(kernel, second)
+    return [
+        CodeBlock(
+            b.comment,
+            [line.replace("(Xt.T * d2J_dz2) @ Xt", "Xt.T @ Xt") for line in b.lines],
+            b.holes,
+        )
+        for b in blocks
+    ]
+
+
+def wrong_newton_loop():
+    """The fused block loop without its gradient's later blocks."""
+    return [
+        CodeBlock(b.comment, [line for line in b.lines if line.strip() != "g += block_g"], b.holes)
+        for b in RIGHT_NEWTON_LOOP()
+    ]
+
+
+RIGHT_NEWTON_LOOP = newton_codegen._loop
+RIGHT_NEWTON_SUMS = newton_codegen._sums
+
+
+@pytest.mark.parametrize(
+    ("patch", "reason"),
+    [
+        (mock.patch.object(newton_codegen, "_sums", wrong_newton_sums), r"newton_terms\[\d+\]"),
+        (
+            mock.patch.object(newton_codegen, "_loop", wrong_newton_loop),
+            r"newton_terms\[\d+\] \(\d rows in blocks of \d",
+        ),
+    ],
+    ids=["the curvature dropped", "the gradient's later blocks dropped"],
+)
+def test_a_generator_printing_a_wrong_fused_newton_kernel_is_refused_by_the_run(patch, reason):
+    d = derive("poisson")  # fresh: the validator's cache of printed modules misses
     with patch:
         validate_batch._PRINTED.clear()
         source = codegen.generate(d)

@@ -34,7 +34,7 @@ from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function, merge
 from derivreg.symbolic import y, yhat, z
 
-__all__ = ["second_order"]
+__all__ = ["second_order", "second_order_constants"]
 
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _HESS_SIG = f"(\n    {_BATCH}\n) -> np.ndarray"
@@ -93,11 +93,20 @@ class _SecondOrder:
         from derivreg.codegen.kernel import stable_note
 
         note = stable_note(stable, rules)
+        note_of = stable_note
         self.comments = {
             "d2J_dz2": f"curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = {kernel.show(d.d2J_dz2)}"
             + note
         }
         self.values = _example_values(d)
+        expected = d.d2J_dz2.subs({y: yhat}).subs({yhat: d.activation})
+        stable_e, rules_e = stabilize(expected)
+        self.expected = Output("E_d2J_dz2", stable_e, expected, rules_e)
+        self.comments["E_d2J_dz2"] = (
+            "expected curvature: E[d2J/dz2] over y of mean yhat, i.e. d2J/dz2 at y = yhat "
+            f"(d2J/dz2 is affine in y) = {kernel.show(d.d2J_dz2.subs({y: yhat}))}"
+            + note_of(stable_e, rules_e)
+        )
 
     def hole(self, like: str | None = None) -> list[CodeBlock]:
         """Print the curvature's line(s); in a batch function, after the z they read."""
@@ -123,6 +132,26 @@ class _SecondOrder:
             self.ex("Per-sample curvature d2J/dz2, elementwise, stable.", call, self.values[0]),
             self.hole(like="z"),
             "d2J_dz2",
+        )
+
+    def expected_curvature(self) -> Printed:
+        """Print the per-sample Fisher weight: the curvature's mean over y (mean yhat)."""
+        call = "round(float(expected_curvature(np.float64(0.1), np.float64(1.0))), 6)"
+        value = repr(
+            round(float(sp.N(self.expected.original.subs({z: sp.Rational(1, 10)}), 30)), 6)
+        )
+        blocks = body([self.expected], self.comments, self.kernel.printer, ("z", "y"), like="z")
+        return function(
+            "expected_curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray",
+            self.ex(
+                "Expected curvature E[d2J/dz2] at yhat(z), elementwise: the Fisher weight.\n\n"
+                "    ``curvature`` with y replaced by its mean yhat; the same function of z\n"
+                "    where d2J/dz2 does not read y (a canonical link).  y is not read.",
+                call,
+                value,
+            ),
+            blocks,
+            "E_d2J_dz2",
         )
 
     def hessian(self) -> list[Printed]:
@@ -230,7 +259,29 @@ def second_order(kernel: Any) -> list[Printed]:
     >>> from derivreg import derive
     >>> from derivreg.codegen.kernel import _Kernel
     >>> [p.source.split("(")[0] for p in second_order(_Kernel(derive("mse")))][:3]
-    ['def curvature', 'def hessian', 'def _hessian']
+    ['def curvature', 'def expected_curvature', 'def hessian']
     """
     s = _SecondOrder(kernel)
-    return [s.curvature(), *s.hessian(), *s.hvp()]
+    return [s.curvature(), s.expected_curvature(), *s.hessian(), *s.hvp()]
+
+
+def second_order_constants(d: Any) -> list[str]:
+    """Return the module constant saying whether the curvature reads y.
+
+    Where it does not, the observed information (the Hessian) is the
+    expected (Fisher) information, and the solvers' Hessian serves both.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> second_order_constants(derive("gamma"))[-1]
+    'CURVATURE_READS_Y = True'
+    """
+    reads = y in d.d2J_dz2.free_symbols
+    return [
+        "",
+        "#: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is",
+        "#: also the expected (Fisher) information per sample, and expected_curvature",
+        "#: equals curvature.",
+        f"CURVATURE_READS_Y = {reads!r}",
+    ]

@@ -18,8 +18,9 @@ import sympy as sp
 from derivreg.codegen.checks import CHECKED_NAMES
 from derivreg.codegen.domain import CHECK_BATCH, domain_lines
 from derivreg.codegen.examples import examples
-from derivreg.codegen.hessian import second_order
+from derivreg.codegen.hessian import second_order, second_order_constants
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
+from derivreg.codegen.newton import newton_functions
 from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
@@ -413,9 +414,11 @@ def generate_module(derivation: Derivation) -> Printed:
     functions += [*kernel.gradient(), *kernel.penalized.gradient(), *kernel.update()]
     functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
     functions += likelihood_functions(kernel)  # log_likelihood: derivreg/codegen/likelihood.py
+    functions += newton_functions(kernel)  # newton_terms: derivreg/codegen/newton.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
-    header = [*_header(derivation, used), *likelihood_constants(derivation)]
+    header = [*_header(derivation, used), *second_order_constants(derivation)]
+    header += likelihood_constants(derivation)
     source = "\n".join(header) + text + "\n"
     ast.parse(source)  # the printer's output must at least be Python
     return Printed(source, tuple(h for f in functions for h in f.holes))

@@ -36,6 +36,11 @@ def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return True
 
+#: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
+#: also the expected (Fisher) information per sample, and expected_curvature
+#: equals curvature.
+CURVATURE_READS_Y = False
+
 #: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
 #: family's log-density, of which the loss J keeps the part that depends on yhat.
 LOGLIK_SCALE = 2.0
@@ -340,6 +345,22 @@ def curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     return d2J_dz2
 
 
+def expected_curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Expected curvature E[d2J/dz2] at yhat(z), elementwise: the Fisher weight.
+
+    ``curvature`` with y replaced by its mean yhat; the same function of z
+    where d2J/dz2 does not read y (a canonical link).  y is not read.
+
+    Examples
+    --------
+    >>> round(float(expected_curvature(np.float64(0.1), np.float64(1.0))), 6)
+    2.0
+    """
+    # expected curvature: E[d2J/dz2] over y of mean yhat, i.e. d2J/dz2 at y = yhat (d2J/dz2 is affine in y) = 2
+    E_d2J_dz2 = np.full(np.shape(z), 2.0)
+    return E_d2J_dz2
+
+
 def hessian(
     X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
 ) -> np.ndarray:
@@ -480,3 +501,72 @@ def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> flo
         # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
         log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
         return float(np.sum(log_p))
+
+
+def newton_terms(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Mean loss, its gradient over (w, b) and its Hessian from one z: a Newton step's terms.
+
+    Equal to ``loss``, ``grad`` (the intercept's entry last) and ``hessian``,
+    with the inputs checked once and z and its functions computed once.
+
+    Examples
+    --------
+    >>> value, g, H = newton_terms(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)
+    >>> [round(float(t), 6) for t in H[-1]] == [2.0, 4.0, 2.0]
+    True
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # the unchecked kernel
+        value, g, H = _newton_terms(X, y, w, b)
+        return _finite(value, X=X, y=y, w=w), _finite(g, X=X, y=y, w=w), _finite(H, X=X, y=y, w=w)
+
+
+def _newton_terms(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """``newton_terms`` without the input checks: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them.
+
+    Summed block by block (see ``_newton_sums``); the result may be
+    non-finite, which the caller checks.
+    """
+    # rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS
+    m = X.shape[0]
+    rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // (8 * X.shape[1]))
+    # sum the blocks' loss, gradient and Hessian, then average over the m rows
+    value, g, H = _newton_sums(X[:rows], y[:rows], w, b)
+    for start in range(rows, m, rows):
+        stop = min(start + rows, m)
+        block = _newton_sums(X[start:stop], y[start:stop], w, b)
+        block_value, block_g, block_H = block
+        value += block_value
+        g += block_g
+        H += block_H
+    return value / m, g / m, H / m
+
+
+def _newton_sums(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """The loss, gradient and Hessian summed (not averaged) over one block."""
+    # forward: z = X w + b, one row per sample
+    z = X @ w + b
+    # shared subexpressions
+    t0 = y - z
+    # forward: J = (y - ŷ)², yhat = z
+    J = t0**2
+    # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ)
+    dJ_dz = -2*t0
+    # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = 2
+    d2J_dz2 = 2
+    # X~ = [X, 1]: the block's rows, and a column of ones for b
+    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    # the loss, summed over the block's rows
+    value = float(np.sum(J))
+    # chain rule: dJ/d(w, b) = X~^T dJ/dz, summed over the block's rows
+    g = dJ_dz @ Xt
+    # H = X~^T diag(d2J/dz2) X~, summed over the block's rows
+    H = (Xt.T * d2J_dz2) @ Xt
+    return value, g, H

@@ -224,6 +224,11 @@ class KernelObjective:
         self.curvature = curvature if curvature is not None else getattr(kernels, "curvature", None)
         self.n_params = X.shape[1] + int(fit_intercept)
         self.n_samples = X.shape[0]
+        # the generated fused kernel (loss, gradient and Hessian from one z) where it
+        # applies: dense X, no weights, no curvature override
+        plain = curvature is None and sample_weight is None and not issparse(X)
+        self._fused = getattr(kernels, "newton_terms", None) if plain else None
+        self._checked = False  # the fused kernel's inputs: checked on its first call
 
     @property
     def has_hessian(self) -> bool:
@@ -234,6 +239,10 @@ class KernelObjective:
         """Return the mean loss, gradient (and Hessian) at ``theta``, summed block by block."""
         if hessian and self.curvature is None:
             raise no_hessian(self.kernels)
+        if hessian and self._fused is not None:
+            found = self._newton_terms(theta)
+            if found is not None:
+                return found if not self.alpha else self._penalized(found, theta)
         sw = self.sample_weight
         total = sum(
             block_sums(
@@ -250,6 +259,29 @@ class KernelObjective:
         )
         found = unpack(np.asarray(total), self.n_params, hessian)
         return found if not self.alpha else self._penalized(found, theta)
+
+    def _newton_terms(self, theta: np.ndarray) -> Evaluation | None:
+        """Return the fused kernel's loss, gradient and Hessian; None unless all are finite.
+
+        The first call is the checked ``newton_terms``, which checks ``X`` and
+        ``y`` (float64 arrays, as the constructor's ``shape`` reads needed);
+        later calls run its unchecked kernel ``_newton_terms`` on them, with
+        ``theta`` the solver's (finite: a sum of finite steps).  A non-finite
+        result (an overflow, or a limit the checked kernels compute apart)
+        returns None: the caller then takes the checked kernels' path, which
+        gives the limit or raises ``FloatingPointError``.
+        """
+        w, b = split_theta(theta, self.fit_intercept)
+        if self._checked:
+            value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
+        else:
+            value, g, H = self._fused(self.X, self.y, w, b)
+            self._checked = True
+        if not np.isfinite(value + g.sum() + H.sum()):
+            return None
+        if not self.fit_intercept:
+            g, H = g[:-1], H[:-1, :-1]
+        return Evaluation(float(value), g, (H + H.T) / 2)
 
     def _penalized(self, found: Evaluation, theta: np.ndarray) -> Evaluation:
         """Add the L2 term: its value, the kernel's ``dR_dw`` and ``alpha`` on the Hessian.

@@ -12,7 +12,8 @@ Four steps, each of which rejects with the line and the reason:
 4. the fixed code, holes opaque, computes the mean over the rows, the
    gradient, the update, the Hessian ``X~^T diag(d2J/dz2) X~ / m`` (every
    entry: both triangles, the intercept's row) and ``H v``, at m = 5 rows
-   and n = 4 features, and in row blocks of every size from 1 to m for m
+   and n = 4 features, and the fused ``newton_terms`` (all three from one z),
+   and in row blocks of every size from 1 to m for m
    in (2, 3, 5); every statement and both sides of every ``if`` must be
    reached, and no input changed.
 
@@ -54,6 +55,7 @@ _ELEMENTWISE = {
     "dyhat_dz": "dyhat_dz",
     "dJ_dz": "dJ_dz",
     "curvature": "d2J_dz2",
+    "expected_curvature": "E_d2J_dz2",
     "log_normaliser": "k",
     "dispersion": "phi",
     "dR_dw": "dR_dw",
@@ -112,6 +114,10 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
         "update_w = w - alpha dJ_dz x": (scalar.update_w, s["w"] - s["alpha"] * dz * s["x"]),
         "update_b = b - alpha dJ_dz": (scalar.update_b, s["b"] - s["alpha"] * dz),
         "d2J_dz2 = d(dJ_dz)/dz": (d.d2J_dz2, sp.diff(dz, INPUTS["z"])),
+        # expected_curvature is d2J/dz2 at y = yhat: the mean over y of mean yhat, because
+        # d2J/dz2 is affine in y, and yhat is that mean, the score dJ/dz having mean 0 there
+        "d2J_dz2 is affine in y": (sp.diff(d.d2J_dz2, INPUTS["y"], 2), sp.Integer(0)),
+        "dJ_dz = 0 at y = yhat": (d.dJ_dz.subs(INPUTS["y"], INPUTS["yhat"]), sp.Integer(0)),
     }
     if d.likelihood is not None and d.pair.log_density is not None:
         t, p = d.likelihood, INPUTS["phi"]
@@ -196,10 +202,13 @@ class _Template:
             return first
         H, v = self.second_order(X, Y, z)
         Hv = [sum(H[j][k] * v[k] for k in range(n + 1)) for j in range(n + 1)]
+        flat = [H[j][k] for j in range(n + 1) for k in range(n + 1)]
+        plain = [g - dR[j] if j < n else g for j, g in enumerate(grad)]  # no penalty
         return {
             **first,
-            "hessian": (batch, [H[j][k] for j in range(n + 1) for k in range(n + 1)], {}),
+            "hessian": (batch, flat, {}),
             "hvp": ([*batch, v], Hv, {}),
+            "newton_terms": (batch, [sum(J) / m, *plain, *flat], {}),
             **self.likelihood(batch, J),
         }
 
@@ -274,7 +283,7 @@ class _Template:
                     forms.append(({"MIN_BLOCK_ROWS": rows, "BLOCK_BYTES": 8}, ", MIN_BLOCK_ROWS"))
                 for constants, how in forms:
                     blocked = self.interpreter(constants)
-                    for name in ("grad", "update", "hessian", "hvp"):
+                    for name in ("grad", "update", "hessian", "hvp", "newton_terms"):
                         args, want, keywords = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked, keywords=keywords)
