@@ -34,6 +34,13 @@ HOLE_ATTACKS = {
     "the shift reversed": ("s = Z - m", "s = m - Z"),
     "probabilities not normalised": ("yhat = e/S", "yhat = e"),
     "an unknown name in a hole": ("yhat = e/S", "yhat = e/S2"),
+    # err is 0 over the reals: these are refused by the first-order check in err alone
+    "the TwoSum correction dropped from exp": ("e = (err + 1)*np.exp(s)", "e = np.exp(s)"),
+    "the TwoSum correction doubled": ("e = (err + 1)*np.exp(s)", "e = (2*err + 1)*np.exp(s)"),
+    "the TwoSum correction dropped from log-softmax": (
+        "log_yhat = err + s - np.log1p(others)",
+        "log_yhat = s - np.log1p(others)",
+    ),
 }
 
 
@@ -43,6 +50,12 @@ def test_a_wrong_hole_is_refused(old, new):
     assert old in source
     report = validate_softmax(source.replace(old, new, 1))
     assert not report.ok
+
+
+def test_the_correction_may_be_written_another_exact_way():
+    # exp(s + err) is the exact value itself: the first-order check accepts it
+    source = generate_softmax().replace("e = (err + 1)*np.exp(s)", "e = np.exp(s + err)", 1)
+    assert validate_softmax(source).ok
 
 
 #: Edits outside the holes: the skeleton refuses them with the line.

@@ -12,6 +12,13 @@
    Over the reals the fixed code means: ``m = z_a``, ``err = 0``,
    ``others = Σ_{i≠a} e_i``, ``S = Σ_i e_i``, ``wrong = Σ_{i≠c} e_i``,
    ``Y_j = [j = c]``.
+   That reading alone would let ``err`` be dropped (it is 0 over the
+   reals), so a hole that reads ``err`` is also checked to first order in
+   it: TwoSum makes ``s + err`` the exact ``z_j - m``, so the exact value is
+   a function of ``s + err`` alone, and the hole must be one to first order:
+   ``∂h/∂err = ∂h/∂s`` at ``err = 0`` (:func:`_first_order_in_err`).  A
+   kernel without the correction (``e = exp(s)``) fails it: ``0 ≠ exp(s)``.
+   Higher orders are ``err² <= (ulp(s)/2)² <= 2⁻¹⁰⁶ s²``, below rounding.
 3. The loop module equals the generator's exactly (it has no holes: the
    per-sample dJ/dz is the batch kernel's, proven in 2).
 
@@ -120,7 +127,24 @@ def _proven(hole: Hole, node: ast.expr, nodes: dict, d: object, *, a: int, label
             value, expected = sp.exp(value), sp.exp(expected)
         if not is_zero(value - expected):
             return False
+        if "err" in hole.inputs and not _first_order_in_err(node, hole, env):
+            return False
     return True
+
+
+def _first_order_in_err(node: ast.expr, hole: Hole, env: dict) -> bool:
+    """Whether the hole depends on ``s`` and ``err`` through ``s + err``, to first order.
+
+    ``s`` and ``err`` become free real symbols (the other inputs keep the
+    case's values); the hole's derivatives in both, at ``err = 0``, must be equal.
+    """
+    shift, error = sp.Symbol("s", real=True), sp.Symbol("err", real=True)
+    free = {**env, "s": shift, "err": error}
+    value = meaning(node, {name: free[name] for name in hole.inputs})
+    if "s" not in hole.inputs:
+        return False  # it reads the error of a shift it does not read
+    along = sp.diff(value, error) - sp.diff(value, shift)
+    return is_zero(along.xreplace({error: sp.Integer(0)}))
 
 
 def _expected(target: str, d: object, j: int, a: int, one_hot: dict) -> sp.Basic:

@@ -70,6 +70,15 @@ def _subtracted_residual(Z, Y):
     return e / e.sum(axis=1, keepdims=True) - np.asarray(Y, dtype=float)
 
 
+@_quiet
+def _without_two_sum(Z, Y):
+    # the kernel's cancellation-free residual, but exp(s) without TwoSum's (1 + err)
+    Z, Y = np.asarray(Z, dtype=float), np.asarray(Y, dtype=float)
+    e = np.exp(Z - Z.max(axis=1, keepdims=True))
+    wrong = np.sum(np.where(Y > 0, 0.0, e), axis=1, keepdims=True)
+    return np.where(Y > 0, -wrong, e) / e.sum(axis=1, keepdims=True)
+
+
 def _grad_without_mean(X, Y, W, b):
     dW, db = softmax.grad(X, Y, W, b)
     return dW * len(X), db * len(X)
@@ -105,6 +114,7 @@ PLANTED = {
     ),
     "log(S) instead of log1p(others)": (_with(losses=_losses_from(_log_not_log1p)), "ulp_loss"),
     "yhat - y by subtraction": (_with(dJ_dz=_subtracted_residual), "ulp_dJ_dz"),
+    "TwoSum correction dropped from exp(z - m)": (_with(dJ_dz=_without_two_sum), "ulp_dJ_dz"),
     "gradient not divided by m": (_with(grad=_grad_without_mean), "finite_differences"),
     "probabilities not normalised": (_with(predict_proba=_unnormalised_proba), "rows_sum_to_one"),
     "SGD writes into W": (_with(sgd_epoch=_sgd_in_place), "arguments_unchanged"),
