@@ -19,7 +19,10 @@
    ``∂h/∂err = ∂h/∂s`` at ``err = 0`` (:func:`_first_order_in_err`).  A
    kernel without the correction (``e = exp(s)``) fails it: ``0 ≠ exp(s)``.
    Higher orders are ``err² <= (ulp(s)/2)² <= 2⁻¹⁰⁶ s²``, below rounding.
-3. The loop module equals the generator's exactly (it has no holes: the
+3. The penalty's ``dR_dw`` and ``soft_threshold`` are proven by the scalar
+   kernels' hole prover (:func:`~derivreg.validate.holes.prove_holes`)
+   against :func:`~derivreg.symbolic.penalty.derive_penalty`.
+4. The loop module equals the generator's exactly (it has no holes: the
    per-sample dJ/dz is the batch kernel's, proven in 2).
 
 Examples
@@ -37,15 +40,19 @@ import ast
 
 import sympy as sp
 
-from derivreg.codegen.softmax import HOLES, generate_softmax_loop, generate_softmax_module
+from derivreg.codegen.softmax import generate_softmax_loop, generate_softmax_module
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic.checks import is_zero
 from derivreg.symbolic.softmax import NAME, derive_softmax
+from derivreg.validate.holes import prove_holes
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import meaning
 from derivreg.validate.skeleton import compare, mark
 
 __all__ = ["validate_softmax", "validate_softmax_loop"]
+
+#: The penalty's functions, printed and proven as in the scalar kernels.
+_PENALTY = ("dR_dw", "soft_threshold")
 
 
 def _parse(source: object, name: str) -> ast.Module:
@@ -79,11 +86,16 @@ def validate_softmax(source: str) -> ValidationReport:
     """
     report = ValidationReport(NAME)
     tree = _parse(source, NAME)
-    reference = ast.parse(generate_softmax_module().source)
-    found = compare(tree, reference, mark(reference, HOLES))
+    printed = generate_softmax_module()
+    reference = ast.parse(printed.source)
+    found = compare(tree, reference, mark(reference, printed.holes))
     d = derive_softmax()
     c = d.symbols
     cases = [(a, label) for a in range(c.k) for label in range(c.k)]
+    # dR_dw and soft_threshold are the scalar kernels' own, proven as theirs are
+    shared = [(node, hole) for node, hole in found if hole.function in _PENALTY]
+    prove_holes(shared, report, "real")
+    found = [(node, hole) for node, hole in found if hole.function not in _PENALTY]
     nodes: dict[tuple[str, str], ast.expr] = {}
     for node, hole in found:
         nodes[(hole.function, hole.target)] = node
@@ -168,11 +180,11 @@ def validate_softmax_loop(source: str) -> ValidationReport:
     Examples
     --------
     >>> from derivreg.codegen.softmax import generate_softmax_loop
-    >>> bad = generate_softmax_loop().replace("W -= lr", "W += lr")
+    >>> bad = generate_softmax_loop().replace("W - rate", "W + rate")
     >>> validate_softmax_loop(bad)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    derivreg.validate.report.ValidationError: line 34: sgd_epoch: the operator differs: ...`
+    derivreg.validate.report.ValidationError: line 46: sgd_epoch: the operator differs: ...`
     """
     report = ValidationReport("softmax_loop")
     tree = _parse(source, "softmax_loop")
