@@ -1,9 +1,12 @@
 """k-class classification with the generated vector-output kernels (scikit-learn style).
 
 :class:`SoftmaxRegressionSGD` fits ``W`` (n, k) and ``b`` (k,) by per-sample
-SGD (``derivreg/kernels/*_loop.py``'s ``sgd_epoch``) or by full-batch
-gradient descent on the mean loss plus ``(alpha/2) ||W||²`` (the intercept
-unpenalised).  Everything it knows about the loss comes from the generated
+SGD (``derivreg/kernels/softmax_loop.py``'s ``sgd_epoch``) or by full-batch
+(proximal) gradient descent on the weighted mean loss plus scikit-learn's
+penalty ``alpha (l1_ratio ||W||_1 + (1 - l1_ratio)/2 ||W||²)``, the
+intercept unpenalised: the settings, and their meaning, of the scalar
+estimators (:mod:`derivreg._penalty`), the L2 gradient and the L1 step the
+kernels' own.  Everything it knows about the loss comes from the generated
 kernel module: its gradient, its probabilities and its
 ``STEP_SIZE_NUMERATOR``.  Needs scikit-learn (the ``sklearn`` extra).
 
@@ -28,26 +31,43 @@ try:
     from sklearn.utils import check_random_state
     from sklearn.utils._param_validation import Interval, StrOptions
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import check_is_fitted, validate_data
+    from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 except ImportError as err:  # pragma: no cover - the extra is missing
     raise ImportError(
         "derivreg.multiclass needs scikit-learn: pip install 'derivreg[sklearn]'"
     ) from err
 
+from derivreg._penalty import Penalty, auto_lr, check_penalty
 from derivreg.kernels import softmax as _kernel
 from derivreg.kernels import softmax_loop as _loop
 
 __all__ = ["SoftmaxRegressionSGD"]
 
 
-def _l2_gd(X, Y, W, b, *, alpha: float, lr: float, max_iter: int, tol: float) -> tuple:  # noqa: ANN001
-    """Full-batch gradient descent on mean loss + (alpha/2)||W||²; stops at ||grad|| <= tol."""
+def _stationarity(dW: np.ndarray, db: np.ndarray, W: np.ndarray, l1: float) -> np.ndarray:
+    """Return the minimum-norm (sub)gradient in W, then db (empty without an intercept)."""
+    if l1:
+        dW = np.where(W != 0, dW + l1 * np.sign(W), _kernel.soft_threshold(dW, l1))
+    return np.concatenate([dW.ravel(), db])
+
+
+def _gd(X, Y, W, b, *, fit: dict, lr: float, max_iter: int, tol: float) -> tuple:  # noqa: ANN001
+    """Full-batch (proximal) gradient descent on the weighted mean loss + the penalty.
+
+    ``fit``: ``sample_weight``, ``l2``, ``l1``, ``fit_intercept``.  Each step
+    W := soft_threshold(W - lr dJ/dW, lr l1), b := b - lr dJ/db; stops once the
+    minimum-norm subgradient's norm is at most ``tol``.
+    """
     for iteration in range(1, max_iter + 1):
-        dW, db = _kernel.grad(X, Y, W, b)
-        dW = dW + alpha * W
-        if np.sqrt(np.sum(dW * dW) + np.sum(db * db)) <= tol:
+        dW, db = _kernel.grad(X, Y, W, b, sample_weight=fit["sample_weight"], alpha=fit["l2"])
+        db = db if fit["fit_intercept"] else np.zeros(0)
+        if np.linalg.norm(_stationarity(dW, db, W, fit["l1"])) <= tol:
             return W, b, iteration, True
-        W, b = W - lr * dW, b - lr * db
+        W = W - lr * dW
+        if fit["l1"]:
+            W = _kernel.soft_threshold(W, lr * fit["l1"])
+        if fit["fit_intercept"]:
+            b = b - lr * db
     return W, b, max_iter, False
 
 
@@ -57,17 +77,26 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
     Parameters
     ----------
     lr : float or "auto", default "auto"
-        Step size.  ``"auto"``: for ``solver="sgd"`` half the per-sample bound
-        ``STEP_SIZE_NUMERATOR / max ||(x, 1)||²``; for ``"gd"``, ``1/L`` with
-        ``L = λ_max(X̃ᵀX̃)/(2m) + alpha`` (λ_max(∂²J/∂z²) <= 1/2).
+        Step size.  ``"auto"``: for ``solver="sgd"`` :func:`derivreg._penalty.auto_lr`
+        per sample, ``1/L`` with ``L = (2/STEP_SIZE_NUMERATOR) max_i s_i ||(x_i, 1)||²
+        + alpha_l2``; for ``"gd"``, ``1/L`` with ``L = λ_max(X̃ᵀSX̃)/(2m) + alpha_l2``
+        (λ_max(∂²J/∂z²) <= 1/2; S the weights of mean 1).
     epochs : int, default 100
         Passes over the data (``"sgd"``) or iterations (``"gd"``).
     solver : {"sgd", "gd"}, default "sgd"
+    penalty : {"l2", "l1", "elasticnet"} or None, default "l2"
+        scikit-learn's: "l2" is ``l1_ratio = 0``, "l1" is ``l1_ratio = 1``.
     alpha : float, default 0.0
-        L2 penalty ``(alpha/2) ||W||²`` on the mean loss; ``b`` is not penalised.
-        ``alpha = 1/(C m)`` matches scikit-learn's ``LogisticRegression(C)``.
+        The penalty's strength on the mean loss; ``b`` is never penalised.
+        With "l2", ``alpha = 1/(C m)`` matches scikit-learn's ``LogisticRegression(C)``.
+        SGD takes the L2 gradient at every step and the L1 proximal step
+        ``soft_threshold(W, lr alpha l1_ratio)`` after every step.
+    l1_ratio : float, default 0.15
+        The L1 share of an elastic net.
+    fit_intercept : bool, default True
+        Without an intercept ``b`` stays 0.
     tol : float, default 1e-10
-        ``"gd"`` stops once the gradient's norm is at most ``tol``.
+        ``"gd"`` stops once the (minimum-norm sub)gradient's norm is at most ``tol``.
     shuffle : bool, default True
         ``"sgd"`` visits the rows in a new random order each epoch.
     random_state : int, RandomState or None, default None
@@ -96,7 +125,10 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         "lr": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
         "solver": [StrOptions({"sgd", "gd"})],
+        "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, np.inf, closed="left")],
+        "l1_ratio": [Interval(Real, 0, 1, closed="both")],
+        "fit_intercept": ["boolean"],
         "tol": [Interval(Real, 0, np.inf, closed="left")],
         "shuffle": ["boolean"],
         "random_state": ["random_state"],
@@ -107,7 +139,10 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         lr: float | str = "auto",
         epochs: int = 100,
         solver: str = "sgd",
+        penalty: str | None = "l2",
         alpha: float = 0.0,
+        l1_ratio: float = 0.15,
+        fit_intercept: bool = True,
         tol: float = 1e-10,
         shuffle: bool = True,
         random_state: Any = None,
@@ -115,7 +150,10 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         self.lr = lr
         self.epochs = epochs
         self.solver = solver
+        self.penalty = penalty
         self.alpha = alpha
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
         self.tol = tol
         self.shuffle = shuffle
         self.random_state = random_state
@@ -143,31 +181,50 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
             )
         return (y[:, None] == self.classes_[None, :]).astype(np.float64)
 
-    def _step(self, X: np.ndarray) -> float:
+    def _penalty(self) -> Penalty:
+        return check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
+
+    def _step(self, X: np.ndarray, weights: np.ndarray | None) -> float:
         if not (isinstance(self.lr, str) and self.lr == "auto"):
             return float(self.lr)
-        augmented = np.column_stack([X, np.ones(len(X))])
+        pen = self._penalty()
         if self.solver == "sgd":
-            return 0.5 * _kernel.STEP_SIZE_NUMERATOR / float(np.max(np.sum(augmented**2, axis=1)))
-        curvature = np.linalg.norm(augmented, 2) ** 2 / (2 * len(X)) + self.alpha
-        return 1.0 / curvature
+            return auto_lr(
+                _kernel, X, batch_size=1, penalty=pen, weights=weights,
+                fit_intercept=self.fit_intercept, per_sample=True,
+            )  # fmt: skip
+        augmented = np.column_stack([X, np.ones(len(X))]) if self.fit_intercept else X
+        if weights is not None:  # X~^T S X~ with S of mean 1: the rows scaled by sqrt(s)
+            augmented = augmented * np.sqrt(weights * (len(X) / np.sum(weights)))[:, None]
+        curvature = np.linalg.norm(augmented, 2) ** 2 / (2 * len(X)) + pen.l2
+        return 1.0 / curvature if curvature > 0 else 1.0
 
     # -- fitting -------------------------------------------------------------
-    def _epochs(self, X: np.ndarray, Y: np.ndarray, epochs: int) -> None:
+    def _epochs(self, X: np.ndarray, Y: np.ndarray, epochs: int, weights: Any) -> None:
         rng = check_random_state(self.random_state) if not hasattr(self, "_rng") else self._rng
         self._rng = rng
         W, b = self.coef_.T.copy(), self.intercept_.copy()
-        lr = self._step(X)
+        lr, pen = self._step(X, weights), self._penalty()
         for _ in range(epochs):
             order = rng.permutation(len(X)) if self.shuffle else None
-            W, b = _loop.sgd_epoch(X, Y, W, b, lr, order=order)
-            if self.alpha:
-                W = W * (1 - lr * self.alpha)
+            W, b = _loop.sgd_epoch(
+                X, Y, W, b, lr, order=order, sample_weight=weights, alpha=pen.l2, l1=pen.l1,
+                fit_intercept=self.fit_intercept,
+            )  # fmt: skip
         self.coef_, self.intercept_ = W.T.copy(), b
         self.n_iter_ = getattr(self, "n_iter_", 0) + epochs
 
-    def fit(self, X: Any, y: Any) -> SoftmaxRegressionSGD:
+    def _weights(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
+        if sample_weight is None:
+            return None
+        return _check_sample_weight(sample_weight, X, dtype=np.float64)
+
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> SoftmaxRegressionSGD:
         """Fit from zero weights on ``(X, y)``; labels may be any values (strings too).
+
+        ``sample_weight`` (scikit-learn's checks): ``"gd"`` minimises the
+        weighted mean loss; ``"sgd"`` scales each sample's step by its weight
+        (the penalty's step is not scaled).
 
         Examples
         --------
@@ -176,23 +233,29 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         """
         self._validate_params()
         X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
+        weights = self._weights(sample_weight, X)
         Y = self._one_hot(y, reset=True)
         for name in ("_rng", "n_iter_"):
             self.__dict__.pop(name, None)
         self.coef_ = np.zeros((len(self.classes_), X.shape[1]))
         self.intercept_ = np.zeros(len(self.classes_))
         if self.solver == "gd":
-            W, b, self.n_iter_, self.converged_ = _l2_gd(
+            pen = self._penalty()
+            fit = {"sample_weight": weights, "l2": pen.l2, "l1": pen.l1,
+                   "fit_intercept": self.fit_intercept}  # fmt: skip
+            W, b, self.n_iter_, self.converged_ = _gd(
                 X, Y, self.coef_.T, self.intercept_,
-                alpha=self.alpha, lr=self._step(X), max_iter=self.epochs, tol=self.tol,
+                fit=fit, lr=self._step(X, weights), max_iter=self.epochs, tol=self.tol,
             )  # fmt: skip
             self.coef_, self.intercept_ = W.T.copy(), b
             return self
-        self._epochs(X, Y, self.epochs)
+        self._epochs(X, Y, self.epochs, weights)
         self.converged_ = False
         return self
 
-    def partial_fit(self, X: Any, y: Any, classes: Any = None) -> SoftmaxRegressionSGD:
+    def partial_fit(
+        self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
+    ) -> SoftmaxRegressionSGD:
         """One SGD pass over ``(X, y)``; the first call needs ``classes`` (all the labels).
 
         Examples
@@ -208,12 +271,13 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
         X, y = validate_data(self, X, y, reset=first, dtype=np.float64)
+        weights = self._weights(sample_weight, X)
         Y = self._one_hot(y, reset=first, classes=classes)
         if first:
             self.coef_ = np.zeros((len(self.classes_), X.shape[1]))
             self.intercept_ = np.zeros(len(self.classes_))
             self.converged_ = False
-        self._epochs(X, Y, 1)
+        self._epochs(X, Y, 1, weights)
         return self
 
     # -- predicting ----------------------------------------------------------

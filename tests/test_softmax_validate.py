@@ -19,7 +19,7 @@ KERNELS = Path(__file__).resolve().parent.parent / "derivreg" / "kernels"
 def test_the_checked_in_kernels_validate():
     report = validate_softmax((KERNELS / "softmax.py").read_text(encoding="utf-8"))
     assert report.ok, report.failures
-    assert len(report.proven) == 6
+    assert len(report.proven) == 8
     assert validate_softmax_loop((KERNELS / "softmax_loop.py").read_text(encoding="utf-8")).ok
 
 
@@ -34,6 +34,18 @@ HOLE_ATTACKS = {
     "the shift reversed": ("s = Z - m", "s = m - Z"),
     "probabilities not normalised": ("yhat = e/S", "yhat = e"),
     "an unknown name in a hole": ("yhat = e/S", "yhat = e/S2"),
+    "the L2 gradient doubled": ("dR_dw = alpha*w", "dR_dw = 2*alpha*w"),
+    "the proximal step shrinks past zero": (
+        "-np.maximum(0, -t - v) + np.maximum(0, -t + v)",
+        "-t*np.sign(v) + v",
+    ),
+    # err is 0 over the reals: these are refused by the first-order check in err alone
+    "the TwoSum correction dropped from exp": ("e = (err + 1)*np.exp(s)", "e = np.exp(s)"),
+    "the TwoSum correction doubled": ("e = (err + 1)*np.exp(s)", "e = (2*err + 1)*np.exp(s)"),
+    "the TwoSum correction dropped from log-softmax": (
+        "log_yhat = err + s - np.log1p(others)",
+        "log_yhat = s - np.log1p(others)",
+    ),
 }
 
 
@@ -43,6 +55,12 @@ def test_a_wrong_hole_is_refused(old, new):
     assert old in source
     report = validate_softmax(source.replace(old, new, 1))
     assert not report.ok
+
+
+def test_the_correction_may_be_written_another_exact_way():
+    # exp(s + err) is the exact value itself: the first-order check accepts it
+    source = generate_softmax().replace("e = (err + 1)*np.exp(s)", "e = np.exp(s + err)", 1)
+    assert validate_softmax(source).ok
 
 
 #: Edits outside the holes: the skeleton refuses them with the line.
@@ -55,9 +73,11 @@ SKELETON_ATTACKS = {
         "J = -np.sum(np.where(Y > 0, log_yhat, 0.0), axis=1)",
         "J = -np.sum(np.where(Y > 0, log_yhat, 0.0), axis=0)",
     ),
-    "the gradient not divided by m": ("return dJ_dW / rows, dJ_db / rows", "return dJ_dW, dJ_db"),
+    "the gradient not divided by m": ("dJ_dW / rows + dR_dw", "dJ_dW + dR_dw"),
     "a step-size numerator changed": ("STEP_SIZE_NUMERATOR = 4.0", "STEP_SIZE_NUMERATOR = 8.0"),
     "the one-hot check dropped": ("np.all(Y.sum(axis=1) == 1)", "True"),
+    "the weights not applied": ("D = s[block, None] * D", "D = D"),
+    "the intercept penalised": ("dJ_db / rows\n", "dJ_db / rows + dR_dw(b, alpha)\n"),
 }
 
 
@@ -71,7 +91,15 @@ def test_an_edit_outside_the_holes_is_refused(old, new):
 
 def test_the_loop_kernel_must_be_the_generators():
     source = generate_softmax_loop()
-    for old, new in (("W -= lr", "W += lr"), ("r[0]", "r[-1]"), ("W.copy()", "W")):
+    edits = (
+        ("W - rate", "W + rate"),
+        ("r[0]", "r[-1]"),
+        ("W.copy()", "W"),
+        # the penalty once per epoch, not per step: the step's term moved out of the loop
+        ("W = W - rate * (x.T @ r) - lr * dR_dw(W, alpha)", "W = W - rate * (x.T @ r)"),
+        ("rate = lr * s[i]", "rate = lr"),
+    )
+    for old, new in edits:
         assert old in source
         with pytest.raises(ValidationError, match="line"):
             validate_softmax_loop(source.replace(old, new, 1))

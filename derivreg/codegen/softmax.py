@@ -21,6 +21,12 @@ hole           printed from                        what it is over the reals
 :mod:`derivreg.validate.softmax` proves each hole equal to the derivation's
 component, in every case of the row maximum and the one-hot class.
 
+The penalty's pieces, ``dR_dw`` (``alpha*w``) and ``soft_threshold`` (the L1
+proximal step), are the scalar kernels' own: printed by
+:class:`~derivreg.codegen.penalized.Penalized` from
+:func:`~derivreg.symbolic.penalty.derive_penalty` and proven by the scalar
+validator's hole prover; they act entrywise on ``W``.
+
 Examples
 --------
 >>> printed = generate_softmax_module()
@@ -35,8 +41,9 @@ from dataclasses import dataclass
 import sympy as sp
 from sympy.codegen.cfunctions import log1p
 
+from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter
-from derivreg.codegen.templates import COMMAND, Hole
+from derivreg.codegen.templates import COMMAND, Hole, Printed
 from derivreg.symbolic.softmax import NAME, TITLE, derive_softmax
 
 __all__ = [
@@ -69,6 +76,29 @@ HOLES: tuple[Hole, ...] = (
 BLOCK_ROWS = 4096
 
 
+class _PrintingContext:
+    """What :class:`~derivreg.codegen.penalized.Penalized` prints with: the printer and text."""
+
+    def __init__(self) -> None:
+        from derivreg.rendering import text
+
+        self.show = text
+        self.printer = KernelPrinter(
+            {"fully_qualified_modules": True, "allow_unknown_functions": False}
+        )
+
+
+def penalty_functions() -> tuple[Printed, ...]:
+    """Print ``dR_dw`` and ``soft_threshold`` exactly as the scalar kernels have them.
+
+    Examples
+    --------
+    >>> [p.holes[0].function for p in penalty_functions()]
+    ['dR_dw', 'soft_threshold']
+    """
+    return tuple(Penalized(_PrintingContext()).elementwise())
+
+
 @dataclass(frozen=True)
 class SoftmaxPrinted:
     """A printed module and its holes, in order."""
@@ -94,7 +124,9 @@ def generate_softmax_module() -> SoftmaxPrinted:
     True
     """
     d = derive_softmax()
+    penalty = penalty_functions()
     source = _TEMPLATE.format(
+        penalty="\n\n\n".join(p.source for p in penalty),
         command=COMMAND,
         name=NAME,
         title=TITLE,
@@ -106,7 +138,7 @@ def generate_softmax_module() -> SoftmaxPrinted:
         yhat=_hole("predict_proba", "yhat"),
         dJ_dz=_hole("_dJ_dz", "dJ_dz"),
     )
-    return SoftmaxPrinted(source, HOLES)
+    return SoftmaxPrinted(source, HOLES + tuple(h for p in penalty for h in p.holes))
 
 
 def generate_softmax() -> str:
@@ -142,6 +174,8 @@ Batch-first: X has shape (m, n), Y shape (m, k) (one-hot rows), W shape
 """
 
 import numpy as np
+
+from derivreg.kernels._checks import _check_alpha, _check_sample_weight
 
 NAME = {name!r}
 #: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2:
@@ -187,6 +221,9 @@ def _check_batch(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray
     if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
         raise ValueError("Y must be one-hot: entries 0 or 1, exactly one 1 per row")
     return X, Y, W, b
+
+
+{penalty}
 
 
 def _scores(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -271,8 +308,11 @@ def losses(X: object, Y: object, W: object, b: object) -> np.ndarray:
     return J
 
 
-def loss(X: object, Y: object, W: object, b: object) -> float:
-    """Mean cross-entropy over the rows, a float.
+def loss(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> float:
+    """Mean cross-entropy over the rows (weighted by ``sample_weight``) plus ``alpha/2 ||W||^2``.
+
+    b is never penalised.  The weights are scikit-learn's (shape (m,) or a
+    scalar, finite, >= 0, not all zero); the mean is sum(sw J) / sum(sw).
 
     Examples
     --------
@@ -280,7 +320,17 @@ def loss(X: object, Y: object, W: object, b: object) -> float:
     0.313262
     """
     J = losses(X, Y, W, b)
-    return float(np.mean(J))
+    s = _check_sample_weight(sample_weight, J)
+    alpha = _check_alpha(alpha)
+    W = _as_array("W", W, 2)
+    # J >= 0 and the weights s / m sum to 1: no partial sum exceeds max J
+    mean = float(np.mean(J)) if s is None else float(np.sum(J * (s / J.shape[0])))
+    # penalty: R = sum of (alpha/2) W_ic^2 = sum of W * dR_dw(W, alpha) / 2; b is not penalised
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = mean + float(np.sum(W * dR_dw(W, alpha))) / 2
+    if not np.isfinite(total):
+        raise ValueError("the penalised loss overflows float64: alpha/2 ||W||^2 is too large")
+    return total
 
 
 def _dJ_dz(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -307,10 +357,12 @@ def dJ_dz(Z: object, Y: object) -> np.ndarray:
     return _dJ_dz(Z, Y)
 
 
-def grad(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient (dJ/dW of shape (n, k), dJ/db of shape (k,)) of the mean loss.
+def grad(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient (dJ/dW of shape (n, k), dJ/db of shape (k,)) of ``loss``.
 
-    dJ/dW = X^T (Yhat - Y) / m, summed block by block of BLOCK_ROWS rows.
+    dJ/dW = X^T S (Yhat - Y) / m + alpha W, S the weights scaled to mean 1
+    (the identity without weights), summed block by block of BLOCK_ROWS rows;
+    dJ/db = 1^T S (Yhat - Y) / m, never penalised.
 
     Examples
     --------
@@ -319,15 +371,21 @@ def grad(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray, np.nda
     ([0.268941, -0.268941], [0.268941, -0.268941])
     """
     X, Y, W, b = _check_batch(X, Y, W, b)
+    s = _check_sample_weight(sample_weight, X)
+    alpha = _check_alpha(alpha)
     rows = X.shape[0]
     dJ_dW = np.zeros(W.shape)
     dJ_db = np.zeros(b.shape)
     for start in range(0, rows, BLOCK_ROWS):
         block = slice(start, start + BLOCK_ROWS)
-        R = _dJ_dz(_scores(X[block], W, b), Y[block])
-        dJ_dW += X[block].T @ R
-        dJ_db += R.sum(axis=0)
-    return dJ_dW / rows, dJ_db / rows
+        D = _dJ_dz(_scores(X[block], W, b), Y[block])
+        if s is not None:
+            # sample weights s (mean 1): the mean of s (yhat - y) x^T is the weighted mean
+            D = s[block, None] * D
+        dJ_dW += X[block].T @ D
+        dJ_db += D.sum(axis=0)
+    # penalty: dR/dW = alpha W, entrywise; b is not penalised
+    return dJ_dW / rows + dR_dw(W, alpha), dJ_db / rows
 '''
 
 _LOOP = '''\
@@ -342,13 +400,20 @@ kernel's, on one row.  The arguments are left unchanged.
 
 import numpy as np
 
-from derivreg.kernels.{name} import _as_array, _check_batch, _dJ_dz, _scores
+from derivreg.kernels._checks import _check_alpha, _check_sample_weight
+from derivreg.kernels.{name} import _as_array, _check_batch, _dJ_dz, _scores, dR_dw, soft_threshold
 
 NAME = {name!r}
 
 
-def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None) -> tuple[np.ndarray, np.ndarray]:
+def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None, sample_weight: object = None, alpha: float = 0.0, l1: float = 0.0, fit_intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the rows (in ``order``, default 0..m-1); return the new (W, b).
+
+    Each step, as the scalar kernels' per-sample SGD: W := W - lr (s_i x (yhat - y)^T
+    + alpha W), then the L1 proximal step soft_threshold(W, lr l1); b := b - lr s_i
+    (yhat - y), or b as given when ``fit_intercept`` is False.  s_i is row i's
+    ``sample_weight`` as given (default 1): it scales the loss's step, not the
+    penalty's, so a row of weight 0 still shrinks W.
 
     Examples
     --------
@@ -358,13 +423,23 @@ def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: o
     """
     X, Y, W, b = _check_batch(X, Y, W, b)
     lr = float(_as_array("lr", [lr], 1)[0])
+    alpha = _check_alpha(alpha)
+    l1 = _check_alpha(l1)
     rows = np.arange(X.shape[0]) if order is None else _as_array("order", order, 1).astype(np.intp)
+    _check_sample_weight(sample_weight, X)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), X.shape[:1])
     W, b = W.copy(), b.copy()
     for i in rows:
         x = X[i : i + 1]
         r = _dJ_dz(_scores(x, W, b), Y[i : i + 1])
-        # the derivation's update: W - lr x (yhat - y)^T, b - lr (yhat - y)
-        W -= lr * (x.T @ r)
-        b -= lr * r[0]
+        rate = lr * s[i]
+        # the derivation's update, with the penalty's gradient at every step: W - lr (s_i x (yhat - y)^T + alpha W)
+        W = W - rate * (x.T @ r) - lr * dR_dw(W, alpha)
+        if fit_intercept:
+            # b - lr s_i (yhat - y)
+            b = b - rate * r[0]
+        if l1:
+            # the L1 proximal step of lr l1 |W|, entrywise
+            W = soft_threshold(W, lr * l1)
     return W, b
 '''

@@ -9,6 +9,8 @@ Batch-first: X has shape (m, n), Y shape (m, k) (one-hot rows), W shape
 
 import numpy as np
 
+from derivreg.kernels._checks import _check_alpha, _check_sample_weight
+
 NAME = 'softmax'
 #: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2:
 #: 2 / sup lambda_max(diag(yhat) - yhat yhat^T) = 2 / (1/2).
@@ -53,6 +55,33 @@ def _check_batch(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray
     if not (np.all((Y == 0) | (Y == 1)) and np.all(Y.sum(axis=1) == 1)):
         raise ValueError("Y must be one-hot: entries 0 or 1, exactly one 1 per row")
     return X, Y, W, b
+
+
+def dR_dw(w: np.ndarray, alpha: float) -> np.ndarray:
+    """Gradient of the L2 term (alpha/2) w², elementwise.
+
+    Examples
+    --------
+    >>> [round(float(x), 6) for x in dR_dw(np.array([0.5, -0.25]), 0.1)]
+    [0.05, -0.025]
+    """
+    # penalty: dR/dw = lambda·w, of R = lambda·w²/2, λ = alpha
+    dR_dw = alpha*w
+    return dR_dw
+
+
+def soft_threshold(v: np.ndarray, t: float) -> np.ndarray:
+    """The L1 proximal step (soft-thresholding) of v at threshold t >= 0.
+
+    Examples
+    --------
+    >>> [round(float(x), 6) for x in soft_threshold(np.array([1.5, -0.2, -2.0]), 0.5)]
+    [1.0, 0.0, -1.5]
+    """
+    # proximal step of t|u|: argmin_u (1/2)(u - v)² + t|u|, for t >= 0
+    #   (derivreg.symbolic.penalty; proven in proofs/penalty.py)
+    soft_threshold = -np.maximum(0, -t - v) + np.maximum(0, -t + v)
+    return soft_threshold
 
 
 def _scores(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -137,8 +166,11 @@ def losses(X: object, Y: object, W: object, b: object) -> np.ndarray:
     return J
 
 
-def loss(X: object, Y: object, W: object, b: object) -> float:
-    """Mean cross-entropy over the rows, a float.
+def loss(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> float:
+    """Mean cross-entropy over the rows (weighted by ``sample_weight``) plus ``alpha/2 ||W||^2``.
+
+    b is never penalised.  The weights are scikit-learn's (shape (m,) or a
+    scalar, finite, >= 0, not all zero); the mean is sum(sw J) / sum(sw).
 
     Examples
     --------
@@ -146,7 +178,17 @@ def loss(X: object, Y: object, W: object, b: object) -> float:
     0.313262
     """
     J = losses(X, Y, W, b)
-    return float(np.mean(J))
+    s = _check_sample_weight(sample_weight, J)
+    alpha = _check_alpha(alpha)
+    W = _as_array("W", W, 2)
+    # J >= 0 and the weights s / m sum to 1: no partial sum exceeds max J
+    mean = float(np.mean(J)) if s is None else float(np.sum(J * (s / J.shape[0])))
+    # penalty: R = sum of (alpha/2) W_ic^2 = sum of W * dR_dw(W, alpha) / 2; b is not penalised
+    with np.errstate(over="ignore", invalid="ignore"):
+        total = mean + float(np.sum(W * dR_dw(W, alpha))) / 2
+    if not np.isfinite(total):
+        raise ValueError("the penalised loss overflows float64: alpha/2 ||W||^2 is too large")
+    return total
 
 
 def _dJ_dz(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
@@ -173,10 +215,12 @@ def dJ_dz(Z: object, Y: object) -> np.ndarray:
     return _dJ_dz(Z, Y)
 
 
-def grad(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray, np.ndarray]:
-    """Gradient (dJ/dW of shape (n, k), dJ/db of shape (k,)) of the mean loss.
+def grad(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+    """Gradient (dJ/dW of shape (n, k), dJ/db of shape (k,)) of ``loss``.
 
-    dJ/dW = X^T (Yhat - Y) / m, summed block by block of BLOCK_ROWS rows.
+    dJ/dW = X^T S (Yhat - Y) / m + alpha W, S the weights scaled to mean 1
+    (the identity without weights), summed block by block of BLOCK_ROWS rows;
+    dJ/db = 1^T S (Yhat - Y) / m, never penalised.
 
     Examples
     --------
@@ -185,12 +229,18 @@ def grad(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray, np.nda
     ([0.268941, -0.268941], [0.268941, -0.268941])
     """
     X, Y, W, b = _check_batch(X, Y, W, b)
+    s = _check_sample_weight(sample_weight, X)
+    alpha = _check_alpha(alpha)
     rows = X.shape[0]
     dJ_dW = np.zeros(W.shape)
     dJ_db = np.zeros(b.shape)
     for start in range(0, rows, BLOCK_ROWS):
         block = slice(start, start + BLOCK_ROWS)
-        R = _dJ_dz(_scores(X[block], W, b), Y[block])
-        dJ_dW += X[block].T @ R
-        dJ_db += R.sum(axis=0)
-    return dJ_dW / rows, dJ_db / rows
+        D = _dJ_dz(_scores(X[block], W, b), Y[block])
+        if s is not None:
+            # sample weights s (mean 1): the mean of s (yhat - y) x^T is the weighted mean
+            D = s[block, None] * D
+        dJ_dW += X[block].T @ D
+        dJ_db += D.sum(axis=0)
+    # penalty: dR/dW = alpha W, entrywise; b is not penalised
+    return dJ_dW / rows + dR_dw(W, alpha), dJ_db / rows

@@ -9,13 +9,20 @@ kernel's, on one row.  The arguments are left unchanged.
 
 import numpy as np
 
-from derivreg.kernels.softmax import _as_array, _check_batch, _dJ_dz, _scores
+from derivreg.kernels._checks import _check_alpha, _check_sample_weight
+from derivreg.kernels.softmax import _as_array, _check_batch, _dJ_dz, _scores, dR_dw, soft_threshold
 
 NAME = 'softmax'
 
 
-def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None) -> tuple[np.ndarray, np.ndarray]:
+def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None, sample_weight: object = None, alpha: float = 0.0, l1: float = 0.0, fit_intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the rows (in ``order``, default 0..m-1); return the new (W, b).
+
+    Each step, as the scalar kernels' per-sample SGD: W := W - lr (s_i x (yhat - y)^T
+    + alpha W), then the L1 proximal step soft_threshold(W, lr l1); b := b - lr s_i
+    (yhat - y), or b as given when ``fit_intercept`` is False.  s_i is row i's
+    ``sample_weight`` as given (default 1): it scales the loss's step, not the
+    penalty's, so a row of weight 0 still shrinks W.
 
     Examples
     --------
@@ -25,12 +32,22 @@ def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: o
     """
     X, Y, W, b = _check_batch(X, Y, W, b)
     lr = float(_as_array("lr", [lr], 1)[0])
+    alpha = _check_alpha(alpha)
+    l1 = _check_alpha(l1)
     rows = np.arange(X.shape[0]) if order is None else _as_array("order", order, 1).astype(np.intp)
+    _check_sample_weight(sample_weight, X)
+    s = np.ones(X.shape[0]) if sample_weight is None else np.broadcast_to(np.asarray(sample_weight, dtype=np.float64), X.shape[:1])
     W, b = W.copy(), b.copy()
     for i in rows:
         x = X[i : i + 1]
         r = _dJ_dz(_scores(x, W, b), Y[i : i + 1])
-        # the derivation's update: W - lr x (yhat - y)^T, b - lr (yhat - y)
-        W -= lr * (x.T @ r)
-        b -= lr * r[0]
+        rate = lr * s[i]
+        # the derivation's update, with the penalty's gradient at every step: W - lr (s_i x (yhat - y)^T + alpha W)
+        W = W - rate * (x.T @ r) - lr * dR_dw(W, alpha)
+        if fit_intercept:
+            # b - lr s_i (yhat - y)
+            b = b - rate * r[0]
+        if l1:
+            # the L1 proximal step of lr l1 |W|, entrywise
+            W = soft_threshold(W, lr * l1)
     return W, b

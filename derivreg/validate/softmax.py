@@ -12,7 +12,17 @@
    Over the reals the fixed code means: ``m = z_a``, ``err = 0``,
    ``others = Σ_{i≠a} e_i``, ``S = Σ_i e_i``, ``wrong = Σ_{i≠c} e_i``,
    ``Y_j = [j = c]``.
-3. The loop module equals the generator's exactly (it has no holes: the
+   That reading alone would let ``err`` be dropped (it is 0 over the
+   reals), so a hole that reads ``err`` is also checked to first order in
+   it: TwoSum makes ``s + err`` the exact ``z_j - m``, so the exact value is
+   a function of ``s + err`` alone, and the hole must be one to first order:
+   ``∂h/∂err = ∂h/∂s`` at ``err = 0`` (:func:`_first_order_in_err`).  A
+   kernel without the correction (``e = exp(s)``) fails it: ``0 ≠ exp(s)``.
+   Higher orders are ``err² <= (ulp(s)/2)² <= 2⁻¹⁰⁶ s²``, below rounding.
+3. The penalty's ``dR_dw`` and ``soft_threshold`` are proven by the scalar
+   kernels' hole prover (:func:`~derivreg.validate.holes.prove_holes`)
+   against :func:`~derivreg.symbolic.penalty.derive_penalty`.
+4. The loop module equals the generator's exactly (it has no holes: the
    per-sample dJ/dz is the batch kernel's, proven in 2).
 
 Examples
@@ -30,15 +40,19 @@ import ast
 
 import sympy as sp
 
-from derivreg.codegen.softmax import HOLES, generate_softmax_loop, generate_softmax_module
+from derivreg.codegen.softmax import generate_softmax_loop, generate_softmax_module
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic.checks import is_zero
 from derivreg.symbolic.softmax import NAME, derive_softmax
+from derivreg.validate.holes import prove_holes
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import meaning
 from derivreg.validate.skeleton import compare, mark
 
 __all__ = ["validate_softmax", "validate_softmax_loop"]
+
+#: The penalty's functions, printed and proven as in the scalar kernels.
+_PENALTY = ("dR_dw", "soft_threshold")
 
 
 def _parse(source: object, name: str) -> ast.Module:
@@ -72,11 +86,16 @@ def validate_softmax(source: str) -> ValidationReport:
     """
     report = ValidationReport(NAME)
     tree = _parse(source, NAME)
-    reference = ast.parse(generate_softmax_module().source)
-    found = compare(tree, reference, mark(reference, HOLES))
+    printed = generate_softmax_module()
+    reference = ast.parse(printed.source)
+    found = compare(tree, reference, mark(reference, printed.holes))
     d = derive_softmax()
     c = d.symbols
     cases = [(a, label) for a in range(c.k) for label in range(c.k)]
+    # dR_dw and soft_threshold are the scalar kernels' own, proven as theirs are
+    shared = [(node, hole) for node, hole in found if hole.function in _PENALTY]
+    prove_holes(shared, report, "real")
+    found = [(node, hole) for node, hole in found if hole.function not in _PENALTY]
     nodes: dict[tuple[str, str], ast.expr] = {}
     for node, hole in found:
         nodes[(hole.function, hole.target)] = node
@@ -120,7 +139,24 @@ def _proven(hole: Hole, node: ast.expr, nodes: dict, d: object, *, a: int, label
             value, expected = sp.exp(value), sp.exp(expected)
         if not is_zero(value - expected):
             return False
+        if "err" in hole.inputs and not _first_order_in_err(node, hole, env):
+            return False
     return True
+
+
+def _first_order_in_err(node: ast.expr, hole: Hole, env: dict) -> bool:
+    """Whether the hole depends on ``s`` and ``err`` through ``s + err``, to first order.
+
+    ``s`` and ``err`` become free real symbols (the other inputs keep the
+    case's values); the hole's derivatives in both, at ``err = 0``, must be equal.
+    """
+    shift, error = sp.Symbol("s", real=True), sp.Symbol("err", real=True)
+    free = {**env, "s": shift, "err": error}
+    value = meaning(node, {name: free[name] for name in hole.inputs})
+    if "s" not in hole.inputs:
+        return False  # it reads the error of a shift it does not read
+    along = sp.diff(value, error) - sp.diff(value, shift)
+    return is_zero(along.xreplace({error: sp.Integer(0)}))
 
 
 def _expected(target: str, d: object, j: int, a: int, one_hot: dict) -> sp.Basic:
@@ -144,11 +180,11 @@ def validate_softmax_loop(source: str) -> ValidationReport:
     Examples
     --------
     >>> from derivreg.codegen.softmax import generate_softmax_loop
-    >>> bad = generate_softmax_loop().replace("W -= lr", "W += lr")
+    >>> bad = generate_softmax_loop().replace("W - rate", "W + rate")
     >>> validate_softmax_loop(bad)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    derivreg.validate.report.ValidationError: line 34: sgd_epoch: the operator differs: ...`
+    derivreg.validate.report.ValidationError: line 46: sgd_epoch: the operator differs: ...`
     """
     report = ValidationReport("softmax_loop")
     tree = _parse(source, "softmax_loop")

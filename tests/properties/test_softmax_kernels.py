@@ -304,7 +304,11 @@ def _fixed_batch(k=3):
 FIXED = {
     "stability": [(np.array([[800.0, 0.0, -5.0]]), one_hot(np.array([0]), 3))],
     "ulp_loss": [(np.array([[0.0, -30.0, -31.0]]), one_hot(np.array([0]), 3))],
-    "ulp_dJ_dz": [(np.array([[0.0, -30.0, -31.0]]), one_hot(np.array([0]), 3))],
+    "ulp_dJ_dz": [
+        (np.array([[0.0, -30.0, -31.0]]), one_hot(np.array([0]), 3)),
+        # z - m rounds by up to ulp(500)/2 = 5.7e-14: exp(s) alone is 70+ ulp off
+        (np.array([[0.7, -500.1, -700.3]]), one_hot(np.array([0]), 3)),
+    ],
     "shift_invariance": [(np.array([[0.5, -1.0, 2.0]]), 512.0)],
     "finite_differences": [_fixed_batch()],
     "rows_sum_to_one": [_fixed_batch()],
