@@ -51,8 +51,19 @@ from typing import Literal
 import numpy as np
 
 from derivreg._draws import _check_int, _check_seed, _frozen, _intercept, _sigmoid
+from derivreg._store import open_npy, open_zarr, store_info, write_zarr  # past memory: zarr
 
-__all__ = ["LECTURE", "Dataset", "lecture", "linear", "logistic"]
+__all__ = [
+    "LECTURE",
+    "Dataset",
+    "lecture",
+    "linear",
+    "logistic",
+    "open_npy",
+    "open_zarr",
+    "store_info",
+    "write_zarr",
+]
 
 Labels = Literal["threshold", "bernoulli"]
 LectureName = Literal["linear-1", "linear-n", "logistic-1", "logistic-n"]

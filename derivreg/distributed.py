@@ -3,10 +3,13 @@
 ``X`` is a ``dask.array`` chunked by rows (one chunk along the features) and
 ``y`` a 1-D dask array with the same row chunks.  Every evaluation maps
 :func:`derivreg.solvers.block_sums` (the in-memory objective's own
-per-block function) over the chunks, sums the per-chunk vectors with a tree
-reduction, and computes once: the only values gathered are the loss, the
-gradient and, for Newton, the ``(n + 1) x (n + 1)`` Hessian.  The solvers of
-:mod:`derivreg.solvers` run unchanged on it.
+per-block function: the generated ``loss``, ``grad`` and ``hessian``) over
+the chunks, sums the per-chunk vectors with a tree reduction, and computes
+once: the only values gathered are the loss, the gradient and, for Newton,
+the ``(n + 1) x (n + 1)`` Hessian.  Sample weights, the L2 penalty and
+``fit_intercept`` mean what they mean in memory
+(:class:`~derivreg.solvers.KernelObjective`, whose penalty code is reused),
+and the solvers of :mod:`derivreg.solvers` run unchanged on it.
 
 Dask's default scheduler (threads) is used unless a ``dask.distributed``
 ``Client`` is active, in which case Dask sends the work to its cluster.
@@ -25,14 +28,34 @@ Examples
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from types import ModuleType
 from typing import Any
 
 import numpy as np
 
-from derivreg.solvers.objective import Curvature, Evaluation, block_sums, no_hessian, unpack
+from derivreg import _losses
+from derivreg.solvers.objective import (
+    Curvature,
+    Evaluation,
+    KernelObjective,
+    block_sums,
+    no_hessian,
+    unpack,
+)
 
-__all__ = ["DaskObjective", "require_dask"]
+__all__ = ["DaskObjective", "is_dask", "require_dask"]
+
+
+def is_dask(a: object) -> bool:
+    """Whether ``a`` is a Dask collection (checked without importing Dask).
+
+    Examples
+    --------
+    >>> is_dask(np.zeros(3))
+    False
+    """
+    return hasattr(a, "__dask_graph__") and callable(a.__dask_graph__)
 
 
 def require_dask() -> Any:
@@ -52,25 +75,50 @@ def require_dask() -> Any:
     return da
 
 
-def _rows_only(da: Any, X: Any, y: Any) -> tuple[Any, Any]:
-    """X with one chunk along features, y with X's row chunks; a clear error otherwise."""
+def _like_rows(da: Any, name: str, v: Any, X: Any) -> Any:
+    """Return a 1-D ``v`` (dask or NumPy) as a float64 dask array with X's row chunks."""
+    if v.ndim != 1 or v.shape[0] != X.shape[0]:
+        raise ValueError(f"{name} must have shape ({X.shape[0]},) to match X of shape {X.shape}")
+    if not is_dask(v):
+        v = da.from_array(np.asarray(v), chunks=(X.chunks[0],))
+    elif v.chunks[0] != X.chunks[0]:
+        v = v.rechunk((X.chunks[0],))
+    return v.astype(np.float64)
+
+
+def rows_only(X: Any, y: Any, sample_weight: Any = None) -> tuple[Any, Any, Any]:
+    """X with one chunk along the features; y (and the weights) with X's row chunks.
+
+    Raises a ValueError naming the problem for a shape that does not fit.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> X, y, _ = rows_only(da.ones((6, 4), chunks=(3, 2)), np.zeros(6))
+    >>> X.chunks, y.chunks
+    (((3, 3), (4,)), ((3, 3),))
+    """
+    da = require_dask()
+    if not is_dask(X):
+        X = da.from_array(np.asarray(X))
     if X.ndim != 2:
         raise ValueError(f"Expected 2D array X of shape (m, n), got {X.ndim}D array instead")
-    if y.ndim != 1 or y.shape[0] != X.shape[0]:
-        raise ValueError(f"y must have shape ({X.shape[0]},) to match X of shape {X.shape}")
     if any(np.isnan(s) for s in X.shape):
         raise ValueError("X has unknown chunk sizes; call X.compute_chunk_sizes() first")
+    if X.shape[0] == 0 or X.shape[1] == 0:
+        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
     if len(X.chunks[1]) != 1:
         X = X.rechunk({1: -1})
-    if not isinstance(y, da.Array):
-        y = da.from_array(np.asarray(y), chunks=(X.chunks[0],))
-    elif y.chunks[0] != X.chunks[0]:
-        y = y.rechunk((X.chunks[0],))
-    return X.astype(np.float64), y.astype(np.float64)
+    y = _like_rows(da, "y", y, X)
+    if sample_weight is not None:
+        if np.ndim(sample_weight) == 0:
+            sample_weight = da.full(X.shape[0], float(sample_weight), chunks=(X.chunks[0],))
+        sample_weight = _like_rows(da, "sample_weight", sample_weight, X)
+    return X.astype(np.float64), y, sample_weight
 
 
-class DaskObjective:
-    """The mean loss of a kernel module over a row-chunked Dask array.
+class DaskObjective(KernelObjective):
+    """The (weighted, penalised) mean loss of a kernel module over a row-chunked Dask array.
 
     Parameters
     ----------
@@ -83,9 +131,16 @@ class DaskObjective:
     fit_intercept : bool, default True
         Whether ``theta`` ends with the intercept ``b``.
     curvature : callable, optional
-        Per-sample ``d2J/dz2`` of ``(z, y)``; defaults to the module's own.
+        Overrides the module's generated ``hessian``, as in memory.
+    sample_weight : dask.array.Array, ndarray or float, optional
+        Weights of the rows (scikit-learn's rules, checked chunk by chunk
+        by the kernels): the objective is the weighted mean.
+    alpha : float, default 0.0
+        L2 strength: adds ``alpha/2 ||w||^2`` (never on ``b``).
     split_every : int, default 8
         Fan-in of the tree reduction.
+    on_pass : callable, optional
+        Called as ``on_pass(passes, evaluation)`` after every pass.
 
     Examples
     --------
@@ -104,46 +159,65 @@ class DaskObjective:
         *,
         fit_intercept: bool = True,
         curvature: Curvature | None = None,
+        sample_weight: Any = None,
+        alpha: float = 0.0,
         split_every: int = 8,
+        on_pass: Callable[[int, Evaluation], object] | None = None,
     ) -> None:
         self.da = require_dask()
-        self.X, self.y = _rows_only(self.da, X, y)
-        self.kernels = kernels
-        self.fit_intercept = fit_intercept
-        self.curvature = curvature if curvature is not None else getattr(kernels, "curvature", None)
-        self.n_params = self.X.shape[1] + int(fit_intercept)
-        self.n_samples = self.X.shape[0]
-        self.split_every = split_every
+        X, y, sample_weight = rows_only(X, y, sample_weight)
+        super().__init__(
+            kernels,
+            X,
+            y,
+            fit_intercept=fit_intercept,
+            curvature=curvature,
+            sample_weight=sample_weight,
+            alpha=alpha,
+        )
+        self.split_every, self.on_pass = split_every, on_pass
         self.passes = 0
 
-    @property
-    def has_hessian(self) -> bool:
-        """Whether :meth:`evaluate` can return the Hessian."""
-        return self.curvature is not None
-
     def evaluate(self, theta: np.ndarray, *, hessian: bool = False) -> Evaluation:
-        """Return the mean loss, gradient (and Hessian) at ``theta``: one pass, one compute."""
+        """Return the mean loss, gradient (and Hessian) at ``theta``: one pass, one compute.
+
+        The first pass also checks the labels a classifier needs (0 or 1),
+        chunk by chunk; the kernels check the rest (finite, in the domain).
+        """
         if hessian and self.curvature is None:
             raise no_hessian(self.kernels)
         p = self.n_params
         width = 2 + p + (p * p if hessian else 0)
+        weights = () if self.sample_weight is None else (self.sample_weight[:, None],)
         parts = self.da.map_blocks(
             _chunk,
             self.X,
             self.y[:, None],
+            *weights,
             theta=np.asarray(theta, dtype=np.float64),
             kernels=self.kernels,
             fit_intercept=self.fit_intercept,
-            curvature=self.curvature if hessian else None,
+            curvature=self._override if hessian else None,
+            hessian=hessian,
+            binary=self.passes == 0 and _losses.is_classifier(self.kernels),
             chunks=((1,) * self.X.numblocks[0], (width,)),
             dtype=np.float64,
             meta=np.empty((0, 0)),
         )
         total = parts.sum(axis=0, split_every=self.split_every).compute()
         self.passes += 1
-        return unpack(total, p, hessian)
+        found = unpack(total, p, hessian)
+        found = found if not self.alpha else self._penalized(found, theta)
+        if self.on_pass is not None:
+            self.on_pass(self.passes, found)
+        return found
 
 
-def _chunk(X: np.ndarray, y: np.ndarray, **kwargs: Any) -> np.ndarray:
-    """One chunk's :func:`block_sums`, as a 1-row block."""
-    return block_sums(X, y[:, 0], **kwargs)[None, :]
+def _chunk(X: np.ndarray, y: np.ndarray, sw: np.ndarray | None = None, **kwargs: Any) -> np.ndarray:
+    """One chunk's :func:`block_sums`, as a 1-row block (the labels checked if asked)."""
+    if kwargs.pop("binary") and not np.isin(y, (0.0, 1.0)).all():
+        raise ValueError(
+            f"{kwargs['kernels'].NAME} targets must be 0 or 1; got values outside {{0, 1}}"
+        )
+    weights = None if sw is None else sw[:, 0]
+    return block_sums(X, y[:, 0], sample_weight=weights, **kwargs)[None, :]

@@ -343,6 +343,10 @@ def train(
     >>> np.round(w, 6).tolist(), round(b, 6)
     ([2.0], 1.0)
     """
+    if hasattr(X, "__dask_graph__") or hasattr(y, "__dask_graph__"):  # Dask: out of core
+        from derivreg._dask_train import train_dask  # the extra 'dask'
+
+        return train_dask(X, y, **{k: v for k, v in locals().items() if k not in ("X", "y")})
     solver = _params.choice("solver", solver, "train", SOLVERS)  # type: ignore[assignment]
     kernel = _kernel(loss)
     X, y, w, b = _validate(X, y, w0, b0, kernel)

@@ -1,0 +1,397 @@
+"""``train`` on Dask arrays: full-batch solvers over :class:`DaskObjective`, SGD chunk by chunk.
+
+:func:`derivreg.train.train` hands a Dask ``X`` (or ``y``) to :func:`train_dask`.
+
+* ``solver="gd"``, ``"newton"``, ``"lbfgs"``: the solvers of
+  :mod:`derivreg.solvers` on a :class:`~derivreg.distributed.DaskObjective`,
+  one pass over the chunks per evaluation.  Each pass sums the same per-block
+  sums as in memory, in another order, so the fit is the in-memory fit up to
+  summation order (see ``tests/test_distributed.py`` for the bound).
+* ``solver="sgd"``: each epoch visits the chunks in an order drawn from
+  ``seed`` (``shuffle=True``) or in order; inside a chunk, the in-memory
+  :func:`~derivreg.train.train` runs one epoch (the generated per-sample loop,
+  or the batch kernels), in a Dask task where the chunk lives, starting from
+  the parameters the previous chunk ended with.  Only ``w`` and ``b`` (and
+  what ``record`` keeps) travel.  Without shuffling, and with ``batch_size``
+  dividing every chunk's rows, the updates are the in-memory run's, in the
+  same order with the same arithmetic: the same ``w``, ``b`` and History
+  (``epoch_loss`` up to summation order).  With shuffling, the same seed
+  gives the same result on any scheduler; the order differs from the
+  in-memory shuffle (chunks, then rows within a chunk), so the two agree
+  only as two SGD runs do.
+
+Examples
+--------
+>>> import numpy as np, dask.array as da
+>>> from derivreg.train import train
+>>> X = da.from_array(np.arange(8.0)[:, None] / 8, chunks=(4, 1))
+>>> w, b, h = train(X, 2 * X[:, 0] + 1, lr=0.5, epochs=200, record="none")
+>>> round(float(w[0]), 4), round(b, 4), h.n_updates
+(2.0, 1.0, 1600)
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any
+
+import numpy as np
+
+from derivreg import _losses, _params
+from derivreg import _penalty as _pen
+from derivreg._full_batch import _FULL_BATCH_TOL, SOLVERS, _check_solver
+from derivreg._history import DivergenceError, History, TrainResult
+from derivreg.distributed import DaskObjective, rows_only
+from derivreg.solvers import split_theta
+
+__all__ = ["train_dask"]
+
+
+def _start(X: Any, w0: object, b0: object, fit_intercept: bool) -> tuple[np.ndarray, float]:
+    n = X.shape[1]
+    w = np.zeros(n) if w0 is None else np.array(w0, dtype=np.float64)
+    if w.shape != (n,):
+        raise ValueError(f"w0 must have shape ({n},) to match X of shape {X.shape}, got {w.shape}")
+    if not np.isfinite(w).all():
+        raise ValueError("w0 must be finite")
+    return w, _params.finite_real("b0", b0, "train") if fit_intercept else 0.0
+
+
+def train_dask(X: Any, y: Any, **options: Any) -> TrainResult:
+    """:func:`derivreg.train.train` with Dask ``X``/``y``; the same keyword arguments.
+
+    ``lr="auto"`` (it needs the whole X) and the separability check (an LP
+    in memory) are not available on Dask arrays.
+
+    Examples
+    --------
+    >>> import numpy as np, dask.array as da
+    >>> X = da.from_array(np.array([[0.0], [1.0], [2.0], [3.0]]), chunks=(2, 1))
+    >>> w, b, h = train_dask(X, np.array([1.0, 3.0, 5.0, 7.0]), solver="newton", loss="mse")
+    >>> np.round(w, 9).tolist(), round(b, 9), h.solver
+    ([2.0], 1.0, 'newton')
+    """
+    o = dict(options)
+    solver = _params.choice("solver", o.get("solver", "sgd"), "train", SOLVERS)
+    kernel = _losses.kernel_module(o.get("loss"), "train")
+    pen = _pen.check_penalty(
+        o.get("penalty"), o.get("alpha", 1e-4), o.get("l1_ratio", 0.15), "train"
+    )
+    fit_intercept = _params.flag("fit_intercept", o.get("fit_intercept", True), "train")
+    X, y, sw = rows_only(X, y, o.get("sample_weight"))
+    w, b = _start(X, o.get("w0"), o.get("b0", 0.0), fit_intercept)
+    record = _params.choice("record", o.get("record", "all"), "train", ("all", "loss", "none"))
+    tol = _params.real("tol", o.get("tol"), "train", 0.0, high_open=True, none=True)
+    if o.get("check_separation"):
+        raise _params.refuse(
+            "check_separation",
+            "train on Dask arrays",
+            "None or False (the LP needs X in memory)",
+            True,
+        )
+    objective = DaskObjective(
+        kernel, X, y, sample_weight=sw, alpha=pen.l2, fit_intercept=fit_intercept
+    )
+    if solver != "sgd":
+        if pen.l1:
+            raise _params.refuse(
+                "penalty", f"train with solver={solver!r}", "None or 'l2'", o.get("penalty")
+            )
+        if tol is not None and not tol > 0:
+            raise _params.refuse("tol", "train", "a float in the range (0.0, inf) or None", tol)
+        _check_solver(solver, kernel)
+        max_iter = _params.count("max_iter", o.get("max_iter"), "train", none=True)
+        return _full_batch(
+            solver,
+            objective,
+            np.append(w, b) if fit_intercept else w,
+            tol=tol,
+            max_iter=max_iter,
+            record=record,
+        )
+    lr = o.get("lr", 0.01)
+    if isinstance(lr, str):
+        raise _params.refuse(
+            "lr",
+            "train on Dask arrays",
+            "a float > 0 or a schedule (lr='auto' needs the whole X in memory)",
+            lr,
+        )
+    return _Chunks(objective, kernel, pen, o, record=record, tol=tol).run(w, b)
+
+
+def _full_batch(
+    solver: str,
+    objective: DaskObjective,
+    start: np.ndarray,
+    *,
+    tol: float | None,
+    max_iter: int | None,
+    record: str,
+) -> TrainResult:
+    """Run a solver of :mod:`derivreg.solvers` on the Dask objective; its History as in memory."""
+    from derivreg import solvers
+
+    run = {"gd": solvers.gradient_descent, "newton": solvers.newton, "lbfgs": solvers.lbfgs}
+    options: dict[str, Any] = {"tol": _FULL_BATCH_TOL if tol is None else tol}
+    if max_iter is not None:
+        options["max_iter"] = max_iter
+    with np.errstate(over="ignore", invalid="ignore"):
+        found = run[solver](objective, start, **options)
+    losses = np.asarray(found.losses, dtype=np.float64)
+    history = History(
+        step=np.arange(losses.size, dtype=np.intp),
+        loss=None if record == "none" else losses,
+        w=None,
+        b=None,
+        accuracy=None,
+        epoch_loss=losses[1:],
+        n_updates=found.n_iter,
+        stopped_early=found.converged,
+        solver=solver,
+        converged=found.converged,
+        grad_norm=found.grad_norm,
+        n_iter=found.n_iter,
+    )
+    w, b = split_theta(found.theta, objective.fit_intercept)
+    return TrainResult(np.array(w, dtype=np.float64), float(b), history)
+
+
+@dataclass
+class _Piece:
+    """What one chunk's run sends back: the updates it made and the entries ``every`` keeps."""
+
+    n_updates: int
+    samples: int
+    correct: float
+    step: np.ndarray
+    loss: np.ndarray | None
+    w: np.ndarray | None
+    b: np.ndarray | None
+    accuracy: np.ndarray | None
+    backend: str | None
+
+
+@dataclass
+class _Diverged:
+    """A DivergenceError raised in a task, carried back as data (its keywords do not pickle)."""
+
+    message: str
+    lr: float
+    bound: float
+    update: int
+    loss: float
+
+
+class _Shifted:
+    """A schedule ``lr(t)`` seen from update ``t0`` on: a chunk counts its updates from 0."""
+
+    def __init__(self, schedule: Any, t0: int) -> None:
+        self.schedule, self.t0 = schedule, t0
+
+    def __call__(self, t: int) -> float:
+        return self.schedule(self.t0 + t)
+
+
+def _one_chunk(X: np.ndarray, y: np.ndarray, sw: np.ndarray | None, state: dict) -> Any:
+    """Run one epoch of the in-memory ``train`` on one chunk (in a Dask task)."""
+    from derivreg.train import train
+
+    w, b, t0, seen, correct = state["w"], state["b"], state["t0"], state["seen"], state["correct"]
+    every, bs = state["every"], state["batch_size"]
+    if sw is not None and not np.any(sw):  # a chunk of weights all zero moves nothing
+        return w, b, _Piece(0, 0, 0.0, np.zeros(0, np.intp), None, None, None, None, None)
+    lr = state["lr"] if not callable(state["lr"]) else _Shifted(state["lr"], t0)
+    try:
+        w, b, h = train(
+            X,
+            y,
+            w0=w,
+            b0=b,
+            lr=lr,
+            epochs=1,
+            seed=state["seed"],
+            shuffle=state["seed"] is not None,
+            sample_weight=sw,
+            record=state["record"],
+            every=1,
+            tol=None,
+            check_separation=False,
+            **state["passed"],
+        )
+    except DivergenceError as err:
+        return _Diverged(str(err), err.lr, err.step_size_bound, t0 + err.update, err.loss)
+    local = h.step
+    keep = (t0 + local) % every == 0
+    rows = y.shape[0]
+    acc = None
+    if h.accuracy is not None:  # accumulated over this chunk: re-accumulate over the run
+        n_seen = np.minimum((local + 1) * (bs or rows), rows)
+        acc = ((correct + np.round(h.accuracy * n_seen)) / (seen + n_seen))[keep]
+        correct += float(np.round(h.accuracy[-1] * rows)) if h.accuracy.size else 0.0
+    pick = lambda a: None if a is None else a[keep]  # noqa: E731
+    piece = _Piece(
+        h.n_updates,
+        rows,
+        correct,
+        t0 + local[keep],
+        pick(h.loss),
+        pick(h.w),
+        pick(h.b),
+        acc,
+        h.backend,
+    )
+    return w, b, piece
+
+
+class _Chunks:
+    """SGD over a (shuffled) chunk order, the parameters carried from chunk to chunk."""
+
+    def __init__(
+        self,
+        objective: DaskObjective,
+        kernel: ModuleType,
+        pen: _pen.Penalty,
+        o: dict,
+        *,
+        record: str,
+        tol: float | None,
+    ) -> None:
+        import dask
+
+        self.dask, self.obj, self.kernel, self.pen, self.tol = dask, objective, kernel, pen, tol
+        self.epochs = _params.count("epochs", o.get("epochs", 1), "train")
+        self.every = _params.count("every", o.get("every", 1), "train")
+        self.patience = _params.count("n_iter_no_change", o.get("n_iter_no_change", 5), "train")
+        self.shuffle = _params.flag("shuffle", o.get("shuffle", False), "train")
+        self.seed = _params.seed("seed", o.get("seed"), "train")
+        self.progress, self.on_update = o.get("progress"), o.get("on_update")
+        for name in ("progress", "on_update"):
+            if getattr(self, name) is not None and not callable(getattr(self, name)):
+                raise _params.refuse(name, "train", "a callable or None", getattr(self, name))
+        bs = o.get("batch_size", 1)
+        passed = {
+            k: o[k]
+            for k in (
+                "backend",
+                "divergence_factor",
+                "penalty",
+                "alpha",
+                "l1_ratio",
+                "fit_intercept",
+                "loss",
+            )
+            if k in o
+        }
+        self.state = {
+            "lr": o.get("lr", 0.01),
+            "record": record,
+            "every": self.every,
+            "batch_size": bs,
+            "passed": {**passed, "batch_size": bs},
+        }
+
+    def _chunk(
+        self, i: int, w: np.ndarray, b: float, counts: tuple[int, int, float], seed: int | None
+    ) -> Any:
+        obj, d = self.obj, self.dask
+        sw = None if obj.sample_weight is None else obj.sample_weight.blocks[i]
+        t, seen, correct = counts
+        state = {
+            **self.state,
+            "w": w,
+            "b": b,
+            "t0": t,
+            "seen": seen,
+            "correct": correct,
+            "seed": seed,
+        }
+        task = d.delayed(_one_chunk, pure=False)(obj.X.blocks[i], obj.y.blocks[i], sw, state)
+        found = d.compute(task)[0]
+        if isinstance(found, _Diverged):
+            raise DivergenceError(
+                found.message,
+                lr=found.lr,
+                step_size_bound=found.bound,
+                update=found.update,
+                loss=found.loss,
+            )
+        return found
+
+    def run(self, w: np.ndarray, b: float) -> TrainResult:
+        """Every epoch: the chunks in order, then one pass for the mean loss and gradient."""
+        rng = np.random.default_rng(self.seed)
+        chunks = self.obj.X.numblocks[0]
+        t, seen, correct, pieces, epoch_loss = 0, 0, 0.0, [], []
+        best, stale, stopped, at = math.inf, 0, False, None
+        for epoch in range(self.epochs):
+            order = rng.permutation(chunks) if self.shuffle else np.arange(chunks)
+            seeds = rng.integers(0, 2**63 - 1, size=chunks) if self.shuffle else [None] * chunks
+            for i, s in zip(order, seeds, strict=True):
+                w, b, piece = self._chunk(
+                    int(i), w, b, (t, seen, correct), None if s is None else int(s)
+                )
+                t, seen, correct = t + piece.n_updates, seen + piece.samples, piece.correct
+                pieces.append(piece)
+                if self.on_update is not None:
+                    self.on_update(t)
+            at = self._at(w, b)
+            epoch_loss.append(at[0])
+            if self.progress is not None:
+                self.progress(epoch + 1, self.epochs)
+            if self.tol is not None:
+                stale = stale + 1 if at[0] > best - self.tol else 0
+                best = min(best, at[0])
+                if stale >= self.patience and epoch + 1 < self.epochs:
+                    stopped = True
+                    break
+        return self._result(w, b, t, pieces, epoch_loss, at, stopped)
+
+    def _at(self, w: np.ndarray, b: float) -> tuple[float, float]:
+        """Return the objective and its (minimum-norm sub)gradient's largest entry: one pass."""
+        theta = np.append(w, b) if self.obj.fit_intercept else np.asarray(w)
+        with np.errstate(over="ignore", invalid="ignore"):
+            found = self.obj.evaluate(theta)
+        g = found.grad[: w.size]
+        value = found.value + self.pen.l1 * float(np.sum(np.abs(w)))
+        if self.pen.l1:
+            g = np.where(
+                w != 0, g + self.pen.l1 * np.sign(w), self.kernel.soft_threshold(g, self.pen.l1)
+            )
+        norm = max(float(np.max(np.abs(g))), float(np.max(np.abs(found.grad[w.size :]), initial=0)))
+        if not math.isfinite(value):
+            raise DivergenceError(
+                f"the mean loss is {value} after an epoch: lower lr",
+                lr=float("nan"),
+                step_size_bound=float("nan"),
+                update=-1,
+                loss=value,
+            )
+        return value, norm
+
+    def _result(self, w, b, t, pieces, epoch_loss, at, stopped) -> TrainResult:  # noqa: ANN001, PLR0917
+        def joined(name: str) -> np.ndarray | None:
+            parts = [getattr(p, name) for p in pieces if p.n_updates]
+            return None if not parts or parts[0] is None else np.concatenate(parts)
+
+        norm = at[1]
+        converged = None if self.tol is None else norm <= self.tol
+        ran = [p.backend for p in pieces if p.backend is not None]
+        history = History(
+            step=np.concatenate([p.step for p in pieces]).astype(np.intp),
+            loss=joined("loss"),
+            w=joined("w"),
+            b=joined("b"),
+            accuracy=joined("accuracy"),
+            epoch_loss=np.array(epoch_loss),
+            n_updates=t,
+            stopped_early=stopped,
+            solver="sgd",
+            converged=converged,
+            grad_norm=norm,
+            n_iter=len(epoch_loss),
+            backend=ran[-1] if ran else None,
+        )
+        return TrainResult(np.asarray(w, dtype=np.float64), float(b), history)
