@@ -41,19 +41,23 @@ from derivreg.symbolic import REGISTRY, derive, y, z
 common = load("_common")
 stability = load("stability")
 sigma, softplus, t = common.sigma, common.softplus, common.t
-DEFS = {**common.DEFS}
+logcosh = stability.logcosh
+DEFS = {**common.DEFS, **stability.DEFS_LOG_COSH}
 DEFS_CODEGEN = {
     codegen.Sigmoid: common.DEFS[sigma],
     codegen.Softplus: common.DEFS[softplus],
+    codegen.LogCosh: stability.DEFS_LOG_COSH[logcosh],
 }
 
 
 def to_codegen(expr: sp.Basic) -> sp.Basic:
-    return expr.replace(sigma, codegen.Sigmoid).replace(softplus, codegen.Softplus)
+    out = expr.replace(sigma, codegen.Sigmoid).replace(softplus, codegen.Softplus)
+    return out.replace(logcosh, codegen.LogCosh)
 
 
 def from_codegen(expr: sp.Basic) -> sp.Basic:
-    return expr.replace(codegen.Sigmoid, sigma).replace(codegen.Softplus, softplus)
+    out = expr.replace(codegen.Sigmoid, sigma).replace(codegen.Softplus, softplus)
+    return out.replace(codegen.LogCosh, logcosh)
 
 
 def _unproven(name: str, theorem: str):

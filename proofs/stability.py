@@ -17,6 +17,13 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
                            = max(z, 0) - y z + log1p(exp(-|z|))
 ``dJ_dz_stable_form``      σ(t) - y = (1 - y) σ(t) - y σ(-t); the derivation's
                            dJ/dz at yhat = σ(z) in where-form
+``tanh_quotient``          sinh(t)/cosh(t) = tanh(t), which is finite where both overflow
+``cosh_plus_sinh``         cosh(t) + sinh(t) = exp(t);  cosh(t) - sinh(t) = exp(-t)
+``log_cosh``               log cosh(t) = logcosh(t), the stable function's name
+``log_cosh_stable_form``   logcosh(t) = where(|t| < 1, log1p(sinh(t)²)/2,
+                           |t| - log 2 + log1p(exp(-2|t|))): each branch is
+                           log cosh t for every real t (the first has no
+                           cancellation near 0, the second no overflow far out)
 =========================  ===================================================
 
 Run ``python proofs/stability.py`` to check and print the proofs.
@@ -31,6 +38,10 @@ from derivreg.symbolic import derive, y, z
 common = load("_common")
 sigmoid_family = load("sigmoid")
 sigma, softplus, t, DEFS = common.sigma, common.softplus, common.t, common.DEFS
+#: log cosh, named (the generator's ``LogCosh``), with its definition.
+logcosh = sp.Function("logcosh")
+DEFS_LOG_COSH = {logcosh: sp.Lambda(t, sp.log(sp.cosh(t)))}
+DEFS_HYPERBOLIC = {**DEFS, **DEFS_LOG_COSH}
 BCE = derive("bce", features=1)
 LABELS = {y: sp.Interval(0, 1)}
 
@@ -206,6 +217,93 @@ DJ_DZ = (
     )
 )
 
+TANH = (
+    Theorem(
+        "stability.tanh_quotient",
+        "sinh(t)/cosh(t) = tanh(t) for every real t (cosh(t) >= 1)",
+        statement=sp.Eq(sp.sinh(t) / sp.cosh(t), sp.tanh(t), evaluate=False),
+    )
+    .start(sp.sinh(t) / sp.cosh(t))
+    .eq(sp.tanh(t), "definition of tanh; cosh(t) >= 1 is never 0")
+)
+
+COSH_SINH = (
+    Theorem(
+        "stability.cosh_plus_sinh",
+        "cosh(t) + sinh(t) = exp(t) and cosh(t) - sinh(t) = exp(-t) for every real t",
+        statement=[
+            sp.Eq(sp.cosh(t) + sp.sinh(t), sp.exp(t), evaluate=False),
+            sp.Eq(sp.cosh(t) - sp.sinh(t), sp.exp(-t), evaluate=False),
+        ],
+    )
+    .start(sp.cosh(t) + sp.sinh(t))
+    .eq(sp.exp(t), "(exp(t) + exp(-t))/2 + (exp(t) - exp(-t))/2: the exp(-t) terms cancel")
+    .start(sp.cosh(t) - sp.sinh(t))
+    .eq(sp.exp(-t), "(exp(t) + exp(-t))/2 - (exp(t) - exp(-t))/2: the exp(t) terms cancel")
+)
+
+LOG_COSH = (
+    Theorem(
+        "stability.log_cosh",
+        "log cosh(t) = logcosh(t) for every real t: the stable function's name for it",
+        statement=sp.Eq(sp.log(sp.cosh(t)), logcosh(t), evaluate=False),
+        defs=DEFS_HYPERBOLIC,
+    )
+    .start(sp.log(sp.cosh(t)))
+    .eq(logcosh(t), "definition of logcosh")
+)
+
+a = sp.Abs(t)
+NEAR = log1p(sp.sinh(t) ** 2) / 2
+FAR = a - sp.log(2) + log1p(sp.exp(-2 * a))
+LOG_COSH_NEAR = (
+    Theorem(
+        "stability.log_cosh_near_zero",
+        "logcosh(t) = log1p(sinh(t)²)/2 for every real t: no cancellation near t = 0",
+        statement=sp.Eq(logcosh(t), NEAR, evaluate=False),
+        defs=DEFS_HYPERBOLIC,
+    )
+    .start(logcosh(t))
+    .eq(sp.log(sp.cosh(t)), "definition of logcosh")
+    .eq(sp.log(sp.cosh(t) ** 2) / 2, "cosh(t) >= 1 > 0, so log cosh = log(cosh²)/2")
+    .eq(sp.log(1 + sp.sinh(t) ** 2) / 2, "cosh² = 1 + sinh²")
+    .eq(NEAR, "printed with log1p(u) = log(1 + u), accurate for small u")
+)
+
+LOG_COSH_FAR = (
+    Theorem(
+        "stability.log_cosh_far_out",
+        "logcosh(t) = |t| - log 2 + log1p(exp(-2|t|)) for every real t: no overflow",
+        statement=sp.Eq(logcosh(t), FAR, evaluate=False),
+        defs=DEFS_HYPERBOLIC,
+    )
+    .start(logcosh(t))
+    .eq(sp.log(sp.cosh(t)), "definition of logcosh")
+    .eq(sp.log(sp.cosh(a)), "cosh is even: cosh(t) = cosh(|t|)", cases=sign_cases(t))
+    .eq(
+        sp.log(sp.exp(a) * (1 + sp.exp(-2 * a)) / 2),
+        "cosh(u) = (exp(u) + exp(-u))/2 = exp(u)(1 + exp(-2u))/2",
+    )
+    .eq(a + sp.log(1 + sp.exp(-2 * a)) - sp.log(2), "log of a product of positive factors")
+    .eq(FAR, "printed with log1p(u) = log(1 + u); exp(-2|t|) <= 1 never overflows")
+)
+
+LOG_COSH_STABLE = (
+    Theorem(
+        "stability.log_cosh_stable_form",
+        "logcosh(t) = where(|t| < 1, log1p(sinh(t)²)/2, |t| - log 2 + log1p(exp(-2|t|))) "
+        "for every real t",
+        statement=sp.Eq(logcosh(t), where(a < 1, NEAR, FAR), evaluate=False),
+        defs=DEFS_HYPERBOLIC,
+    )
+    .start(where(a < 1, NEAR, FAR), "the printed form")
+    .eq(
+        logcosh(t),
+        "each branch is logcosh(t) for every real t, so either choice of the condition is",
+        by=[(LOG_COSH_NEAR, {}), (LOG_COSH_FAR, {})],
+    )
+)
+
 #: The rewrites the generator may apply, by the names it cites.
 REWRITES = {
     "softplus_stable_form": SOFTPLUS,
@@ -216,6 +314,12 @@ REWRITES = {
     "sigmoid_neg_stable_form": SIGMOID_NEG,
     "bce_stable_form": BCE_LOSS,
     "dJ_dz_stable_form": DJ_DZ,
+    "tanh_quotient": TANH,
+    "cosh_plus_sinh": COSH_SINH,
+    "log_cosh": LOG_COSH,
+    "log_cosh_near_zero": LOG_COSH_NEAR,
+    "log_cosh_far_out": LOG_COSH_FAR,
+    "log_cosh_stable_form": LOG_COSH_STABLE,
 }
 
 THEOREMS = list(REWRITES.values())

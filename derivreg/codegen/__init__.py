@@ -38,7 +38,15 @@ from derivreg.codegen.files import KERNEL_DIR, check, sources, write
 from derivreg.codegen.kernel import generate, generate_module
 from derivreg.codegen.loop import generate_loop, generate_loop_module
 from derivreg.codegen.printers import KernelPrinter, LoopPrinter
-from derivreg.codegen.rules import EXPANSIONS, RULES, Rule, Sigmoid, Softplus, stabilize
+from derivreg.codegen.rules import (
+    EXPANSIONS,
+    RULES,
+    LogCosh,
+    Rule,
+    Sigmoid,
+    Softplus,
+    stabilize,
+)
 from derivreg.codegen.runtime import compile
 from derivreg.codegen.templates import BLOCK_BYTES, COMMAND, MIN_BLOCK_ROWS
 
@@ -50,6 +58,7 @@ __all__ = [
     "MIN_BLOCK_ROWS",
     "RULES",
     "KernelPrinter",
+    "LogCosh",
     "LoopPrinter",
     "Rule",
     "Sigmoid",

@@ -105,7 +105,14 @@ def stable_note(expr: sp.Basic, rules: Sequence[str]) -> str:
     printed = [kind.__name__.lower() for kind in EXPANSIONS if expr.has(kind)]
     if not rules and not printed:
         return ""
-    return f"\n  stable: rewrites {', '.join(rules) or 'none'}; printed {', '.join(printed)}"
+    printed_text = ", ".join(printed) or "none"
+    return f"\n  stable: rewrites {', '.join(rules) or 'none'}; printed {printed_text}"
+
+
+def _stable_of(expr: sp.Basic) -> tuple[sp.Basic, sp.Basic, tuple[str, ...]]:
+    """``(stable form, expr, rules)`` of an expression of y and yhat (``dJ_dyhat``)."""
+    stable, rules = stabilize(expr)
+    return stable, expr, rules
 
 
 class _Kernel:
@@ -128,13 +135,14 @@ class _Kernel:
         self.J = on_z("J", d.loss)
         self.dJ_dz = on_z("dJ_dz", d.dJ_dz)
         self.dyhat_dz = on_z("dyhat_dz", d.dyhat_dz)
-        self.dJ_dyhat = Output("dJ_dyhat", d.dJ_dyhat, d.dJ_dyhat)
+        self.dJ_dyhat = Output("dJ_dyhat", *_stable_of(d.dJ_dyhat))
         note = {o.name: stable_note(o.stable, o.rules) for o in (self.yhat, self.J, self.dJ_dz)}
         self.comments = {
             "yhat": f"forward: yhat = {show(d.activation)}{note['yhat']}",
             "J": f"forward: J = {show(d.loss)}, yhat = {show(d.activation)}{note['J']}",
             "dJ_dz": f"chain rule: dJ/dz = dJ/dyhat * dyhat/dz = {show(d.dJ_dz)}{note['dJ_dz']}",
-            "dJ_dyhat": f"local partial: dJ/dyhat = {show(d.dJ_dyhat)}",
+            "dJ_dyhat": f"local partial: dJ/dyhat = {show(d.dJ_dyhat)}"
+            + stable_note(self.dJ_dyhat.stable, self.dJ_dyhat.rules),
             "dyhat_dz": f"local partial: dyhat/dz = {show(d.dyhat_dz)}"
             + stable_note(self.dyhat_dz.stable, self.dyhat_dz.rules),
         }

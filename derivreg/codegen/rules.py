@@ -2,9 +2,9 @@
 
 :data:`RULES` is the table the generator applies (and the only one): a
 pattern, its replacement and the theorem that proves the two equal.  The
-stable functions :class:`Sigmoid` and :class:`Softplus` stay whole through
-the rewrites and are expanded into overflow-free NumPy only when printed
-(:data:`EXPANSIONS`, also proven).
+stable functions :class:`Sigmoid`, :class:`Softplus` and :class:`LogCosh`
+stay whole through the rewrites and are expanded into overflow-free NumPy
+only when printed (:data:`EXPANSIONS`, also proven).
 
 Examples
 --------
@@ -23,7 +23,17 @@ from sympy.codegen.cfunctions import log1p
 
 from derivreg.symbolic import y
 
-__all__ = ["EXPANSIONS", "RULES", "Rule", "Sigmoid", "Softplus", "expand_stable", "stabilize"]
+__all__ = [
+    "EXPANSIONS",
+    "LOG_COSH_SWITCH",
+    "RULES",
+    "LogCosh",
+    "Rule",
+    "Sigmoid",
+    "Softplus",
+    "expand_stable",
+    "stabilize",
+]
 
 
 # ---------------------------------------------------------------------------
@@ -89,6 +99,55 @@ class Softplus(sp.Function):
         """Return the overflow-free form the printer emits."""
         (t,) = self.args
         return sp.Max(t, 0) + log1p(sp.exp(-sp.Abs(t)))
+
+
+#: Where :class:`LogCosh` switches from its form for small ``|t|`` to its form
+#: for large ``|t|``: both are accurate on both sides of 1 (measured against
+#: mpmath, ``tests/test_log_cosh.py``), the first cannot be used far out
+#: (``sinh(t)**2`` overflows past ``|t| = 355``), the second not near 0
+#: (``|t| - log 2`` cancels there).
+LOG_COSH_SWITCH = 1
+
+
+class LogCosh(sp.Function):
+    """``log(cosh(t))``, kept whole so that it prints in a form without cancellation.
+
+    Prints as ``where(|t| < 1, log1p(sinh(t)**2)/2, |t| - log 2 + log1p(exp(-2|t|)))``:
+    near 0, where ``log cosh t ~ t**2/2``, the first branch has no
+    cancellation (``log cosh t = log(cosh(t)**2)/2 = log1p(sinh(t)**2)/2``);
+    far out, where ``cosh`` and ``sinh**2`` overflow, the second is finite
+    (``cosh t = exp(|t|)(1 + exp(-2|t|))/2``).  Both branches equal
+    ``log cosh t`` for every real ``t`` (``proofs/stability.py``), so the
+    value does not depend on which one the condition picks.
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import z
+    >>> LogCosh(z).rewrite(sp.cosh)
+    log(cosh(z))
+    >>> LogCosh(-z)
+    LogCosh(z)
+    """
+
+    nargs = 1
+
+    @classmethod
+    def eval(cls, t: sp.Expr) -> sp.Expr | None:
+        """``LogCosh`` is even: a negated argument is turned round, as ``cosh`` turns it."""
+        if t.could_extract_minus_sign():
+            return cls(-t)
+        return None
+
+    def _eval_rewrite_as_cosh(self, t: sp.Expr, **_: object) -> sp.Expr:
+        return sp.log(sp.cosh(t))
+
+    def stable(self) -> sp.Expr:
+        """Return the form the printers emit: accurate near 0, finite for every float."""
+        (t,) = self.args
+        a = sp.Abs(t)
+        near = log1p(sp.sinh(t) ** 2) / 2
+        far = a - sp.log(2) + log1p(sp.exp(-2 * a))
+        return sp.Piecewise((near, a < LOG_COSH_SWITCH), (far, True))
 
 
 # ---------------------------------------------------------------------------
@@ -168,6 +227,43 @@ def _residual_split(node: sp.Basic) -> sp.Basic | None:
     return None
 
 
+def _tanh(node: sp.Basic) -> sp.Basic | None:
+    # sinh(t) / cosh(t) -> tanh(t): |tanh| <= 1 where sinh and cosh overflow
+    if not node.is_Mul:
+        return None
+    factors = list(node.args)
+    for i, f in enumerate(factors):
+        if isinstance(f, sp.sinh):
+            over = sp.Pow(sp.cosh(f.args[0]), -1)
+            if over in factors:
+                rest = [g for j, g in enumerate(factors) if j != i]
+                rest.remove(over)
+                return sp.Mul(sp.tanh(f.args[0]), *rest)
+    return None
+
+
+def _cosh_sinh(node: sp.Basic) -> sp.Basic | None:
+    # cosh(t) + sinh(t) -> exp(t);  cosh(t) - sinh(t) -> exp(-t)
+    if not (node.is_Add and len(node.args) == 2):
+        return None
+    first, second = node.args
+    for c, other in ((first, second), (second, first)):
+        if isinstance(c, sp.cosh):
+            (t,) = c.args
+            if other == sp.sinh(t):
+                return sp.exp(t)
+            if other == -sp.sinh(t):
+                return sp.exp(-t)
+    return None
+
+
+def _log_cosh(node: sp.Basic) -> sp.Basic | None:
+    # log(cosh(t)) -> LogCosh(t)
+    if isinstance(node, sp.log) and isinstance(node.args[0], sp.cosh):
+        return LogCosh(node.args[0].args[0])
+    return None
+
+
 #: The stable rewrites, applied in order until nothing changes.  Each is a
 #: theorem of ``proofs/stability.py``; the generator applies no other.
 RULES: tuple[Rule, ...] = (
@@ -185,12 +281,21 @@ RULES: tuple[Rule, ...] = (
         "dJ_dz_stable_form",
         _residual_split,
     ),
+    Rule("tanh", "sinh(t)/cosh(t) = tanh(t)", "tanh_quotient", _tanh),
+    Rule(
+        "cosh_sinh",
+        "cosh(t) + sinh(t) = exp(t) and cosh(t) - sinh(t) = exp(-t)",
+        "cosh_plus_sinh",
+        _cosh_sinh,
+    ),
+    Rule("log_cosh", "log(cosh(t)) = logcosh(t)", "log_cosh", _log_cosh),
 )
 
 #: How the stable functions print, each also a theorem of ``proofs/stability.py``.
 EXPANSIONS: Mapping[type, str] = {
     Sigmoid: "sigmoid_stable_form",
     Softplus: "softplus_stable_form",
+    LogCosh: "log_cosh_stable_form",
 }
 
 
@@ -233,6 +338,7 @@ def expand_stable(expr: sp.Basic, branch_free: bool = False) -> sp.Basic:
     >>> expand_stable(Softplus(z))
     log1p(exp(-Abs(z))) + Max(0, z)
     """
+    expr = expr.replace(lambda e: isinstance(e, LogCosh), lambda e: e.stable())
     return expr.replace(lambda e: isinstance(e, Softplus), lambda e: e.stable()).replace(
         lambda e: isinstance(e, Sigmoid), lambda e: e.stable(branch_free)
     )

@@ -22,7 +22,7 @@ from typing import Any
 import mpmath as mp
 import numpy as np
 import sympy as sp
-from sympy.codegen.cfunctions import log1p
+from sympy.codegen.cfunctions import expm1, log1p
 
 from derivreg.proof._base import DIGITS, TOLERANCE
 
@@ -132,9 +132,12 @@ _FUNCTIONS: dict[type, Callable[..., Any]] = {
     sp.exp: mp.exp,
     sp.log: mp.log,
     log1p: mp.log1p,
+    expm1: mp.expm1,
     sp.Abs: abs,
     sp.sin: mp.sin,
     sp.cos: mp.cos,
+    sp.sinh: mp.sinh,
+    sp.cosh: mp.cosh,
     sp.tanh: mp.tanh,
     sp.sqrt: mp.sqrt,
     sp.sign: mp.sign,
@@ -156,7 +159,7 @@ def value(expr: sp.Basic, point: Mapping[sp.Basic, Any]) -> Any:  # noqa: PLR091
     """Evaluate ``expr`` at ``point`` with mpmath at the current precision.
 
     A walk over the expression tree (no generated code); derivatives by
-    ``mpmath.diff``, limits by ``mpmath.limit``.  Ten heads are enough for
+    ``mpmath.diff``, limits by ``mpmath.limit``.  The heads of ``_FUNCTIONS`` are enough for
     the proofs; any other raises ``TypeError`` (and the step fails).
 
     Examples

@@ -102,8 +102,27 @@ def _mp_softplus(t: mpmath.mpf) -> mpmath.mpf:
     return mpmath.log1p(mpmath.exp(t))
 
 
-NP_MODULES = [{"Sigmoid": expit, "Softplus": _np_softplus}, "numpy"]
-MP_MODULES = [{"Sigmoid": _mp_sigmoid, "Softplus": _mp_softplus}, "mpmath"]
+def _np_log_cosh(t: np.ndarray) -> np.ndarray:
+    # log cosh t for the tolerances: log(cosh^2)/2 = log1p(sinh^2)/2 where sinh^2 fits,
+    # log(e^|t| (1 + e^-2|t|) / 2) past it (both forms proven in proofs/stability.py)
+    a = np.abs(t)
+    near = np.log1p(np.sinh(np.minimum(a, 300.0)) ** 2) / 2
+    return np.where(a < 300.0, near, a - np.log(2.0) + np.log1p(np.exp(-2 * a)))
+
+
+def _mp_log_cosh(t: mpmath.mpf) -> mpmath.mpf:
+    # log(cosh^2)/2 = log1p(sinh^2)/2: no cancellation at 50 digits for any t, however small
+    return mpmath.log1p(mpmath.sinh(t) ** 2) / 2
+
+
+NP_MODULES = [
+    {"Sigmoid": expit, "Softplus": _np_softplus, "LogCosh": _np_log_cosh},
+    "numpy",
+]
+MP_MODULES = [
+    {"Sigmoid": _mp_sigmoid, "Softplus": _mp_softplus, "LogCosh": _mp_log_cosh},
+    "mpmath",
+]
 
 
 def _lambdify(args: tuple[sp.Symbol, ...], expr: sp.Basic, modules: object) -> Callable:
@@ -154,10 +173,13 @@ def _sup_abs(expr: sp.Expr, activation: sp.Expr, domain: sp.Set) -> float:
     if not expr.free_symbols:
         return float(abs(expr))
     out_range = function_range(activation, z, sp.S.Reals)
+    # as floats: SymPy may not order two exact extrema it has found (log-cosh's
+    # d3 = -2 tanh sech^2 has them at sinh(log(sqrt(2 +- sqrt 3)))/cosh(...)^3)
     if expr.free_symbols == {yhat}:
-        return float(max(maximum(expr, yhat, out_range), -minimum(expr, yhat, out_range)))
+        top, low = maximum(expr, yhat, out_range), minimum(expr, yhat, out_range)
+        return max(float(top), -float(low))
     sup, inf, _ = bounds(expr, domain, out_range)
-    return float(max(sup, -inf))
+    return max(float(sup), -float(inf))
 
 
 @dataclass(frozen=True)
@@ -466,6 +488,31 @@ def grad_error(ref: Reference, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: f
 MP_COMPLEX_STEP = mpmath.mpf(10) ** -60
 
 
+#: Most digits :func:`_settled` uses: a float64 score differs from a label by at least
+#: 5e-324 (or 0), and a loss ~ (y - z)**2 such as log-cosh's cancels 2 * 324 digits there.
+MP_MAX_DPS = 32 * MP_DPS
+
+
+def _settled(f: Callable[[list], mpmath.mpf], args: list) -> mpmath.mpf:
+    """``f(args)`` to MP_DPS digits, at more digits where a textbook form cancels.
+
+    ``log(cosh(t))`` at 50 digits is 0 for |t| < 1e-25 (cosh(t) rounds to 1),
+    though its value t**2/2 is a float.  The value is taken once two precisions,
+    one twice the other, agree to MP_DPS - 10 digits and are not 0; a 0 at
+    MP_MAX_DPS digits is below float64 however its terms cancel.
+    """
+    previous, dps = None, MP_DPS
+    while True:
+        with mpmath.workdps(dps):
+            out = f(args)
+            close = previous is not None and abs(out - previous) <= abs(out) * mpmath.mpf(10) ** (
+                10 - MP_DPS
+            )
+        if (out != 0 and close) or dps >= MP_MAX_DPS:
+            return out
+        previous, dps = out, 2 * dps
+
+
 def mp_loss_and_grad(ref: Reference, batch: Batch) -> tuple[float, np.ndarray]:
     """Mean textbook loss and its gradient by complex step, at 50 digits, rounded to float."""
     X, labels, w, b = batch
@@ -484,7 +531,7 @@ def mp_loss_and_grad(ref: Reference, batch: Batch) -> tuple[float, np.ndarray]:
             return total / m
 
         h = MP_COMPLEX_STEP
-        value = mean_loss(theta)
+        value = _settled(mean_loss, theta)
         grads = [
             mpmath.im(mean_loss([*theta[:k], theta[k] + 1j * h, *theta[k + 1 :]])) / h
             for k in range(len(theta))

@@ -87,13 +87,20 @@ def _log1p(t: sp.Basic) -> sp.Basic:
     return sp.log(1 + t)
 
 
+def _expm1(t: sp.Basic) -> sp.Basic:
+    return sp.exp(t) - 1
+
+
 #: ``np.<name>``: elementwise, so a hole means the same on each element.
 NUMPY: Mapping[str, Meaning] = {
     "exp": Meaning(sp.exp, 1),
     "log": Meaning(sp.log, 1, _positive),
     "log1p": Meaning(_log1p, 1, _above_minus_one),
     "sqrt": Meaning(sp.sqrt, 1, _nonnegative),
+    "expm1": Meaning(_expm1, 1),
     "abs": Meaning(sp.Abs, 1),
+    "sinh": Meaning(sp.sinh, 1),
+    "cosh": Meaning(sp.cosh, 1),
     "tanh": Meaning(sp.tanh, 1),
     "maximum": Meaning(sp.Max, 2),
     "minimum": Meaning(sp.Min, 2),
@@ -106,6 +113,9 @@ MATH: Mapping[str, Meaning] = {
     "log": Meaning(sp.log, 1, _positive),
     "log1p": Meaning(_log1p, 1, _above_minus_one),
     "sqrt": Meaning(sp.sqrt, 1, _nonnegative),
+    "expm1": Meaning(_expm1, 1),
+    "sinh": Meaning(sp.sinh, 1),
+    "cosh": Meaning(sp.cosh, 1),
     "tanh": Meaning(sp.tanh, 1),
 }
 
