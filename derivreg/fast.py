@@ -14,7 +14,8 @@ formulas are evaluated as written, in the same order.
 proven by :func:`derivreg.validate.validate_fused`); :func:`grad`,
 :func:`loss` and :func:`update` here check their inputs as the NumPy
 kernels do and run them compiled by numba (``njit(parallel=True)`` on the
-row blocks, no ``fastmath``), on ``numba.get_num_threads()`` threads.
+row blocks, no ``fastmath`` but reassociation in the row dot product), on
+``numba.get_num_threads()`` threads.
 
 Examples
 --------
@@ -181,7 +182,9 @@ def fused(loss: str) -> dict[str, Callable[..., object]]:
 
     Every function of ``<loss>_fused.py`` is compiled with ``nogil=True`` and
     no ``fastmath`` (IEEE semantics: no reassociation, no contraction into
-    FMA), those with a ``prange`` loop (``PARALLEL``) with ``parallel=True``; the module's
+    FMA), except the module's ``REASSOCIATE`` (its row dot product alone, with
+    ``fastmath={"reassoc"}``), with the module's ``ERROR_MODEL`` (``"numpy"``:
+    IEEE division), and those with a ``prange`` loop (``PARALLEL``) with ``parallel=True``; the module's
     ``prange = range`` becomes ``numba.prange`` and the calls between the
     functions the compiled ones.  Nothing else changes.
 
@@ -219,7 +222,11 @@ def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Cal
         fn = getattr(module, name)
         rebound = types.FunctionType(fn.__code__, namespace, name)
         threads = parallel and name in module.PARALLEL  # prange is range without parallel
-        namespace[name] = numba.njit(nogil=True, parallel=threads)(rebound)
+        # The module's own flags: IEEE division, and reassociation for its dot product alone.
+        flags = {"error_model": getattr(module, "ERROR_MODEL", "python")}
+        if name in getattr(module, "REASSOCIATE", ()):
+            flags["fastmath"] = {"reassoc"}
+        namespace[name] = numba.njit(nogil=True, parallel=threads, **flags)(rebound)
     return {name: namespace[name] for name in module.FUNCTIONS}
 
 

@@ -55,9 +55,10 @@ ATTACKS = {
         "min(c * BLOCK_ROWS + BLOCK_ROWS, m) - 1",
     ),
     "a feature left out of z": (
-        "for j in range(n - n % 4, n):",
-        "for j in range(n - n % 4, n - 1):",
+        "for j in range(n):\n        s += X[i, j] * w[j]",
+        "for j in range(n - 1):\n        s += X[i, j] * w[j]",
     ),
+    "z without the bias": ("z = b + _dot(X, i, w)", "z = _dot(X, i, w)"),
     "mean over the blocks, not the rows": ("dJ_dw[j] = dJ_dw[j] / m", "dJ_dw[j] = dJ_dw[j] / 2"),
     "update sign": ("w[j] - lr * dJ_dw[j]", "w[j] + lr * dJ_dw[j]"),
     "stable branch wrong": ("(1) if (z <= 0) else (t0)", "(1) if (z >= 0) else (t0)"),

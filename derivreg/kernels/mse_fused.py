@@ -14,11 +14,24 @@ NAME = 'mse'
 #: Rows per block of the fused pass (see derivreg.codegen.fused).
 BLOCK_ROWS = 4096
 #: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.
-FUNCTIONS = ('_grad_blocks', '_loss_blocks', 'losses', 'grad', 'loss', 'update')
+FUNCTIONS = ('_dot', '_grad_blocks', '_loss_blocks', 'losses', 'grad', 'loss', 'update')
 PARALLEL = ('_grad_blocks', '_loss_blocks', 'losses')
+#: Compiled with fastmath={'reassoc'} (the sum over the features alone), and
+#: numba's error model for all: IEEE division, as NumPy's (derivreg.codegen.fused).
+REASSOCIATE = ('_dot',)
+ERROR_MODEL = 'numpy'
 
 #: numba's prange when compiled (derivreg.fast.fused); in CPython, range.
 prange = range
+
+
+def _dot(X, i, w):  # noqa: ANN001, ANN202
+    """Row i of X times w: the sum over the features of X[i, j] w[j]."""
+    n = X.shape[1]
+    s = 0
+    for j in range(n):
+        s += X[i, j] * w[j]
+    return s
 
 
 def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
@@ -30,19 +43,8 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
-            # forward: z = x w + b, in four partial sums over the features
-            z0 = 0
-            z1 = 0
-            z2 = 0
-            z3 = 0
-            for j in range(0, n - 3, 4):
-                z0 += X[i, j] * w[j]
-                z1 += X[i, j + 1] * w[j + 1]
-                z2 += X[i, j + 2] * w[j + 2]
-                z3 += X[i, j + 3] * w[j + 3]
-            for j in range(n - n % 4, n):
-                z0 += X[i, j] * w[j]
-            z = b + ((z0 + z1) + (z2 + z3))
+            # forward: z = x w + b, the sum over the features in _dot
+            z = b + _dot(X, i, w)
             # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -2·(y - ŷ), yhat = z
             dJ_dz = 2*(-y + z)
             # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block
@@ -61,19 +63,8 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
-            # forward: z = x w + b, in four partial sums over the features
-            z0 = 0
-            z1 = 0
-            z2 = 0
-            z3 = 0
-            for j in range(0, n - 3, 4):
-                z0 += X[i, j] * w[j]
-                z1 += X[i, j + 1] * w[j + 1]
-                z2 += X[i, j + 2] * w[j + 2]
-                z3 += X[i, j + 3] * w[j + 3]
-            for j in range(n - n % 4, n):
-                z0 += X[i, j] * w[j]
-            z = b + ((z0 + z1) + (z2 + z3))
+            # forward: z = x w + b, the sum over the features in _dot
+            z = b + _dot(X, i, w)
             # forward: J = (y - ŷ)², yhat = z
             J_i = (y - z)*(y - z)
             out[c, 0] += J_i
@@ -89,19 +80,8 @@ def losses(X, Y, w, b):  # noqa: ANN001, ANN201
     for c in prange(k):
         for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):
             y = Y[i]
-            # forward: z = x w + b, in four partial sums over the features
-            z0 = 0
-            z1 = 0
-            z2 = 0
-            z3 = 0
-            for j in range(0, n - 3, 4):
-                z0 += X[i, j] * w[j]
-                z1 += X[i, j + 1] * w[j + 1]
-                z2 += X[i, j + 2] * w[j + 2]
-                z3 += X[i, j + 3] * w[j + 3]
-            for j in range(n - n % 4, n):
-                z0 += X[i, j] * w[j]
-            z = b + ((z0 + z1) + (z2 + z3))
+            # forward: z = x w + b, the sum over the features in _dot
+            z = b + _dot(X, i, w)
             # forward: J = (y - ŷ)², yhat = z
             J_i = (y - z)*(y - z)
             out[i] = J_i
