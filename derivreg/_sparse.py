@@ -33,9 +33,12 @@ import numpy as np
 
 __all__ = [
     "ACCEPTED",
+    "abs_max",
     "as_csr",
+    "column_sums",
     "dense_only",
     "issparse",
+    "ldexp_along",
     "row",
     "row_bytes",
     "row_norms2",
@@ -174,3 +177,72 @@ def row_norms2(X: Any) -> np.ndarray:
     X = as_csr("X", X)  # canonical: no duplicate entries, so the squares add up per row
     rows = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr))
     return np.bincount(rows, weights=X.data * X.data, minlength=X.shape[0])
+
+
+# --- the kernels' overflow paths (derivreg/kernels/_checks.py): rare, and never densifying X
+
+
+def abs_max(X: Any, axis: int) -> np.ndarray:
+    """Return ``max |X|`` along ``axis`` (0: per column, 1: per row) as a 1-D array.
+
+    A sparse X's implicit zeros count as 0; so does an empty row or column.
+
+    Examples
+    --------
+    >>> abs_max(np.array([[1.0, -3.0], [2.0, 0.0]]), 1).tolist()
+    [3.0, 2.0]
+    """
+    if not issparse(X):
+        return np.max(np.abs(X), axis=axis) if X.shape[axis] else np.zeros(X.shape[1 - axis])
+    X = as_csr("X", X)
+    size = X.shape[1 - axis]
+    out = np.zeros(size)
+    where = np.repeat(np.arange(X.shape[0]), np.diff(X.indptr)) if axis == 1 else X.indices
+    np.maximum.at(out, where, np.abs(X.data))
+    return out
+
+
+def _per_entry(X: Any, values: np.ndarray, axis: int) -> np.ndarray:
+    """Return, per stored entry of CSR X, the value of its row (axis 1) or column (axis 0)."""
+    if axis == 1:
+        return np.repeat(np.asarray(values), np.diff(X.indptr))
+    return np.asarray(values)[X.indices]
+
+
+def ldexp_along(X: Any, exponents: np.ndarray, axis: int) -> Any:
+    """Return X with each row (``axis=1``) or column (``axis=0``) times ``2**exponents``.
+
+    Exact (powers of two) but below the normal range; X is not modified, and
+    a sparse X stays sparse (its stored entries are scaled, in a copy).
+
+    Examples
+    --------
+    >>> ldexp_along(np.array([[1.0, 2.0], [4.0, 8.0]]), np.array([1, -2]), 1).tolist()
+    [[2.0, 4.0], [1.0, 2.0]]
+    """
+    exponents = np.asarray(exponents)
+    if not issparse(X):
+        return np.ldexp(X, exponents[:, None] if axis == 1 else exponents[None, :])
+    X = as_csr("X", X)
+    out = X.copy()
+    out.data = np.ldexp(X.data, _per_entry(X, exponents, axis))
+    return out
+
+
+def column_sums(d: np.ndarray, X: Any) -> np.ndarray:
+    """Return ``sum_i d_i X_ij`` for each column j, dense or CSR, without densifying X.
+
+    ``d_i * 0 = 0`` even where d_i is infinite: a feature that is 0 takes no part.
+
+    Examples
+    --------
+    >>> column_sums(np.array([np.inf, 1.0]), np.array([[0.0, 1.0], [2.0, 0.0]])).tolist()
+    [2.0, inf]
+    """
+    with np.errstate(over="ignore", invalid="ignore"):
+        if not issparse(X):
+            return np.sum(np.where(X == 0.0, 0.0, d[:, None] * X), axis=0)
+        X = as_csr("X", X)
+        terms = _per_entry(X, d, 1) * X.data
+        terms = np.where(X.data == 0.0, 0.0, terms)
+        return np.bincount(X.indices, weights=terms, minlength=X.shape[1])

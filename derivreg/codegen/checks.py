@@ -191,7 +191,9 @@ CHECKS = CHECKS.rstrip() + "\n\n\n" + OVERFLOW.strip() + "\n"
 #: What the checks import from :mod:`derivreg._sparse` (NumPy only; SciPy is
 #: looked up in ``sys.modules``, never imported).
 SPARSE_MODULE = "derivreg._sparse"
-SPARSE_NAMES = ("as_csr", "issparse", "row_bytes", "stored")
+SPARSE_NAMES = (
+    "abs_max", "as_csr", "column_sums", "issparse", "ldexp_along", "row", "row_bytes", "stored",
+)  # fmt: skip
 
 #: The helpers a kernel module imports, sorted.
 CHECKED_NAMES: tuple[str, ...] = tuple(

@@ -21,6 +21,7 @@ from derivreg.codegen.examples import examples
 from derivreg.codegen.hessian import second_order, second_order_constants
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
 from derivreg.codegen.newton import newton_functions
+from derivreg.codegen.overflow import overflow_constants
 from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
@@ -275,7 +276,7 @@ class _Kernel:
                         ["dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)"],
                     )
                 ],
-                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)",
+                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha, DJ_DZ_DEGREE)",
                 [_CHECK_BATCH, _CHECK_WEIGHT, _CHECK_ALPHA],
             ),
             function(
@@ -312,7 +313,7 @@ class _Kernel:
                         "the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr, s, alpha)"]
                     )
                 ],
-                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha)",
+                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha, DJ_DZ_DEGREE)",
                 [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)', _CHECK_WEIGHT, _CHECK_ALPHA],
             ),
             function(
@@ -427,6 +428,7 @@ def generate_module(derivation: Derivation) -> Printed:
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
     header = [*_header(derivation, used), *second_order_constants(derivation)]
     header += likelihood_constants(derivation)
+    header += overflow_constants(derivation)  # DJ_DZ_DEGREE: derivreg/codegen/overflow.py
     source = "\n".join(header) + text + "\n"
     ast.parse(source)  # the printer's output must at least be Python
     return Printed(source, tuple(h for f in functions for h in f.holes))

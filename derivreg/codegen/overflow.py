@@ -11,22 +11,97 @@ return it after one pass over it.  Otherwise they recompute:
   scale (powers of two, exact), so only a ``|z|`` past float64 is +-inf;
 - ``_limits``: a value at such a score is the value at +-max if the function
   is flat out there (equal at +-max and +-max/2): its limit, never inf * 0;
-- ``_scaled_mean``: means scaled by powers of two, so a mean that fits is
-  returned;
+  or, if it is linear out there (it doubles from +-max/4 to +-max), the
+  score times its slope, at scale (``_beyond``: BCE's loss at a soft label);
+- ``_scaled_mean``, ``_combine``: means and sums scaled by powers of two, so a
+  mean that fits is returned;
+- ``_per_sample``: a per-sample dJ/dz past float64, recomputed at
+  ``(z, y) / 2**k`` where the derivation shows it homogeneous in ``(z, y)``
+  (:func:`dJ_dz_degree`, printed as the module's ``DJ_DZ_DEGREE``);
+- ``_scaled_grad``: the (weighted, penalised) gradient as mantissas and powers
+  of two, from which ``_checked_grad`` and ``_checked_update`` round once;
 - ``_at_edges``: ``dJ_dyhat`` on an edge of yhat's range, its limit from inside;
 
 and raise FloatingPointError naming the quantity that does not fit and how
-large it is (``_about``, ``_score_note``).
+large it is (``_about``, ``_score_note``).  A sparse X goes through the same
+paths, never densified (:mod:`derivreg._sparse`: ``abs_max``, ``ldexp_along``,
+``column_sums``, ``row``).
 
 Examples
 --------
 >>> "def _scores(" in OVERFLOW
 True
+>>> from derivreg import derive
+>>> dJ_dz_degree(derive("mse")), dJ_dz_degree(derive("bce"))
+(1, None)
 """
 
 from __future__ import annotations
 
-__all__ = ["OVERFLOW"]
+import sympy as sp
+
+from derivreg.codegen.rules import stabilize
+from derivreg.symbolic import Derivation, y, yhat, z
+
+__all__ = ["OVERFLOW", "dJ_dz_degree", "overflow_constants"]
+
+#: The arithmetic that commutes with scaling by a power of two (exactly, in float64
+#: but for under- and overflow): an expression built only from these, homogeneous in
+#: (z, y), gives at (z, y) / 2**k its value at (z, y) over 2**(degree k), bit for bit.
+_SCALE_FREE = (sp.Add, sp.Mul, sp.Symbol, sp.Number)
+
+
+def _scale_free(expr: sp.Basic) -> bool:
+    """Whether ``expr`` uses only +, -, *, / and integer powers (no exp, log, max, ...)."""
+    for node in sp.preorder_traversal(expr):
+        if isinstance(node, sp.Pow):
+            if not node.exp.is_Integer:
+                return False
+        elif not isinstance(node, _SCALE_FREE):
+            return False
+    return True
+
+
+def dJ_dz_degree(d: Derivation) -> int | None:
+    """Return k with dJ/dz(c z, c y) = c**k dJ/dz(z, y) for every c > 0, or None.
+
+    Of the kernels' printed (stable) dJ/dz; None where there is no such k, or the
+    form uses more than +, -, * and / (then scaling would not commute with rounding).
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> dJ_dz_degree(derive("poisson")) is None
+    True
+    """
+    f = stabilize(d.dJ_dz.subs({yhat: stabilize(d.activation)[0]}))[0]
+    if not _scale_free(f) or not f.has(z):
+        return None
+    c = sp.Symbol("c", positive=True)
+    scaled = f.subs({z: c * z, y: c * y}, simultaneous=True)
+    for k in (1, 2, 3, 4):
+        if sp.simplify(scaled - c**k * f) == 0:
+            return k
+    return None
+
+
+def overflow_constants(d: Derivation) -> list[str]:
+    """Return the kernel module's ``DJ_DZ_DEGREE`` constant, with its comment.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> overflow_constants(derive("mse"))[-1]
+    'DJ_DZ_DEGREE = 1'
+    """
+    return [
+        "",
+        "#: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /",
+        "#: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly",
+        "#: at (z, y) / 2**k, so a mean gradient that fits is returned.",
+        f"DJ_DZ_DEGREE = {dJ_dz_degree(d)!r}",
+    ]
+
 
 #: The overflow checks' source (NumPy only; ``np`` is imported by ``_checks.py``).
 OVERFLOW = '''
@@ -41,12 +116,12 @@ def _scores(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
         return z  # the common path: one pass over the m scores
     _finite(z, X=X)  # a non-finite X is named (w and b are checked already)
     rows = np.flatnonzero(~np.isfinite(z))
-    z = np.array(z)
+    z, X = np.array(z), X[rows]
     # each row scaled by its own powers of two: exact, and b is lost only below TINY * Z
-    ex = np.frexp(np.max(np.abs(X[rows]), axis=1))[1]
+    ex = np.frexp(abs_max(X, 1))[1]
     ew = int(np.frexp(np.max(np.abs(w)))[1])
     with np.errstate(over="ignore"):
-        dot = np.ldexp(X[rows], -ex[:, None]) @ np.ldexp(w, -ew)
+        dot = ldexp_along(X, -ex, 1) @ np.ldexp(w, -ew)
         unscaled = np.ldexp(dot, ex + ew)
         combined = np.ldexp(dot + np.ldexp(b, -(ex + ew)), ex + ew)  # +-inf: |z| past float64
         z[rows] = np.where(np.isfinite(unscaled), unscaled + b, combined)
@@ -62,40 +137,69 @@ def _about(scaled: float, power: int) -> str:
     return f"{np.sign(scaled) * 10 ** (exponent - digits):.2f}e{digits:+d}"
 
 
+def _scaled_score(X: np.ndarray, w: np.ndarray, b: float, i: int) -> tuple[float, int]:
+    """Row ``i``'s score as (s, p), z = s * 2**p, though it may not fit float64 (as _scores)."""
+    x = row(X, i)
+    with np.errstate(over="ignore", invalid="ignore"):
+        ex, ew = int(np.frexp(np.max(np.abs(x)))[1]), int(np.frexp(np.max(np.abs(w)))[1])
+        s = np.ldexp(x, -ex) @ np.ldexp(w, -ew) + np.ldexp(b, -(ex + ew))
+    return float(s), ex + ew
+
+
 def _score_note(X: np.ndarray, w: np.ndarray, b: float, i: int) -> str:
     """Say how large the score of row ``i`` is, though it may not fit float64."""
     with np.errstate(over="ignore", invalid="ignore"):
-        z = float(X[i] @ w + b)
-        if np.isfinite(z):
-            return f"z = X @ w + b = {z:.4g} in row {i}"
-        p = int(np.frexp(np.max(np.abs(X[i])))[1] + np.frexp(np.max(np.abs(w)))[1])
-        half = p // 2
-        scaled = np.ldexp(X[i], -half) @ np.ldexp(w, half - p) + np.ldexp(b, -p)
-    return f"z = X @ w + b is about {_about(float(scaled), p)} in row {i}"
+        z = float(row(X, i) @ w + b)
+    if np.isfinite(z):
+        return f"z = X @ w + b = {z:.4g} in row {i}"
+    return f"z = X @ w + b is about {_about(*_scaled_score(X, w, b, i))} in row {i}"
+
+
+def _beyond(  # noqa: PLR0917
+    at: float, name: str, X: np.ndarray, w: np.ndarray, b: float, i: int
+) -> float:
+    """``f(z) = f(edge) z / edge`` for an f linear past edge = +-max (``at = f(edge)``) at
+    row ``i``'s score z, computed at scale; a FloatingPointError where it is past float64."""
+    s, p = _scaled_score(X, w, b, i)
+    (mf, ef), (mr, er) = np.frexp(at), np.frexp(np.finfo(np.float64).max)
+    scaled, power = mf * abs(s) / mr, int(ef) + p - int(er)  # z and edge share a sign
+    with np.errstate(over="ignore"):
+        value = float(np.ldexp(scaled, power))
+    if np.isfinite(value):
+        return value
+    raise FloatingPointError(
+        f"{name} overflows float64: {_score_note(X, w, b, i)}, and {name} there is about "
+        f"{_about(scaled, power)}, past the largest float64 (1.8e+308)"
+    )
 
 
 def _limits(  # noqa: PLR0917
     f: object, z: np.ndarray, labels: tuple, name: str, X: np.ndarray, w: np.ndarray, b: float
 ) -> np.ndarray:
     """``f(z, *labels)`` per row; where |z| is past the largest float64 (z = +-inf), the
-    value f takes there if f is flat out there (equal at +-max and +-max/2), else an error.
+    value f takes there if f is flat out there (equal at +-max and +-max/2), z times its
+    slope if f is linear there (doubling from +-max/4 to +-max/2 to +-max: BCE's loss at
+    a soft label; see :func:`_beyond`), else an error.
     """
     with np.errstate(over="ignore", invalid="ignore"):
         values = np.array(f(z, *labels), dtype=np.float64)
         far = np.flatnonzero(np.isinf(z))
-        if far.shape[0]:
-            edge = np.copysign(np.finfo(np.float64).max, z[far])
-            rows = tuple(label[far] for label in labels)
-            at, half = f(edge, *rows), f(edge / 2, *rows)
-            flat = np.isfinite(at) & (at == half)
-            if not np.all(flat):
-                i = int(far[np.argmin(flat)])
-                raise FloatingPointError(
-                    f"{name} cannot be computed in float64: {_score_note(X, w, b, i)}, past "
-                    "the largest float64 (1.8e+308), and it depends on z there; scale X "
-                    "(e.g. sklearn.preprocessing.StandardScaler) or shrink w and b"
-                )
-            values[far] = at
+        if far.shape[0] == 0:
+            return values
+        edge = np.copysign(np.finfo(np.float64).max, z[far])
+        rows = tuple(label[far] for label in labels)
+        at, half, quarter = (np.asarray(f(edge / k, *rows), dtype=np.float64) for k in (1, 2, 4))
+    flat = np.isfinite(at) & (at == half)
+    linear = np.isfinite(at) & (at == 2 * half) & (half == 2 * quarter)
+    for k in range(far.shape[0]):
+        i = int(far[k])
+        if not (flat[k] or linear[k]):
+            raise FloatingPointError(
+                f"{name} cannot be computed in float64: {_score_note(X, w, b, i)}, past "
+                "the largest float64 (1.8e+308), and it depends on z there; scale X "
+                "(e.g. sklearn.preprocessing.StandardScaler) or shrink w and b"
+            )
+        values[i] = at[k] if flat[k] else _beyond(float(at[k]), name, X, w, b, i)
     return values
 
 
@@ -178,8 +282,8 @@ def _scaled_mean(values: np.ndarray, X: np.ndarray | None = None) -> tuple[np.nd
     scaled = np.ldexp(values, -ev)
     if X is None:
         return np.sum(scaled) / m, ev
-    ex = np.frexp(np.max(np.abs(X), axis=0))[1]
-    return (scaled @ np.ldexp(X, -ex)) / m, ev + ex
+    ex = np.frexp(abs_max(X, 0))[1]
+    return (scaled @ ldexp_along(X, -ex, 0)) / m, ev + ex
 
 
 def _mean_loss(J: np.ndarray) -> float:
@@ -194,41 +298,83 @@ def _mean_loss(J: np.ndarray) -> float:
     return mean
 
 
-def _mean_grad(dJ_dz: np.ndarray, X: np.ndarray) -> tuple[np.ndarray, float]:
-    """The mean gradient from finite per-sample ``dJ_dz``, scaled (:func:`_scaled_mean`)."""
-    with np.errstate(over="ignore"):
-        parts = [_scaled_mean(dJ_dz, X), _scaled_mean(dJ_dz)]
-        dJ_dw, dJ_db = np.ldexp(*parts[0]), float(np.ldexp(*parts[1]))
-    if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
-        return dJ_dw, dJ_db
-    scaled = [(parts[0][0][j], parts[0][1][j]) for j in range(X.shape[1])] + [parts[1]]
-    names = [f"dJ_dw[{j}]" for j in range(X.shape[1])] + ["dJ_db"]
-    k = int(np.flatnonzero(~np.isfinite([*dJ_dw, dJ_db]))[0])
-    raise FloatingPointError(
-        f"the gradient overflows float64: {names[k]} is about {_about(*scaled[k])}, past "
-        "the largest float64 (1.8e+308)"
-    )
+def _combine(
+    a: tuple[np.ndarray, np.ndarray], b: tuple[np.ndarray, np.ndarray]
+) -> tuple[np.ndarray, np.ndarray]:
+    """``a[0] 2**a[1] + b[0] 2**b[1]`` (arrays of one shape) as (s, p): both terms scaled
+    below 1 by powers of two (exact but far below the larger), so the sum cannot overflow."""
+    none = -(2**20)  # the power of a 0 term: it sets no scale
+    (fa, ea), (fb, eb) = np.frexp(a[0]), np.frexp(b[0])
+    pa, pb = np.where(fa == 0, none, ea + a[1]), np.where(fb == 0, none, eb + b[1])
+    top = np.maximum(pa, pb)
+    top = np.where(top == none, 0, top)
+    return np.ldexp(fa, pa - top) + np.ldexp(fb, pb - top), top
 
 
-def _gradient(
-    dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
-) -> tuple[np.ndarray, float]:
-    """The mean gradient recomputed from the scores, row by row; a FloatingPointError
-    where it does not fit float64."""
-    z = _scores(X, w, b)
-    d = _limits(dJ_dz, z, (y,), "dJ/dz", X, w, b)
-    big = np.flatnonzero(~np.isfinite(d))
-    if big.shape[0] == 0:
-        return _mean_grad(d, X)
-    i = int(big[0])
-    with np.errstate(over="ignore", invalid="ignore"):  # 0 * (a finite real) is 0, never nan
-        dJ_dw = np.sum(np.where(X == 0.0, 0.0, (d / X.shape[0])[:, None] * X), axis=0)
-    fits = "dJ_dw overflows too"
-    if np.all(np.isfinite(dJ_dw)):
-        fits = f"dJ_dw = {dJ_dw} fits"
+def _per_sample(  # noqa: PLR0917
+    dJ_dz: object, degree: int | None, d: np.ndarray, z: np.ndarray, X: np.ndarray,
+    y: np.ndarray,
+) -> tuple[np.ndarray, int]:
+    """Per-sample dJ/dz ``d``, some past float64, as (d', p) with dJ/dz = d' 2**p.
+
+    Where dJ/dz is homogeneous of ``degree`` in (z, y) (``DJ_DZ_DEGREE``, from the
+    derivation), it is dJ/dz at (z, y) / 2**k times 2**(degree k): scaling by powers of
+    two commutes with every rounding of its +, -, * and /, so this is exact.  Otherwise
+    a FloatingPointError names the row whose dJ/dz is past float64.
+    """
+    if degree is not None:
+        far = np.isinf(z)  # their values are limits already, finite
+        for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
+            with np.errstate(over="ignore", invalid="ignore"):
+                near = dJ_dz(np.ldexp(z, -k), np.ldexp(y, -k))
+                at = np.where(far, np.ldexp(d, -degree * k), near)
+            if np.all(np.isfinite(at)):
+                return at, degree * k
+    i = int(np.flatnonzero(~np.isfinite(d))[0])
+    dJ_dw = column_sums(d / X.shape[0], X)  # 0 * (a finite real) is 0, never nan
+    fits = f"dJ_dw = {dJ_dw} fits" if np.all(np.isfinite(dJ_dw)) else "dJ_dw overflows too"
     raise FloatingPointError(
         f"the gradient overflows float64: dJ_db = mean(dJ/dz), and dJ/dz in row {i} "
         f"(z = {z[i]:.4g}, y = {y[i]:.4g}) is past the largest float64 (1.8e+308); {fits}"
+    )
+
+
+def _scaled_grad(  # noqa: PLR0917
+    dJ_dz: object, degree: int | None, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float,
+    s: np.ndarray | None, alpha: float,
+) -> tuple[np.ndarray, np.ndarray]:
+    """The gradient (dJ_dw, dJ_db) of the (weighted) mean loss plus alpha ||w||^2 / 2 as
+    (v, e), each coordinate v_k 2**e_k, recomputed from the scores: no step overflows."""
+    z = _scores(X, w, b)
+    d = _limits(dJ_dz, z, (y,), "dJ/dz", X, w, b)
+    p = 0
+    if not np.all(np.isfinite(d)):
+        d, p = _per_sample(dJ_dz, degree, d, z, X, y)
+    if s is not None:  # the weights (mean 1) are at most m: scaled first, s * d fits
+        q = int(np.frexp(np.max(s))[1])
+        d, p = s * np.ldexp(d, -q), p + q
+    (vw, ew), (vb, eb) = _scaled_mean(d, X), _scaled_mean(d)
+    v, e = np.append(vw, vb), np.append(ew, eb) + p
+    if alpha == 0.0:
+        return v, e
+    ma, ea = np.frexp(alpha)  # the L2 term alpha w, at its own scale; b is not penalised
+    return _combine((v, e), (np.append(ma * w, 0.0), np.full(v.shape, ea)))
+
+
+def _overflow(
+    what: str, v: np.ndarray, e: np.ndarray, names: tuple[str, ...]
+) -> FloatingPointError:
+    """The error of a result v 2**e some of whose coordinates ``names`` are past float64."""
+    with np.errstate(over="ignore"):
+        value = np.ldexp(v, e)
+    k = int(np.flatnonzero(~np.isfinite(value))[0])
+    fits = ""
+    for j in range(value.shape[0]):
+        if np.isfinite(value[j]):
+            fits += f"; {names[j]} = {value[j]:.4g} fits"
+    return FloatingPointError(
+        f"the {what} overflows float64: {names[k]} is about {_about(v[k], e[k])}, past the "
+        f"largest float64 (1.8e+308){fits}"
     )
 
 
@@ -248,55 +394,47 @@ def _penalised(mean: float, R: np.ndarray, alpha: float) -> float:
     )
 
 
-def _reweighted_overflow(what: str) -> FloatingPointError:
-    """The error of a weighted or penalised result past float64 (not recomputed at scale)."""
-    return FloatingPointError(
-        f"the {what} overflows float64 with sample weights or a penalty: a term of the "
-        "weighted mean or the penalty is past the largest float64 (1.8e+308); rescale X or y"
-    )
-
-
 def _checked_grad(  # noqa: PLR0917
     dJ_dw: np.ndarray, dJ_db: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
-    b: float, s: np.ndarray | None = None, alpha: float = 0.0,
+    b: float, s: np.ndarray | None = None, alpha: float = 0.0, degree: int | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Return the gradient if finite, else recompute it (:func:`_gradient`); with weights
-    ``s`` or an L2 strength ``alpha``, a non-finite gradient is a FloatingPointError."""
+    """Return the gradient if finite, else recompute it at scale (:func:`_scaled_grad`, with
+    the weights ``s``, the L2 strength ``alpha`` and dJ/dz's homogeneity ``degree``):
+    finite, or a FloatingPointError naming the coordinate past float64 and how large it is."""
     if np.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw)):
         return dJ_dw, dJ_db
-    if s is not None or alpha != 0.0:
-        raise _reweighted_overflow("gradient")
-    return _gradient(dJ_dz, X, y, w, b)
+    v, e = _scaled_grad(dJ_dz, degree, X, y, w, b, s, alpha)
+    with np.errstate(over="ignore"):
+        g = np.ldexp(v, e)
+    if np.all(np.isfinite(g)):
+        return g[:-1], float(g[-1])
+    names = (*[f"dJ_dw[{j}]" for j in range(w.shape[0])], "dJ_db")
+    raise _overflow("gradient", v, e, names)
 
 
 def _checked_update(  # noqa: PLR0917
     new_w: np.ndarray, new_b: float, dJ_dz: object, X: np.ndarray, y: np.ndarray, w: np.ndarray,
     b: float, lr: float, s: np.ndarray | None = None, alpha: float = 0.0,
+    degree: int | None = None,
 ) -> tuple[np.ndarray, float]:
-    """Return the new (w, b) if finite; else recompute the step from the checked gradient,
-    and name the new parameter that overflows and how large it is (with weights ``s`` or
-    an L2 strength ``alpha``: a FloatingPointError, not recomputed)."""
+    """Return the new (w, b) if finite; else recompute the step from the gradient at scale
+    (:func:`_scaled_grad`), which may itself be past float64 where the step is not, and
+    name the new parameter that overflows and how large it is."""
     if np.isfinite(new_b) and np.all(np.isfinite(new_w)):
         return new_w, new_b
-    if s is not None or alpha != 0.0:
-        raise _reweighted_overflow("update")
-    dJ_dw, dJ_db = _gradient(dJ_dz, X, y, w, b)
-    theta, grads = np.append(w, b), np.append(dJ_dw, dJ_db)
-    with np.errstate(over="ignore", under="ignore"):
-        # new = (w / 2**p - lr g / 2**p) 2**p: lr g may overflow where the new value fits
-        (ml, el), (mg, eg) = np.frexp(lr), np.frexp(grads)
-        p = np.maximum(np.frexp(theta)[1], el + eg)
-        scaled = np.ldexp(theta, -p) - np.ldexp(ml * mg, el + eg - p)
+    v, e = _scaled_grad(dJ_dz, degree, X, y, w, b, s, alpha)
+    theta, (ml, el) = np.append(w, b), np.frexp(lr)
+    scaled, p = _combine((theta, np.full(theta.shape, 0)), (-ml * v, e + el))
+    with np.errstate(over="ignore"):
         new = np.ldexp(scaled, p)
     if np.all(np.isfinite(new)):
         return new[:-1], float(new[-1])
     names = [f"w[{j}]" for j in range(w.shape[0])] + ["b"]
     labels = [f"dJ_dw[{j}]" for j in range(w.shape[0])] + ["dJ_db"]
     k = int(np.flatnonzero(~np.isfinite(new))[0])
-    step = grads[k]
     raise FloatingPointError(
         f"the update overflows float64: the new {names[k]} = {names[k]} - lr * {labels[k]} "
-        f"is about {_about(scaled[k], p[k])} (lr = {lr:.4g}, {labels[k]} = {step:.4g}); "
-        "lower the learning rate"
+        f"is about {_about(scaled[k], p[k])} (lr = {lr:.4g}, {labels[k]} = "
+        f"{_about(v[k], e[k])}); lower the learning rate"
     )
 '''

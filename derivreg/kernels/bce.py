@@ -45,6 +45,11 @@ CURVATURE_READS_Y = False
 #: family's log-density, of which the loss J keeps the part that depends on yhat.
 LOGLIK_SCALE = 1.0
 
+#: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
+#: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
+#: at (z, y) / 2**k, so a mean gradient that fits is returned.
+DJ_DZ_DEGREE = None
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -225,7 +230,7 @@ def grad(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)
-        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)
+        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha, DJ_DZ_DEGREE)
 
 
 def _grad(
@@ -333,7 +338,7 @@ def update(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr, s, alpha)
-        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha)
+        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha, DJ_DZ_DEGREE)
 
 
 def _update(  # noqa: PLR0917

@@ -41,6 +41,11 @@ def _in_domain(y: np.ndarray) -> bool:
 #: equals curvature.
 CURVATURE_READS_Y = False
 
+#: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
+#: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
+#: at (z, y) / 2**k, so a mean gradient that fits is returned.
+DJ_DZ_DEGREE = None
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
@@ -209,7 +214,7 @@ def grad(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)
-        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)
+        return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha, DJ_DZ_DEGREE)
 
 
 def _grad(
@@ -308,7 +313,7 @@ def update(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         new_w, new_b = _update(X, y, w, b, lr, s, alpha)
-        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha)
+        return _checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha, DJ_DZ_DEGREE)
 
 
 def _update(  # noqa: PLR0917

@@ -546,3 +546,34 @@ BUGS.update(
         ),
     )
 )
+
+
+def _dJ_dz_not_rescaled(kernel: ModuleType, ref: Reference) -> ModuleType:
+    """The generated module as though its dJ/dz were not homogeneous (``DJ_DZ_DEGREE``
+    None): a per-sample dJ/dz past float64 raises where the mean gradient fits."""
+    from derivreg import codegen
+
+    planted = codegen.compile(ref.derivation)
+    planted.DJ_DZ_DEGREE = None
+    return planted
+
+
+def _rescaled(ref: Reference) -> bool:
+    """Whether the pair's kernels rescale a per-sample dJ/dz past float64 (MSE's)."""
+    from derivreg.codegen.overflow import dJ_dz_degree
+
+    return dJ_dz_degree(ref.derivation) is not None
+
+
+#: Issue 17's overflow paths (tests/properties/test_contract.py).
+BUGS.update(
+    _bugs(
+        Bug(
+            "dJ/dz not rescaled",
+            "a homogeneous dJ/dz past float64 in one row raises instead of being recomputed "
+            "at (z, y) / 2**k",
+            _dJ_dz_not_rescaled,
+            applies=_rescaled,
+        ),
+    )
+)

@@ -38,6 +38,7 @@ from types import SimpleNamespace
 
 import mpmath
 import numpy as np
+import scipy.sparse
 import sympy as sp
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -51,7 +52,6 @@ from derivreg.testing._reference import (
     PER_SAMPLE_EPS,
     REALMAX,
     TINY,
-    magnitude,
 )
 from properties.factory import Property, make_tests
 
@@ -87,20 +87,50 @@ def wide() -> st.SearchStrategy[float]:
     )
 
 
+def in_domain(domain: sp.Interval) -> st.SearchStrategy[float]:
+    """Any finite label of the pair's domain (the set its kernels' ``DOMAIN`` is printed
+    from), huge, subnormal and ordinary ones and its closed edges drawn often: the reals
+    (MSE), [0, 1] (BCE), counts' [0, oo) (Poisson), (0, oo) (Gamma)."""
+    lo = float(domain.inf) if domain.inf.is_finite else -REALMAX
+    hi = float(domain.sup) if domain.sup.is_finite else REALMAX
+
+    def inside(v: float) -> bool:
+        above = v > lo if domain.left_open else v >= lo
+        return above and (v < hi if domain.right_open else v <= hi)
+
+    return st.one_of(
+        st.sampled_from([v for v in (*SPECIAL, lo, hi) if inside(v)]),
+        st.floats(lo, hi, exclude_min=bool(domain.left_open), exclude_max=bool(domain.right_open)),
+        wide().filter(inside),
+    )
+
+
 @st.composite
 def huge_batches(draw: st.DrawFn, ref: object) -> tuple:
-    """A batch of mixed scales, and a positive learning rate of any scale."""
+    """A batch of mixed scales, labels in the pair's domain, and a positive learning rate
+    of any scale."""
     m, n = draw(st.integers(1, 4)), draw(st.integers(1, 3))
     X = draw(arrays(np.float64, (m, n), elements=wide()))
-    if ref.targets == "binary":
-        label = st.one_of(st.sampled_from([0.0, 1.0]), st.floats(0.0, 1.0))
-    else:
-        label = wide()
-    labels = draw(arrays(np.float64, (m,), elements=label))
+    labels = draw(arrays(np.float64, (m,), elements=in_domain(ref.pair.domain)))
     w = draw(arrays(np.float64, (n,), elements=wide()))
     b = draw(wide())
     lr = draw(st.one_of(st.sampled_from([1e308, 1.0, 0.5, TINY]), st.floats(TINY, REALMAX)))
     return X, labels, w, b, lr
+
+
+def rounding_scale(expr: sp.Basic) -> sp.Basic:
+    """The scale a float64 evaluation of ``expr`` rounds relative to: a sum's terms and
+    a product's factors by their absolute values (as ``_reference.magnitude``), but a
+    function's value as it is (``exp(-z)`` rounds relative to ``|exp(-z)|``; the error
+    of its argument is the score's, propagated by the bound's derivative terms, not
+    ``exp(|z|)``, which would make Gamma's bound at z = 710 about 1e600)."""
+    if expr.is_Add:
+        return sp.Add(*(sp.Abs(rounding_scale(a)) for a in expr.args))
+    if expr.is_Mul:
+        return sp.Mul(*(sp.Abs(rounding_scale(a)) for a in expr.args))
+    if expr.is_Pow and expr.exp.is_Integer:
+        return sp.Abs(rounding_scale(expr.base)) ** expr.exp
+    return sp.Abs(expr)
 
 
 @functools.cache
@@ -111,6 +141,12 @@ def mp_functions(name: str) -> SimpleNamespace:
     d2 = sp.diff(d.dJ_dz, yhat) * d.dyhat_dz + sp.diff(d.dJ_dz, z)
     stable_d1 = stabilize(d.dJ_dz.subs(yhat, act))[0]
 
+    d3 = sp.diff(d2, yhat) * d.dyhat_dz + sp.diff(d2, z)
+    stable_loss = stabilize(d.loss.subs(yhat, act))[0]
+    terms = stable_loss.args if stable_loss.is_Add else (stable_loss,)
+    c = sp.Symbol("c", positive=True)
+    d1 = d.dJ_dz.subs(yhat, act)
+
     def mp(expr: sp.Basic, args: tuple) -> object:
         return sp.lambdify(args, stabilize(expr)[0], modules=MP_MODULES)
 
@@ -118,9 +154,14 @@ def mp_functions(name: str) -> SimpleNamespace:
         yhat=mp(act, (z,)),
         slope=mp(sp.diff(act, z), (z,)),
         loss=mp(d.loss.subs(yhat, act), (z, y)),
-        d1=mp(d.dJ_dz.subs(yhat, act), (z, y)),
-        d1_magnitude=sp.lambdify((z, y), magnitude(stable_d1), modules=MP_MODULES),
+        # the scale of the loss's last rounding: the sum of its top-level terms' |.|
+        loss_scale=sp.lambdify((z, y), sp.Add(*(sp.Abs(t) for t in terms)), modules=MP_MODULES),
+        d1=mp(d1, (z, y)),
+        d1_magnitude=sp.lambdify((z, y), rounding_scale(stable_d1), modules=MP_MODULES),
         d2=mp(sp.simplify(d2).subs(yhat, act), (z, y)),
+        d3=mp(sp.simplify(d3).subs(yhat, act), (z, y)),
+        # dJ/dz(c z, c y) = c dJ/dz(z, y): then a per-sample dJ/dz past float64 is no excuse
+        homogeneous=sp.simplify(d1.subs({z: c * z, y: c * y}, simultaneous=True) - c * d1) == 0,
     )
 
 
@@ -149,14 +190,21 @@ def exact(
         zi = mpmath.fsum([a * c for a, c in zip(xs, ws, strict=True)]) + _mpf(b)
         Zi = mpmath.fsum([abs(a * c) for a, c in zip(xs, ws, strict=True)]) + abs(_mpf(b))
         rows.append((zi, (n + 1) * (e * Zi + tiny), _mpf(labels[i]), [*xs, mpmath.mpf(1)]))
-    per, s2, s3 = PER_SAMPLE_EPS + m + 1, mpmath.mpf(ref.sup_d2), mpmath.mpf(ref.sup_d3)
+    per = PER_SAMPLE_EPS + m + 1
+
+    def sup(bound: float, g: object, zi: mpmath.mpf, dz: mpmath.mpf, yi: mpmath.mpf) -> object:
+        # sup |g| on [z - dz, z + dz]: the pair's global sup where finite (MSE, BCE), else
+        # at the interval's ends, |g| being monotone there (Poisson's exp(z), Gamma's
+        # y exp(-z): _reference.monotone_tails proves it for the pair, or refuses it)
+        return mpmath.mpf(bound) if np.isfinite(bound) else _widest(g, zi, dz, yi)
+
     out: dict[str, list] = {"predict": [], "losses": []}
     for zi, dz, yi, _ in rows:
         yh = f.yhat(zi)
         out["predict"].append((yh, per * e * abs(yh) + _widest(f.slope, zi, dz) * dz + per * tiny))
         J = f.loss(zi, yi)
-        moved = abs(f.d1(zi, yi)) * dz + s2 * dz**2 / 2
-        out["losses"].append((J, per * e * abs(J) + moved + per * tiny))
+        moved = abs(f.d1(zi, yi)) * dz + sup(ref.sup_d2, f.d2, zi, dz, yi) * dz**2 / 2
+        out["losses"].append((J, per * e * f.loss_scale(zi, yi) + moved + per * tiny))
     J_mean = mpmath.fsum(v for v, _ in out["losses"]) / m
     bound = mpmath.fsum(t for _, t in out["losses"]) / m + (per + n) * tiny
     out["loss"] = [(J_mean, bound + e * per * abs(J_mean))]
@@ -164,7 +212,12 @@ def exact(
     for k in range(n + 1):
         terms = [f.d1(zi, yi) * a[k] for zi, _, yi, a in rows]
         errs = [
-            (per * e * f.d1_magnitude(zi, yi) + abs(f.d2(zi, yi)) * dz + s3 * dz**2 / 2) * abs(a[k])
+            (
+                per * e * f.d1_magnitude(zi, yi)
+                + abs(f.d2(zi, yi)) * dz
+                + sup(ref.sup_d3, f.d3, zi, dz, yi) * dz**2 / 2
+            )
+            * abs(a[k])
             for zi, dz, yi, a in rows
         ]
         grad.append((mpmath.fsum(terms) / m, mpmath.fsum(errs) / m + (per + n) * tiny))
@@ -180,14 +233,17 @@ def exact(
     out["too large"] = {
         "z": any(abs(zi) > REALMAX for zi, *_ in rows),
         "J": any(abs(v) + t > REALMAX for v, t in out["losses"]),
-        "dJ/dz": any(abs(f.d1(zi, yi)) * (1 + e) > REALMAX for zi, _, yi, _ in rows),
+        "dJ/dz": not f.homogeneous
+        and any(abs(f.d1(zi, yi)) * (1 + e) > REALMAX for zi, _, yi, _ in rows),
         "grad": any(abs(v) + t > REALMAX for v, t in grad),
+        "known": KNOWN_OVERFLOW.get(ref.name, lambda rows: False)(rows),
     }
     return out
 
 
-def call(kernel: object, name: str, case: tuple) -> list[float]:
-    X, labels, w, b, lr = case
+def call(kernel: object, name: str, case: tuple, X: object = None) -> list[float]:
+    X_given, labels, w, b, lr = case
+    X = X_given if X is None else X
     if name == "predict":
         return list(kernel.predict(X, w, b))
     if name == "update":
@@ -199,8 +255,17 @@ def call(kernel: object, name: str, case: tuple) -> list[float]:
     return list(np.atleast_1d(result))
 
 
-def check_contract(kernel: object, ref: object, case: tuple) -> None:
-    """Each checked function: finite and within its bound of mpmath, or the documented error."""
+def check_contract(kernel: object, ref: object, case: tuple, X: object = None) -> dict:
+    """Each checked function: finite and within its bound of mpmath, or the documented error.
+
+    Where the score |z| is past float64, predict, losses and loss must still be computed
+    where their exact value fits (a flat or linear tail: the kernels' ``_limits``); the
+    gradient and the update may raise there, and where a per-sample dJ/dz is past
+    float64 unless dJ/dz is homogeneous in (z, y) (MSE's: then it is rescaled).
+    ``X`` (a sparse copy of the case's X, the same numbers) is what the kernel is given;
+    the outcome of each function, raised or not, is returned.
+    """
+    outcome = {}
     with mpmath.workdps(MP_DPS):
         want = exact(kernel, ref, case)
         large = want["too large"]
@@ -208,18 +273,18 @@ def check_contract(kernel: object, ref: object, case: tuple) -> None:
             try:
                 with warnings.catch_warnings():
                     warnings.simplefilter("error", RuntimeWarning)
-                    got, raised = call(kernel, name, case), None
+                    got, raised = call(kernel, name, case, X), None
             except FloatingPointError as err:
                 got, raised = [], err
             except RuntimeWarning as warning:  # overflow the kernel did not handle
                 raise AssertionError(f"{name}: NumPy warned {warning}") from None
+            outcome[name] = raised is None
             if raised is not None:
                 allowed = (
                     any(abs(v) + t > REALMAX for v, t in want[name])
-                    or large["z"]
                     or (name == "loss" and large["J"])
-                    or (name in ("grad", "update") and large["dJ/dz"])
-                    or (name == "update" and large["grad"])
+                    or (name in ("grad", "update") and (large["z"] or large["dJ/dz"]))
+                    or (name in ("grad", "update") and large["known"])
                 )
                 assert allowed, f"{name} raised {raised!r} where its exact result fits"
                 continue
@@ -229,15 +294,40 @@ def check_contract(kernel: object, ref: object, case: tuple) -> None:
                     f"{name}[{k}] = {have!r}, exact {mpmath.nstr(value, 17)}, "
                     f"bound {mpmath.nstr(bound, 3)}"
                 )
+    return outcome
 
+
+def check_sparse_contract(kernel: object, ref: object, case: tuple) -> None:
+    """The contract for a sparse X (CSR, its zeros implicit), and the dense X's outcome.
+
+    The bounds are the dense ones: they hold for any order of summation (Higham 3.1),
+    and a sparse row sums its stored entries only, an implicit 0 adding an exact 0.
+    """
+    X = case[0]
+    dense = check_contract(kernel, ref, case)
+    sparse = check_contract(kernel, ref, case, scipy.sparse.csr_matrix(X))
+    assert sparse == dense, f"sparse X: {sparse} (True: a result), dense X: {dense}"
+
+
+#: A finding of this property, left to the stable rewrites (derivreg/codegen/rules.py):
+#: Gamma's dJ/dz prints as -(y - exp(z)) exp(-z), inf * 0 past z = log(max) = 709.78,
+#: where the exact 1 - y exp(-z) is about 1.  Until it is fixed, the gradient and the
+#: update may raise there (and only there); tests/test_kernel_overflow.py keeps the
+#: reproducer as a strict xfail, so the fix is noticed.
+KNOWN_OVERFLOW = {"gamma": lambda rows: any(zi > mpmath.log(REALMAX) for zi, *_ in rows)}
 
 CONTRACT = Property(
     "finite input gives a result within the bound of mpmath or the documented FloatingPointError",
     strategy=huge_batches,
     check=check_contract,
-    catches=("inf times 0 at an overflowed score", "naive loss"),
-    # its labels are drawn over the reals or [0, 1], not yet over the log links' domains
-    # (counts, y > 0): the bounded pairs only, for now
-    applies=lambda ref: ref.bounded_curvature,
+    catches=("inf times 0 at an overflowed score", "naive loss", "dJ/dz not rescaled"),
 )
 TestContract = make_tests(CONTRACT)
+
+SPARSE_CONTRACT = Property(
+    "a sparse X gives the dense outcome on huge magnitudes, within the bound of mpmath",
+    strategy=huge_batches,
+    check=check_sparse_contract,
+    catches=("sparse X drops its last stored entry", "dJ/dz not rescaled"),
+)
+TestSparseContract = make_tests(SPARSE_CONTRACT)
