@@ -137,6 +137,10 @@ def run(repeats: int) -> dict[str, object]:
             results = {name: f() for name, f in methods.items()}
             ref_theta, ref_se, _ = results["statsmodels"]
             seconds = timed(methods, repeats)
+            ref_min, ref_median = (
+                min(seconds["statsmodels"]),
+                statistics.median(seconds["statsmodels"]),
+            )
             for name, (theta, se, n_iter) in results.items():
                 coef = float(np.linalg.norm(theta - ref_theta) / np.linalg.norm(ref_theta))
                 se_err = None if se is None else float(np.max(np.abs(se - ref_se) / ref_se))
@@ -151,6 +155,9 @@ def run(repeats: int) -> dict[str, object]:
                         "iterations": n_iter,
                         "seconds": statistics.median(seconds[name]),
                         "min_seconds": min(seconds[name]),
+                        # wall time over statsmodels' fit() (with its bse), fastest and median
+                        "ratio_min": min(seconds[name]) / ref_min,
+                        "ratio_median": statistics.median(seconds[name]) / ref_median,
                     }
                 )
     after = os.getloadavg()
@@ -187,8 +194,9 @@ def markdown(results: dict[str, object]) -> str:
         f"load average {m['load average (1, 5, 15 min) before']} before, "
         f"{m['load average (1, 5, 15 min) after']} after (a shared machine).",
         "",
-        "| data | m x n | solver | coef. rel. err. | SE rel. err. | iter. | median ms | min ms |",
-        "|---|---|---|---:|---:|---:|---:|---:|",
+        "| data | m x n | solver | coef. rel. err. | SE rel. err. | iter. | median ms | min ms "
+        "| / statsmodels (min, median) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|",
     ]
     for r in results["rows"]:
         shape = "{} x {}".format(*r["shape"])
@@ -196,8 +204,17 @@ def markdown(results: dict[str, object]) -> str:
             f"| {r['data']} ({r['model']}) | {shape} | {r['solver']} | "
             f"{_num(r['coef_rel_err'], '.1e')} | {_num(r['se_rel_err'], '.1e')} | "
             f"{'direct' if r['iterations'] is None else r['iterations']} | "
-            f"{r['seconds'] * 1e3:.2f} | {r['min_seconds'] * 1e3:.2f} |"
+            f"{r['seconds'] * 1e3:.2f} | {r['min_seconds'] * 1e3:.2f} | "
+            f"{r['ratio_min']:.2f}, {r['ratio_median']:.2f} |"
         )
+    plain = [r for r in results["rows"] if r["solver"] == "derivreg Newton"]
+    slower = [r["data"] for r in plain if r["ratio_min"] > 1.0]
+    lines += [
+        "",
+        "derivreg Newton's fastest fit is at most statsmodels' on "
+        f"{len(plain) - len(slower)} of {len(plain)} problems"
+        + (f"; slower on {', '.join(slower)}." if slower else "."),
+    ]
     return "\n".join(lines) + "\n"
 
 
