@@ -225,3 +225,71 @@ def test_a_planted_wrong_curvature_is_caught_by_the_oracle_comparison():
     h_wrong = wrong.evaluate(theta, hessian=True).hessian
     h_ref = reference.evaluate(theta, hessian=True).hessian
     assert np.max(np.abs(h_wrong - h_ref)) > 1e-3
+
+
+def pair_data(name, seed=0, m=300, n=4):
+    """Data in the pair's label domain, at parameters where its Newton terms are moderate."""
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, n))
+    z = X @ rng.normal(scale=0.3, size=n) + 0.2
+    y = {
+        "mse": z + rng.normal(size=m),
+        "bce": (rng.uniform(size=m) < sigma(z)) * 1.0,
+        "poisson": rng.poisson(np.exp(z)) * 1.0,
+        "gamma": rng.gamma(2.0, np.exp(z) / 2.0),
+    }[name]
+    return X, y, rng.normal(scale=0.3, size=n), 0.1
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+def test_the_fused_newton_terms_equal_loss_grad_and_hessian(name):
+    # One z for the three, summed in the same row blocks: the same roundings, so the
+    # agreement is to a few ulp of each entry's magnitude (1e-12 relative, with room).
+    X, y, w, b = pair_data(name)
+    kernel = KERNELS[name]
+    if getattr(kernel, "newton_terms", None) is None:
+        pytest.skip(f"{name} prints no fused Newton kernel")
+    value, g, H = kernel.newton_terms(X, y, w, b)
+    assert value == pytest.approx(kernel.loss(X, y, w, b), rel=1e-12)
+    np.testing.assert_allclose(g, np.append(*kernel.grad(X, y, w, b)), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(H, kernel.hessian(X, y, w, b), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", ["bce", "gamma", "mse", "poisson"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("alpha", [0.0, 0.3])
+def test_the_objectives_fused_path_equals_its_block_sums(name, fit_intercept, alpha):
+    # KernelObjective takes the fused kernel for a dense, unweighted X (the first call
+    # checked, the later ones not); a weighted objective takes block_sums.  With weights
+    # all 1 the two must agree (to rounding: the weighted path scales the weights).
+    X, y, w, b = pair_data(name)
+    theta = np.append(w, b) if fit_intercept else w
+    fused = KernelObjective(KERNELS[name], X, y, fit_intercept=fit_intercept, alpha=alpha)
+    plain = KernelObjective(
+        KERNELS[name], X, y, fit_intercept=fit_intercept, alpha=alpha, sample_weight=np.ones(300)
+    )
+    assert fused._fused is not None
+    assert plain._fused is None
+    for _ in range(2):  # the checked first call, then the unchecked one
+        a, c = fused.evaluate(theta, hessian=True), plain.evaluate(theta, hessian=True)
+        assert a.value == pytest.approx(c.value, rel=1e-12)
+        np.testing.assert_allclose(a.grad, c.grad, rtol=1e-11, atol=1e-14)
+        np.testing.assert_allclose(a.hessian, c.hessian, rtol=1e-11, atol=1e-14)
+
+
+def test_a_non_finite_fused_result_falls_back_to_the_checked_kernels():
+    # Poisson at z ~ 800: exp(z) overflows float64.  The unchecked fused kernel gives inf;
+    # the objective then takes the checked kernels, which raise FloatingPointError (the
+    # line search's signal to halve the step), never a silent inf.
+    X, y, w, b = pair_data("poisson")
+    obj = KernelObjective(KERNELS["poisson"], X, y)
+    obj.evaluate(np.append(w, b), hessian=True)  # the checked first call
+    far = np.append(np.full(4, 200.0), 0.0)
+    with np.errstate(over="ignore"), pytest.raises(FloatingPointError):
+        obj.evaluate(far, hessian=True)
+
+
+def test_the_first_fused_call_checks_the_labels_domain():
+    X, y, w, b = pair_data("poisson")
+    with pytest.raises(ValueError, match="out of the valid range"):
+        KernelObjective(KERNELS["poisson"], X, -y - 1).evaluate(np.append(w, b), hessian=True)

@@ -272,12 +272,15 @@ class KernelObjective:
         gives the limit or raises ``FloatingPointError``.
         """
         w, b = split_theta(theta, self.fit_intercept)
-        if self._checked:
-            value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
+        if self._checked:  # overflow is seen in the result, as the checked kernels see it
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
         else:
             value, g, H = self._fused(self.X, self.y, w, b)
             self._checked = True
-        if not np.isfinite(value + g.sum() + H.sum()):
+        with np.errstate(over="ignore", invalid="ignore"):  # a sum of finite terms may overflow
+            finite = np.isfinite(value + g.sum() + H.sum())
+        if not finite:
             return None
         if not self.fit_intercept:
             g, H = g[:-1], H[:-1, :-1]
