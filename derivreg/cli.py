@@ -153,7 +153,7 @@ def _train(args: argparse.Namespace) -> int:
     from derivreg.experiments import train_report
     from derivreg.train import DivergenceError
 
-    if args.model == "softmax":
+    if args.model == _vector_model():
         return _train_softmax(args)
     if args.classes is not None:
         raise ValueError("--classes applies to the softmax model only")
@@ -191,6 +191,13 @@ def _train(args: argparse.Namespace) -> int:
     except DivergenceError as err:
         raise ValueError(err) from err
     return 0
+
+
+def _vector_model() -> str:
+    """Return the k-class model's name, from its generated kernel (NumPy only)."""
+    from derivreg.kernels import softmax as vector
+
+    return vector.NAME
 
 
 def _train_softmax(args: argparse.Namespace) -> int:
@@ -326,7 +333,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_lecture)
 
     p = sub.add_parser("train", help="train on generated data with your own settings")
-    p.add_argument("model", choices=("linear", "logistic", "softmax"), help="which regression")
+    p.add_argument(
+        "model", choices=("linear", "logistic", _vector_model()), help="which regression"
+    )
     p.add_argument(
         "--features",
         type=_positive_int,

@@ -81,3 +81,14 @@ def test_the_figures_draw_what_they_say():
     assert len(axes[2].get_legend().get_texts()) == 9  # 6 W_ic and 3 b_c
     with pytest.raises(ValueError, match="2-feature problems"):
         softmax_regions(np.ones((3, 3)), d.y[:3], np.ones((3, 3)), b)
+
+
+def test_train_softmax_no_plots_imports_neither_sympy_nor_matplotlib():
+    code = (
+        "import sys\n"
+        "from derivreg.cli import main\n"
+        "assert main(['train', 'softmax', '--samples', '30', '--no-plots']) == 0\n"
+        "print(*(m in sys.modules for m in ('sympy', 'matplotlib')))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-2:] == ["False", "False"]
