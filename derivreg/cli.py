@@ -153,6 +153,11 @@ def _train(args: argparse.Namespace) -> int:
     from derivreg.experiments import train_report
     from derivreg.train import DivergenceError
 
+    if args.model == _vector_model():
+        return _train_softmax(args)
+    if args.classes is not None:
+        raise ValueError("--classes applies to the softmax model only")
+    args.features = args.features or 1
     _cli_checks.before_train(args)  # --out, sizes: before any work
     if args.model == "linear":
         if args.labels is not None:
@@ -185,6 +190,37 @@ def _train(args: argparse.Namespace) -> int:
         )
     except DivergenceError as err:
         raise ValueError(err) from err
+    return 0
+
+
+def _vector_model() -> str:
+    """Return the k-class model's name, from its generated kernel (NumPy only)."""
+    from derivreg.kernels import softmax as vector
+
+    return vector.NAME
+
+
+def _train_softmax(args: argparse.Namespace) -> int:
+    """``derivreg train softmax``: k classes drawn from a true softmax model, per-sample SGD."""
+    from pathlib import Path
+
+    from derivreg.softmax_run import report
+
+    for given, option in ((args.labels, "--labels"), (args.noise, "--noise"),
+                          (args.positive_rate, "--positive-rate")):  # fmt: skip
+        if given is not None:
+            raise ValueError(f"{option} applies to linear and logistic models only")
+    if args.batch_size != 1:
+        raise ValueError("--batch-size: the softmax model trains per sample (1) only")
+    if args.classes is not None and args.classes < 2:
+        raise ValueError(f"--classes must be at least 2, got {args.classes}")
+    args.features, args.samples = args.features or 2, args.samples or 300
+    _cli_checks.before_train(args)  # --out, sizes: before any work
+    report(
+        None if args.no_plots else Path(args.out),
+        samples=args.samples, features=args.features, classes=args.classes or 3,
+        lr=args.lr, epochs=args.epochs, shuffle=args.shuffle, seed=args.seed,
+    )  # fmt: skip
     return 0
 
 
@@ -297,23 +333,38 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(run=_lecture)
 
     p = sub.add_parser("train", help="train on generated data with your own settings")
-    p.add_argument("model", choices=("linear", "logistic"), help="which regression")
     p.add_argument(
-        "--features", type=_positive_int, default=1, metavar="N", help="number of features"
+        "model", choices=("linear", "logistic", _vector_model()), help="which regression"
+    )
+    p.add_argument(
+        "--features",
+        type=_positive_int,
+        default=None,
+        metavar="N",
+        help="number of features (default: 1; softmax 2)",
+    )
+    p.add_argument(
+        "--classes",
+        type=_positive_int,
+        default=None,
+        metavar="K",
+        help="softmax: number of classes, at least 2 (default: 3)",
     )
     p.add_argument(
         "--samples",
         type=_positive_int,
         default=None,
         metavar="M",
-        help="samples (default: the lecture's: linear 100; logistic 500, or 1000 past 1 feature)",
+        help="samples (default: the lecture's: linear 100; logistic 500, or 1000 past 1 feature; "
+        "softmax 300)",
     )
     p.add_argument(
         "--lr",
         type=_positive_float,
         default=None,
         metavar="A",
-        help="learning rate (default: the lecture's: linear 0.01 or 0.1; logistic 0.1 or 0.03)",
+        help="learning rate (default: the lecture's: linear 0.01 or 0.1; logistic 0.1 or 0.03; "
+        "softmax half the per-sample bound 4/max||(x, 1)||²)",
     )
     p.add_argument(
         "--epochs", type=_positive_int, default=1, metavar="E", help="passes over the data"

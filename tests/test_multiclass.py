@@ -10,6 +10,8 @@ the coefficients and intercepts are compared after subtracting their mean
 over the classes.
 """
 
+import itertools
+
 import numpy as np
 import pytest
 from sklearn.datasets import load_iris
@@ -143,3 +145,31 @@ def test_sgd_penalty_follows_the_scalar_convention_at_every_step():
     # the same steps in other rounding: 3 epochs x 40 steps, each within a few eps
     assert np.allclose(clf.coef_[1] - clf.coef_[0], w, rtol=0, atol=1e-12)
     assert abs((clf.intercept_[1] - clf.intercept_[0]) - b) <= 1e-12
+
+
+def test_iris_has_a_class_separable_from_the_others_so_no_unpenalised_mle():
+    from derivreg.kernels import softmax
+    from derivreg.separation import is_separable
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    # setosa against the rest: a linear program finds (v, c) with s_i (x_i.v + c) >= 1
+    assert is_separable(X, (y == 0).astype(float))
+    assert not is_separable(X, (y == 1).astype(float))
+    # then along W + t v e_0^T (class 0's column moved by the separator) the unpenalised
+    # mean loss falls for ever: every sample's true-class margin grows, none shrinks
+    from scipy.optimize import linprog
+
+    s = np.where(y == 0, 1.0, -1.0)
+    found = linprog(np.zeros(5), A_ub=-s[:, None] * np.column_stack([X, np.ones(150)]),
+                    b_ub=-np.ones(150), bounds=[(None, None)] * 5, method="highs")  # fmt: skip
+    v, c = found.x[:4], found.x[4]
+    fit = SoftmaxRegressionSGD(solver="gd", alpha=1 / 150, epochs=20_000).fit(X, y)
+    W, b, Y = fit.coef_.T.copy(), fit.intercept_.copy(), np.eye(3)[y]
+    losses = []
+    for t in (0.0, 1.0, 10.0, 100.0):
+        W_t, b_t = W.copy(), b.copy()
+        W_t[:, 0] += t * v
+        b_t[0] += t * c
+        losses.append(softmax.loss(X, Y, W_t, b_t))
+    assert all(later < earlier for earlier, later in itertools.pairwise(losses))

@@ -71,13 +71,14 @@ def test_a_wrong_activation_is_refused(monkeypatch):
 
 
 def test_a_wrong_jacobian_is_refused(monkeypatch):
-    # Twice the true Jacobian is still diag + outer, so the recognition
-    # accepts it; the chain's check against the composed loss does not.
+    # Twice the true Jacobian is still diag + outer, so the recognition would
+    # accept it; the matrix chain's check of the rewrite (ŷ = softmax(z) put
+    # back must give SymPy's Jacobian in z) does not.
     real = softmax_module.Components.in_terms_of_yhat
     monkeypatch.setattr(
         softmax_module.Components, "in_terms_of_yhat", lambda self, expr: 2 * real(self, expr)
     )
-    with pytest.raises(DerivationError, match="dJ_dz"):
+    with pytest.raises(DerivationError, match="the Jacobian in yhat is not the Jacobian in z"):
         _planted(monkeypatch)
 
 

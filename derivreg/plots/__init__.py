@@ -21,10 +21,15 @@ function                     figure
                              the boundary -b/w marked
 :func:`decision_boundary`    a 2-feature logistic problem: probability map,
                              learned and true boundaries
+:func:`softmax_regions`      a 2-feature k-class problem: the regions of the
+                             most probable class, learned and true boundaries
+:func:`softmax_training`     softmax SGD: loss, accumulated accuracy, the
+                             tracks of every W_ic and b_c
 ===========================  ====================================================
 
-The first three live in :mod:`derivreg.plots.training`, the last two in
-:mod:`derivreg.plots.logistic`.  The lecture's style ``'seaborn'`` is called
+The first three live in :mod:`derivreg.plots.training`, the next two in
+:mod:`derivreg.plots.logistic`, the softmax figures in
+:mod:`derivreg.plots.softmax`.  The lecture's style ``'seaborn'`` is called
 ``'seaborn-v0_8'`` since Matplotlib 3.6; :data:`STYLE` is used.
 
 Examples
@@ -42,6 +47,8 @@ from derivreg.plots._common import LOSS_LABELS as LOSS_LABELS
 from derivreg.plots._common import STYLE as STYLE
 from derivreg.plots.logistic import decision_boundary as decision_boundary
 from derivreg.plots.logistic import sigmoid_parameters as sigmoid_parameters
+from derivreg.plots.softmax import softmax_regions as softmax_regions
+from derivreg.plots.softmax import softmax_training as softmax_training
 from derivreg.plots.training import MAX_TRACKS as MAX_TRACKS
 from derivreg.plots.training import loss_and_accuracy as loss_and_accuracy
 from derivreg.plots.training import loss_and_parameters as loss_and_parameters
@@ -56,4 +63,6 @@ __all__ = [
     "loss_and_parameters",
     "model_over_data",
     "sigmoid_parameters",
+    "softmax_regions",
+    "softmax_training",
 ]

@@ -35,6 +35,7 @@ import sympy as sp
 
 from derivreg.symbolic.checks import is_zero
 from derivreg.symbolic.derivation import DerivationError, Step
+from derivreg.symbolic.matrix_chain import MatrixChain, matrix_chain
 from derivreg.symbolic.matrix_forms import (
     Components,
     Notation,
@@ -106,10 +107,16 @@ def derive_softmax(
         return DerivationError(NAME, step, message, residual)
 
     forward, matrices, display = _forward(c)
-    local = _local(c, matrices, display, fail)
-    chain = _chain(c, matrices, display, fail)
+    # the matrix-form chain every model takes (the scalar pairs are its k = 1 case),
+    # each step checked against SymPy's derivatives of the composed loss
+    shared = matrix_chain(
+        NAME, c, matrices["yhat"], matrices["J"][0, 0], c.in_terms_of_yhat,
+        label_rule=lambda product: one_hot(product, c), composed_rule=c.label_sums_to_one,
+    )  # fmt: skip
+    local = _local(c, matrices, display, shared, fail)
+    chain = _chain(c, matrices, display, shared, fail)
     update = _update(c, matrices, display)
-    curvature, bound = _curvature(c, matrices, display, fail)
+    curvature, bound = _curvature(c, matrices, display, shared, fail)
     return VectorDerivation(
         name=NAME,
         title=TITLE,
@@ -148,17 +155,16 @@ def _forward(c: Components) -> tuple[tuple[Step, ...], dict, dict]:
     return steps, matrices, display
 
 
-def _local(c: Components, matrices: dict, display: dict, fail: Fail) -> tuple[Step, ...]:
+def _local(
+    c: Components, matrices: dict, display: dict, shared: MatrixChain, fail: Fail
+) -> tuple[Step, ...]:
     g = c.generic
-    loss = matrices["J"][0, 0]
     # dJ/dyhat_c: J is a function of the k outputs, differentiated one at a time.
-    dJ_dyhat = sp.Matrix([sp.diff(loss, p) for p in c.yhat])
+    dJ_dyhat = shared.matrices["dJ_dyhat"]
     entry_J = generic_entry(dJ_dyhat, c, "c", fail("dJ_dyhat", "no common entry", dJ_dyhat))
     # dyhat_i/dz_j on components, then written in terms of yhat (exp(z_l) = yhat_l * S).
-    jacobian_z = sp.Matrix(c.k, c.k, lambda i, j: sp.diff(matrices["yhat"][i], c.z[j]))
-    jacobian = c.in_terms_of_yhat(jacobian_z)
-    if jacobian.has(*c.z):
-        raise fail("dyhat_dz", "cannot write softmax's Jacobian in terms of yhat", jacobian)
+    jacobian_z = shared.matrices["dyhat_dz_of_z"]
+    jacobian = shared.matrices["dyhat_dz"]
     diagonal, scale = diag_plus_outer(jacobian, c, fail("dyhat_dz", "not diag + outer", jacobian))
     entry_D = g.yhat_i * sp.KroneckerDelta(g.i, g.j) * diagonal + scale * g.yhat_i * g.yhat_j
     matrices.update(dJ_dyhat=dJ_dyhat, dyhat_dz=jacobian, dyhat_dz_of_z=jacobian_z)
@@ -193,22 +199,19 @@ def _local(c: Components, matrices: dict, display: dict, fail: Fail) -> tuple[St
     )
 
 
-def _chain(c: Components, matrices: dict, display: dict, fail: Fail) -> tuple[Step, ...]:
+def _chain(
+    c: Components, matrices: dict, display: dict, shared: MatrixChain, fail: Fail
+) -> tuple[Step, ...]:
     g = c.generic
-    product = (matrices["dyhat_dz"].T * matrices["dJ_dyhat"]).applyfunc(sp.cancel)
+    # The product (dyhat/dz)^T dJ/dyhat, multiplied out; the one-hot label's sum is 1.
+    # Both routes (this one, and SymPy's d/dz of the composed loss) were compared there.
+    product = shared.matrices["chain"]
     entry = generic_entry(product, c, "i", fail("dJ_dz", "no common entry", product), total=True)
-    labelled = one_hot(product, c)
+    labelled = shared.matrices["dJ_dz"]
     result = generic_entry(labelled, c, "i", fail("dJ_dz", "no common entry", labelled))
     if result != g.yhat_i - g.y_i:
         raise fail("dJ_dz", "the chain does not come to a residual yhat - y", result)
-    # The second route: SymPy's derivative of the composed loss, at a one-hot label.
-    composed = matrices["J"][0, 0].xreplace(dict(zip(c.yhat, matrices["yhat"], strict=True)))
-    for i in range(c.k):
-        direct = c.label_sums_to_one(sp.diff(composed, c.z[i]))
-        residual = c.label_sums_to_one(c.at_softmax(labelled[i])) - direct
-        if not is_zero(residual):
-            raise fail("dJ_dz", f"component {i} differs from d/dz of the composed loss", residual)
-    _check_parameters(c, matrices, labelled, fail)
+    matrices["chain"] = product
     matrices.update(dJ_dz=labelled, dJ_dW=c.x * labelled.T, dJ_db=labelled)
     display.update(
         dJ_dz=[
@@ -259,24 +262,6 @@ def _transposed_product(c: Components, matrices: dict) -> sp.Basic:
     return sp.Sum(sp.Mul(jacobian, local, evaluate=False), (g.c, 1, g.k))
 
 
-def _check_parameters(c: Components, matrices: dict, dJ_dz: sp.Matrix, fail: Fail) -> None:
-    """∂J/∂W_ic = x_i (ŷ_c - y_c) and ∂J/∂b_c = ŷ_c - y_c, against the fully composed loss."""
-    probabilities = softmax(matrices["z"])
-    full = matrices["J"][0, 0].xreplace(dict(zip(c.yhat, probabilities, strict=True)))
-    at_model = dict(zip(c.z, matrices["z"], strict=True))
-    for col in range(c.k):
-        chained = dJ_dz[col].xreplace(dict(zip(c.yhat, probabilities, strict=True)))
-        chained = c.label_sums_to_one(chained.xreplace(at_model))
-        for row in range(c.n):
-            direct = c.label_sums_to_one(sp.diff(full, c.W[row, col]))
-            residual = c.x[row] * chained - direct
-            if not is_zero(residual):
-                raise fail("dJ_dW", f"entry ({row}, {col}) differs from d/dW", residual)
-        residual = chained - c.label_sums_to_one(sp.diff(full, c.b[col]))
-        if not is_zero(residual):
-            raise fail("dJ_db", f"entry {col} differs from d/db", residual)
-
-
 def _update(c: Components, matrices: dict, display: dict) -> tuple[Step, ...]:
     matrices.update(
         update_W=c.W - alpha * matrices["dJ_dW"], update_b=c.b - alpha * matrices["dJ_db"]
@@ -301,19 +286,11 @@ def _update(c: Components, matrices: dict, display: dict) -> tuple[Step, ...]:
     )
 
 
-def _curvature(c: Components, matrices: dict, display: dict, fail: Fail) -> tuple[tuple, sp.Expr]:
-    g = c.generic
-    # d2J/dz2 = d(yhat - y)/dz: the Jacobian again, checked against SymPy's Hessian.
-    composed = matrices["J"][0, 0].xreplace(dict(zip(c.yhat, matrices["yhat"], strict=True)))
-    hessian = sp.hessian(composed, list(c.z))
-    second = c.in_terms_of_yhat(
-        sp.Matrix(c.k, c.k, lambda i, j: sp.diff(c.at_softmax(matrices["dJ_dz"][i]), c.z[j]))
-    )
-    for i in range(c.k):
-        for j in range(c.k):
-            residual = c.at_softmax(second[i, j]) - c.label_sums_to_one(hessian[i, j])
-            if not is_zero(residual):
-                raise fail("d2J_dz2", f"entry ({i}, {j}) differs from SymPy's Hessian", residual)
+def _curvature(
+    c: Components, matrices: dict, display: dict, shared: MatrixChain, fail: Fail
+) -> tuple[tuple, sp.Expr]:
+    # d2J/dz2 = d(yhat - y)/dz: the chain's, checked there against SymPy's Hessian.
+    second = shared.matrices["d2J_dz2"]
     if any(not is_zero(a - b) for a, b in zip(second, matrices["dyhat_dz"], strict=True)):
         raise fail("d2J_dz2", "is not the Jacobian of softmax", second)
     row_sum, bound = gershgorin_bound(second, c)
@@ -342,5 +319,4 @@ def _curvature(c: Components, matrices: dict, display: dict, fail: Fail) -> tupl
             "sup of 2t(1 - t) over t in [0, 1]",
         ),
     )
-    del g
     return steps, bound
