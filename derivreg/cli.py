@@ -153,6 +153,10 @@ def _train(args: argparse.Namespace) -> int:
     from derivreg.experiments import train_report
     from derivreg.train import DivergenceError
 
+    if args.chunks or args.store or args.solver:  # out of core, on Dask arrays
+        from derivreg._cli_dask import train_out_of_core
+
+        return train_out_of_core(args)
     _cli_checks.before_train(args)  # --out, sizes: before any work
     if args.model == "linear":
         if args.labels is not None:
@@ -347,6 +351,24 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="directory for the figures (required unless --no-plots)"
     )
     p.add_argument("--no-plots", action="store_true", help="print the table only, draw nothing")
+    p.add_argument(
+        "--chunks",
+        type=_positive_int,
+        default=None,
+        metavar="ROWS",
+        help="out of core: rows per chunk of a Dask array (see --store, --solver)",
+    )
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        help="out of core: a zarr store, written chunk by chunk unless it exists",
+    )
+    p.add_argument(
+        "--solver",
+        choices=("sgd", "gd", "newton", "lbfgs"),
+        default=None,
+        help="out of core: the solver, one line per pass (default with --chunks/--store: newton)",
+    )
     p.set_defaults(run=_train)
     return parser
 

@@ -218,6 +218,24 @@ def test_sgd_over_chunks_in_order_is_the_in_memory_run_update_for_update(name, o
     assert b.history.grad_norm == pytest.approx(a.history.grad_norm, rel=1e-10, abs=1e-15)
 
 
+@pytest.mark.parametrize("planted", ["schedule restarts per chunk", "parameters not carried"])
+def test_the_update_for_update_comparison_catches_a_planted_bug(planted, monkeypatch):
+    # The equality above can fail: plant each mistake a chunked loop could make.
+    import derivreg._dask_train as chunked
+
+    if planted == "schedule restarts per chunk":
+        monkeypatch.setattr(chunked._Shifted, "__call__", lambda self, t: self.schedule(t))
+    else:
+        run = chunked._one_chunk
+        monkeypatch.setattr(
+            chunked, "_one_chunk", lambda X, y, sw, state: run(X, y, sw, {**state, "b": 0.0})
+        )
+    X, y = data("mse", 4000, seed=2)
+    options = {"lr": inverse_time(0.01, 1e-2), "backend": "numpy", "record": "none"}
+    a, b = train(X, y, **options), train(*as_dask(X, y, 4), **options)
+    assert not np.array_equal(b.w, a.w)
+
+
 def visiting_order(seed, chunk_rows, chunks, epochs=1):
     """The rows a shuffled Dask SGD run visits, restated from its documentation."""
     rng = np.random.default_rng(seed)
