@@ -35,13 +35,44 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["DEFAULT_SAMPLES", "check", "train_out_of_core"]
+__all__ = ["DEFAULT_SAMPLES", "add_arguments", "check", "train_out_of_core"]
 
 #: Rows drawn out of core when ``--samples`` is not given (and no store says).
 DEFAULT_SAMPLES = 1_000_000
 
 #: The model names of ``derivreg train`` and the data :func:`derivreg.data.write_zarr` draws.
 _KINDS = {"linear": "linear", "logistic": "logistic"}
+
+
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """Add ``derivreg train``'s out-of-core options to its parser.
+
+    Examples
+    --------
+    >>> p = argparse.ArgumentParser(); add_arguments(p)
+    >>> p.parse_args(["--chunks", "10", "--solver", "gd"]).solver
+    'gd'
+    """
+    from derivreg.cli import _positive_int
+
+    p.add_argument(
+        "--chunks",
+        type=_positive_int,
+        default=None,
+        metavar="ROWS",
+        help="out of core: rows per chunk of a Dask array (see --store, --solver)",
+    )
+    p.add_argument(
+        "--store",
+        metavar="PATH",
+        help="out of core: a zarr store, written chunk by chunk unless it exists",
+    )
+    p.add_argument(
+        "--solver",
+        choices=("sgd", "gd", "newton", "lbfgs"),
+        default=None,
+        help="out of core: the solver, one line per pass (default with --chunks/--store: newton)",
+    )
 
 
 def check(args: argparse.Namespace) -> tuple[str, int, int, int]:

@@ -95,7 +95,7 @@ def _check(kind: object, noise: object) -> float:
     return float(noise)
 
 
-def write_zarr(
+def write_zarr(  # long by its docstring only: the code is some 30 lines
     path: str | os.PathLike[str],
     kind: Kind = "logistic",
     n_samples: int = 1_000_000,
@@ -159,19 +159,15 @@ def write_zarr(
     y = group.create_array("y", shape=(m,), chunks=(rows,), dtype="f8", compressors=None)
     attrs = {"kind": kind, "loss": KINDS[kind], "true_w": w.tolist(), "true_b": b, "seed": seed}
     group.attrs.update({**attrs, "noise": noise, "complete": False})
-    chunks = -(-m // rows)
-    from derivreg.progress import progress as bar
+    shown = _NoBar() if not progress else None
+    if shown is None:
+        from derivreg.progress import progress as bar
 
-    with (
-        bar(chunks, desc=f"writing {path.name}", unit="chunk", stream=stream)
-        if progress
-        else (_NoBar()) as shown
-    ):
-        for i in range(chunks):
-            lo, hi = i * rows, min((i + 1) * rows, m)
-            Xi, yi = draw_chunk(kind, w, b, seed, i, hi - lo, noise)
-            X[lo:hi] = Xi
-            y[lo:hi] = yi
+        shown = bar(-(-m // rows), desc=f"writing {path.name}", unit="chunk", stream=stream)
+    with shown:
+        for i, lo in enumerate(range(0, m, rows)):
+            hi = min(lo + rows, m)
+            X[lo:hi], y[lo:hi] = draw_chunk(kind, w, b, seed, i, hi - lo, noise)
             shown.update()
     group.attrs["complete"] = True  # an interrupted write is refused by open_zarr
     return StoreInfo(path, kind, KINDS[kind], m, n, rows, w, b, seed)

@@ -351,24 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="directory for the figures (required unless --no-plots)"
     )
     p.add_argument("--no-plots", action="store_true", help="print the table only, draw nothing")
-    p.add_argument(
-        "--chunks",
-        type=_positive_int,
-        default=None,
-        metavar="ROWS",
-        help="out of core: rows per chunk of a Dask array (see --store, --solver)",
-    )
-    p.add_argument(
-        "--store",
-        metavar="PATH",
-        help="out of core: a zarr store, written chunk by chunk unless it exists",
-    )
-    p.add_argument(
-        "--solver",
-        choices=("sgd", "gd", "newton", "lbfgs"),
-        default=None,
-        help="out of core: the solver, one line per pass (default with --chunks/--store: newton)",
-    )
+    from derivreg._cli_dask import add_arguments  # --chunks, --store, --solver: out of core
+
+    add_arguments(p)
     p.set_defaults(run=_train)
     return parser
 
