@@ -32,7 +32,7 @@ import numpy as np
 
 from derivreg._draws import _check_int, _sigmoid
 
-__all__ = ["KINDS", "StoreInfo", "open_npy", "open_zarr", "store_info", "write_zarr"]
+__all__ = ["KINDS", "StoreInfo", "open_npy", "open_zarr", "store_info", "synthetic", "write_zarr"]
 
 Kind = Literal["linear", "logistic", "poisson"]
 
@@ -95,7 +95,7 @@ def _check(kind: object, noise: object) -> float:
     return float(noise)
 
 
-def write_zarr(
+def write_zarr(  # long by its docstring only: the code is some 30 lines
     path: str | os.PathLike[str],
     kind: Kind = "logistic",
     n_samples: int = 1_000_000,
@@ -159,19 +159,15 @@ def write_zarr(
     y = group.create_array("y", shape=(m,), chunks=(rows,), dtype="f8", compressors=None)
     attrs = {"kind": kind, "loss": KINDS[kind], "true_w": w.tolist(), "true_b": b, "seed": seed}
     group.attrs.update({**attrs, "noise": noise, "complete": False})
-    chunks = -(-m // rows)
-    from derivreg.progress import progress as bar
+    shown = _NoBar() if not progress else None
+    if shown is None:
+        from derivreg.progress import progress as bar
 
-    with (
-        bar(chunks, desc=f"writing {path.name}", unit="chunk", stream=stream)
-        if progress
-        else (_NoBar()) as shown
-    ):
-        for i in range(chunks):
-            lo, hi = i * rows, min((i + 1) * rows, m)
-            Xi, yi = draw_chunk(kind, w, b, seed, i, hi - lo, noise)
-            X[lo:hi] = Xi
-            y[lo:hi] = yi
+        shown = bar(-(-m // rows), desc=f"writing {path.name}", unit="chunk", stream=stream)
+    with shown:
+        for i, lo in enumerate(range(0, m, rows)):
+            hi = min(lo + rows, m)
+            X[lo:hi], y[lo:hi] = draw_chunk(kind, w, b, seed, i, hi - lo, noise)
             shown.update()
     group.attrs["complete"] = True  # an interrupted write is refused by open_zarr
     return StoreInfo(path, kind, KINDS[kind], m, n, rows, w, b, seed)
@@ -298,3 +294,42 @@ def open_npy(
         ]
         out.append(da.concatenate(parts, axis=0))
     return out[0], out[1]
+
+
+def synthetic(
+    kind: Kind,
+    n_samples: int,
+    n_features: int,
+    *,
+    chunk_rows: int,
+    seed: int = 0,
+    noise: float = 1.0,
+) -> tuple[Any, Any, np.ndarray, float]:
+    """Return ``(X, y, true_w, true_b)``: :func:`write_zarr`'s data as lazy dask arrays.
+
+    Each chunk is drawn by its own task when it is needed (every pass draws
+    it again, the same numbers): data of any size with nothing stored.
+
+    Examples
+    --------
+    >>> X, y, w, b = synthetic("logistic", 10, 2, chunk_rows=4)
+    >>> X.chunks[0], bool(np.isin(y.compute(), (0.0, 1.0)).all())
+    ((4, 4, 2), True)
+    """
+    from derivreg.distributed import require_dask
+
+    da = require_dask()
+    import dask
+
+    noise = _check(kind, noise)
+    m = _check_int("n_samples", n_samples, 1)
+    n = _check_int("n_features", n_features, 1)
+    rows = min(_check_int("chunk_rows", chunk_rows, 1), m)
+    w, b = _truth(kind, n, _check_int("seed", seed, 0))
+    Xs, ys = [], []
+    for i, lo in enumerate(range(0, m, rows)):
+        k = min(lo + rows, m) - lo
+        pair = dask.delayed(draw_chunk, pure=True, nout=2)(kind, w, b, seed, i, k, noise)
+        Xs.append(da.from_delayed(pair[0], shape=(k, n), dtype=np.float64))
+        ys.append(da.from_delayed(pair[1], shape=(k,), dtype=np.float64))
+    return da.concatenate(Xs), da.concatenate(ys), w, b

@@ -158,6 +158,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.classes is not None:
         raise ValueError("--classes applies to the softmax model only")
     args.features = args.features or 1
+    if args.chunks or args.store or args.solver:  # out of core, on Dask arrays
+        from derivreg._cli_dask import train_out_of_core
+
+        return train_out_of_core(args)
     _cli_checks.before_train(args)  # --out, sizes: before any work
     if args.model == "linear":
         if args.labels is not None:
@@ -398,6 +402,9 @@ def build_parser() -> argparse.ArgumentParser:
         "--out", metavar="DIR", help="directory for the figures (required unless --no-plots)"
     )
     p.add_argument("--no-plots", action="store_true", help="print the table only, draw nothing")
+    from derivreg._cli_dask import add_arguments  # --chunks, --store, --solver: out of core
+
+    add_arguments(p)
     p.set_defaults(run=_train)
     return parser
 

@@ -51,7 +51,7 @@ from typing import Literal
 import numpy as np
 
 from derivreg._draws import _check_int, _check_seed, _frozen, _intercept, _sigmoid
-from derivreg._store import open_npy, open_zarr, store_info, write_zarr  # past memory: zarr
+from derivreg._store import open_npy, open_zarr, store_info, synthetic, write_zarr  # past memory
 
 __all__ = [
     "LECTURE",
@@ -62,6 +62,7 @@ __all__ = [
     "open_npy",
     "open_zarr",
     "store_info",
+    "synthetic",
     "write_zarr",
 ]
 

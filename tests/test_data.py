@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from scipy.special import expit
 
+from derivreg import data as data_mod
 from derivreg.data import LECTURE, lecture, linear, logistic
 
 
@@ -232,3 +233,133 @@ def test_positive_rate_outside_0_1_is_refused(rate):
 def test_positive_rate_keeps_the_lecture_errata_apart():
     with pytest.raises(ValueError, match="positive_rate"):
         logistic(1, 50, positive_rate=0.5, lecture_errata=True)
+
+
+# ---------------------------------------------------------------------------
+# Past memory: the zarr writer and the chunked readers (the extra 'dask').
+# ---------------------------------------------------------------------------
+zarr_tests = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("zarr") is None
+    or __import__("importlib").util.find_spec("dask") is None,
+    reason="zarr stores need the extra 'dask' (dask, zarr)",
+)
+
+
+@zarr_tests
+@pytest.mark.parametrize("kind", ["logistic", "poisson", "linear"])
+def test_the_zarr_store_holds_each_chunk_as_drawn_by_its_own_seed(kind, tmp_path):
+    from derivreg._store import draw_chunk
+
+    info = data_mod.write_zarr(tmp_path / "d.zarr", kind, 2500, 3, chunk_rows=1000, seed=4)
+    X, y = data_mod.open_zarr(info.path)
+    assert X.shape == (2500, 3)
+    assert X.chunks == ((1000, 1000, 500), (3,))
+    assert y.chunks == ((1000, 1000, 500),)
+    Xm, ym = X.compute(), y.compute()
+    for i, lo in enumerate((0, 1000, 2000)):
+        Xi, yi = draw_chunk(kind, info.true_w, info.true_b, 4, i, min(1000, 2500 - lo), 1.0)
+        np.testing.assert_array_equal(Xm[lo : lo + 1000], Xi)
+        np.testing.assert_array_equal(ym[lo : lo + 1000], yi)
+    if kind == "logistic":
+        assert set(np.unique(ym)) == {0.0, 1.0}
+    if kind == "poisson":
+        assert (ym >= 0).all()
+        assert np.array_equal(ym, np.round(ym))
+    again = data_mod.write_zarr(tmp_path / "e.zarr", kind, 2500, 3, chunk_rows=1000, seed=4)
+    np.testing.assert_array_equal(data_mod.open_zarr(again.path)[0].compute(), Xm)  # same seed
+    np.testing.assert_array_equal(again.true_w, info.true_w)
+
+
+@zarr_tests
+def test_the_writer_holds_one_chunk_at_a_time(tmp_path):
+    # 40 chunks of 20,000 x 8 (1.28 MB each, 51 MB in all): the writer's peak traced
+    # allocation stays near a chunk (X, its z and y), far below the whole array.
+    import tracemalloc
+
+    tracemalloc.start()
+    data_mod.write_zarr(tmp_path / "big.zarr", "logistic", 800_000, 8, chunk_rows=20_000)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    chunk = 20_000 * 8 * 8
+    assert peak < 6 * chunk, peak / chunk
+    assert data_mod.store_info(tmp_path / "big.zarr").n_samples == 800_000
+
+
+@zarr_tests
+def test_the_writer_reports_progress_per_chunk(tmp_path):
+    import io
+
+    out = io.StringIO()
+    data_mod.write_zarr(tmp_path / "p.zarr", "poisson", 50, 2, chunk_rows=10, progress=True,
+                        stream=out)  # fmt: skip
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "writing p.zarr: 1/5 chunks (20%)"
+    assert lines[-1] == "writing p.zarr: 5/5 chunks (100%)"
+
+
+@zarr_tests
+def test_stores_that_are_not_complete_or_not_ours_are_refused(tmp_path):
+    import zarr
+
+    path = tmp_path / "d.zarr"
+    data_mod.write_zarr(path, "linear", 10, 2, chunk_rows=5)
+    with pytest.raises(FileExistsError, match="overwrite=True"):
+        data_mod.write_zarr(path, "linear", 10, 2)
+    zarr.open_group(str(path), mode="a").attrs["complete"] = False  # as if interrupted
+    with pytest.raises(ValueError, match="interrupted write"):
+        data_mod.open_zarr(path)
+    zarr.open_group(str(tmp_path / "other.zarr"), mode="w")
+    with pytest.raises(ValueError, match="not a store written by write_zarr"):
+        data_mod.open_zarr(tmp_path / "other.zarr")
+    with pytest.raises(FileNotFoundError, match="no zarr store"):
+        data_mod.open_zarr(tmp_path / "missing.zarr")
+
+
+@zarr_tests
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"kind": "gamma"}, ValueError, "kind must be one of"),
+        ({"n_samples": 0}, ValueError, "n_samples must be at least 1"),
+        ({"chunk_rows": 2.5}, TypeError, "chunk_rows must be an integer"),
+        ({"noise": -1.0}, ValueError, "noise must be a finite number >= 0"),
+        ({"seed": -3}, ValueError, "seed must be at least 0"),
+    ],
+)
+def test_bad_writer_arguments_are_named_before_anything_is_written(kwargs, error, match, tmp_path):
+    with pytest.raises(error, match=match):
+        data_mod.write_zarr(tmp_path / "x.zarr", **{"n_samples": 10, "n_features": 2, **kwargs})
+    assert not (tmp_path / "x.zarr").exists()
+
+
+@zarr_tests
+def test_npy_memmaps_are_read_by_chunk_and_a_task_carries_a_path_not_the_data(tmp_path):
+    import pickle
+
+    rng = np.random.default_rng(0)
+    Xm, ym = rng.normal(size=(1000, 4)), rng.normal(size=1000)
+    np.save(tmp_path / "X.npy", Xm)
+    np.save(tmp_path / "y.npy", ym)
+    X, y = data_mod.open_npy(tmp_path / "X.npy", tmp_path / "y.npy", chunk_rows=300)
+    assert X.chunks == ((300, 300, 300, 100), (4,))
+    np.testing.assert_array_equal(X.compute(), Xm)
+    np.testing.assert_array_equal(y.compute(), ym)
+    assert len(pickle.dumps(dict(X.__dask_graph__()))) < Xm.nbytes / 4
+    with pytest.raises(ValueError, match="1-D array; expected 2-D"):
+        data_mod.open_npy(tmp_path / "y.npy", tmp_path / "y.npy", chunk_rows=10)
+
+
+@zarr_tests
+def test_newton_on_a_written_store_recovers_the_truth(tmp_path):
+    # 200,000 Bernoulli labels: the MLE is within a few standard errors (~sqrt(1/(m c)),
+    # c ~ 0.2, so ~5e-3) of the truth; 0.03 is six of them.
+    from derivreg.train import train
+
+    info = data_mod.write_zarr(tmp_path / "l.zarr", "logistic", 200_000, 4, chunk_rows=50_000)
+    X, y = data_mod.open_zarr(info.path)
+    w, b, h = train(X, y, loss="bce", solver="newton", tol=1e-10)
+    assert h.converged
+    np.testing.assert_allclose(w, info.true_w, atol=0.03)
+    assert b == pytest.approx(info.true_b, abs=0.03)
+    lazy = data_mod.synthetic("logistic", 200_000, 4, chunk_rows=50_000)  # the same draws
+    np.testing.assert_array_equal(lazy[1].compute(), y.compute())

@@ -218,6 +218,24 @@ def test_sgd_over_chunks_in_order_is_the_in_memory_run_update_for_update(name, o
     assert b.history.grad_norm == pytest.approx(a.history.grad_norm, rel=1e-10, abs=1e-15)
 
 
+@pytest.mark.parametrize("planted", ["schedule restarts per chunk", "parameters not carried"])
+def test_the_update_for_update_comparison_catches_a_planted_bug(planted, monkeypatch):
+    # The equality above can fail: plant each mistake a chunked loop could make.
+    import derivreg._dask_train as chunked
+
+    if planted == "schedule restarts per chunk":
+        monkeypatch.setattr(chunked._Shifted, "__call__", lambda self, t: self.schedule(t))
+    else:
+        run = chunked._one_chunk
+        monkeypatch.setattr(
+            chunked, "_one_chunk", lambda X, y, sw, state: run(X, y, sw, {**state, "b": 0.0})
+        )
+    X, y = data("mse", 4000, seed=2)
+    options = {"lr": inverse_time(0.01, 1e-2), "backend": "numpy", "record": "none"}
+    a, b = train(X, y, **options), train(*as_dask(X, y, 4), **options)
+    assert not np.array_equal(b.w, a.w)
+
+
 def visiting_order(seed, chunk_rows, chunks, epochs=1):
     """The rows a shuffled Dask SGD run visits, restated from its documentation."""
     rng = np.random.default_rng(seed)
@@ -399,3 +417,21 @@ def test_importing_derivreg_imports_neither_dask_nor_zarr():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
+
+
+def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path):
+    # A smoke test of benchmarks/dask_scale.py (its figures are the benchmark's, not the
+    # test's): 40,000 rows in 4 chunks, dask-ml for two iterations, the store deleted after.
+    store = tmp_path / "s.zarr"
+    argv = [sys.executable, str(ROOT / "benchmarks" / "dask_scale.py"), "--rows", "40000",
+            "--chunk-rows", "10000", "--store", str(store), "--out", str(tmp_path),
+            "--dask-ml-max-iter", "1"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=600)
+    report = (tmp_path / "dask_scale.md").read_text(encoding="utf-8")
+    assert report in done.stdout
+    for needle in ("one read of the store", "derivreg Newton", "dask-ml", "| scheduler |",
+                   "| worker tcp://"):  # fmt: skip
+        assert needle in report
+    assert not store.exists()
+    assert "peak_rss" in (tmp_path / "dask_scale.json").read_text(encoding="utf-8")
