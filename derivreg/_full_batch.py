@@ -129,6 +129,7 @@ def _full_batch(
         converged=found.converged,
         grad_norm=found.grad_norm,
         n_iter=found.n_iter,
+        line_search=found.line_search,
     )
     w_end, b_end = solvers.split_theta(found.theta, fit_intercept)
     return TrainResult(np.array(w_end, dtype=np.float64), float(b_end), history)

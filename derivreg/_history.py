@@ -96,6 +96,14 @@ class History:
         ``sgd_epoch`` compiled), ``"python"`` (the same loop in CPython) or
         ``"numpy"`` (the NumPy kernels, once per batch); None for the
         full-batch solvers.
+    line_search : str or None, default None
+        How a full-batch solver chose its steps: ``"armijo"`` for
+        backtracking on the mean loss (each step halved until the loss
+        decreases by at least ``1e-4`` times the step times the slope):
+        ``solver="gd"`` and ``"newton"``, and so also ``lr="auto"`` for a pair
+        whose curvature is unbounded (the estimators then run ``"gd"``);
+        None for SGD (its steps are ``lr``) and L-BFGS (SciPy's own line
+        search).
 
     Notes
     -----
@@ -112,6 +120,10 @@ class History:
     >>> h = train(np.ones((4, 1)), np.ones(4), record="loss", every=2).history
     >>> h.step.tolist(), h.w is None, len(h), h.n_updates
     ([0, 2], True, 2, 4)
+    >>> h.line_search is None  # SGD: the steps are lr
+    True
+    >>> train(np.ones((4, 1)), np.ones(4), solver="gd").history.line_search
+    'armijo'
     """
 
     step: np.ndarray
@@ -127,6 +139,7 @@ class History:
     grad_norm: float | None = None
     n_iter: int | None = None
     backend: str | None = None
+    line_search: str | None = None
 
     def __len__(self) -> int:
         return len(self.step)

@@ -403,7 +403,8 @@ _GLM_DOC = """{what} (log link) by gradient descent on its likelihood, with the 
     ``solver="sgd"``, :meth:`fit` runs full-batch gradient descent with a
     backtracking (Armijo) line search on the mean loss (``solver="gd"``, up to
     ``max_iter`` iterations, stopping at a gradient entry below ``tol``) and
-    :meth:`partial_fit` takes one such step on its batch.  A numeric ``lr``
+    :meth:`partial_fit` takes one such step on its batch (``history_.solver``
+    is then ``"gd"`` and ``history_.line_search`` ``"armijo"``).  A numeric ``lr``
     runs the lecture's per-sample SGD at that rate.  The fit is unpenalised:
     it reaches statsmodels' ``GLM(family={family})`` coefficients.
 

@@ -69,6 +69,7 @@ def _finish(
     *,
     tol: float,
     passes: int,
+    line_search: str | None = None,
 ) -> FitResult:
     norm = float(np.max(np.abs(at.grad)))
     converged = norm <= tol
@@ -80,7 +81,9 @@ def _finish(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return FitResult(theta, it, converged, norm, np.array(losses), solver, message, passes)
+    return FitResult(
+        theta, it, converged, norm, np.array(losses), solver, message, passes, line_search
+    )
 
 
 class _Counted:
@@ -167,7 +170,8 @@ def gradient_descent(
             step = float(s @ s) / curvature if curvature > 0 else 2 * step
             theta, at = new_theta, new_at
         losses.append(at.value)
-    return _finish("gd", theta, it, at, losses, tol=tol, passes=obj.passes)
+    searched = None if lr is not None else "armijo"
+    return _finish("gd", theta, it, at, losses, tol=tol, passes=obj.passes, line_search=searched)
 
 
 def newton(
@@ -200,7 +204,9 @@ def newton(
             break
         theta, at, _ = found
         losses.append(at.value)
-    return _finish("newton", theta, it, at, losses, tol=tol, passes=obj.passes)
+    return _finish(
+        "newton", theta, it, at, losses, tol=tol, passes=obj.passes, line_search="armijo"
+    )
 
 
 def _newton_direction(at: Evaluation) -> np.ndarray:

@@ -58,6 +58,10 @@ class FitResult:
         Why it stopped.
     passes : int
         Evaluations of the objective, i.e. passes over the data.
+    line_search : str or None
+        ``"armijo"`` when each step was halved until the mean loss decreased
+        enough (gradient descent without ``lr``, Newton); None when the steps
+        were given (``lr``) or chosen by SciPy (L-BFGS).
     """
 
     theta: np.ndarray
@@ -68,3 +72,4 @@ class FitResult:
     solver: str
     message: str = field(default="")
     passes: int = 0
+    line_search: str | None = None
