@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bandwidth import bandwidth_table
 from batch import FUSED
 from threads import THREAD_VARIABLES
 
@@ -70,6 +71,16 @@ def markdown(results: dict[str, object]) -> str:
             ratio = ns["derivreg numba (History off)"] / ns["scikit-learn"]
             parts.append(f"derivreg numba / scikit-learn {ratio:.2f}")
         lines.append(f"- {r['loss'].upper()} d={r['d']}: " + "; ".join(parts))
+    if results.get("bandwidth"):
+        lines += [
+            "",
+            "## What bounds the fused kernels: GB/s of one read of X, and one exp",
+            "",
+            "The same X read by BLAS, by a plain numba sum and by the fused kernels",
+            "(compiled, unchecked); then the time of one scalar exp and log1p in numba.",
+            "",
+        ]
+        lines += bandwidth_table(results["bandwidth"])
     lines += lecture_and_scaling(results)
     lines += ["", "## The targets of issue 15, measured in this run", ""]
     if results["mode"] == "quick":

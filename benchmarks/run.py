@@ -14,7 +14,9 @@ SGD figures are nanoseconds per sample of one epoch, medians likewise.
 The sections live in their own modules: ``batch`` (full-batch gradient,
 NumPy and fused numba kernels, peers), ``sgd`` (one per-sample epoch against
 scikit-learn), ``scaling`` (time per row x feature from 1e4 to 1e7 rows),
-``other`` (input checks, start-up, memory, ``derivreg lecture``); ``report``
+``bandwidth`` (GB/s of one read of X by BLAS, by numba and by the fused
+kernels; ns per exp), ``other`` (input checks, start-up, memory, ``derivreg
+lecture``); ``report``
 and ``chart`` write them out, ``measure`` times and describes the machine.
 A new section is a module with a ``*_section`` function, called in
 :func:`main` and given a table in ``report``.
@@ -44,6 +46,7 @@ import tempfile  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
+from bandwidth import bandwidth_section  # noqa: E402
 from batch import batch_section  # noqa: E402
 from chart import chart, scaling_chart  # noqa: E402
 from measure import HAVE, ROOT, load, machine  # noqa: E402
@@ -120,6 +123,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.threads:
         print("batch gradient, one thread per library (a separate process) ...", flush=True)
         results["batch_one_thread"] = one_thread_batch(args)
+    print("bandwidth: X @ v, a numba sum, the fused kernels; one exp ...", flush=True)
+    results["bandwidth"] = bandwidth_section(args.quick, args.repeats)
     print("scaling ...", flush=True)
     results["scaling"] = scaling_section(args.quick, args.repeats)
     if not args.quick:

@@ -184,9 +184,9 @@ def fused(loss: str) -> dict[str, Callable[..., object]]:
     no ``fastmath`` (IEEE semantics: no reassociation, no contraction into
     FMA), except the module's ``REASSOCIATE`` (its row dot product alone, with
     ``fastmath={"reassoc"}``), with the module's ``ERROR_MODEL`` (``"numpy"``:
-    IEEE division), and those with a ``prange`` loop (``PARALLEL``) with ``parallel=True``; the module's
-    ``prange = range`` becomes ``numba.prange`` and the calls between the
-    functions the compiled ones.  Nothing else changes.
+    IEEE division), and those with a ``prange`` loop (``PARALLEL``) with
+    ``parallel=True``; the module's ``prange = range`` becomes ``numba.prange``
+    and the calls between the functions the compiled ones.  Nothing else changes.
 
     Raises
     ------

@@ -94,7 +94,7 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
     blocks = body([out], {label: note}, LoopPrinter(), ("z", "y"))
     result = {"_grad_blocks": "np.zeros((k, n + 1))", "_loss_blocks": "np.zeros((k, 1))"}
     lines = [
-        "    m, n = X.shape",
+        "    m, n = X.shape" if function == "_grad_blocks" else "    m = X.shape[0]",
         "    k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS",
         f"    out = {result.get(function, 'np.zeros(m)')}",
         "    # each block writes only its own row of out: nothing shared between threads"

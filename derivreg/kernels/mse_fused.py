@@ -56,7 +56,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
 
 def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     """Row c of the result (k, 1): the per-sample losses summed over block c."""
-    m, n = X.shape
+    m = X.shape[0]
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, 1))
     # each block writes only its own row of out: nothing shared between threads
@@ -73,7 +73,7 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
 
 def losses(X, Y, w, b):  # noqa: ANN001, ANN201
     """Per-sample loss J for each row, shape (m,); one pass over X."""
-    m, n = X.shape
+    m = X.shape[0]
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros(m)
     # each block writes only its own rows' entries: nothing shared between threads
