@@ -1,9 +1,10 @@
-"""The epochs of :func:`derivreg.train.train`: step-size bound, divergence, History.
+"""The epochs of :func:`derivreg.train.train`: divergence, the batch epochs, History.
 
 Divergence is decided by :func:`_first_past` and :func:`_finite_params`, on
 quantities computed whatever ``record`` says (every update's batch loss, the
-parameters, the mean loss after each epoch), so that training has one outcome
-in every mode.  Everything public here is importable from :mod:`derivreg.train`.
+parameters, the epoch's loss), so that training has one outcome in every
+mode.  The step-size bound and the rate checks live in
+:mod:`derivreg._step_size`, the per-sample epochs in :mod:`derivreg._per_sample`.
 """
 
 from __future__ import annotations
@@ -15,175 +16,21 @@ from types import ModuleType
 
 import numpy as np
 
-from derivreg import _losses, _params, fast
+from derivreg import _losses
 from derivreg import _penalty as _pen
 from derivreg import progress as _progress
 from derivreg._history import DivergenceError, History
-from derivreg._params import InvalidParameterError
-from derivreg._sparse import as_csr, issparse, row, row_norms2, stored
-from derivreg.kernels import KERNELS
+from derivreg._sparse import row
+from derivreg._step_size import (  # re-exported: train and its modules import them from here
+    STEP_SIZE_NUMERATOR,
+    Schedule,
+    _max_norm2,
+    _scheduled,
+    inverse_time,
+    step_size_bound,
+)
 
 __all__ = ["STEP_SIZE_NUMERATOR", "inverse_time", "step_size_bound"]
-
-Schedule = Callable[[int], float]
-
-#: Per-sample SGD on loss ``k`` is stable for ``lr < STEP_SIZE_NUMERATOR[k] / ||(x, 1)||^2``:
-#: the per-sample curvature along ``(x, 1)`` is at most ``sup d2J/dz2 ||(x, 1)||^2``,
-#: and gradient descent on a quadratic of curvature ``L`` contracts for
-#: ``lr < 2 / L``.  Each kernel module carries its ``2 / sup d2J/dz2``, printed from
-#: its derivation (1 for MSE, 8 for BCE); this maps the registered ones by name.
-STEP_SIZE_NUMERATOR: dict[str, float] = {
-    name: module.STEP_SIZE_NUMERATOR for name, module in KERNELS.items()
-}
-
-#: BCE is ``-log`` of the probability given to the true label.  The predicted
-#: label is 1 when ``yhat > 1/2`` (the lecture's ``pred > 0.5``), so a sample with
-#: y = 1 is right when its loss is below ``log 2``, and one with y = 0 when its
-#: loss is at most ``log 2`` (a tie, ``yhat = 1/2``, predicts 0).  The accuracy is
-#: read off the kernel's per-sample losses, without another kernel call.
-_LOG2 = math.log(2.0)
-
-
-def inverse_time(lr: float, decay: float) -> Schedule:
-    """Decaying learning rate ``lr / (1 + decay * t)`` for update ``t``.
-
-    Parameters
-    ----------
-    lr : float
-        Learning rate of the first update (positive).
-    decay : float
-        Decay per update (non-negative).
-
-    Returns
-    -------
-    callable
-        ``schedule(t) -> float``, to pass as ``train(..., lr=schedule)``.
-
-    Examples
-    --------
-    >>> s = inverse_time(0.1, 0.5)
-    >>> s(0), s(2)
-    (0.1, 0.05)
-    """
-    lr = _check_lr(lr, "inverse_time")
-    decay = _params.real("decay", decay, "inverse_time", 0.0, high_open=True)
-    return lambda t: lr / (1.0 + decay * t)
-
-
-def _max_norm2(X: np.ndarray) -> tuple[float, float]:
-    """``max_i ||(x_i, 1)||^2`` (inf if it overflows) and its log10, finite even then."""
-    with np.errstate(over="ignore"):
-        q = float(np.max(row_norms2(X))) + 1.0
-    if math.isfinite(q):
-        return q, math.log10(q)
-    s = float(np.max(np.abs(stored(X))))  # > 1e154: the squares are scaled by 1/s^2 first
-    Xs = X / s  # a sparse X stays sparse
-    return math.inf, 2 * math.log10(s) + math.log10(float(np.max(row_norms2(Xs))))
-
-
-def step_size_bound(X: np.ndarray, loss: object = None) -> float:
-    """Return the per-sample SGD step-size bound ``c / max_i ||(x_i, 1)||^2``.
-
-    ``c`` is the kernel module's ``STEP_SIZE_NUMERATOR``, the derivation's
-    ``2 / sup d2J/dz2``: 1 for MSE, 8 for BCE (:data:`STEP_SIZE_NUMERATOR`).
-
-    Parameters
-    ----------
-    X : array_like of shape (m, n)
-        The samples; finite.
-    loss : str, module or None, default None
-        As in :func:`~derivreg.train.train`: a key of
-        :data:`~derivreg.kernels.KERNELS`, a generated kernel module, or None
-        for :data:`derivreg.kernels.DEFAULT`.
-
-    Returns
-    -------
-    float
-        Positive (possibly subnormal).
-
-    Raises
-    ------
-    FloatingPointError
-        If ``max ||(x, 1)||^2`` overflows float64 (``|x|`` past about 1.3e154),
-        so that the bound is below the smallest positive float.
-    ValueError
-        If X is not a non-empty finite 2-D array, or the loss is unknown, or
-        its curvature is unbounded (``STEP_SIZE_NUMERATOR`` 0.0, where only a
-        line search, ``solver="gd"``, is safe).
-
-    Examples
-    --------
-    >>> step_size_bound([[1.0, 2.0], [0.0, 1.0]])  # ||(1, 2, 1)||^2 = 6
-    0.16666666666666666
-    >>> step_size_bound([[1.0, 2.0]], "bce")
-    1.3333333333333333
-    >>> step_size_bound([[1e200]])  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    FloatingPointError: the step-size bound ... is about 1e400.0, past the largest float ...
-    """
-    kernel = _losses.kernel_module(loss, "step_size_bound")
-    c = kernel.STEP_SIZE_NUMERATOR
-    if c == 0.0:  # the derivation found sup d2J/dz2 = oo over the domain
-        raise ValueError(
-            f"loss {kernel.NAME!r} has unbounded curvature d2J/dz2 over its label domain (its "
-            "kernel's STEP_SIZE_NUMERATOR is 0.0), so no constant per-sample step size is "
-            "safe for every sample: pass lr as a number, or use solver='gd', whose "
-            "backtracking (Armijo) line search on the mean loss needs no bound"
-        )
-    X = _as_float("X", X)
-    if X.ndim != 2 or 0 in X.shape:
-        raise ValueError(f"X must be a non-empty 2-D array, got shape {X.shape}")
-    _finite("X", X)
-    q, log10_q = _max_norm2(X)
-    if not math.isfinite(q):
-        raise FloatingPointError(
-            f"the step-size bound {c:g}/max||(x,1)||^2 underflows float64: max||(x,1)||^2 is "
-            f"about 1e{log10_q:.1f}, past the largest float (1.8e308); rescale X"
-        )
-    return c / q
-
-
-def _check_lr(lr: object, owner: str = "train") -> float:
-    accepted = "a finite float > 0" + (" or a callable schedule lr(t)" if owner == "train" else "")
-    if not _params.is_real(lr) or not 0 < lr < math.inf:  # type: ignore[operator]
-        raise _params.refuse("lr", owner, accepted, lr)
-    return float(lr)  # type: ignore[arg-type]
-
-
-def _scheduled(schedule: Schedule, t: int) -> float:
-    """Return the schedule's rate for update ``t``, checked: a finite float >= 0 (no ascent)."""
-    rate = schedule(t)
-    if not _params.is_real(rate) or not 0 <= rate < math.inf:  # type: ignore[operator]
-        raise InvalidParameterError(
-            f"The 'lr' schedule of train must return a finite float >= 0 for every update. "
-            f"Got {rate!r} at update {t}."
-        )
-    return float(rate)  # type: ignore[arg-type]
-
-
-def _finite(name: str, a: np.ndarray) -> None:
-    a = stored(a)  # a sparse X: its stored entries (the others are 0)
-    if not np.isfinite(a).all():
-        what = "NaN" if np.isnan(a).any() else "infinity or a value too large for dtype('float64')"
-        raise ValueError(f"Input {name} contains {what}.")
-
-
-def _as_float(name: str, value: object, *, copy: bool = False) -> np.ndarray:
-    """``value`` as a contiguous float64 array (a copy if asked), or a ValueError naming it.
-
-    A sparse X becomes float64 CSR (:func:`derivreg._sparse.as_csr`), never dense.
-    """
-    if issparse(value):
-        return as_csr(name, value, 2 if name == "X" else 1)
-    if np.iscomplexobj(value):
-        raise ValueError(f"{name} must be real, got a complex array")
-    try:
-        if copy:
-            return np.array(value, dtype=np.float64)
-        return np.ascontiguousarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{name} cannot be converted to float64: {err}") from None
 
 
 # ---------------------------------------------------------------------------
@@ -246,6 +93,8 @@ class _Run:
     penalty: _pen.Penalty = _pen.NO_PENALTY
     fit_intercept: bool = True
     per_sample_weights: bool = False  # batch_size=1: the weights scale the steps
+    total: float = 0.0  # the epoch's weighted sum of losses, each before its update (batches)
+    parts: list = field(default_factory=list)  # each batch's (mean loss, weight), for overflow
 
     def __post_init__(self) -> None:
         self.classifier = _losses.is_classifier(self.kernel)
@@ -284,7 +133,10 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
     X, y = run.X, run.y
     losses = run.fused_losses or run.kernel._losses  # X, y, w, b were checked: unchecked
     with np.errstate(over="ignore", invalid="ignore"):
-        L = losses(X, y, w, b)
+        if np.any(w):
+            L = losses(X, y, w, b)
+        else:  # w = 0 scores every sample z = b: its losses need y only, not a pass over X
+            L = run.kernel._losses(np.zeros((len(y), 1)), y, np.zeros(1), b)
     i = _first_past(L, math.inf)
     if i >= 0:
         with np.errstate(over="ignore", invalid="ignore"):
@@ -306,58 +158,18 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
         run.bound = run.bound * max(1.0, float(np.max(L)))  # run.bound holds the factor here
 
 
-def _per_sample_epoch(
-    run: _Run, Xe: np.ndarray, ye: np.ndarray, w: np.ndarray, b: float, *, loop: str
-) -> tuple[np.ndarray, float]:
-    """One epoch in the generated ``sgd_epoch`` loop; the History is read off its losses."""
-    m = len(ye)
-    keep_loss, keep_params = run.record != "none", run.record == "all"
-    first = -run.t % run.every
-    sampled = (run.every, first) if keep_params else (m, 0)
-    try:
-        if run.on_update is None:
-            r = fast.epoch(run.loss, Xe, ye, w, b, run.lr, *sampled, loop)
-        else:  # the same epoch in blocks of rows, reporting after each
-            r = _progress.epoch_in_blocks(
-                fast.epoch, run.on_update, run.t, run.loss, Xe, ye, w, b, run.lr, *sampled, loop
-            )
-    except (ValueError, FloatingPointError, OverflowError) as err:
-        # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b,
-        # and CPython's math.exp raises OverflowError past 709.78 (an exp activation's loss)
-        raise run.diverged(
-            f"an update made the parameters non-finite ({err})", math.nan, Xe
-        ) from err
-    i = _first_past(r.J, run.bound)  # in every mode: the loop computes each loss anyway
-    if i >= 0:
-        run.t, run.seen = run.t + i, run.seen + i + 1
-        raise run.past("batch", float(r.J[i]), Xe)
-    if keep_loss:
-        # one array per epoch (joined at the end), not one object per update
-        kept = np.arange(first, m, run.every)
-        run.steps.append(run.t + kept)
-        run.losses.append(r.J[kept])
-        if keep_params:
-            run.w_track.append(r.w_track)
-            run.b_track.append(r.b_track)
-        if run.classifier:
-            right = np.where(ye == 1.0, r.J < _LOG2, r.J <= _LOG2)
-            correct = run.n_correct + np.cumsum(right)
-            run.accuracy.append(correct[kept] / (run.seen + kept + 1))
-            run.n_correct = int(correct[-1])
-    run.t, run.seen = run.t + m, run.seen + m
-    return r.w, r.b
-
-
 def _batch_epoch(
     run: _Run, Xe: np.ndarray, ye: np.ndarray, w: np.ndarray, b: float
 ) -> tuple[np.ndarray, float]:
     """One epoch of kernel calls, one ``losses`` and one update per batch, in every mode.
 
     The update is :func:`derivreg._penalty.step`: the kernel's ``update`` with the
-    batch's weights and the L2 strength, then the L1 proximal step.
+    batch's weights and the L2 strength, then the L1 proximal step.  Adds each
+    batch's weighted sum of losses (before its update) to ``run.total``.
     """
     losses = run.kernel.losses
     keep_loss = run.record != "none"
+    per_row = run.batch_size == 1
     for start in range(0, len(ye), run.batch_size):
         Xb, yb = Xe[start : start + run.batch_size], ye[start : start + run.batch_size]
         sw = None if run.weights is None else run.weights[start : start + run.batch_size]
@@ -376,9 +188,17 @@ def _batch_epoch(
                 what = f"the kernel overflowed ({err})"
             raise run.diverged(what, math.nan, Xe) from err
         J = float(L[0]) if len(yb) == 1 else _mean(L) if sw is None else _pen.weighted_mean(L, sw)
+        # the loop's sum, in the same order: s * J, s = 1 without weights
+        part = J if sw is None else float(sw[0]) * J
+        if not per_row:
+            part = float(np.sum(L)) if sw is None else float(sw @ L)
+        run.total += part
+        run.parts.append((J, 1.0 if per_row and sw is None else float(sw[0]) if per_row else
+                          float(len(yb)) if sw is None else float(np.sum(sw))))  # fmt: skip
         run.seen += len(yb)
         if keep_loss and run.classifier:
-            run.n_correct += int(np.count_nonzero(np.where(yb == 1.0, L < _LOG2, L <= _LOG2)))
+            right = _correct(run.kernel, run.kernel.predict(Xb, w, b), yb)
+            run.n_correct += int(np.count_nonzero(right))
         if _first_past(J, run.bound) >= 0:
             raise run.past("batch", J, Xe)
         if keep_loss and run.t % run.every == 0:
@@ -402,19 +222,94 @@ def _batch_epoch(
     return w, b
 
 
-def _end_epoch(run: _Run, w: np.ndarray, b: float, Xe: np.ndarray) -> float:
-    """Return the mean loss over all data after an epoch; divergence if it or w, b are off."""
+def _end_epoch(  # noqa: PLR0917
+    run: _Run, w: np.ndarray, b: float, total: float, Xe: np.ndarray, J: np.ndarray | None = None
+) -> float:
+    """Return the epoch's loss from its losses' weighted sum; divergence if it or w, b are off.
+
+    The epoch's loss is ``total / np.sum(s)``: the (weighted) mean over the
+    epoch's samples of each one's loss before its update (scikit-learn's
+    "average loss" of an epoch), plus the penalty at the epoch's end
+    parameters.  No pass over X: ``total`` is what the loop (or the batch
+    epoch) added up.  Where the sum of finite losses overflows, the mean is
+    taken scaled from ``J`` (the per-sample epochs keep them) or the batches' sums.
+    """
     if not _finite_params(w, b):
         raise run.diverged("an update made the parameters non-finite", math.nan, Xe)
+    weights = run.weights
+    mass = float(len(run.y)) if weights is None else float(np.sum(weights))
     with np.errstate(over="ignore", invalid="ignore"):
-        L = (run.fused_losses or run.kernel._losses)(run.X, run.y, w, b)  # w, b finite
-        if run.all_weights is None and run.penalty.none:
-            J = _mean(L)
-        else:  # the objective: the weighted mean loss plus the penalty
-            J = _pen.objective(run.kernel, L, w, run.all_weights, run.penalty)
-    if _first_past(J, run.bound) >= 0:
-        raise run.past("mean", J, Xe)
-    return J
+        mean = total / mass
+        if not math.isfinite(mean) and J is not None and np.isfinite(J).all():
+            mean = _mean(J) if weights is None else _pen.weighted_mean(J, weights)
+        elif not math.isfinite(mean) and J is None and run.parts:
+            means, masses = np.array(run.parts).T  # the weighted mean of the batches' means
+            mean = float(np.sum(masses / mass * means))
+        if run.penalty.l2:
+            mean += float(w @ run.kernel.dR_dw(w, run.penalty.l2)) / 2
+        if run.penalty.l1:
+            mean += run.penalty.l1 * float(np.sum(np.abs(w)))
+    if _first_past(mean, run.bound) >= 0:
+        raise run.past("mean", mean, Xe)
+    return mean
+
+
+def _correct(kernel: ModuleType, yhat: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """Whether each prediction's label is the target's: ``(yhat > THRESHOLD) == (y == 1)``.
+
+    The pair's prediction rule, read from its generated ``THRESHOLD`` (the
+    lecture's ``pred > 0.5`` for the sigmoid); only for a classifier.
+    """
+    return (yhat > kernel.THRESHOLD) == (y == 1.0)
+
+
+def _epochs(
+    run: _Run,
+    w: np.ndarray,
+    b: float,
+    *,
+    epochs: int,
+    shuffle: np.random.Generator | None,
+    loop: str | None,
+    stop: tuple[float | None, int],
+    progress: Callable[[int, int], None] | None,
+) -> tuple[np.ndarray, float, list[float], bool]:
+    """Run train's epochs: per-sample in the generated ``loop`` (if not None), else batches.
+
+    Returns the parameters, the epochs' losses and whether ``tol`` (``stop`` is
+    ``(tol, n_iter_no_change)``) stopped training early.
+    """
+    from derivreg._per_sample import per_sample_epoch  # it builds on this module
+
+    X, y, weights = run.X, run.y, run.all_weights
+    tol, patience = stop
+    epoch_loss: list[float] = []
+    best, stale = math.inf, 0
+    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the checks
+        for epoch in range(epochs):
+            run.epoch, run.total, run.parts, Xe, ye, J = epoch, 0.0, [], X, y, None
+            if shuffle is not None:
+                order = shuffle.permutation(len(y))
+                Xe, ye = X[order], y[order]
+                run.weights = None if weights is None else weights[order]
+            if loop is not None:
+                w, b, total, J = per_sample_epoch(run, Xe, ye, w, b, loop)
+            else:
+                w, b = _batch_epoch(run, Xe, ye, w, b)
+                total = run.total
+            b = float(b)
+            mean = _end_epoch(run, w, b, total, Xe, J)
+            epoch_loss.append(mean)
+            if run.on_update is not None:
+                run.on_update(run.t)
+            if progress is not None:
+                progress(epoch + 1, epochs)
+            if tol is not None:
+                stale = stale + 1 if mean > best - tol else 0
+                best = min(best, mean)
+                if stale >= patience and epoch + 1 < epochs:
+                    return w, b, epoch_loss, True
+    return w, b, epoch_loss, False
 
 
 def _history(run: _Run, epoch_loss: list[float], *, per_sample: bool, stopped: bool) -> History:

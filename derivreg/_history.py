@@ -74,7 +74,10 @@ class History:
         before their update so far / samples seen so far.  None for MSE or
         ``record="none"``.
     epoch_loss : ndarray of shape (epochs run,)
-        Mean loss over the whole data set after each epoch.
+        SGD: each epoch's (weighted) mean of the per-sample losses, each taken
+        before its sample's update (what scikit-learn's SGD reports as an
+        epoch's average loss; no extra pass over X), plus the penalty at the
+        epoch's end.  A full-batch solver: the mean loss after each pass.
     n_updates : int
         Number of updates made.
     stopped_early : bool
@@ -88,7 +91,9 @@ class History:
         ``tol``; None for SGD without ``tol``.
     grad_norm : float or None, default None
         The largest absolute entry of the full-batch gradient of the mean
-        loss at the final parameters (None only for a History built by hand).
+        loss at the final parameters; None for SGD with ``tol=None`` and
+        ``record="none"`` (it costs a pass over X) and for a History built by
+        hand.
     n_iter : int or None, default None
         Iterations of a full-batch solver, epochs of SGD.
     backend : str or None, default None

@@ -86,6 +86,9 @@ class Epoch(NamedTuple):
         Weights before updates ``first, first + every, ...``.
     b_track : ndarray (k,)
         Bias before the same updates.
+    total : float
+        The sum of each sample's weight times its loss ``J``, accumulated in
+        order by the loop.
     """
 
     w: np.ndarray
@@ -93,6 +96,8 @@ class Epoch(NamedTuple):
     J: np.ndarray
     w_track: np.ndarray
     b_track: np.ndarray
+    total: float = math.nan
+    Z: np.ndarray | None = None
 
 
 def available(backend: str) -> bool:
@@ -312,16 +317,48 @@ def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
     return kernel._finite(new_w, X=X, y=y, w=w), float(new_b)
 
 
+def _settings(  # noqa: PLR0917
+    m: int,
+    lr: float | np.ndarray,
+    weights: np.ndarray | None,
+    alpha: float,
+    l1: float,
+    fit_intercept: bool,
+) -> list[object]:
+    """Return the loop's arguments after ``b``: rates, weights (with strides), penalty, fit."""
+    rates = np.ascontiguousarray(lr, dtype=np.float64).reshape(-1)
+    if len(rates) not in (1, m):
+        raise ValueError(f"lr must be a float or hold one rate per sample ({m}), got {len(rates)}")
+    S = np.ones(1) if weights is None else np.ascontiguousarray(weights, dtype=np.float64)
+    penalized = int(alpha != 0.0 or l1 != 0.0)
+    strides = int(len(rates) > 1), int(weights is not None)
+    return [
+        rates,
+        strides[0],
+        S,
+        strides[1],
+        float(alpha),
+        float(l1),
+        penalized,
+        int(fit_intercept),
+    ]
+
+
 def epoch(  # noqa: PLR0917
     loss: str,
     X: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
     b: float,
-    lr: float,
+    lr: float | np.ndarray,
     every: int = 1,
     first: int = 0,
     backend: str = "python",
+    *,
+    weights: np.ndarray | None = None,
+    alpha: float = 0.0,
+    l1: float = 0.0,
+    fit_intercept: bool = True,
 ) -> Epoch:
     """One epoch of per-sample SGD over the rows of X, in order.
 
@@ -329,18 +366,29 @@ def epoch(  # noqa: PLR0917
 
     Parameters
     ----------
-    loss : {"mse", "bce"}
+    loss : str or kernel module
+        A key of :data:`derivreg.kernels.KERNELS`, or a kernel module whose loop
+        is generated beside it.
     X : ndarray (m, n), float64, or a float64 CSR matrix or array
         A CSR X (as :func:`derivreg._sparse.as_csr` leaves it) runs the
         generated ``sgd_epoch_csr`` on its stored entries.
     y : ndarray (m,), float64
     w : ndarray (n,)
         Initial weights; not modified.
-    b, lr : float
-        Initial bias, constant learning rate.
+    b : float
+        Initial bias.
+    lr : float or ndarray (m,)
+        The learning rate: one for every update, or one per sample (a schedule's).
     every, first : int
         Record ``w`` and ``b`` before update ``i`` when ``i % every == first``.
     backend : {"python", "numba"}
+    weights : ndarray (m,) or None
+        Sample weights: each scales its sample's step (not the penalty's).
+    alpha, l1 : float
+        The L2 strength (gradient ``alpha w``) and the L1 strength (proximal
+        step at ``lr * l1``); 0.0 for none.
+    fit_intercept : bool
+        False keeps ``b`` where it is.
 
     Returns
     -------
@@ -350,57 +398,46 @@ def epoch(  # noqa: PLR0917
     --------
     >>> import numpy as np
     >>> r = epoch("bce", np.array([[0.0]]), np.array([1.0]), np.zeros(1), 0.0, 1.0)
-    >>> round(float(r.J[0]), 6), r.b  # log 2, then b - (sigma(0) - 1)
-    (0.693147, 0.5)
+    >>> round(float(r.J[0]), 6), r.b, round(r.total, 6)  # log 2, then b - (sigma(0) - 1)
+    (0.693147, 0.5, 0.693147)
     """
     m, n = X.shape
     k = len(range(first, m, every))
+    settings = _settings(m, lr, weights, alpha, l1, fit_intercept)
     if issparse(X):  # the CSR loop: only the stored entries are visited
-        return _epoch_csr(loss, X, y, w, b, lr, (every, first, k), backend)
+        return _epoch_csr(loss, X, y, w, b, settings, (every, first, k), backend)
     if backend == "python":
         fn = _loop(loss)
         w_list = w.tolist()
-        J = [0.0] * m
+        J, Z = [0.0] * m, [0.0] * m
         w_track = [0.0] * (k * n)
         b_track = [0.0] * k
-        b = fn(
-            X.ravel().tolist(),
-            y.tolist(),
-            w_list,
-            float(b),
-            float(lr),
-            J,
-            every,
-            first,
-            w_track,
-            b_track,
-        )
+        listed = [a.tolist() if isinstance(a, np.ndarray) else a for a in settings]
+        b, total = fn(
+            X.ravel().tolist(), y.tolist(), w_list, float(b), *listed, J, Z, every, first,
+            w_track, b_track,
+        )  # fmt: skip
         return Epoch(
             np.array(w_list, dtype=np.float64),
             float(b),
             np.array(J, dtype=np.float64),
             np.array(w_track, dtype=np.float64).reshape(k, n),
             np.array(b_track, dtype=np.float64),
+            float(total),
+            np.array(Z, dtype=np.float64),
         )
     if backend == "numba":
         fn = compiled(loss)
         w_arr = np.array(w, dtype=np.float64)  # a copy: updated in place
-        J_arr = np.empty(m)
+        J_arr, Z_arr = np.empty(m), np.empty(m)
         w_tr = np.empty(k * n)
         b_tr = np.empty(k)
-        b = fn(
+        b, total = fn(
             np.ascontiguousarray(X, dtype=np.float64).ravel(),
             np.ascontiguousarray(y, dtype=np.float64),
-            w_arr,
-            float(b),
-            float(lr),
-            J_arr,
-            every,
-            first,
-            w_tr,
-            b_tr,
-        )
-        return Epoch(w_arr, float(b), J_arr, w_tr.reshape(k, n), b_tr)
+            w_arr, float(b), *settings, J_arr, Z_arr, every, first, w_tr, b_tr,
+        )  # fmt: skip
+        return Epoch(w_arr, float(b), J_arr, w_tr.reshape(k, n), b_tr, float(total), Z_arr)
     raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
 
 
@@ -410,7 +447,7 @@ def _epoch_csr(  # noqa: PLR0917
     y: np.ndarray,
     w: np.ndarray,
     b: float,
-    lr: float,
+    settings: list[object],
     schedule: tuple[int, int, int],
     backend: str,
 ) -> Epoch:
@@ -420,19 +457,22 @@ def _epoch_csr(  # noqa: PLR0917
     parts = (X.data, X.indices, X.indptr)  # type: ignore[attr-defined]
     if backend == "python":
         fn, w_out = _loop(loss, csr=True), w.tolist()
-        J, w_tr, b_tr = [0.0] * m, [0.0] * (k * n), [0.0] * k
+        J, Z, w_tr, b_tr = [0.0] * m, [0.0] * m, [0.0] * (k * n), [0.0] * k
         args = [p.tolist() for p in parts] + [y.tolist()]
+        settings = [a.tolist() if isinstance(a, np.ndarray) else a for a in settings]
     elif backend == "numba":
         fn, w_out = compiled(loss, csr=True), np.array(w, dtype=np.float64)
-        J, w_tr, b_tr = np.empty(m), np.empty(k * n), np.empty(k)
+        J, Z, w_tr, b_tr = np.empty(m), np.empty(m), np.empty(k * n), np.empty(k)
         args = [np.ascontiguousarray(p) for p in parts] + [np.ascontiguousarray(y)]
     else:
         raise ValueError(f"unknown backend {backend!r}; expected one of {BACKENDS}")
-    b = fn(*args, w_out, float(b), float(lr), J, every, first, w_tr, b_tr)
+    b, total = fn(*args, w_out, float(b), *settings, J, Z, every, first, w_tr, b_tr)
     return Epoch(
         np.array(w_out, dtype=np.float64),
         float(b),
         np.array(J, dtype=np.float64),
         np.array(w_tr, dtype=np.float64).reshape(k, n),
         np.array(b_tr, dtype=np.float64),
+        float(total),
+        np.array(Z, dtype=np.float64),
     )

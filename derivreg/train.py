@@ -9,7 +9,11 @@ names no loss, and never imports SymPy.
 
 Like the lecture, the :class:`History` records each update's loss and
 parameters *before* the update is applied, and for classifiers the
-accumulated accuracy (correct predictions so far / samples seen).
+accumulated accuracy (correct predictions so far / samples seen; a
+prediction's label is ``yhat > THRESHOLD``, the kernel module's).  An epoch's
+loss is the (weighted) mean of its per-sample losses, each before its update,
+as scikit-learn's SGD reports it: the loop's own sum, with no pass over X
+after the epoch.
 
 Training has one outcome whatever is recorded: every update's batch loss is
 computed in every ``record`` mode, and a non-finite loss or parameter, or a
@@ -33,46 +37,40 @@ Examples
 
 from __future__ import annotations
 
-import dataclasses
-import math
-import types
-import warnings
 from collections.abc import Callable
 from types import ModuleType
 from typing import Literal
 
 import numpy as np
 
-from derivreg import _losses, _params, fast
+from derivreg import _params, fast
 from derivreg import _penalty as _pen
-from derivreg._epochs import (
-    _LOG2,  # noqa: F401 - read by the tests of the accuracy rule
-    STEP_SIZE_NUMERATOR,
-    Schedule,
-    _as_float,
-    _batch_epoch,
-    _check_lr,
-    _end_epoch,
-    _finite,
-    _history,
-    _per_sample_epoch,
-    _Run,
-    _start,
-    inverse_time,
-    step_size_bound,
-)
+from derivreg._epochs import _epochs, _history, _Run, _start
 from derivreg._full_batch import (
     SEPARATION_MAX_CELLS,
     SOLVERS,
     _check_solver,
     _full_batch,
-    _grad_norm,
     _warn_if_separable,
 )
 from derivreg._history import DivergenceError, History, TrainResult
 from derivreg._params import InvalidParameterError
 from derivreg._sparse import issparse
-from derivreg.solvers.result import ConvergenceWarning
+from derivreg._step_size import (
+    STEP_SIZE_NUMERATOR,
+    Schedule,
+    _check_lr,
+    inverse_time,
+    step_size_bound,
+)
+from derivreg._train_checks import (
+    _finish,
+    _full_batch_penalty,
+    _kernel,
+    _loop_key,
+    _validate,
+    _which_loop,
+)
 
 __all__ = [
     "SEPARATION_MAX_CELLS",
@@ -95,46 +93,6 @@ MAX_UPDATES = int(np.iinfo(np.intp).max)
 
 _RECORDS = ("all", "loss", "none")
 _BACKENDS = ("auto", "numpy", "numba")
-
-
-def _kernel(loss: object) -> ModuleType:
-    return _losses.kernel_module(loss, "train")
-
-
-def _loop_key(kernel: ModuleType) -> str | ModuleType | None:
-    """Return what :mod:`derivreg.fast` runs per-sample epochs of.
-
-    A registered name, or the module (whose loop is generated beside it); None
-    when it has no loop.
-    """
-    from derivreg.kernels import KERNELS
-
-    if KERNELS.get(kernel.NAME) is kernel:
-        return kernel.NAME
-    return kernel if _losses.loop_module(kernel) is not None else None
-
-
-def _validate(
-    X: object, y: object, w0: object, b0: object, kernel: ModuleType
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
-    X = _as_float("X", X)
-    y = _as_float("y", y)
-    if X.ndim != 2:
-        raise ValueError(f"Expected 2D array X of shape (m, n), got {X.ndim}D array instead")
-    m, n = X.shape
-    if m == 0 or n == 0:
-        raise ValueError(f"X must have at least one sample and one feature, got shape {X.shape}")
-    if y.shape != (m,):
-        raise ValueError(f"y must have shape ({m},) to match X of shape {X.shape}, got {y.shape}")
-    _finite("X", X)
-    _finite("y", y)
-    if _losses.is_classifier(kernel) and not np.isin(y, (0.0, 1.0)).all():
-        raise ValueError(f"{kernel.NAME} targets must be 0 or 1; got values outside {{0, 1}}")
-    w = np.zeros(n) if w0 is None else _as_float("w0", w0, copy=True)
-    if w.shape != (n,):
-        raise ValueError(f"w0 must have shape ({n},) to match X of shape {X.shape}, got {w.shape}")
-    _finite("w0", w)
-    return X, y, w, _params.finite_real("b0", b0, "train")
 
 
 def train(
@@ -217,8 +175,8 @@ def train(
     seed : int >= 0, numpy.random.Generator or None, default None
         Seed of the shuffling (``np.random.default_rng``).
     tol : float or None, default None
-        With ``solver="sgd"``: stop early when the epoch's mean loss over all
-        data has not improved on the best so far by at least ``tol`` for
+        With ``solver="sgd"``: stop early when the epoch's loss (see
+        ``History.epoch_loss``) has not improved on the best so far by at least ``tol`` for
         ``n_iter_no_change`` epochs in a row (None never stops early); and
         at the end, warn (:class:`~derivreg.solvers.ConvergenceWarning`)
         when the full-batch gradient's largest entry exceeds ``tol``.  With
@@ -230,7 +188,9 @@ def train(
         Epochs without improvement before stopping (with ``tol``).
     record : {"all", "loss", "none"}, default "all"
         What :class:`History` keeps: loss, w, b (and accuracy); loss (and
-        accuracy) only; or nothing per update (fastest, least memory).
+        accuracy) only; or nothing per update (fastest, least memory; with
+        ``tol=None`` no final gradient either, ``grad_norm`` is None).  The
+        epoch losses and the divergence checks are the same in every mode.
     every : int, default 1
         Keep every ``every``-th update's entry (the accuracy still counts
         every sample).  Any positive int; past the number of updates, only
@@ -247,18 +207,19 @@ def train(
         updates done so far, after every block of
         :data:`derivreg.progress.UPDATE_BLOCK` updates and at each epoch's end.
     backend : {"auto", "numpy", "numba"}, default "auto"
-        Per-sample SGD with a constant learning rate (``batch_size=1``) runs
-        a whole epoch in the generated, validated ``sgd_epoch`` loop
-        (:mod:`derivreg.fast`): in CPython with ``"numpy"`` (up to 32
-        features, or a sparse X of any width; more use the NumPy kernels per
-        sample), compiled by numba
-        with ``"numba"`` (``pip install 'derivreg[fast]'``); ``"auto"`` is
-        ``"numba"`` when numba is installed and the run has per-sample epochs
-        of at least :data:`derivreg.fast.AUTO_NUMBA_UPDATES` updates in all (or more than 32
-        features), else ``"numpy"``.  Other batch sizes and schedules, sample
-        weights, penalties and ``fit_intercept=False`` use the NumPy kernels.
-        All give the same History as the per-sample kernel calls, up to
-        rounding; ``History.backend`` says which ran.
+        Per-sample SGD (``batch_size=1``) runs a whole epoch in the
+        generated, validated ``sgd_epoch`` loop (:mod:`derivreg.fast`), with
+        a schedule's rates for the epoch (computed and checked before it),
+        the sample weights, the penalty (the derived L2 gradient and the L1
+        proximal step) and ``fit_intercept=False`` inside it: in CPython with
+        ``"numpy"`` (up to 32 features, or a sparse X of any width; more use
+        the NumPy kernels per sample), compiled by numba with ``"numba"``
+        (``pip install 'derivreg[fast]'``); ``"auto"`` is ``"numba"`` when
+        numba is installed and the run has per-sample epochs of at least
+        :data:`derivreg.fast.AUTO_NUMBA_UPDATES` updates in all (or more
+        than 32 features), else ``"numpy"``.  Other batch sizes use the NumPy
+        kernels.  All give the same History as the per-sample kernel calls,
+        up to rounding; ``History.backend`` says which ran.
     solver : {"sgd", "gd", "newton", "lbfgs"}, default "sgd"
         ``"sgd"`` is the lecture's loop (with ``lr``, ``epochs``,
         ``batch_size``, ...).  The others are full-batch solvers of
@@ -389,15 +350,7 @@ def train(
         if tol is not None and not tol > 0:
             raise _params.refuse("tol", "train", "a float in the range (0.0, inf) or None", tol)
         _check_solver(solver, kernel)
-        if pen.l1:
-            raise _params.refuse(
-                "penalty",
-                f"train with solver={solver!r}",
-                "None or 'l2' (the L1 part needs "
-                "the proximal step: use solver='sgd', batch_size=None for proximal gradient "
-                "descent)",
-                penalty,
-            )
+        _full_batch_penalty(solver, pen, penalty)
     if separation:
         _warn_if_separable(kernel, X, y)
     if solver != "sgd":
@@ -412,21 +365,10 @@ def train(
         )
         raise _params.refuse("epochs", "train", accepted, epochs)
     if backend == "auto":
-        backend = fast.auto(m * epochs, X.shape[1], per_sample=bs == 1 and schedule is None)
-    # a sparse X always runs the CSR loop: its cost is per stored entry, not per feature
-    loop = "numba" if backend == "numba" else "python" if X.shape[1] <= 32 or sparse else None
-    if key is None:  # a module built in memory: its batch kernels, one sample at a time
-        if backend == "numba":
-            raise ValueError(
-                f"backend='numba' runs the per-sample loop generated beside the kernel "
-                f"module, and {kernel.__name__!r} has none ({kernel.__name__}_loop): write "
-                f"it with derivreg.codegen.write(pair, directory)"
-            )
-        loop = None
-    if backend == "numba":
-        fast.compiled(key, sparse)  # ImportError naming the extra, before any work
-    plain = weights is None and pen.none and fit_intercept  # the generated loop's model
-    per_sample = loop is not None and bs == 1 and schedule is None and plain
+        backend = fast.auto(m * epochs, X.shape[1], per_sample=bs == 1)
+    loop = _which_loop(backend, key, kernel, sparse, X.shape[1])
+    # one row of a full batch (m = 1) is a mean, whose weight does not scale the step
+    per_sample = loop is not None and bs == 1 and (weights is None or batch_size == 1)
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
     run = _Run(key, kernel, X, y, rate, schedule, bs, min(every, epochs * per_epoch), record)
     run.bound = factor
@@ -438,59 +380,13 @@ def train(
     run.per_sample_weights = batch_size == 1  # as asked: one row of a full batch is a mean
     _start(run, w, b)
     rng = np.random.default_rng(seed) if shuffle else None
-    epoch_loss: list[float] = []
-    best, stale, stopped = math.inf, 0, False
-    with np.errstate(over="ignore", invalid="ignore"):  # divergence is reported by the checks
-        for epoch in range(epochs):
-            run.epoch = epoch
-            Xe, ye = X, y
-            if rng is not None:
-                order = rng.permutation(m)
-                Xe, ye = X[order], y[order]
-                run.weights = None if weights is None else weights[order]
-            if per_sample:
-                w, b = _per_sample_epoch(run, Xe, ye, w, b, loop=loop)  # type: ignore[arg-type]
-            else:
-                w, b = _batch_epoch(run, Xe, ye, w, b)
-            b = float(b)
-            mean = _end_epoch(run, w, b, Xe)
-            epoch_loss.append(mean)
-            if on_update is not None:
-                on_update(run.t)
-            if progress is not None:
-                progress(epoch + 1, epochs)
-            if tol is not None:
-                stale = stale + 1 if mean > best - tol else 0
-                best = min(best, mean)
-                if stale >= n_iter_no_change and epoch + 1 < epochs:
-                    stopped = True
-                    break
+    w, b, epoch_loss, stopped = _epochs(
+        run, w, b, epochs=epochs, shuffle=rng, loop=loop if per_sample else None,
+        stop=(tol, n_iter_no_change), progress=progress,
+    )  # fmt: skip
     history = _history(run, epoch_loss, per_sample=per_sample, stopped=stopped)
     w = np.asarray(w, dtype=np.float64)
-    norm = math.nan
-    if run.fused_losses is not None:  # the numba loop ran: one compiled pass, same checks
-        norm = _grad_norm(types.SimpleNamespace(grad=fast.fused_serial(key)["grad"]), X, y, w, b)
-    if not math.isfinite(norm):
-        try:
-            norm = _pen.stationarity(kernel, X, y, w, float(b), weights, pen, fit_intercept)
-        except FloatingPointError:  # finite parameters whose gradient is past float64
-            norm = math.inf
-    converged = None if tol is None else norm <= tol
-    if converged is False:
-        # "Far" from stationarity: the full-batch gradient's largest entry above tol, the
-        # criterion the full-batch solvers stop at, so converged means one thing for all
-        # solvers.  SGD's own stop (the loss plateau) cannot tell a noise ball from an optimum.
-        ended = "stopped on the loss plateau" if stopped else f"ran its {epochs} epochs"
-        warnings.warn(
-            f"sgd {ended} with the full-batch gradient's largest entry {norm:.3g} > "
-            f"tol={tol:g}: w, b are not at a stationary point of the mean loss.  Raise "
-            "epochs or lower lr, or use a full-batch solver (solver='gd', 'lbfgs' or "
-            "'newton')",
-            ConvergenceWarning,
-            stacklevel=2,
-        )
-    ran = loop if per_sample else "numpy"  # which code ran the updates
-    history = dataclasses.replace(
-        history, converged=converged, grad_norm=norm, n_iter=history.n_epochs, backend=ran
-    )
+    fit = (X, y, w, float(b), weights, pen, fit_intercept)
+    ended = {"tol": tol, "record": record, "epochs": epochs, "stopped": stopped}
+    history = _finish(history, kernel, key, fit, loop if per_sample else None, ended)
     return TrainResult(w, float(b), history)

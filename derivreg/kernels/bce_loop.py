@@ -11,19 +11,30 @@ import math
 NAME = 'bce'
 
 
-def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
-    """One epoch of per-sample SGD over the rows of X, in order; returns the final b.
+def sgd_epoch(X, Y, w, b, LR, lr_step, S, s_step, alpha, l1, penalized, fit, J, Z, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
+    """One epoch of per-sample SGD over the rows of X, in order; returns b and the sum.
 
     X (m, n) stored flat (m * n,) and Y (m,) are the samples, as lists of floats
-    or float64 arrays; w (n,) is updated in place; J (m,) receives each sample's
-    loss before its update.  Before update i, when i % every == first, w and b
-    are copied to row i // every of w_track (k, n), stored flat, and b_track (k,).
-    No input checks: the training loop checks once, then calls this.
+    or float64 arrays; w (n,) is updated in place.  Sample i has the learning
+    rate LR[i * lr_step] and the weight S[i * s_step] (a stride 0 reads one value
+    for every sample); the weight scales the loss's step, not the penalty's.
+    With penalized == 1, each update also takes the L2 gradient alpha w (at the
+    weights before it) and the L1 proximal step at threshold rate * l1; b is
+    never penalised, and moves only when fit == 1.  J (m,) receives each
+    sample's loss before its update, and Z (m,) its score z; the second value
+    returned is the sum of
+    S[i * s_step] * J[i], in order.  Before update i, when i % every == first,
+    w and b are copied to row i // every of w_track (k, n), stored flat, and
+    b_track (k,).  No input checks: the training loop checks once, then calls this.
     """
     n = len(w)
+    total = 0  # the weighted sum of the losses J[i]
     for i in range(len(Y)):
         row = i * n  # X is stored flat: sample i is X[row], ..., X[row + n - 1]
         y = Y[i]
+        # the sample's weight s and learning rate (a stride of 0: one value for all)
+        s = S[i * s_step]
+        rate = LR[i * lr_step]
         # the History: w and b before update i, every `every` updates from `first`
         if i % every == first:
             for j in range(n):
@@ -44,16 +55,32 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         #   stable: rewrites residual_split; printed sigmoid
         dJ_dz = -(t2*((1) if (z >= 0) else (t0)) + y*((1) if (z <= 0) else (t0)))/(t0 + 1)
         J[i] = J_i
+        Z[i] = z  # the score, from which a classifier's label is read
+        total += s * J_i
         # update: w := w - alpha dJ/dz x, i.e. w := w + α·(y - ŷ)·x
         # update: b := b - alpha dJ/dz, i.e. b := b + α·(y - ŷ)
-        step = lr * dJ_dz
-        for j in range(n):
-            w[j] -= step * X[row + j]
-        b -= step
-    return b
+        # with the sample's weight s scaling the loss's step (scikit-learn's SGD)
+        step = rate * s * dJ_dz
+        if penalized == 0:
+            for j in range(n):
+                w[j] -= step * X[row + j]
+        else:
+            t = rate * l1
+            for j in range(n):
+                w_j = w[j]
+                # penalty: dR/dw = lambda·w of R = lambda·w²/2, λ = alpha
+                dR_dw = alpha*w_j
+                v = w_j - step * X[row + j] - rate * dR_dw
+                # proximal step of t|u| (derivreg.symbolic.penalty; proofs/penalty.py)
+                soft_threshold = -max(0, -t - v) + max(0, -t + v)
+                w[j] = soft_threshold
+        # the intercept, if fitted (fit_intercept=False keeps b = 0)
+        if fit == 1:
+            b -= step
+    return b, total
 
 
-def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
+def sgd_epoch_csr(data, indices, indptr, Y, w, b, LR, lr_step, S, s_step, alpha, l1, penalized, fit, J, Z, every, first, w_track, b_track):  # noqa: ANN001, ANN201, PLR0917
     """``sgd_epoch`` on a CSR X: the same updates, visiting only the stored entries.
 
     Row i of X holds data[p] in column indices[p] for p in indptr[i] to
@@ -61,8 +88,12 @@ def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, 
     nothing to z and w[j] takes no step.  The other arguments are sgd_epoch's.
     """
     n = len(w)
+    total = 0  # the weighted sum of the losses J[i]
     for i in range(len(Y)):
         y = Y[i]
+        # the sample's weight s and learning rate (a stride of 0: one value for all)
+        s = S[i * s_step]
+        rate = LR[i * lr_step]
         # the History: w and b before update i, every `every` updates from `first`
         if i % every == first:
             for j in range(n):
@@ -83,10 +114,30 @@ def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, 
         #   stable: rewrites residual_split; printed sigmoid
         dJ_dz = -(t2*((1) if (z >= 0) else (t0)) + y*((1) if (z <= 0) else (t0)))/(t0 + 1)
         J[i] = J_i
+        Z[i] = z  # the score, from which a classifier's label is read
+        total += s * J_i
         # update: w := w - alpha dJ/dz x, i.e. w := w + α·(y - ŷ)·x
         # update: b := b - alpha dJ/dz, i.e. b := b + α·(y - ŷ)
-        step = lr * dJ_dz
-        for p in range(indptr[i], indptr[i + 1]):
-            w[indices[p]] -= step * data[p]
-        b -= step
-    return b
+        # with the sample's weight s scaling the loss's step (scikit-learn's SGD)
+        step = rate * s * dJ_dz
+        if penalized == 0:
+            for p in range(indptr[i], indptr[i + 1]):
+                w[indices[p]] -= step * data[p]
+        else:
+            t = rate * l1
+            for j in range(n):
+                w_j = w[j]
+                # penalty: dR/dw = lambda·w of R = lambda·w²/2, λ = alpha
+                dR_dw = alpha*w_j
+                w[j] = w_j - rate * dR_dw
+            for p in range(indptr[i], indptr[i + 1]):
+                w[indices[p]] -= step * data[p]
+            for j in range(n):
+                v = w[j]
+                # proximal step of t|u| (derivreg.symbolic.penalty; proofs/penalty.py)
+                soft_threshold = -max(0, -t - v) + max(0, -t + v)
+                w[j] = soft_threshold
+        # the intercept, if fitted (fit_intercept=False keeps b = 0)
+        if fit == 1:
+            b -= step
+    return b, total

@@ -46,6 +46,7 @@ INPUTS: Mapping[str, sp.Symbol] = {
     "phi": phi,
     "J_mean": J_mean,
     **PENALTY_INPUTS,
+    "w_j": PENALTY_INPUTS["w"],  # one weight, in the per-sample loop (where w is the array)
 }
 
 #: Witness points: both signs, zero, small and large magnitudes (within

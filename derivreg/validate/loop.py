@@ -28,7 +28,7 @@ import sympy as sp
 
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic import Derivation
-from derivreg.validate.batch import alpha, lemmas, parse, printed, symbols
+from derivreg.validate.batch import alpha, lam, lemmas, parse, printed, symbols
 from derivreg.validate.holes import prove_holes
 from derivreg.validate.interpreter import Interpreter, opaque
 from derivreg.validate.report import ValidationError, ValidationReport
@@ -40,45 +40,88 @@ __all__ = ["validate_loop"]
 M, N = 5, 4
 SCHEDULES = ((1, 0), (2, 1), (3, 0), (2, 0))
 
+#: The loop's modes in each run (paired with SCHEDULES in order): the strides of
+#: the rates and of the weights (0: one value for every sample), whether the
+#: penalty is on, and whether b is fitted; every branch is taken by some run.
+MODES = ((1, 1, 1, 1), (0, 0, 0, 1), (1, 0, 1, 0), (0, 1, 0, 0))
+#: The mode of the one-sample runs: the plain loop (one rate, one weight).
+PLAIN = (0, 0, 0, 1)
+
 #: The CSR loop's runs: the stored columns of each row (M rows of N columns),
 #: with unsorted columns, an empty row, a duplicate entry and a full row; and
 #: one sample with two stored entries out of N.
 PATTERN = ((2, 0), (), (1, 3, 1), (0, 1, 2, 3), (3,))
 PATTERN_ONE = ((3, 1),)
 
+#: The L1 strength of the runs (the L2 strength is the kernels' ``alpha``, lam).
+l1 = sp.Symbol("l1", real=True)
+
+
+def _settings(m: int, mode: tuple[int, int, int, int]) -> list[object]:
+    """Return the loop's arguments after ``b``, up to ``J``: rates, weights, penalty, fit."""
+    lr_step, s_step, penalized, fit = mode
+    LR = [sp.Symbol(f"eta_{i}", real=True) for i in range(m)] if lr_step else [alpha]
+    S = [sp.Symbol(f"s_{i}", real=True) for i in range(m if s_step else 1)]
+    rates, weights = np.array(LR, dtype=object), np.array(S, dtype=object)
+    return [rates, lr_step, weights, s_step, lam, l1, penalized, fit]
+
 
 def _reference(  # noqa: PLR0917
     holes: Mapping[str, Hole], X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
-    every: int, first: int,
+    every: int, first: int, mode: tuple[int, int, int, int],
 ) -> list[object]:  # fmt: skip
-    """Apply the derivation's per-sample updates in order, holes opaque: what the loop must do."""
+    """Apply the derivation's per-sample updates in order, holes opaque: what the loop must do.
+
+    Each sample's step is its rate times its weight times dJ/dz; with the
+    penalty, the L2 gradient at the weights before the update, then the L1
+    proximal step at threshold rate * l1; b moves only when fitted.
+    """
     m, n = X.shape
+    LR, lr_step, S, s_step, *_ = _settings(m, mode)
+    penalized, fit = mode[2:]
     w, b = list(W), B
-    J, w_track, b_track = [], [], []
+    J, Z, w_track, b_track, total = [], [], [], [], sp.Integer(0)
     for i in range(m):
+        rate, s = LR[i * lr_step], S[i * s_step]
         if i % every == first:
             w_track += w
             b_track.append(b)
         z = b + sum(X[i, j] * w[j] for j in range(n))
+        Z.append(z)
         J.append(opaque(holes["J_i"], [z, Y[i]]))
-        step = alpha * opaque(holes["dJ_dz"], [z, Y[i]])
-        w = [w[j] - step * X[i, j] for j in range(n)]
-        b = b - step
-    return [*w, b, *J, *w_track, *b_track]
+        total += s * J[-1]
+        step = rate * s * opaque(holes["dJ_dz"], [z, Y[i]])
+        new = [w[j] - step * X[i, j] for j in range(n)]
+        if penalized:
+            shrink = [rate * opaque(holes["dR_dw"], [w[j], lam]) for j in range(n)]
+            t = rate * l1
+            new = [opaque(holes["soft_threshold"], [new[j] - shrink[j], t]) for j in range(n)]
+        w = new
+        b = b - step if fit else b
+    return [*w, b, total, *J, *Z, *w_track, *b_track]
 
 
 def _run(  # noqa: PLR0917
     interp: Interpreter, X: np.ndarray, Y: np.ndarray, W: np.ndarray, B: sp.Basic,
-         every: int, first: int) -> tuple[list[object], bool]:  # fmt: skip
+    every: int, first: int, mode: tuple[int, int, int, int],
+) -> tuple[list[object], bool]:  # fmt: skip
     m, n = X.shape
     k = len(range(first, m, every))
-    J = np.full(m, None, dtype=object)
+    J, Z = np.full(m, None, dtype=object), np.full(m, None, dtype=object)
     w = W.copy()
     w_track, b_track = np.full(k * n, None, dtype=object), np.full(k, None, dtype=object)
     flat, labels = X.ravel(), Y.copy()
-    b = interp.call("sgd_epoch", [flat, labels, w, B, alpha, J, every, first, w_track, b_track])
+    args = [flat, labels, w, B, *_settings(m, mode), J, Z, every, first, w_track, b_track]
+    b, total = _pair(interp.call("sgd_epoch", args))
     untouched = all(flat == X.ravel()) and all(labels == Y)
-    return [*w, b, *J, *w_track, *b_track], untouched
+    return [*w, b, total, *J, *Z, *w_track, *b_track], untouched
+
+
+def _pair(value: object) -> tuple[object, object]:
+    """Return the loop's value, ``b, total``; a ValidationError if it is not a pair."""
+    if not isinstance(value, tuple) or len(value) != 2:
+        raise ValidationError(f"returns {value!r}, not the pair (b, total)")
+    return value
 
 
 def _csr(pattern: tuple[tuple[int, ...], ...], n: int) -> tuple[np.ndarray, list, list, np.ndarray]:
@@ -101,19 +144,20 @@ def _csr(pattern: tuple[tuple[int, ...], ...], n: int) -> tuple[np.ndarray, list
 
 def _run_csr(  # noqa: PLR0917
     interp: Interpreter, pattern: tuple[tuple[int, ...], ...], Y: np.ndarray, W: np.ndarray,
-    B: sp.Basic, every: int, first: int) -> tuple[list[object], bool, np.ndarray]:  # fmt: skip
+    B: sp.Basic, every: int, first: int, mode: tuple[int, int, int, int],
+) -> tuple[list[object], bool, np.ndarray]:  # fmt: skip
     """Run ``sgd_epoch_csr`` on a symbolic CSR X; return its outputs, untouched, dense X."""
     data, indices, indptr, X = _csr(pattern, len(W))
     m, n = X.shape
     k = len(range(first, m, every))
-    J = np.full(m, None, dtype=object)
+    J, Z = np.full(m, None, dtype=object), np.full(m, None, dtype=object)
     w = W.copy()
     w_track, b_track = np.full(k * n, None, dtype=object), np.full(k, None, dtype=object)
     stored, labels = data.copy(), Y[:m].copy()
-    args = [stored, list(indices), list(indptr), labels, w, B, alpha, J, every, first]
-    b = interp.call("sgd_epoch_csr", [*args, w_track, b_track])
+    args = [stored, list(indices), list(indptr), labels, w, B, *_settings(m, mode), J, Z]
+    b, total = _pair(interp.call("sgd_epoch_csr", [*args, every, first, w_track, b_track]))
     untouched = all(stored == data) and all(labels == Y[:m])
-    return [*w, b, *J, *w_track, *b_track], untouched, X
+    return [*w, b, total, *J, *Z, *w_track, *b_track], untouched, X
 
 
 def _compare(  # noqa: PLR0917
@@ -134,29 +178,41 @@ def _template_csr(
     interp: Interpreter, by_target: Mapping[str, Hole], report: ValidationReport
 ) -> None:
     """Run ``sgd_epoch_csr`` against the per-sample updates on the dense X it stores."""
-    runs = [(PATTERN_ONE, 1, 0), *((PATTERN, every, first) for every, first in SCHEDULES)]
-    for pattern, every, first in runs:
+    runs = [(PATTERN_ONE, 1, 0, PLAIN)]
+    runs += [(PATTERN, *s, mode) for s, mode in zip(SCHEDULES, MODES, strict=True)]
+    for pattern, every, first, mode in runs:
         _, Y, W, B = symbols(len(pattern), N)
         m = len(pattern)
         try:
-            got, untouched, X = _run_csr(interp, pattern, Y, W, B, every, first)
+            got, untouched, X = _run_csr(interp, pattern, Y, W, B, every, first, mode)
         except ValidationError as err:
             report.failures.append(f"sgd_epoch_csr ({m} samples): {err}")
             continue
         if not untouched:
             report.failures.append(f"sgd_epoch_csr ({m} samples): writes into data or Y")
-        want = _reference(by_target, X, Y, W, B, every, first)
+        want = _reference(by_target, X, Y, W, B, every, first, mode)
         names = _names(m, N, len(range(first, m, every)))
-        run = "" if m == 1 else f" ({m} samples, History every {every} from {first})"
-        _compare(report, "sgd_epoch_csr", run, got, want, names)
+        _compare(report, "sgd_epoch_csr", _label(m, every, first, mode), got, want, names)
     report.proven.append("sgd_epoch_csr: sgd_epoch's updates on the stored entries of X")
+
+
+def _label(m: int, every: int, first: int, mode: tuple[int, int, int, int]) -> str:
+    """How a run is named in the report ("" for the one-sample run)."""
+    if m == 1:
+        return ""
+    lr_step, s_step, penalized, fit = mode
+    said = [f"History every {every} from {first}", "a rate per sample" if lr_step else "one rate"]
+    said += ["a weight per sample" if s_step else "one weight"]
+    said += ["penalised" if penalized else "no penalty", "b fitted" if fit else "b = 0"]
+    return f" ({m} samples, {', '.join(said)})"
 
 
 def _names(m: int, n: int, k: int) -> list[str]:
     return (
         [f"w[{j}]" for j in range(n)]
-        + ["b"]
+        + ["b", "total"]
         + [f"J[{i}]" for i in range(m)]
+        + [f"Z[{i}]" for i in range(m)]
         + [f"w_track[{r}][{j}]" for r in range(k) for j in range(n)]
         + [f"b_track[{r}]" for r in range(k)]
     )
@@ -167,20 +223,19 @@ def _template(tree: ast.Module, holes: Mapping[int, Hole], report: ValidationRep
     branches: set[tuple[int, object]] = set()
     interp = Interpreter(tree, holes, None, executed, branches)
     by_target = {h.target: h for h in holes.values() if h.stable is not None}
-    runs = [(1, 1, 0), *((M, every, first) for every, first in SCHEDULES)]
-    for m, every, first in runs:
+    runs = [(1, 1, 0, PLAIN), *((M, *s, mode) for s, mode in zip(SCHEDULES, MODES, strict=True))]
+    for m, every, first, mode in runs:
         X, Y, W, B = symbols(m, N)
         try:
-            got, untouched = _run(interp, X, Y, W, B, every, first)
+            got, untouched = _run(interp, X, Y, W, B, every, first, mode)
         except ValidationError as err:
             report.failures.append(f"sgd_epoch ({m} samples): {err}")
             continue
         if not untouched:
             report.failures.append(f"sgd_epoch ({m} samples): writes into X or Y")
-        want = _reference(by_target, X, Y, W, B, every, first)
+        want = _reference(by_target, X, Y, W, B, every, first, mode)
         names = _names(m, N, len(range(first, m, every)))
-        run = "" if m == 1 else f" ({m} samples, History every {every} from {first})"
-        _compare(report, "sgd_epoch", run, got, want, names)
+        _compare(report, "sgd_epoch", _label(m, every, first, mode), got, want, names)
     if runs:
         report.proven.append("sgd_epoch: the samples one at a time, in order")
     _template_csr(interp, by_target, report)

@@ -105,8 +105,9 @@ def loop_csr_from(kernel: object, *, drop_last: bool = False) -> Callable[..., f
     ``kernel.losses`` and ``kernel.update`` on one densified row at a time (a test's
     few features); with ``drop_last``, each row's last stored entry is left out."""
 
-    def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, b_track):
-        n = len(w)
+    def sgd_epoch_csr(data, indices, indptr, Y, w, b, LR, lr_step, S, s_step, alpha, l1,
+                      penalized, fit, J, Z, every, first, w_track, b_track):  # fmt: skip
+        n, total = len(w), 0.0
         for i in range(len(Y)):
             if i % every == first:
                 w_track[i // every * n : (i // every + 1) * n] = list(w)
@@ -115,12 +116,9 @@ def loop_csr_from(kernel: object, *, drop_last: bool = False) -> Callable[..., f
             stop = indptr[i + 1] - (1 if drop_last and indptr[i + 1] > indptr[i] else 0)
             for p in range(indptr[i], stop):
                 x[0, indices[p]] += data[p]
-            label = np.array([Y[i]], dtype=np.float64)
-            current = np.array(w, dtype=np.float64)
-            J[i] = float(kernel.losses(x, label, current, b)[0])
-            new_w, b = kernel.update(x, label, current, b, lr)
-            w[:] = np.asarray(new_w).tolist()
-        return b
+            b, total = _one_sample(kernel, x, Y[i], w, b, (LR[i * lr_step], S[i * s_step]),
+                                   (alpha, l1, penalized, fit), (J, Z, i), total)  # fmt: skip
+        return b, total
 
     return sgd_epoch_csr
 
@@ -185,25 +183,41 @@ def _csr_loop_drops_last(kernel: ModuleType, ref: Reference) -> SimpleNamespace:
     return planted
 
 
+def _one_sample(kernel, x, y, w, b, rate_weight, penalty, out, total):
+    """One update of the generated loops, by ``kernel``'s own calls: ``(b, total)`` after it.
+
+    The per-sample step of :func:`derivreg._penalty.step` (the weight scales the
+    loss's step, then the L2 gradient at the old weights and the L1 prox).
+    """
+    (rate, s), (alpha, l1, penalized, fit), (J, Z, i) = rate_weight, penalty, out
+    label = np.array([y], dtype=np.float64)
+    current = np.array(w, dtype=np.float64)
+    J[i] = float(kernel.losses(x, label, current, b)[0])
+    Z[i] = float(x[0] @ current + b)
+    new_w, new_b = kernel.update(x, label, current, b, rate * s)
+    if penalized:
+        new_w = kernel.soft_threshold(new_w - rate * kernel.dR_dw(current, alpha), rate * l1)
+    w[:] = np.asarray(new_w).tolist()
+    return (float(new_b) if fit else b), total + s * J[i]
+
+
 def loop_from(kernel: object) -> Callable[..., float]:
     """A per-sample epoch with the signature of the generated ``sgd_epoch`` loops
     (``derivreg/kernels/<pair>_loop.py``), made of ``kernel.losses`` and
     ``kernel.update`` on one sample at a time: training's per-sample path then runs
     the given kernel's arithmetic (``properties.factory.training_with`` installs it)."""
 
-    def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):
-        n = len(w)
+    def sgd_epoch(X, Y, w, b, LR, lr_step, S, s_step, alpha, l1, penalized, fit, J, Z, every,
+                  first, w_track, b_track):  # fmt: skip
+        n, total = len(w), 0.0
         for i in range(len(Y)):
             if i % every == first:
                 w_track[i // every * n : (i // every + 1) * n] = list(w)
                 b_track[i // every] = b
             x = np.array(X[i * n : (i + 1) * n], dtype=np.float64)[None, :]
-            label = np.array([Y[i]], dtype=np.float64)
-            current = np.array(w, dtype=np.float64)
-            J[i] = float(kernel.losses(x, label, current, b)[0])
-            new_w, b = kernel.update(x, label, current, b, lr)
-            w[:] = np.asarray(new_w).tolist()
-        return b
+            b, total = _one_sample(kernel, x, Y[i], w, b, (LR[i * lr_step], S[i * s_step]),
+                                   (alpha, l1, penalized, fit), (J, Z, i), total)  # fmt: skip
+        return b, total
 
     return sgd_epoch
 
