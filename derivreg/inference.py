@@ -30,7 +30,9 @@ term of mean zero; the expected one is the default because it is what IRLS
 has full rank.  The Pearson scale uses the same curvature:
 ``sum_i (dJ_i/dz)^2 / E[d2J_i/dz2] / (m - p)`` is, for Gamma,
 ``sum_i ((y_i - yhat_i) / yhat_i)^2 / (m - p)``, statsmodels' Pearson
-chi-squared over the residual degrees of freedom.
+chi-squared over the residual degrees of freedom; it weighs the residuals
+by the family's variance, so it takes the expected curvature with either
+information.
 
 Intervals and p-values are Wald's, from the normal distribution (as
 statsmodels' ``Logit`` and ``GLM``; its ``OLS`` uses Student's t).
@@ -249,13 +251,17 @@ def fisher_inference(
     y = np.asarray(y, dtype=np.float64)
     theta = np.append(np.asarray(w, dtype=np.float64), float(b))
     m, p = X.shape[0], theta.size
+    # Pearson's scale weighs the residuals by the family's variance, i.e. by the
+    # expected curvature, whichever information is inverted
+    weight = curvature or (kernels.expected_curvature if _reads_y(kernels) else None)
     if curvature is None and information == "expected" and _reads_y(kernels):
         curvature = kernels.expected_curvature
     objective = KernelObjective(kernels, X, y, curvature=curvature)
     H = objective.evaluate(theta, hessian=True).hessian
     assert H is not None
     if isinstance(scale, str) and scale == "pearson":
-        scale = _pearson_scale(kernels, objective.curvature, X, y, theta)  # type: ignore[arg-type]
+        weight = weight or objective.curvature
+        scale = _pearson_scale(kernels, weight, X, y, theta)  # type: ignore[arg-type]
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
         raise ValueError(
             f"The 'scale' parameter of fisher_inference must be a float in the range "
