@@ -96,6 +96,12 @@ class History:
         ``sgd_epoch`` compiled), ``"python"`` (the same loop in CPython) or
         ``"numpy"`` (the NumPy kernels, once per batch); None for the
         full-batch solvers.
+    hessian : ndarray of shape (n + 1, n + 1) or None, default None
+        Newton's Hessian of the mean loss at the returned ``(w, b)`` (the
+        intercept last), from its last evaluation: what
+        :func:`derivreg.inference.fisher_inference` takes as ``hessian``
+        to save a pass.  None for the other solvers and for a penalised,
+        weighted or intercept-free fit (not the likelihood's Hessian).
 
     Notes
     -----
@@ -127,6 +133,7 @@ class History:
     grad_norm: float | None = None
     n_iter: int | None = None
     backend: str | None = None
+    hessian: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.step)

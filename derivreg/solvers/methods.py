@@ -80,7 +80,10 @@ def _finish(
             ConvergenceWarning,
             stacklevel=3,
         )
-    return FitResult(theta, it, converged, norm, np.array(losses), solver, message, passes)
+    # at is the evaluation at theta: its Hessian (Newton's) is the returned point's
+    return FitResult(
+        theta, it, converged, norm, np.array(losses), solver, message, passes, at.hessian
+    )
 
 
 class _Counted:

@@ -58,6 +58,9 @@ class FitResult:
         Why it stopped.
     passes : int
         Evaluations of the objective, i.e. passes over the data.
+    hessian : ndarray or None
+        The objective's Hessian at ``theta``, from the evaluation that gave
+        ``grad_norm`` (Newton; None for the first-order solvers).
     """
 
     theta: np.ndarray
@@ -68,3 +71,4 @@ class FitResult:
     solver: str
     message: str = field(default="")
     passes: int = 0
+    hessian: np.ndarray | None = None
