@@ -17,6 +17,7 @@ from types import ModuleType
 
 import numpy as np
 
+from derivreg import solvers
 from derivreg._history import History, TrainResult
 
 __all__ = ["SEPARATION_MAX_CELLS", "SOLVERS"]
@@ -102,8 +103,6 @@ def _full_batch(
     With ``weights`` the weighted mean, with ``alpha`` plus ``alpha/2 ||w||^2``
     (b unpenalised), and without an intercept ``b = 0`` throughout.
     """
-    from derivreg import solvers
-
     run = {"gd": solvers.gradient_descent, "newton": solvers.newton, "lbfgs": solvers.lbfgs}
     options: dict[str, float | int] = {"tol": _FULL_BATCH_TOL if tol is None else tol}
     if max_iter is not None:

@@ -288,13 +288,14 @@ class KernelObjective:
         gives the limit or raises ``FloatingPointError``.
         """
         w, b = split_theta(theta, self.fit_intercept)
-        if self._checked:  # overflow is seen in the result, as the checked kernels see it
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # overflow is seen in the result, as the checked kernels see it (they raise their
+        # own errors, not NumPy's); a sum of finite terms may overflow too
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if self._checked:  # checked on the first call, or by the caller (``validated``)
                 value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
-        else:
-            value, g, H = self._fused(self.X, self.y, w, b)
-            self._checked = True
-        with np.errstate(over="ignore", invalid="ignore"):  # a sum of finite terms may overflow
+            else:
+                value, g, H = self._fused(self.X, self.y, w, b)
+                self._checked = True
             finite = np.isfinite(value + g.sum() + H.sum())
         if not finite:
             return None
