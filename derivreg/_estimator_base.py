@@ -322,8 +322,9 @@ class _SGD(BaseEstimator):
                 names.append("intercept")
             try:
                 found = fisher_inference(
-                    kernel, X, targets, self.coef_, self.intercept_, scale=self.scale, names=names
-                )
+                    kernel, X, targets, self.coef_, self.intercept_, scale=self.scale,
+                    names=names, hessian=self.history_.hessian,  # Newton's, at coef_, intercept_
+                )  # fmt: skip
             except ValueError as err:
                 reason = str(err)
         self.inference_: Inference | None = found

@@ -17,6 +17,7 @@ from types import ModuleType
 
 import numpy as np
 
+from derivreg import solvers
 from derivreg._history import History, TrainResult
 
 __all__ = ["SEPARATION_MAX_CELLS", "SOLVERS"]
@@ -102,15 +103,14 @@ def _full_batch(
     With ``weights`` the weighted mean, with ``alpha`` plus ``alpha/2 ||w||^2``
     (b unpenalised), and without an intercept ``b = 0`` throughout.
     """
-    from derivreg import solvers
-
     run = {"gd": solvers.gradient_descent, "newton": solvers.newton, "lbfgs": solvers.lbfgs}
     options: dict[str, float | int] = {"tol": _FULL_BATCH_TOL if tol is None else tol}
     if max_iter is not None:
         options["max_iter"] = max_iter
     objective = solvers.KernelObjective(
-        kernel, X, y, fit_intercept=fit_intercept, sample_weight=weights, alpha=alpha
-    )
+        kernel, X, y, fit_intercept=fit_intercept, sample_weight=weights, alpha=alpha,
+        validated=True,  # train's _validate: float64, shapes, finite (the labels' domain: here)
+    )  # fmt: skip
     # A trial step may overflow the loss; the line searches reject non-finite trials.
     with np.errstate(over="ignore", invalid="ignore"):
         start = np.append(w, b) if fit_intercept else w
@@ -130,6 +130,8 @@ def _full_batch(
         grad_norm=found.grad_norm,
         n_iter=found.n_iter,
         line_search=found.line_search,
+        # the likelihood's Hessian at the returned point, for the standard errors
+        hessian=found.hessian if alpha == 0 and weights is None and fit_intercept else None,
     )
     w_end, b_end = solvers.split_theta(found.theta, fit_intercept)
     return TrainResult(np.array(w_end, dtype=np.float64), float(b_end), history)

@@ -109,6 +109,12 @@ class History:
         whose curvature is unbounded (the estimators then run ``"gd"``);
         None for SGD (its steps are ``lr``) and L-BFGS (SciPy's own line
         search).
+    hessian : ndarray of shape (n + 1, n + 1) or None, default None
+        Newton's Hessian of the mean loss at the returned ``(w, b)`` (the
+        intercept last), from its last evaluation: what
+        :func:`derivreg.inference.fisher_inference` takes as ``hessian``
+        to save a pass.  None for the other solvers and for a penalised,
+        weighted or intercept-free fit (not the likelihood's Hessian).
 
     Notes
     -----
@@ -145,6 +151,7 @@ class History:
     n_iter: int | None = None
     backend: str | None = None
     line_search: str | None = None
+    hessian: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.step)

@@ -30,7 +30,9 @@ term of mean zero; the expected one is the default because it is what IRLS
 has full rank.  The Pearson scale uses the same curvature:
 ``sum_i (dJ_i/dz)^2 / E[d2J_i/dz2] / (m - p)`` is, for Gamma,
 ``sum_i ((y_i - yhat_i) / yhat_i)^2 / (m - p)``, statsmodels' Pearson
-chi-squared over the residual degrees of freedom.
+chi-squared over the residual degrees of freedom; it weighs the residuals
+by the family's variance, so it takes the expected curvature with either
+information.
 
 Intervals and p-values are Wald's, from the normal distribution (as
 statsmodels' ``Logit`` and ``GLM``; its ``OLS`` uses Student's t).
@@ -189,6 +191,7 @@ def fisher_inference(
     curvature: Curvature | None = None,
     names: Sequence[str] | None = None,
     information: str = "expected",
+    hessian: np.ndarray | None = None,
 ) -> Inference:
     """Covariance and standard errors of ``(w, b)`` from the Hessian of the mean loss.
 
@@ -216,6 +219,12 @@ def fisher_inference(
         ``expected_curvature``, or the observed one (the Hessian); one
         matrix where the curvature does not read y (module notes).  A
         user's module without ``expected_curvature`` gives the observed one.
+    hessian : ndarray of shape (p, p), optional
+        The module's Hessian of the mean loss at ``(w, b)``, as a Newton fit
+        leaves it (``History.hessian``): it saves a pass where it is the
+        information asked for (no ``curvature``, and the observed
+        information or a curvature that does not read y); else it is not
+        used.  Its shape and finiteness are checked, as are X and y.
 
     Returns
     -------
@@ -249,13 +258,20 @@ def fisher_inference(
     y = np.asarray(y, dtype=np.float64)
     theta = np.append(np.asarray(w, dtype=np.float64), float(b))
     m, p = X.shape[0], theta.size
+    # Pearson's scale weighs the residuals by the family's variance, i.e. by the
+    # expected curvature, whichever information is inverted
+    weight = curvature or (kernels.expected_curvature if _reads_y(kernels) else None)
     if curvature is None and information == "expected" and _reads_y(kernels):
         curvature = kernels.expected_curvature
-    objective = KernelObjective(kernels, X, y, curvature=curvature)
-    H = objective.evaluate(theta, hessian=True).hessian
+    if hessian is not None and curvature is None:  # the module's own Hessian: reused
+        H = _given_hessian(kernels, hessian, X, y, theta)
+    else:
+        objective = KernelObjective(kernels, X, y, curvature=curvature)
+        H = objective.evaluate(theta, hessian=True).hessian
     assert H is not None
     if isinstance(scale, str) and scale == "pearson":
-        scale = _pearson_scale(kernels, objective.curvature, X, y, theta)  # type: ignore[arg-type]
+        weight = weight or curvature or kernels.curvature
+        scale = _pearson_scale(kernels, weight, X, y, theta)  # type: ignore[arg-type]
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
         raise ValueError(
             f"The 'scale' parameter of fisher_inference must be a float in the range "
@@ -274,6 +290,37 @@ def fisher_inference(
     if names is None:
         names = [f"x{i}" for i in range(p - 1)] + ["intercept"]
     return Inference(theta, cov, np.sqrt(np.diag(cov)), float(scale), tuple(names))
+
+
+def _given_hessian(
+    kernels: ModuleType, hessian: object, X: object, y: np.ndarray, theta: np.ndarray
+) -> np.ndarray:
+    """Check a given Hessian and the data it stands for; the checks a kernel pass would make."""
+    if issparse(X) or np.ndim(X) != 2 or y.shape != (np.shape(X)[0],):
+        raise ValueError(
+            f"X must be a dense 2-D array and y of shape (m,) to match it; got X of shape "
+            f"{np.shape(X)}, y of shape {y.shape}"
+        )
+    if np.shape(X)[1] + 1 != theta.size:
+        raise ValueError(f"w has shape ({theta.size - 1},) but X has shape {np.shape(X)}")
+    with np.errstate(over="ignore", invalid="ignore"):  # a finite sum has finite terms
+        for name, value in (("X", X), ("y", y), ("w", theta)):
+            if not np.isfinite(value.sum()) and not np.isfinite(value).all():  # type: ignore[attr-defined]
+                raise ValueError(f"Input {name} contains NaN or infinity.")
+    in_domain = getattr(kernels, "_in_domain", None)  # the generated label check
+    if in_domain is not None and not in_domain(y):
+        raise ValueError(
+            f"Some value(s) of y are out of the valid range of the loss {kernels.NAME!r}: "
+            f"y must lie in {kernels.DOMAIN}; got values in [{y.min()}, {y.max()}]"
+        )
+    H = np.asarray(hessian, dtype=np.float64)
+    p = theta.size
+    if H.shape != (p, p) or not np.isfinite(H).all():
+        raise ValueError(
+            f"hessian must be a finite array of shape ({p}, {p}) (History.hessian of a Newton "
+            f"fit with an intercept); got shape {H.shape}"
+        )
+    return H
 
 
 def _reads_y(kernels: ModuleType) -> bool:

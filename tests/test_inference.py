@@ -13,6 +13,7 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from derivreg.estimators import GammaRegressionSGD, LinearRegressionSGD, LogisticRegressionSGD
 from derivreg.inference import Inference, fisher_inference, no_inference_reason
 from derivreg.kernels import KERNELS
+from derivreg.solvers import ConvergenceWarning, KernelObjective
 from derivreg.train import train
 
 
@@ -247,3 +248,68 @@ def test_the_observed_information_is_the_hessian_and_differs_for_gamma_only():
     np.testing.assert_allclose(one.cov, other.cov, rtol=1e-12)
     with pytest.raises(ValueError, match="'information' parameter"):
         fisher_inference(KERNELS["bce"], X, y, w, b, information="fisher")
+
+
+def test_newtons_hessian_is_at_the_returned_point_and_gives_the_same_errors():
+    """History.hessian is the Hessian at the returned (w, b), not at an earlier iterate.
+
+    One Newton step from zero on the cross-entropy: the start's Hessian (1/4 X~^T X~ / m)
+    and the returned point's differ by O(1), so a solver that kept the previous
+    iterate's would fail the first assertion (the last one shows they differ).
+    """
+    X, y = cancer10()
+    with pytest.warns(ConvergenceWarning):  # one iteration: not converged
+        w, b, history = train(X, y, loss="bce", solver="newton", max_iter=1, check_separation=False)
+    at = KernelObjective(KERNELS["bce"], X, y).evaluate(np.append(w, b), hessian=True).hessian
+    np.testing.assert_allclose(history.hessian, at, rtol=1e-12, atol=1e-15)
+    start = KernelObjective(KERNELS["bce"], X, y).evaluate(np.zeros(11), hessian=True).hessian
+    assert not np.allclose(history.hessian, start, rtol=1e-3)
+
+
+@pytest.mark.parametrize("loss", ["mse", "bce"])
+def test_a_reused_hessian_gives_the_recomputed_standard_errors(loss):
+    X, y = (standardised(load_diabetes(return_X_y=True)[0]), load_diabetes(return_X_y=True)[1])
+    if loss == "bce":
+        X, y = cancer10()
+    w, b, history = train(X, y, loss=loss, solver="newton", tol=1e-10, check_separation=False)
+    scale = "pearson" if loss == "mse" else 1.0
+    fresh = fisher_inference(KERNELS[loss], X, y, w, b, scale=scale)
+    reused = fisher_inference(KERNELS[loss], X, y, w, b, scale=scale, hessian=history.hessian)
+    # the same fused kernel at the same point: equal to rounding
+    np.testing.assert_allclose(reused.cov, fresh.cov, rtol=1e-12)
+
+
+def test_a_given_hessian_and_its_data_are_checked():
+    X, y = cancer10()
+    w, b, history = train(X, y, loss="bce", solver="newton", tol=1e-10, check_separation=False)
+    H, bce = history.hessian, KERNELS["bce"]
+    with pytest.raises(ValueError, match="hessian must be a finite array of shape"):
+        fisher_inference(bce, X, y, w, b, hessian=H[:-1, :-1])
+    with pytest.raises(ValueError, match="hessian must be a finite array"):
+        fisher_inference(bce, X, y, w, b, hessian=np.full_like(H, np.nan))
+    bad = X.copy()
+    bad[3, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        fisher_inference(bce, bad, y, w, b, hessian=H)
+    with pytest.raises(ValueError, match="out of the valid range"):
+        fisher_inference(bce, X, y + 1.0, w, b, hessian=H)
+    with pytest.raises(ValueError, match="y of shape"):
+        fisher_inference(bce, X, y[:-1], w, b, hessian=H)
+
+
+def test_only_an_unpenalised_unweighted_newton_fit_keeps_its_hessian():
+    X, y = cancer10()
+    common = {"loss": "bce", "tol": 1e-8, "check_separation": False}
+    assert train(X, y, solver="newton", **common).history.hessian.shape == (11, 11)
+    assert train(X, y, solver="newton", penalty="l2", **common).history.hessian is None
+    weights = np.ones(len(y))
+    assert train(X, y, solver="newton", sample_weight=weights, **common).history.hessian is None
+    assert train(X, y, solver="newton", fit_intercept=False, **common).history.hessian is None
+    with pytest.warns(ConvergenceWarning):  # 5 iterations: not converged
+        assert train(X, y, solver="gd", max_iter=5, **common).history.hessian is None
+
+
+def test_the_labels_domain_is_checked_when_train_runs_the_fused_kernel_unchecked():
+    X = np.array([[0.0], [1.0], [2.0]])
+    with pytest.raises(ValueError, match="out of the valid range"):
+        train(X, np.array([1.0, 0.0, 2.0]), loss="gamma", solver="newton")

@@ -81,8 +81,18 @@ def _finish(
             ConvergenceWarning,
             stacklevel=3,
         )
+    # at is the evaluation at theta: its Hessian (Newton's) is the returned point's
     return FitResult(
-        theta, it, converged, norm, np.array(losses), solver, message, passes, line_search
+        theta,
+        it,
+        converged,
+        norm,
+        np.array(losses),
+        solver,
+        message,
+        passes,
+        line_search,
+        at.hessian,
     )
 
 

@@ -193,6 +193,11 @@ class KernelObjective:
         L2 strength: the objective adds ``alpha/2 ||w||^2`` (never on ``b``),
         its gradient the kernel's ``dR_dw(w, alpha)``, its Hessian
         ``alpha`` on the weights' diagonal.
+    validated : bool, default False
+        True when the caller has checked X and y as the kernels would
+        (float64, shapes, finite; :func:`derivreg.train.train` does): the
+        fused kernel then runs unchecked from its first call, after the
+        labels' domain check, so a fit checks its inputs once.
 
     Examples
     --------
@@ -215,6 +220,7 @@ class KernelObjective:
         curvature: Curvature | None = None,
         sample_weight: np.ndarray | None = None,
         alpha: float = 0.0,
+        validated: bool = False,
     ) -> None:
         self.kernels = kernels
         self.sample_weight, self.alpha = sample_weight, float(alpha)
@@ -228,7 +234,17 @@ class KernelObjective:
         # applies: dense X, no weights, no curvature override
         plain = curvature is None and sample_weight is None and not issparse(X)
         self._fused = getattr(kernels, "newton_terms", None) if plain else None
-        self._checked = False  # the fused kernel's inputs: checked on its first call
+        # the fused kernel's inputs: checked on its first call, unless the caller has
+        self._checked = False
+        if validated and self._fused is not None:
+            in_domain = getattr(kernels, "_in_domain", None)  # the generated label check
+            if in_domain is not None and not in_domain(y):
+                raise ValueError(
+                    f"Some value(s) of y are out of the valid range of the loss "
+                    f"{kernels.NAME!r}: y must lie in {kernels.DOMAIN}; got values in "
+                    f"[{y.min()}, {y.max()}]"
+                )
+            self._checked = in_domain is not None
 
     @property
     def has_hessian(self) -> bool:
@@ -272,13 +288,14 @@ class KernelObjective:
         gives the limit or raises ``FloatingPointError``.
         """
         w, b = split_theta(theta, self.fit_intercept)
-        if self._checked:  # overflow is seen in the result, as the checked kernels see it
-            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # overflow is seen in the result, as the checked kernels see it (they raise their
+        # own errors, not NumPy's); a sum of finite terms may overflow too
+        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+            if self._checked:  # checked on the first call, or by the caller (``validated``)
                 value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
-        else:
-            value, g, H = self._fused(self.X, self.y, w, b)
-            self._checked = True
-        with np.errstate(over="ignore", invalid="ignore"):  # a sum of finite terms may overflow
+            else:
+                value, g, H = self._fused(self.X, self.y, w, b)
+                self._checked = True
             finite = np.isfinite(value + g.sum() + H.sum())
         if not finite:
             return None

@@ -62,6 +62,9 @@ class FitResult:
         ``"armijo"`` when each step was halved until the mean loss decreased
         enough (gradient descent without ``lr``, Newton); None when the steps
         were given (``lr``) or chosen by SciPy (L-BFGS).
+    hessian : ndarray or None
+        The objective's Hessian at ``theta``, from the evaluation that gave
+        ``grad_norm`` (Newton; None for the first-order solvers).
     """
 
     theta: np.ndarray
@@ -73,3 +76,4 @@ class FitResult:
     message: str = field(default="")
     passes: int = 0
     line_search: str | None = None
+    hessian: np.ndarray | None = None
