@@ -154,7 +154,9 @@ def _train(args: argparse.Namespace) -> int:
     from derivreg.train import DivergenceError
 
     if args.model == _vector_model():
-        return _train_softmax(args)
+        from derivreg.softmax_run import train_command
+
+        return train_command(args)
     if args.classes is not None:
         raise ValueError("--classes applies to the softmax model only")
     args.features = args.features or 1
@@ -202,30 +204,6 @@ def _vector_model() -> str:
     from derivreg.kernels import softmax as vector
 
     return vector.NAME
-
-
-def _train_softmax(args: argparse.Namespace) -> int:
-    """``derivreg train softmax``: k classes drawn from a true softmax model, per-sample SGD."""
-    from pathlib import Path
-
-    from derivreg.softmax_run import report
-
-    for given, option in ((args.labels, "--labels"), (args.noise, "--noise"),
-                          (args.positive_rate, "--positive-rate")):  # fmt: skip
-        if given is not None:
-            raise ValueError(f"{option} applies to linear and logistic models only")
-    if args.batch_size != 1:
-        raise ValueError("--batch-size: the softmax model trains per sample (1) only")
-    if args.classes is not None and args.classes < 2:
-        raise ValueError(f"--classes must be at least 2, got {args.classes}")
-    args.features, args.samples = args.features or 2, args.samples or 300
-    _cli_checks.before_train(args)  # --out, sizes: before any work
-    report(
-        None if args.no_plots else Path(args.out),
-        samples=args.samples, features=args.features, classes=args.classes or 3,
-        lr=args.lr, epochs=args.epochs, shuffle=args.shuffle, seed=args.seed,
-    )  # fmt: skip
-    return 0
 
 
 def _warn_if_imbalanced(dataset: object) -> None:

@@ -78,8 +78,9 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
     ----------
     lr : float or "auto", default "auto"
         Step size.  ``"auto"``: for ``solver="sgd"`` :func:`derivreg._penalty.auto_lr`
-        per sample, ``1/L`` with ``L = (2/STEP_SIZE_NUMERATOR) max_i s_i ||(x_i, 1)||²
-        + alpha_l2``; for ``"gd"``, ``1/L`` with ``L = λ_max(X̃ᵀSX̃)/(2m) + alpha_l2``
+        per sample (and ``partial_fit``, one SGD pass whatever the solver), ``1/L``
+        with ``L = (2/STEP_SIZE_NUMERATOR) max_i s_i ||(x_i, 1)||² + alpha_l2``; for
+        ``"gd"``, ``1/L`` with ``L = λ_max(X̃ᵀSX̃)/(2m) + alpha_l2``
         (λ_max(∂²J/∂z²) <= 1/2; S the weights of mean 1).
     epochs : int, default 100
         Passes over the data (``"sgd"``) or iterations (``"gd"``).
@@ -184,11 +185,11 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
     def _penalty(self) -> Penalty:
         return check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
 
-    def _step(self, X: np.ndarray, weights: np.ndarray | None) -> float:
+    def _step(self, X: np.ndarray, weights: np.ndarray | None, *, per_sample: bool) -> float:
         if not (isinstance(self.lr, str) and self.lr == "auto"):
             return float(self.lr)
         pen = self._penalty()
-        if self.solver == "sgd":
+        if per_sample:  # SGD, and partial_fit whatever the solver
             return auto_lr(
                 _kernel, X, batch_size=1, penalty=pen, weights=weights,
                 fit_intercept=self.fit_intercept, per_sample=True,
@@ -204,7 +205,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         rng = check_random_state(self.random_state) if not hasattr(self, "_rng") else self._rng
         self._rng = rng
         W, b = self.coef_.T.copy(), self.intercept_.copy()
-        lr, pen = self._step(X, weights), self._penalty()
+        lr, pen = self._step(X, weights, per_sample=True), self._penalty()
         for _ in range(epochs):
             order = rng.permutation(len(X)) if self.shuffle else None
             W, b = _loop.sgd_epoch(
@@ -245,7 +246,8 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
                    "fit_intercept": self.fit_intercept}  # fmt: skip
             W, b, self.n_iter_, self.converged_ = _gd(
                 X, Y, self.coef_.T, self.intercept_,
-                fit=fit, lr=self._step(X, weights), max_iter=self.epochs, tol=self.tol,
+                fit=fit, lr=self._step(X, weights, per_sample=False),
+                max_iter=self.epochs, tol=self.tol,
             )  # fmt: skip
             self.coef_, self.intercept_ = W.T.copy(), b
             return self

@@ -25,6 +25,7 @@ True
 
 from __future__ import annotations
 
+import argparse
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,7 +35,15 @@ import numpy as np
 from derivreg.kernels import softmax as _kernel
 from derivreg.kernels import softmax_loop as _loop
 
-__all__ = ["SoftmaxData", "SoftmaxHistory", "draw", "report", "summary", "train_softmax"]
+__all__ = [
+    "SoftmaxData",
+    "SoftmaxHistory",
+    "draw",
+    "report",
+    "summary",
+    "train_command",
+    "train_softmax",
+]
 
 
 @dataclass(frozen=True)
@@ -224,3 +233,34 @@ def report(
     for path in save(figs, out):
         print(f"wrote {path}")  # noqa: T201
     return text
+
+
+def train_command(args: argparse.Namespace) -> int:
+    """Run ``derivreg train softmax`` (:mod:`derivreg.cli`): check the options, then :func:`report`.
+
+    Examples
+    --------
+    >>> ns = argparse.Namespace(labels=None, noise=None, positive_rate=None, batch_size=4)
+    >>> train_command(ns)
+    Traceback (most recent call last):
+    ...
+    ValueError: --batch-size: the softmax model trains per sample (1) only
+    """
+    from derivreg import _cli_checks
+
+    for given, option in ((args.labels, "--labels"), (args.noise, "--noise"),
+                          (args.positive_rate, "--positive-rate")):  # fmt: skip
+        if given is not None:
+            raise ValueError(f"{option} applies to linear and logistic models only")
+    if args.batch_size != 1:
+        raise ValueError("--batch-size: the softmax model trains per sample (1) only")
+    if args.classes is not None and args.classes < 2:
+        raise ValueError(f"--classes must be at least 2, got {args.classes}")
+    args.features, args.samples = args.features or 2, args.samples or 300
+    _cli_checks.before_train(args)  # --out, sizes: before any work
+    report(
+        None if args.no_plots else Path(args.out),
+        samples=args.samples, features=args.features, classes=args.classes or 3,
+        lr=args.lr, epochs=args.epochs, shuffle=args.shuffle, seed=args.seed,
+    )  # fmt: skip
+    return 0
