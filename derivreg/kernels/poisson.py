@@ -36,6 +36,15 @@ def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return bool(np.min(y) >= 0)
 
+#: The derived update rules as text, for one feature and for n (printed by
+#: `derivreg lecture`, which so needs no SymPy at run time).
+UPDATE_RULES = {1: 'w := w + α·x·(y - ŷ),  b := b + α·(y - ŷ)', 'n': 'w := w + α·(y - ŷ)·x,  b := b + α·(y - ŷ)'}
+#: yhat as a function of the score z, as text, and the score at which yhat
+#: crosses THRESHOLD (None for a regression, or where no single score does):
+#: the figures' labels and decision boundaries (derivreg.plots).
+ACTIVATION = 'exp(z)'
+THRESHOLD_SCORE = None
+
 
 def dJ_dyhat(y: np.ndarray, yhat: np.ndarray) -> np.ndarray:
     """Local partial dJ/dyhat, elementwise.
