@@ -140,7 +140,8 @@ def test_sigmoid_parameters():
     fig = plots.sigmoid_parameters(ws=(1.0, 3.0), bs=(-2.0, 0.0, 3.0), w_fixed=2.0)
     ax_w, ax_b = fig.axes
     assert ax_w.get_xlabel() == ax_b.get_xlabel() == "x"
-    assert ax_w.get_ylabel() == "ŷ = σ(wx + b)"
+    # the registry's activation, not a name: "ŷ = 1/(1 + exp(-z)), z = wx + b"
+    assert ax_w.get_ylabel() == f"ŷ = {KERNELS['bce'].ACTIVATION}, z = wx + b"
     assert len(ax_w.lines) == 2 + 1 + 1  # curves, boundary at 0, the 1/2 line
     assert len(ax_b.lines) == 3 + 3 + 1  # curves, their boundaries, the 1/2 line
     curves = [ln for ln in ax_b.lines if ln.get_linestyle() == "-" and len(ln.get_xdata()) > 2]

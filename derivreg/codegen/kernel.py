@@ -404,7 +404,51 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: dJ_dyhat is taken as its limit from inside.",
         f"YHAT_EDGES = {yhat_edges(d)!r}",
         *domain_lines(d.pair.domain),
+        "",
+        "#: The derived update rules as text, for one feature and for n (printed by",
+        "#: `derivreg lecture`, which so needs no SymPy at run time).",
+        f"UPDATE_RULES = {_update_rules(d)!r}",
+        "#: yhat as a function of the score z, as text, and the score at which yhat",
+        "#: crosses THRESHOLD (None for a regression, or where no single score does):",
+        "#: the figures' labels and decision boundaries (derivreg.plots).",
+        f"ACTIVATION = {_text(d.activation)!r}",
+        f"THRESHOLD_SCORE = {_threshold_score(d)!r}",
     ]
+
+
+def _text(expr: sp.Basic) -> str:
+    from derivreg.rendering import text
+
+    return text(expr)
+
+
+def _threshold_score(d: Derivation) -> float | None:
+    """Return the one real z with ``activation(z) = threshold``, or None.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> _threshold_score(derive("bce")), _threshold_score(derive("mse"))
+    (0.0, None)
+    """
+    if d.pair.threshold is None:
+        return None
+    roots = sp.solveset(sp.Eq(d.activation, d.pair.threshold), z, sp.S.Reals)
+    if not isinstance(roots, sp.FiniteSet) or len(roots) != 1:
+        return None
+    return float(next(iter(roots))) + 0.0  # + 0.0: no -0.0
+
+
+def _update_rules(d: Derivation) -> dict[object, str]:
+    """Return ``{1: rule, "n": rule}``: ``w := ..., b := ...`` in the lecture's notation."""
+    from derivreg.rendering import text
+    from derivreg.symbolic import derive
+
+    rules: dict[object, str] = {}
+    for features in (1, "n"):
+        f = d if d.features == features else derive(d.pair, features=features)
+        rules[features] = f"w := {text(f.update_w)},  b := {text(f.update_b)}"
+    return rules
 
 
 def generate_module(derivation: Derivation) -> Printed:

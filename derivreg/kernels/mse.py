@@ -36,6 +36,15 @@ def _in_domain(y: np.ndarray) -> bool:
     """Whether every (finite) label lies in DOMAIN."""
     return True
 
+#: The derived update rules as text, for one feature and for n (printed by
+#: `derivreg lecture`, which so needs no SymPy at run time).
+UPDATE_RULES = {1: 'w := w + 2·α·x·(y - ŷ),  b := b + 2·α·(y - ŷ)', 'n': 'w := w + 2·α·(y - ŷ)·x,  b := b + 2·α·(y - ŷ)'}
+#: yhat as a function of the score z, as text, and the score at which yhat
+#: crosses THRESHOLD (None for a regression, or where no single score does):
+#: the figures' labels and decision boundaries (derivreg.plots).
+ACTIVATION = 'z'
+THRESHOLD_SCORE = None
+
 #: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
 #: also the expected (Fisher) information per sample, and expected_curvature
 #: equals curvature.

@@ -17,8 +17,8 @@ function                     figure
                              :data:`MAX_TRACKS`, then the distance to the truth)
 :func:`loss_and_accuracy`    loss per update; the accumulated and the final
                              model's accuracy
-:func:`sigmoid_parameters`   how w steepens the sigmoid and b shifts it, with
-                             the boundary -b/w marked
+:func:`sigmoid_parameters`   how w steepens the classifier's curve and b
+                             shifts it, with the boundary marked
 :func:`decision_boundary`    a 2-feature logistic problem: probability map,
                              learned and true boundaries
 :func:`softmax_regions`      a 2-feature k-class problem: the regions of the

@@ -59,6 +59,38 @@ def classifier() -> ModuleType:
     return found[0]
 
 
+def link(kernel: ModuleType) -> tuple[str, float]:
+    """Return a classifier's ``yhat`` as text in ``z``, and the score where it crosses THRESHOLD.
+
+    Both are printed from the pair's derivation (``ACTIVATION``,
+    ``THRESHOLD_SCORE``): the decision boundary is where ``x w + b`` equals
+    that score.
+
+    Examples
+    --------
+    >>> link(classifier())[1]
+    0.0
+    """
+    score = getattr(kernel, "THRESHOLD_SCORE", None)
+    if score is None or getattr(kernel, "THRESHOLD", None) is None:
+        raise ValueError(
+            f"pair {kernel.NAME!r}: no single score z where yhat crosses its threshold, "
+            "so no decision boundary to draw"
+        )
+    return str(kernel.ACTIVATION), float(score)
+
+
+def boundary_text(score: float) -> str:
+    """Return the 1-feature boundary ``x = (score - b)/w`` as text (``-b/w`` at score 0).
+
+    Examples
+    --------
+    >>> boundary_text(0.0), boundary_text(1.5)
+    ('-b/w', '(1.5 - b)/w')
+    """
+    return "-b/w" if score == 0 else f"({score:g} - b)/w"
+
+
 def loss_label(loss: object) -> str:
     """Return the axis label of ``loss`` (a name or a kernel module): its name in capitals."""
     return _losses.label(_losses.kernel_module(loss, "the figure"))

@@ -16,7 +16,7 @@ import matplotlib
 import numpy as np
 from matplotlib.figure import Figure
 
-from derivreg.plots._common import TRUTH, classifier, legend_below, styled
+from derivreg.plots._common import TRUTH, boundary_text, classifier, legend_below, link, styled
 
 __all__ = ["TRUE_BOUNDARY_COLOUR", "decision_boundary", "sigmoid_parameters"]
 
@@ -33,12 +33,17 @@ def sigmoid_parameters(
     w_fixed: float = 2.0,
     x_range: tuple[float, float] = (-5.0, 5.0),
 ) -> Figure:
-    """How the sigmoid's parameters act: ``sigma(wx + b) = sigma(w (x - (-b/w)))``.
+    """How a classifier's parameters act on ``yhat(wx + b)``: its steepness and its boundary.
+
+    The classifier is the registry's (:func:`~derivreg.plots._common.classifier`);
+    its ``ACTIVATION`` labels the curves, and the boundary is where ``wx + b``
+    is its ``THRESHOLD_SCORE`` (``x = -b/w`` for a score of 0, as the
+    sigmoid's).
 
     Left: ``b = 0`` and several ``w``: the larger ``|w|``, the steeper the
-    curve (slope ``w/4`` at the boundary).  Right: ``w = w_fixed`` and
-    several ``b``: the curve shifts so that it crosses 1/2 at the decision
-    boundary ``x = -b/w``, marked by a dotted line in the curve's colour.
+    curve (the legend gives its slope at the boundary).  Right: ``w = w_fixed`` and
+    several ``b``: the curve shifts so that it crosses its threshold at the
+    decision boundary, marked by a dotted line in the curve's colour.
 
     Parameters
     ----------
@@ -55,7 +60,7 @@ def sigmoid_parameters(
     -------
     Figure
         Two axes: ``len(ws)`` curves and one boundary line; ``len(bs)``
-        curves and ``len(bs)`` boundary lines; each also a line at 1/2.
+        curves and ``len(bs)`` boundary lines; each also a line at the threshold.
 
     Examples
     --------
@@ -63,9 +68,19 @@ def sigmoid_parameters(
     >>> [len(ax.lines) for ax in fig.axes[:2]]
     [6, 11]
     """
+    kernel = classifier()
+    activation, score = link(kernel)
+    where = boundary_text(score)
     if any(w == 0 for w in ws) or w_fixed == 0:
-        raise ValueError("the sigmoid's weight must be non-zero (the boundary is -b/w)")
-    predict = classifier().predict
+        raise ValueError(f"the weight must be non-zero (the boundary is {where})")
+    predict, half = kernel.predict, float(kernel.THRESHOLD)
+    h = 1e-5  # the slope at the boundary, by a central difference of predict
+
+    def slope(w: float) -> float:
+        at = np.array([[(score - h) / w], [(score + h) / w]])
+        low, high = predict(at, np.array([w]), 0.0)
+        return float(high - low) * w / (2 * h)
+
     x = np.linspace(x_range[0], x_range[1], 400)
     X = x[:, None]
     fig = Figure(figsize=(13, 5.5), layout="constrained")
@@ -78,29 +93,30 @@ def sigmoid_parameters(
             predict(X, np.array([w]), 0.0),
             color=cmap(i / max(len(ws) - 1, 1) * 0.85),
             lw=2,
-            label=f"w = {w:g} (slope {w / 4:g} at x = 0)",
+            label=f"w = {w:g} (slope {slope(w):.4g} at x = {score / w + 0.0:g})",
         )
-    ax_w.axvline(0.0, color="0.3", ls=":", lw=1.5)
+    for at in sorted({score / w + 0.0 for w in ws}):  # one line where they coincide
+        ax_w.axvline(at, color="0.3", ls=":", lw=1.5)
     ax_w.set_title("w sets the steepness (b = 0)")
 
     for i, b in enumerate(bs):
         colour = cmap(i / max(len(bs) - 1, 1) * 0.85)
-        boundary = -b / w_fixed + 0.0  # + 0.0: no '-0' in the legend
+        boundary = (score - b) / w_fixed + 0.0  # + 0.0: no '-0' in the legend
         ax_b.plot(
             x,
             predict(X, np.array([w_fixed]), float(b)),
             color=colour,
             lw=2,
-            label=f"b = {b:g}: boundary -b/w = {boundary:g}",
+            label=f"b = {b:g}: boundary {where} = {boundary:g}",
         )
         ax_b.axvline(boundary, color=colour, ls=":", lw=1.5)
-    ax_b.set_title(f"b shifts the boundary to x = -b/w (w = {w_fixed:g})")
+    ax_b.set_title(f"b shifts the boundary to x = {where} (w = {w_fixed:g})")
 
     for ax, corner in ((ax_w, "upper left"), (ax_b, "lower right")):
-        ax.axhline(0.5, color="0.5", lw=0.8)
+        ax.axhline(half, color="0.5", lw=0.8)
         ax.set_xlabel("x")
         ax.legend(loc=corner, fontsize="small", framealpha=0.9)
-    ax_w.set_ylabel("ŷ = σ(wx + b)")
+    ax_w.set_ylabel(f"ŷ = {activation}, z = wx + b")
     return fig
 
 
@@ -157,7 +173,9 @@ def decision_boundary(
         raise ValueError(
             f"decision_boundary draws 2-feature problems; got X {X.shape} and w {w.shape}"
         )
-    predict = classifier().predict
+    kernel = classifier()
+    activation, score = link(kernel)
+    predict = kernel.predict
     pad = 0.5
     (x1_lo, x2_lo), (x1_hi, x2_hi) = X.min(axis=0) - pad, X.max(axis=0) + pad
     g1, g2 = np.meshgrid(np.linspace(x1_lo, x1_hi, 200), np.linspace(x2_lo, x2_hi, 200))
@@ -166,7 +184,7 @@ def decision_boundary(
     fig = Figure(figsize=(8.5, 7), layout="constrained")
     ax = fig.subplots()
     field = ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
-    fig.colorbar(field, ax=ax, label="P(y = 1 | x) = σ(x·w + b)")
+    fig.colorbar(field, ax=ax, label=f"P(y = 1 | x) = ŷ = {activation}, z = x·w + b")
     for label, colour in ((0.0, "tab:blue"), (1.0, "tab:red")):
         pts = X[y == label]
         ax.scatter(
@@ -180,15 +198,15 @@ def decision_boundary(
         )
 
     def boundary(wv: np.ndarray, bv: float, **style: Any) -> None:
-        # Points with x.w + b = 0, parametrised along the larger weight's axis.
+        # Points with x.w + b = score, parametrised along the larger weight's axis.
         if wv[1] == 0 and wv[0] == 0:
             return
         if abs(wv[1]) >= abs(wv[0]):
             x1 = np.array([x1_lo, x1_hi])
-            ax.plot(x1, -(bv + wv[0] * x1) / wv[1], **style)
+            ax.plot(x1, (score - bv - wv[0] * x1) / wv[1], **style)
         else:
             x2 = np.array([x2_lo, x2_hi])
-            ax.plot(-(bv + wv[1] * x2) / wv[0], x2, **style)
+            ax.plot((score - bv - wv[1] * x2) / wv[0], x2, **style)
 
     boundary(
         w,
@@ -197,7 +215,7 @@ def decision_boundary(
         lw=2.2,
         zorder=5,
         gid="learned-boundary",
-        label="learned boundary x·w + b = 0",
+        label=f"learned boundary x·w + b = {score:g}",
     )
     if true_w is not None and true_b is not None:
         tw = np.asarray(true_w, dtype=np.float64).reshape(-1)

@@ -24,7 +24,17 @@ from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
 from derivreg import _losses
-from derivreg.plots._common import TRUTH, classifier, legend_below, loss_label, needs, styled, thin
+from derivreg.plots._common import (
+    TRUTH,
+    boundary_text,
+    classifier,
+    legend_below,
+    link,
+    loss_label,
+    needs,
+    styled,
+    thin,
+)
 from derivreg.train import History
 
 __all__ = ["MAX_TRACKS", "loss_and_accuracy", "loss_and_parameters", "model_over_data"]
@@ -63,9 +73,9 @@ def model_over_data(
     """Draw the data, and the model before every update over it, in rainbow order.
 
     One feature only.  The models are the kernel's predictions: lines
-    ``w x + b`` for an identity activation (MSE), curves otherwise (BCE's
-    sigmoids ``sigma(w x + b)``).  A classifier (a kernel whose ``THRESHOLD``
-    is not None) is drawn over padded x, with its labels and boundary.  The
+    ``w x + b`` for an identity activation, curves otherwise (the kernel's
+    ``ACTIVATION`` at ``z = w x + b``).  A classifier (a kernel whose
+    ``THRESHOLD`` is not None) is drawn over padded x, with its labels and boundary.  The
     colour runs from the first update (violet) to the last (red), as in the
     lecture; the final model is solid black, the truth dashed on top.
 
@@ -86,7 +96,8 @@ def model_over_data(
         True parameters ``(w, b)``: a regression draws the true model (and,
         for a line with noisy targets, the least-squares line, the minimum
         that SGD on the squared error approaches); a classifier the true
-        model and its boundary ``x = -b/w``.
+        model and its boundary, where ``w x + b`` is the kernel's
+        ``THRESHOLD_SCORE`` (``x = -b/w`` where that score is 0).
     max_lines : int, default 500
         Draw at most this many models (evenly spread) for long runs.
     title : str, optional
@@ -115,6 +126,7 @@ def model_over_data(
     """
     kernel = _losses.kernel_module(loss, "model_over_data")
     predict, classifier = kernel.predict, _losses.is_classifier(kernel)
+    activation, score = link(kernel) if classifier else ("", 0.0)
     line = not classifier and _affine(kernel)
     X = np.asarray(X, dtype=np.float64)
     y = np.asarray(y, dtype=np.float64)
@@ -154,7 +166,7 @@ def model_over_data(
             lw=2,
             zorder=5,
             gid="final-model",
-            label=f"final model ({'ŷ = ' + _line_label(fw[0], fb) if line else 'σ'})",
+            label=f"final model (ŷ = {_line_label(fw[0], fb) if line else activation})",
         )
     if true is not None:
         tw, tb = _vector(true[0], 1, "true w"), float(true[1])
@@ -182,13 +194,13 @@ def model_over_data(
                     label=f"least squares y = {_line_label(lw, lb)} (the squared error's minimum)",
                 )
         else:
-            boundary = -tb / tw[0] if tw[0] else np.nan
+            boundary = (score - tb) / tw[0] if tw[0] else np.nan
             ax.plot(
                 xr,
                 predict(Xr, tw, tb),
                 color="crimson",
                 gid="true-sigmoid",
-                label=f"true sigmoid σ({_line_label(tw[0], tb)})",
+                label=f"true model, z = {_line_label(tw[0], tb)}",
                 **TRUTH,
             )
             ax.axvline(
@@ -198,13 +210,13 @@ def model_over_data(
                 lw=1.6,
                 zorder=6,
                 gid="true-boundary",
-                label=f"true boundary x = -b/w = {boundary:.4g}",
+                label=f"true boundary x = {boundary_text(score)} = {boundary:.4g}",
             )
     ax.autoscale_view()
     if classifier:
         ax.set_ylim(-0.2, 1.2)
     ax.set_xlabel("x")
-    ax.set_ylabel("y (label) and ŷ = σ(wx + b)" if classifier else "y")
+    ax.set_ylabel(f"y (label) and ŷ = {activation}, z = wx + b" if classifier else "y")
     legend_below(fig, ncols=2)
     fig.colorbar(models, ax=ax, label="update number")
     if title:

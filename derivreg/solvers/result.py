@@ -11,23 +11,28 @@ Examples
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
 __all__ = ["ConvergenceWarning", "FitResult"]
 
-try:  # scikit-learn's class, so that users' warning filters for it apply
+# scikit-learn's class, so that users' warning filters for it apply, but only
+# when scikit-learn is already imported (derivreg.estimators imports it):
+# importing it here would cost ``import derivreg`` a second or more.
+if "sklearn" in sys.modules:
     from sklearn.exceptions import ConvergenceWarning as _Base
-except ImportError:  # pragma: no cover - exercised in a plain install
+else:
     _Base = UserWarning  # type: ignore[assignment,misc]
 
 
 class ConvergenceWarning(_Base):  # type: ignore[misc,valid-type]
     """A solver stopped before its tolerance was met.
 
-    A subclass of scikit-learn's ``ConvergenceWarning`` when scikit-learn is
-    installed, of ``UserWarning`` otherwise.
+    A subclass of scikit-learn's ``ConvergenceWarning`` when scikit-learn was
+    imported before derivreg's solvers (as :mod:`derivreg.estimators` does),
+    of ``UserWarning`` otherwise.
 
     Examples
     --------
