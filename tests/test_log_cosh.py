@@ -179,9 +179,10 @@ RESIDUALS = np.concatenate(
 
 
 def test_the_printed_loss_and_gradient_are_within_the_stability_bound_everywhere(generated):
-    """Measured: the worst loss error is 3.2 ulp (near |t| = 0.3, the sinh branch: sinh's
-    and log1p's roundings, squared), the worst dJ/dz error 1.1 ulp; the bound is the
-    stability property's MAX_ULP = 4 (derivreg.testing._reference)."""
+    """Measured (this grid and 20000 more points in [0, 1.2]): the worst loss error is
+    3.2 ulp (near |t| = 0.25, the sinh branch: sinh's and log1p's roundings, squared), the
+    worst dJ/dz error 1.2 ulp; on this grid alone 2.5 and 1.0.  The bound is the stability
+    property's MAX_ULP = 4 (derivreg.testing._reference)."""
     from derivreg.testing._reference import MAX_ULP
 
     t = np.concatenate([RESIDUALS, -RESIDUALS])
