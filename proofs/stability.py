@@ -19,6 +19,7 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
                            dJ/dz at yhat = σ(z) in where-form
 ``tanh_quotient``          sinh(t)/cosh(t) = tanh(t), which is finite where both overflow
 ``cosh_plus_sinh``         cosh(t) + sinh(t) = exp(t);  cosh(t) - sinh(t) = exp(-t)
+``exp_product``            exp(u) exp(v) = exp(u + v): no inf * 0 where u = -v is large
 ``log_cosh``               log cosh(t) = logcosh(t), the stable function's name
 ``log_cosh_stable_form``   logcosh(t) = where(|t| < 1, log1p(sinh(t)²)/2,
                            |t| - log 2 + log1p(exp(-2|t|))): each branch is
@@ -242,6 +243,17 @@ COSH_SINH = (
     .eq(sp.exp(-t), "(exp(t) + exp(-t))/2 - (exp(t) - exp(-t))/2: the exp(t) terms cancel")
 )
 
+u, v = sp.symbols("u v", real=True)
+EXP_PRODUCT = (
+    Theorem(
+        "stability.exp_product",
+        "exp(u) exp(v) = exp(u + v) for all real u, v",
+        statement=sp.Eq(sp.exp(u) * sp.exp(v), sp.exp(u + v), evaluate=False),
+    )
+    .start(sp.exp(u) * sp.exp(v))
+    .eq(sp.exp(u + v), "the exponential turns sums into products")
+)
+
 LOG_COSH = (
     Theorem(
         "stability.log_cosh",
@@ -316,6 +328,7 @@ REWRITES = {
     "dJ_dz_stable_form": DJ_DZ,
     "tanh_quotient": TANH,
     "cosh_plus_sinh": COSH_SINH,
+    "exp_product": EXP_PRODUCT,
     "log_cosh": LOG_COSH,
     "log_cosh_near_zero": LOG_COSH_NEAR,
     "log_cosh_far_out": LOG_COSH_FAR,

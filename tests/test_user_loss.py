@@ -351,7 +351,8 @@ def test_sgd_regressor_refuses_a_pair_with_the_way_to_its_module():
 
 
 # ---------------------------------------------------------------------------
-# What the generator does not handle yet (docs/your-own-loss.rst says so).
+# What the generator does not handle (docs/your-own-loss.rst says so): log-cosh written
+# through the softplus.  Written as log(cosh(r)) it prints stable (tests/test_log_cosh.py).
 # ---------------------------------------------------------------------------
 def log_cosh() -> Pair:
     """log cosh(yhat - y), written through the softplus: softplus(2r) - r - log 2."""

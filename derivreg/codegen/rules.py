@@ -257,6 +257,17 @@ def _cosh_sinh(node: sp.Basic) -> sp.Basic | None:
     return None
 
 
+def _exp_product(node: sp.Basic) -> sp.Basic | None:
+    # exp(a) exp(b) -> exp(a + b): exp(t) exp(-t) would be inf * 0 past |t| = 709.8
+    if not node.is_Mul:
+        return None
+    exps = [f for f in node.args if isinstance(f, sp.exp)]
+    if len(exps) < 2:
+        return None
+    rest = [f for f in node.args if not isinstance(f, sp.exp)]
+    return sp.Mul(sp.exp(sp.Add(*(e.args[0] for e in exps))), *rest)
+
+
 def _log_cosh(node: sp.Basic) -> sp.Basic | None:
     # log(cosh(t)) -> LogCosh(t)
     if isinstance(node, sp.log) and isinstance(node.args[0], sp.cosh):
@@ -288,6 +299,7 @@ RULES: tuple[Rule, ...] = (
         "cosh_plus_sinh",
         _cosh_sinh,
     ),
+    Rule("exp_product", "exp(a) exp(b) = exp(a + b)", "exp_product", _exp_product),
     Rule("log_cosh", "log(cosh(t)) = logcosh(t)", "log_cosh", _log_cosh),
 )
 
