@@ -49,7 +49,9 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
         )
-    with np.errstate(over="ignore"):  # a sum of finite terms may overflow: then they are scanned
+    # A sum of finite terms may overflow (and +inf + -inf partial sums give
+    # NaN): then the terms are scanned.
+    with np.errstate(over="ignore", invalid="ignore"):
         finite = np.isfinite(np.sum(w))  # n terms: cheap
     if not finite:
         _finite(w, w=w)
@@ -98,7 +100,7 @@ def _check_batch(  # noqa: PLR0917
         raise ValueError(
             f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
         )
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):  # +-1.7e308: inf - inf, then scanned
         finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
     if not finite:
         _finite(y, y=y)
@@ -138,7 +140,9 @@ def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
             f"({X.shape[1] + 1},), the weights' entries then the intercept's"
         )
     v = _as_float_array("v", v, 1)
-    if not np.isfinite(np.sum(v)):
+    with np.errstate(over="ignore", invalid="ignore"):  # as for y: scanned if not finite
+        finite = np.isfinite(np.sum(v))
+    if not finite:
         _finite(v, v=v)
     return v
 
