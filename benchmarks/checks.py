@@ -52,6 +52,8 @@ def main(argv: list[str] | None = None) -> int:
         for name, k in sorted(KERNELS.items()):
             noisy = X @ w + rng.standard_normal(m)
             y = (rng.random(m) < 0.5).astype(float) if k.TARGETS == "binary" else noisy
+            if not k._in_domain(y):  # a log link's labels: y >= 0 or y > 0
+                y = np.abs(noisy) + 0.1
             for fn, (checked, unchecked) in pairs(k, X, y, w).items():
                 a, b = [], []
                 for _ in range(args.repeats):

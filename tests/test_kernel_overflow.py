@@ -246,3 +246,74 @@ def test_gamma_grad_past_exp_overflow_is_its_value_about_1():
     dJ_dw, dJ_db = KERNELS["gamma"].grad([[710.0]], [1.0], [1.0], 0.0)
     assert dJ_db == pytest.approx(1.0)
     assert dJ_dw.tolist() == [pytest.approx(710.0)]
+
+
+# --- (d) the overflow paths with a sparse X: the dense outcome, for every pair ------------
+
+HUGE_CASES = {
+    # z = 1e310 - 0.99e310 = 1e308: its two products' order (BLAS may fuse one into the
+    # sum) moves it by eps 1e310 at most, 100 eps relative: the rtol below allows 5e-14
+    "partial sums overflow": ([[1e300, -1e300], [0.0, 1.0]], [1.0, 1.0], [1e10, 0.99e10], 0.0, {}),
+    "score past float64": ([[1e300], [0.0]], [1.0, 0.0], [1e10], 0.0, {}),
+    "per-sample dJ/dz past float64": ([[0.0], [1.0]], [1.0, 1.0], [1.0], 1e308, {}),
+    "weighted": ([[0.0], [1.0]], [1.0, 1.0], [1.0], 1e308, {"sample_weight": [3.0, 1.0]}),
+    "penalised": ([[1e-300], [0.0]], [1.0, 0.0], [1e300], 0.0, {"alpha": 1e10}),
+    "huge mean": ([[1.7e308], [1.7e308]], [0.0, 0.0], [1.0], 0.0, {}),
+}
+
+
+def outcomes(kernel, X, y, w, b, extra):
+    """Each checked function's result (a list of floats) or the type of its error."""
+    calls = {
+        "predict": lambda: kernel.predict(X, w, b),
+        "losses": lambda: kernel.losses(X, y, w, b, sample_weight=extra.get("sample_weight")),
+        "loss": lambda: [kernel.loss(X, y, w, b, **extra)],
+        "grad": lambda: np.append(*kernel.grad(X, y, w, b, **extra)),
+        "update": lambda: np.append(*kernel.update(X, y, w, b, 1e-10, **extra)),
+    }
+    out = {}
+    for name, f in calls.items():
+        try:
+            out[name] = np.asarray(f(), dtype=float).tolist()
+        except (FloatingPointError, ValueError) as err:
+            out[name] = type(err).__name__
+    return out
+
+
+#: A finding of this test, not fixed here: for the 2 x 2 X below, BLAS's X @ w is -inf where
+#: the partial sums are 1e310 - 0.99e310 (exact z = 1e308), CSR's is nan; a saturating
+#: dJ/dz (sigma(-inf) - y = -1) is then finite, so the unchecked gradient is finite and
+#: wrong, and _checked_grad, which checks only the result, returns it.  The sparse X's
+#: recomputed gradient is right.  A fix needs the scores' finiteness on the fast path
+#: (one more pass over X, or the score check inside the generated _grad).
+#: Not strict: whether X @ w is -inf or nan there is the BLAS build's summation order.
+BLAS_WRONG_SIGN = pytest.mark.xfail(
+    strict=False, reason="OpenBLAS gives -inf for an overflowed score; sigma hides it"
+)
+
+
+def _sparse_cases():
+    for name in sorted(KERNELS):
+        for case in sorted(HUGE_CASES):
+            known = name == "bce" and case == "partial sums overflow"
+            yield pytest.param(name, case, marks=[BLAS_WRONG_SIGN] if known else [])
+
+
+@pytest.mark.parametrize(("name", "case"), list(_sparse_cases()))
+def test_a_sparse_x_takes_the_overflow_paths_of_a_dense_one(name, case):
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    X, y, w, b, extra = HUGE_CASES[case]
+    kernel = KERNELS[name]
+    if not kernel._in_domain(np.asarray(y)):
+        y = [max(v, 0.5) for v in y]  # Gamma's y > 0
+    dense = outcomes(kernel, np.array(X), y, w, b, extra)
+    for fmt in (scipy_sparse.csr_matrix, scipy_sparse.csc_array):
+        sparse = outcomes(kernel, fmt(np.array(X)), y, w, b, extra)
+        assert sparse.keys() == dense.keys()
+        for fn, want in dense.items():
+            if isinstance(want, str):
+                assert sparse[fn] == want, (fn, sparse[fn], want)
+            else:
+                # (n + 1) eps Z / |z| per score, summed in another order: 5e-14 where z
+                # cancels 1e310 - 0.99e310 (Z / |z| = 200), a few ulp elsewhere
+                np.testing.assert_allclose(sparse[fn], want, rtol=5e-14, err_msg=fn)

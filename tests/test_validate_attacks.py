@@ -147,8 +147,9 @@ WRONG_KERNELS = {
     ),
     "a side effect inside an argument of _checked_grad": (
         "mse",
-        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha)",
-        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, (dJ_dw.__imul__(2), w)[1], b, s, alpha)",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha, DJ_DZ_DEGREE)",
+        "return _checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, (dJ_dw.__imul__(2), w)[1], b, s, alpha, "
+        "DJ_DZ_DEGREE)",
         r"line \d+: grad: the arguments differ: the generator prints `w`, "
         r"found `\(dJ_dw.__imul__\(2\), w\)\[1\]` in `return _checked_grad\(",
     ),

@@ -21,10 +21,10 @@ from derivreg.codegen.examples import examples
 from derivreg.codegen.hessian import second_order, second_order_constants
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
 from derivreg.codegen.newton import newton_functions
-from derivreg.codegen.overflow import overflow_constants
 from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
 from derivreg.codegen.rules import EXPANSIONS, stabilize
+from derivreg.codegen.scaling import overflow_constants
 from derivreg.codegen.templates import (
     BLOCK_BYTES,
     COMMAND,
@@ -472,7 +472,7 @@ def generate_module(derivation: Derivation) -> Printed:
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
     header = [*_header(derivation, used), *second_order_constants(derivation)]
     header += likelihood_constants(derivation)
-    header += overflow_constants(derivation)  # DJ_DZ_DEGREE: derivreg/codegen/overflow.py
+    header += overflow_constants(derivation)  # DJ_DZ_DEGREE: derivreg/codegen/scaling.py
     source = "\n".join(header) + text + "\n"
     ast.parse(source)  # the printer's output must at least be Python
     return Printed(source, tuple(h for f in functions for h in f.holes))

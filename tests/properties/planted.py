@@ -574,7 +574,7 @@ def _dJ_dz_not_rescaled(kernel: ModuleType, ref: Reference) -> ModuleType:
 
 def _rescaled(ref: Reference) -> bool:
     """Whether the pair's kernels rescale a per-sample dJ/dz past float64 (MSE's)."""
-    from derivreg.codegen.overflow import dJ_dz_degree
+    from derivreg.codegen.scaling import dJ_dz_degree
 
     return dJ_dz_degree(ref.derivation) is not None
 

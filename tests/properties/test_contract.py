@@ -83,7 +83,8 @@ def wide() -> st.SearchStrategy[float]:
         st.floats(-REALMAX, REALMAX, allow_nan=False, allow_infinity=False),
         st.floats(-1e-300, 1e-300),
         st.floats(-1e3, 1e3),
-        st.builds(lambda m, e: m * 2.0**e, st.floats(-2.0, 2.0), st.integers(-1074, 1023)),
+        # |m| <= 1, so m 2**e <= 2**1023 stays finite (2 * 2**1023 would be inf)
+        st.builds(lambda m, e: m * 2.0**e, st.floats(-1.0, 1.0), st.integers(-1074, 1023)),
     )
 
 
@@ -298,15 +299,17 @@ def check_contract(kernel: object, ref: object, case: tuple, X: object = None) -
 
 
 def check_sparse_contract(kernel: object, ref: object, case: tuple) -> None:
-    """The contract for a sparse X (CSR, its zeros implicit), and the dense X's outcome.
+    """The contract for a sparse X (CSR, its zeros implicit): the dense X's bounds.
 
-    The bounds are the dense ones: they hold for any order of summation (Higham 3.1),
-    and a sparse row sums its stored entries only, an implicit 0 adding an exact 0.
+    They hold for any order of summation (Higham 3.1), and a sparse row sums its
+    stored entries only, an implicit 0 adding an exact 0; so where the dense X must
+    give a result, the sparse one must give one within the same bound of mpmath, and
+    the two agree to the sum of their bounds.  Where raising is allowed, the outcomes
+    may differ: a score whose rounding bound straddles the largest float64 (BLAS's
+    fused R * R - R * R is the product's rounding error times 2**2048, past float64;
+    CSR's sum of the same terms is 0) is a result for one and an error for the other.
     """
-    X = case[0]
-    dense = check_contract(kernel, ref, case)
-    sparse = check_contract(kernel, ref, case, scipy.sparse.csr_matrix(X))
-    assert sparse == dense, f"sparse X: {sparse} (True: a result), dense X: {dense}"
+    check_contract(kernel, ref, case, scipy.sparse.csr_matrix(case[0]))
 
 
 #: A finding of this property, left to the stable rewrites (derivreg/codegen/rules.py):
