@@ -2,9 +2,12 @@
 
 Figures are nanoseconds per sample of one epoch, the methods interleaved
 repeat by repeat.  derivreg's ``train()`` is the whole call (input checks,
-the start's and the epoch's loss passes, the final gradient); scikit-learn's
-is ``SGDRegressor``/``SGDClassifier.fit`` for the same epoch (no shuffle,
-constant rate, no penalty).
+the start's losses, which from w = 0 need only y, and the loop; the epoch's
+loss is the loop's own sum, and with History off and no ``tol`` there is no
+final gradient); scikit-learn's is ``SGDRegressor``/``SGDClassifier.fit``
+for the same epoch (no shuffle, constant rate, no penalty).  The schedules'
+rows run the same epoch with ``inverse_time`` (its rates computed at once)
+and with a plain Python callable (called and checked once per update).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ import numpy as np
 from measure import HAVE, per_sample
 
 from derivreg import fast
-from derivreg.train import train
+from derivreg.train import inverse_time, train
 
 
 def lecture_loop(loss: str, X: np.ndarray, y: np.ndarray, lr: float) -> Callable[[], object]:
@@ -157,6 +160,15 @@ def sgd_section(quick: bool, repeats: int) -> list[dict[str, object]]:
                 methods["derivreg numba (History off)"] = lambda X=X, y=y, loss=loss: train(
                     X, y, loss=loss, lr=lr, record="none", backend="numba"
                 )
+                methods["derivreg numba, inverse_time schedule"] = lambda X=X, y=y, loss=loss: (
+                    train(
+                        X, y, loss=loss, lr=inverse_time(lr, 1e-4), record="none", backend="numba"
+                    )
+                )
+                methods["derivreg numba, Python schedule"] = lambda X=X, y=y, loss=loss: train(
+                    X, y, loss=loss, lr=lambda t: lr / (1.0 + 1e-4 * t), record="none",
+                    backend="numba",
+                )  # fmt: skip
                 methods["derivreg numba, sgd_epoch only"] = lambda X=X, y=y, loss=loss: fast.epoch(
                     loss, X, y, np.zeros(X.shape[1]), 0.0, lr, m, 0, "numba"
                 )

@@ -128,15 +128,31 @@ class _Run:
         return self.diverged(what, value, Xe)
 
 
-def _start(run: _Run, w: np.ndarray, b: float) -> None:
-    """Set the divergence bound from the losses at the start; refuse a start that overflows."""
+def _start_losses(run: _Run, w: np.ndarray, b: float) -> np.ndarray:
+    """Return the losses at the start, or as many of them as decide the bound and the checks.
+
+    From ``w = 0`` every sample's score is ``z = b``, so its loss needs only y,
+    not a pass over X; and a classifier's labels are 0 or 1 (checked), so its
+    losses take at most two values, computed once each (the samples' own, one
+    per sample, only if one is not finite, for the message).
+    """
     X, y = run.X, run.y
     losses = run.fused_losses or run.kernel._losses  # X, y, w, b were checked: unchecked
     with np.errstate(over="ignore", invalid="ignore"):
         if np.any(w):
-            L = losses(X, y, w, b)
-        else:  # w = 0 scores every sample z = b: its losses need y only, not a pass over X
-            L = run.kernel._losses(np.zeros((len(y), 1)), y, np.zeros(1), b)
+            return losses(X, y, w, b)
+        if run.classifier:
+            labels = np.array([v for v in (0.0, 1.0) if np.any(y == v)])
+            L = losses(np.zeros((len(labels), 1)), labels, np.zeros(1), b)
+            if np.isfinite(L).all():
+                return L
+        return losses(np.zeros((len(y), 1)), y, np.zeros(1), b)
+
+
+def _start(run: _Run, w: np.ndarray, b: float) -> None:
+    """Set the divergence bound from the losses at the start; refuse a start that overflows."""
+    X, y = run.X, run.y
+    L = _start_losses(run, w, b)
     i = _first_past(L, math.inf)
     if i >= 0:
         with np.errstate(over="ignore", invalid="ignore"):

@@ -26,6 +26,7 @@ import numpy as np
 from derivreg import _epochs, fast
 from derivreg import progress as _progress
 from derivreg._epochs import Schedule, _correct, _Run, _scheduled
+from derivreg._step_size import InverseTime
 
 __all__ = ["per_sample_epoch", "rates"]
 
@@ -37,6 +38,10 @@ def rates(schedule: Schedule, start: int, m: int) -> np.ndarray:
     checks one, with its message naming the update); floats are checked all at
     once, anything else one by one.
     """
+    if isinstance(schedule, InverseTime) and start + m < 2**53:  # all at once: the same floats
+        out = schedule.rates(start, m)
+        if np.all(np.isfinite(out) & (out >= 0)):
+            return out
     values = [schedule(t) for t in range(start, start + m)]
     if all(type(v) is float for v in values):
         out = np.array(values, dtype=np.float64)

@@ -46,16 +46,41 @@ def inverse_time(lr: float, decay: float) -> Schedule:
     -------
     callable
         ``schedule(t) -> float``, to pass as ``train(..., lr=schedule)``.
+        Its ``rates(start, m)`` gives the same floats for ``m`` updates at
+        once (what train's per-sample epochs use: one NumPy expression, not
+        ``m`` Python calls).
 
     Examples
     --------
     >>> s = inverse_time(0.1, 0.5)
     >>> s(0), s(2)
     (0.1, 0.05)
+    >>> s.rates(0, 3).tolist()
+    [0.1, 0.06666666666666667, 0.05]
     """
-    lr = _check_lr(lr, "inverse_time")
-    decay = _params.real("decay", decay, "inverse_time", 0.0, high_open=True)
-    return lambda t: lr / (1.0 + decay * t)
+    return InverseTime(
+        _check_lr(lr, "inverse_time"),
+        _params.real("decay", decay, "inverse_time", 0.0, high_open=True),
+    )
+
+
+class InverseTime:
+    """The schedule ``lr / (1 + decay * t)`` of :func:`inverse_time` (checked there)."""
+
+    def __init__(self, lr: float, decay: float) -> None:
+        self.lr, self.decay = lr, decay
+
+    def __call__(self, t: int) -> float:
+        """Return the rate of update ``t``."""
+        return self.lr / (1.0 + self.decay * t)
+
+    def rates(self, start: int, m: int) -> np.ndarray:
+        """Return the rates of updates ``start, ..., start + m - 1``: the same IEEE operations.
+
+        ``t`` below 2**53 converts to float exactly, as Python's ``decay * t`` does.
+        """
+        t = np.arange(start, start + m, dtype=np.float64)
+        return self.lr / (1.0 + self.decay * t)
 
 
 def _max_norm2(X: np.ndarray) -> tuple[float, float]:

@@ -103,8 +103,14 @@ class Run:
 
     @property
     def final_loss(self) -> float:
-        """Mean loss over the whole data set after the last epoch."""
-        return float(self.history.epoch_loss[-1])
+        """Mean loss over the whole data set at the final parameters.
+
+        One kernel call: the History's ``epoch_loss`` is the epoch's mean of
+        the losses before each update, not this.
+        """
+        from derivreg._losses import kernel_module
+
+        return float(kernel_module(self.data.loss).loss(self.data.X, self.data.y, self.w, self.b))
 
     @property
     def accuracy(self) -> float:

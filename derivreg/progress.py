@@ -156,12 +156,18 @@ def epoch_in_blocks(  # noqa: PLR0917 - the arguments of derivreg.fast.epoch
             on_update(done + hi)
     if len(results) == 1:
         return results[0]
+    J = np.concatenate([r.J for r in results])
+    total = 0.0
+    for term in J.tolist():  # the loop's sum of the losses, in its order: the same float
+        total += term
     return type(results[0])(
         w,
         b,
-        np.concatenate([r.J for r in results]),
+        J,
         np.concatenate([r.w_track for r in results]),
         np.concatenate([r.b_track for r in results]),
+        total,
+        np.concatenate([r.Z for r in results]),
     )
 
 

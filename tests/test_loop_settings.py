@@ -165,6 +165,14 @@ def test_accuracy_is_the_count_of_right_labels_so_far():
     np.testing.assert_array_equal(h.accuracy, np.cumsum(right) / np.arange(1, 2 * len(y) + 1))
 
 
+def test_inverse_times_rates_at_once_are_its_calls():
+    s = inverse_time(0.3, 0.037)
+    at_once = _per_sample.rates(s, 12345, 10_000)
+    one_by_one = _per_sample.rates(lambda t: 0.3 / (1.0 + 0.037 * t), 12345, 10_000)  # plain
+    np.testing.assert_array_equal(at_once, one_by_one)
+    assert at_once.tolist() == [s(t) for t in range(12345, 22345)]
+
+
 def test_a_bad_schedule_value_is_refused_in_the_loop_naming_its_update():
     X, y, _ = _data("mse")
     with pytest.raises(ValueError, match="at update 130"):

@@ -173,8 +173,8 @@ WRONG_KERNELS = {
     ),
     "a loop that updates only 3 features": (
         "mse_loop",
-        "    for j in range(n):\n            w[j] -= step",
-        "    for j in range(min(n, 3)):\n            w[j] -= step",
+        "    for j in range(n):\n                w[j] -= step",
+        "    for j in range(min(n, 3)):\n                w[j] -= step",
         r"line \d+: sgd_epoch: the arguments differ: the generator prints `n`, found `min\(n, 3\)`",
     ),
     "a loop that writes every History record to row 0": (

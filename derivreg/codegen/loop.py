@@ -195,7 +195,7 @@ def generate_loop_module(derivation: Derivation) -> Printed:
     --------
     >>> from derivreg import derive
     >>> [(h.function, h.target) for h in generate_loop_module(derive("mse")).holes][2:4]
-    [('sgd_epoch', 'dJ_dz'), ('sgd_epoch_csr', 't0')]
+    [('sgd_epoch', 'dJ_dz'), ('sgd_epoch', 'dR_dw')]
     """
     d = check_derivation(derivation)
     name = identifier(d.name)

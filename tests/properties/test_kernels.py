@@ -82,14 +82,16 @@ def run_loop(loop, batch: Batch, lr: float) -> list[object]:
     """One per-sample epoch of ``loop`` on flat lists, recording every step."""
     X, labels, w, b = batch
     m, n = X.shape
-    weights, J = w.tolist(), [0.0] * m
+    weights, J, Z = w.tolist(), [0.0] * m, [0.0] * m
     w_track, b_track = [0.0] * (m * n), [0.0] * m
-    args = (X.ravel().tolist(), labels.tolist(), weights, float(b), lr, J, 1, 0)
+    # one rate, weight 1, no penalty, b fitted (the loop's other modes: test_loop_settings)
+    plain = ([lr], 0, [1.0], 0, 0.0, 0.0, 0, 1)
+    args = (X.ravel().tolist(), labels.tolist(), weights, float(b), *plain, J, Z, 1, 0)
     try:
-        final_b = loop(*args, w_track, b_track)
+        final = loop(*args, w_track, b_track)
     except OverflowError as err:  # math.exp past 709.78 (an exp activation): an outcome too
-        final_b = f"OverflowError: {err}"
-    return [weights, final_b, J, w_track, b_track]
+        final = f"OverflowError: {err}"
+    return [weights, final, J, Z, w_track, b_track]
 
 
 def check_loop_same_as_generated(kernel, ref, case) -> None:

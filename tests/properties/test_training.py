@@ -353,8 +353,10 @@ def check_separable(kernel, ref, case) -> None:
     below = np.flatnonzero(bound < target)
     assert below.size, "the envelope does not reach log(2)/m within the horizon"
     epochs = int(below[0]) + 1
-    w, b, history = fit(kernel, ref, X, y, lr=alpha, epochs=epochs, batch_size=None)
-    loss = history.epoch_loss
+    # an epoch's loss is taken before its update (History.epoch_loss): one epoch more,
+    # and epoch_loss[k + 1] is the loss after k + 1 updates, which bound[k] bounds
+    w, b, history = fit(kernel, ref, X, y, lr=alpha, epochs=epochs + 1, batch_size=None)
+    loss = history.epoch_loss[1:]
     slack = 8 * EPS * (1 + loss)
     assert np.all(loss <= bound[:epochs] + slack), f"loss {loss} above the GD envelope"
     assert np.all(np.diff(loss) <= slack[1:]), f"loss not decreasing: {loss}"
