@@ -204,6 +204,12 @@ def _steps(f: dict) -> list[str]:
             "| dask-ml LogisticRegression(solver='newton', penalty=None, tol=1e-8, "
             f"max_iter={ml.get('max_iter', 100)}), same arrays | {ml['seconds']:.1f} s |"
         )
+    if ml is not None and "unfinished_after_s" in ml:
+        lines.append(
+            "| dask-ml LogisticRegression(solver='newton', penalty=None, tol=1e-8, "
+            f"max_iter={ml.get('max_iter', 100)}), same arrays | not finished: stopped "
+            f"after {ml['unfinished_after_s']:.1f} s |"
+        )
     return lines
 
 

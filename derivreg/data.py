@@ -20,6 +20,11 @@ Bernoulli(sigmoid(z)).  ``logistic(..., positive_rate=r)`` replaces the true
 bias by the intercept that makes a fraction ``r`` of the labels 1 (balanced
 classes with ``r = 0.5``); the draws stay the same.
 
+Past memory, :func:`write_zarr` writes a synthetic logistic, Poisson or
+linear data set of any size to a zarr store chunk by chunk, and
+:func:`open_zarr`, :func:`open_npy` and :func:`synthetic` give row-chunked
+Dask arrays (the extra ``dask``).
+
 The defaults are correct where the lecture is not (see the errata in the
 design notes).  ``lecture_errata=True`` reproduces the lecture's own numbers:
 
