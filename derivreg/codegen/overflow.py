@@ -26,6 +26,8 @@ True
 
 from __future__ import annotations
 
+from derivreg.codegen.overflow_second import SECOND_ORDER
+
 __all__ = ["OVERFLOW"]
 
 #: The overflow checks' source (NumPy only; ``np`` is imported by ``_checks.py``).
@@ -300,3 +302,5 @@ def _checked_update(  # noqa: PLR0917
         "lower the learning rate"
     )
 '''
+
+OVERFLOW = OVERFLOW.rstrip() + "\n\n\n" + SECOND_ORDER.strip() + "\n"
