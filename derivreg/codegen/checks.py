@@ -57,7 +57,7 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
         raise ValueError(
             f"w has shape {w.shape} but X has shape {X.shape}: expected w of shape ({X.shape[1]},)"
         )
-    with np.errstate(over="ignore"):  # a sum of finite terms may overflow: then they are scanned
+    with np.errstate(over="ignore", invalid="ignore"):  # a sum may overflow: then scanned
         finite = np.isfinite(np.sum(w))  # n terms: cheap
     if not finite:
         _finite(w, w=w)
@@ -106,7 +106,7 @@ def _check_batch(  # noqa: PLR0917
         raise ValueError(
             f"y has shape {y.shape} but X has shape {X.shape}: expected y of shape ({X.shape[0]},)"
         )
-    with np.errstate(over="ignore"):
+    with np.errstate(over="ignore", invalid="ignore"):
         finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
     if not finite:
         _finite(y, y=y)

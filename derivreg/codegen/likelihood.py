@@ -158,12 +158,12 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
                 CodeBlock(
                     "non-finite: recomputed at scale, or from the checked losses, or an error",
                     [
-                        "terms = (_losses, losses, dispersion, log_normaliser)",
-                        "likelihood = (*terms, LOGLIK_SCALE, LOGLIK_SHIFT)",
+                        "likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, "
+                        "LOGLIK_SHIFT"
                     ],
                 ),
             ],
-            "_checked_log_likelihood(total, likelihood, X, y, w, b)",
+            "_checked_log_likelihood(total, phi, likelihood, X, y, w, b)",
             [CHECK_BATCH],
         ),
     ]

@@ -29,7 +29,8 @@ def _checked_hessian(H: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     _finite(H, **inputs)
     if np.all(np.isfinite(H)):
         return H
-    j, k = (int(i) for i in np.argwhere(~np.isfinite(H))[0])
+    at = int(np.flatnonzero(~np.isfinite(H))[0])
+    j, k = at // H.shape[1], at % H.shape[1]
     raise FloatingPointError(
         f"the Hessian overflows float64: H[{j}, {k}] = mean_i d2J/dz2 x~_ij x~_ik is past "
         "the largest float64 (1.8e+308); scale X (e.g. sklearn.preprocessing.StandardScaler)"
@@ -66,19 +67,21 @@ def _rescaled(
     labels and scores divided by ``2**e``, all below about 1 in magnitude (exact, but for
     what falls below the smallest subnormal: below TINY times the largest)."""
     ey, ex, ew, eb = _top(y), _top(X), _top(w), _top(b)
-    ez = None if ex is None or ew is None else ex + ew + int(np.ceil(np.log2(w.shape[0])))
+    ez = None if ex is None or ew is None else ex + ew + int(np.frexp(float(w.shape[0]))[1])
     e = max([p for p in (ey, ez, eb) if p is not None], default=0)
     ex = ex or 0
     half = -ex // 2
     X = X * 2.0**half * 2.0 ** (-ex - half)  # two factors: 2**1074 is past float64
-    w = np.zeros_like(w) if ez is None else np.ldexp(w, ex - e)
+    w = w * 0.0 if ez is None else np.ldexp(w, ex - e)
     return e, X, np.ldexp(y, -e), w, float(np.ldexp(b, -e))
 
 
 def _checked_log_likelihood(  # noqa: PLR0917
-    total: float, likelihood: tuple, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+    total: float, phi: float, likelihood: tuple, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+    b: float,
 ) -> float:
-    """Return a finite log-likelihood ``total``, else recompute it.
+    """Return a finite log-likelihood ``total`` of a normal dispersion ``phi``, else recompute it
+    (a subnormal phi has lost digits: log(phi) would be off by more than rounding).
 
     ``likelihood`` is the module's (``_losses``, ``losses``, ``dispersion``,
     ``log_normaliser``, ``LOGLIK_SCALE``, ``LOGLIK_SHIFT``).  Where the shift is
@@ -87,7 +90,7 @@ def _checked_log_likelihood(  # noqa: PLR0917
     so the data are divided by ``2**e`` (``_rescaled``).  Otherwise J are the checked
     losses (their limits, or their FloatingPointError).
     """
-    if np.isfinite(total):
+    if np.isfinite(total) and not 0.0 < phi < 2.2250738585072014e-308:  # the smallest normal
         return total
     unchecked, losses, dispersion, normaliser, scale, shift = likelihood
     e = 0

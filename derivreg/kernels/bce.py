@@ -542,9 +542,8 @@ def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> flo
         log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
         total = float(np.sum(log_p))
         # non-finite: recomputed at scale, or from the checked losses, or an error
-        terms = (_losses, losses, dispersion, log_normaliser)
-        likelihood = (*terms, LOGLIK_SCALE, LOGLIK_SHIFT)
-        return _checked_log_likelihood(total, likelihood, X, y, w, b)
+        likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, LOGLIK_SHIFT
+        return _checked_log_likelihood(total, phi, likelihood, X, y, w, b)
 
 
 def newton_terms(

@@ -161,6 +161,11 @@ class Interpreter:
             match node:
                 case ast.Assign(targets=[ast.Name(id=name)], value=ast.Constant(value=value)):
                     self.constants[name] = value
+                case ast.Assign(
+                    targets=[ast.Name(id=name)],
+                    value=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=float(value))),
+                ):  # a negative float constant (LOGLIK_SHIFT)
+                    self.constants[name] = -value
                 case ast.Assign(targets=[ast.Name(id=name)], value=ast.Tuple()):
                     self.constants[name] = _Text(name)  # a table handed to a check
         self.constants.update(constants or {})
