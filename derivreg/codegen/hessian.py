@@ -174,7 +174,7 @@ class _SecondOrder:
                     self.values[1],
                 ),
                 [CodeBlock("the unchecked kernel", ["H = _hessian(X, y, w, b)"])],
-                "_finite(H, X=X, y=y, w=w)",
+                "_checked_hessian(H, X=X, y=y, w=w)",
                 [_CHECK_BATCH],
             ),
             function(

@@ -28,7 +28,7 @@ from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function
 from derivreg.symbolic import Derivation
 
-__all__ = ["likelihood_constants", "likelihood_functions"]
+__all__ = ["likelihood_constants", "likelihood_functions", "scale_shift"]
 
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 
@@ -40,7 +40,7 @@ def likelihood_constants(d: Derivation) -> list[str]:
     --------
     >>> from derivreg import derive
     >>> likelihood_constants(derive("mse"))[-1]
-    'LOGLIK_SCALE = 2.0'
+    'LOGLIK_SHIFT = -1.0'
     """
     if d.likelihood is None:
         return []
@@ -49,7 +49,43 @@ def likelihood_constants(d: Derivation) -> list[str]:
         "#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the",
         "#: family's log-density, of which the loss J keeps the part that depends on yhat.",
         f"LOGLIK_SCALE = {float(d.likelihood.scale)!r}",
+        "#: (k(phi 2**(deg e)) - k(phi)) / (e log 2) where J(c y, c z) = c**deg J,",
+        "#: phi(c**deg J_mean) = c**deg phi and k is free of y (scale-free); else None.",
+        f"LOGLIK_SHIFT = {scale_shift(d)!r}",
     ]
+
+
+def scale_shift(d: Derivation) -> float | None:
+    """Return ``deg * phi dk/dphi`` where the family is scale-free, else None.
+
+    Scale-free: the loss is homogeneous of degree ``deg`` in ``(y, z)``, the
+    dispersion of degree 1 in the mean loss, and the normaliser ``k`` is free
+    of ``y`` with ``phi dk/dphi`` a constant.  Then dividing y and the scores
+    by ``2**e`` divides J and phi by ``2**(deg e)``, and adds ``shift e log 2``
+    to each row's ``k``: the log-likelihood computed at scale.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> scale_shift(derive("mse")), scale_shift(derive("bce"))
+    (-1.0, None)
+    """
+    from derivreg.symbolic import J_mean, phi, y, yhat, z
+
+    terms = d.likelihood
+    if terms is None or y in terms.normaliser.free_symbols:
+        return None
+    beta = sp.simplify(sp.diff(terms.normaliser, phi) * phi)
+    if beta.free_symbols:
+        return None
+    c = sp.Symbol("c", positive=True)
+    J = d.loss.subs(yhat, d.activation)
+    for deg in (1, 2):
+        loss = J.subs({y: c * y, z: c * z}, simultaneous=True) - c**deg * J
+        spread = terms.dispersion.subs(J_mean, c**deg * J_mean) - c**deg * terms.dispersion
+        if sp.simplify(loss) == 0 and sp.simplify(spread) == 0:
+            return float(deg * beta)
+    return None
 
 
 def _output(name: str, expr: sp.Expr) -> Output:
@@ -114,10 +150,20 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
                 ),
                 CodeBlock(
                     "log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows",
-                    ["log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)"],
+                    [
+                        "log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)",
+                        "total = float(np.sum(log_p))",
+                    ],
+                ),
+                CodeBlock(
+                    "non-finite: recomputed at scale, or from the checked losses, or an error",
+                    [
+                        "likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, "
+                        "LOGLIK_SHIFT"
+                    ],
                 ),
             ],
-            "float(np.sum(log_p))",
+            "_checked_log_likelihood(total, phi, likelihood, X, y, w, b)",
             [CHECK_BATCH],
         ),
     ]

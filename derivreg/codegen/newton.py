@@ -11,7 +11,9 @@ then, with ``X~ = [X, 1]``,
     value = sum_i J_i / m,   g = X~^T dJ/dz / m,   H = X~^T diag(d2J/dz2) X~ / m,
 
 summed in row blocks like the Hessian.  The checked ``newton_terms`` checks
-its inputs once; a solver that has checked them itself calls
+its inputs once, and hands a non-finite term to the checked ``loss``,
+``grad`` or ``hessian`` (``_checked_newton``), so it returns or raises what
+they do; a solver that has checked them itself calls
 ``_newton_terms``, whose result it must check for finiteness (see
 :class:`derivreg.solvers.KernelObjective`).
 
@@ -36,7 +38,6 @@ __all__ = ["newton_functions"]
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _SIG = f"(\n    {_BATCH}\n) -> tuple[float, np.ndarray, np.ndarray]"
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
-_FINITE = "X=X, y=y, w=w"
 
 
 def _loop() -> list[CodeBlock]:
@@ -111,8 +112,14 @@ def newton_functions(kernel: Any) -> list[Printed]:
         function(
             f"newton_terms{_SIG}",
             doc,
-            [CodeBlock("the unchecked kernel", ["value, g, H = _newton_terms(X, y, w, b)"])],
-            f"_finite(value, {_FINITE}), _finite(g, {_FINITE}), _finite(H, {_FINITE})",
+            [
+                CodeBlock("the unchecked kernel", ["value, g, H = _newton_terms(X, y, w, b)"]),
+                CodeBlock(
+                    "a non-finite term is the checked kernel's: at scale, its limit, or its error",
+                    ["checked = (loss, grad, hessian)"],
+                ),
+            ],
+            "_checked_newton(value, g, H, checked, X, y, w, b)",
             [CHECK_BATCH],
         ),
         function(

@@ -36,6 +36,8 @@ True
 
 from __future__ import annotations
 
+from derivreg.codegen.overflow_second import SECOND_ORDER
+
 __all__ = ["OVERFLOW"]
 
 #: The overflow checks' source (NumPy only; ``np`` is imported by ``_checks.py``).
@@ -373,3 +375,5 @@ def _checked_update(  # noqa: PLR0917
         f"{_about(v[k], e[k])}); lower the learning rate"
     )
 '''
+
+OVERFLOW = OVERFLOW.rstrip() + "\n\n\n" + SECOND_ORDER.strip() + "\n"

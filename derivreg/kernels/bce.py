@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_log_likelihood, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
 
 NAME = 'bce'
 TARGETS = 'binary'
@@ -53,6 +53,9 @@ CURVATURE_READS_Y = False
 #: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
 #: family's log-density, of which the loss J keeps the part that depends on yhat.
 LOGLIK_SCALE = 1.0
+#: (k(phi 2**(deg e)) - k(phi)) / (e log 2) where J(c y, c z) = c**deg J,
+#: phi(c**deg J_mean) = c**deg phi and k is free of y (scale-free); else None.
+LOGLIK_SHIFT = None
 
 #: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
 #: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
@@ -416,7 +419,7 @@ def hessian(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         H = _hessian(X, y, w, b)
-        return _finite(H, X=X, y=y, w=w)
+        return _checked_hessian(H, X=X, y=y, w=w)
 
 
 def _hessian(
@@ -551,7 +554,10 @@ def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> flo
         phi = dispersion(float(np.mean(J)))
         # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
         log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
-        return float(np.sum(log_p))
+        total = float(np.sum(log_p))
+        # non-finite: recomputed at scale, or from the checked losses, or an error
+        likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, LOGLIK_SHIFT
+        return _checked_log_likelihood(total, phi, likelihood, X, y, w, b)
 
 
 def newton_terms(
@@ -572,7 +578,9 @@ def newton_terms(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         value, g, H = _newton_terms(X, y, w, b)
-        return _finite(value, X=X, y=y, w=w), _finite(g, X=X, y=y, w=w), _finite(H, X=X, y=y, w=w)
+        # a non-finite term is the checked kernel's: at scale, its limit, or its error
+        checked = (loss, grad, hessian)
+        return _checked_newton(value, g, H, checked, X, y, w, b)
 
 
 def _newton_terms(

@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
 
 NAME = 'poisson'
 TARGETS = 'real'
@@ -385,7 +385,7 @@ def hessian(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         H = _hessian(X, y, w, b)
-        return _finite(H, X=X, y=y, w=w)
+        return _checked_hessian(H, X=X, y=y, w=w)
 
 
 def _hessian(
@@ -491,7 +491,9 @@ def newton_terms(
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         value, g, H = _newton_terms(X, y, w, b)
-        return _finite(value, X=X, y=y, w=w), _finite(g, X=X, y=y, w=w), _finite(H, X=X, y=y, w=w)
+        # a non-finite term is the checked kernel's: at scale, its limit, or its error
+        checked = (loss, grad, hessian)
+        return _checked_newton(value, g, H, checked, X, y, w, b)
 
 
 def _newton_terms(

@@ -52,6 +52,10 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_penalised": lambda a: a[0] + sp.Add(*np.asarray(a[1], dtype=object).ravel()),
     "_checked_update": lambda a: (a[0], a[1]),
     "_checked_losses": lambda a: a[0],
+    # a non-finite term is the checked kernel's, itself validated (contract: unchanged)
+    "_checked_hessian": lambda a: a[0],
+    "_checked_newton": lambda a: tuple(a[:3]),
+    "_checked_log_likelihood": lambda a: a[0],
     # bytes per row of a dense X; any positive value only sizes the blocks, and the
     # block loop is run with every block size (validate.batch)
     "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
@@ -157,6 +161,11 @@ class Interpreter:
             match node:
                 case ast.Assign(targets=[ast.Name(id=name)], value=ast.Constant(value=value)):
                     self.constants[name] = value
+                case ast.Assign(
+                    targets=[ast.Name(id=name)],
+                    value=ast.UnaryOp(op=ast.USub(), operand=ast.Constant(value=float(value))),
+                ):  # a negative float constant (LOGLIK_SHIFT)
+                    self.constants[name] = -value
                 case ast.Assign(targets=[ast.Name(id=name)], value=ast.Tuple()):
                     self.constants[name] = _Text(name)  # a table handed to a check
         self.constants.update(constants or {})
