@@ -513,3 +513,94 @@ def _checked_update(  # noqa: PLR0917
         f"is about {_about(scaled[k], p[k])} (lr = {lr:.4g}, {labels[k]} = "
         f"{_about(v[k], e[k])}); lower the learning rate"
     )
+
+
+def _checked_hessian(H: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
+    """Return a finite Hessian ``H``; name a non-finite input, else the entry past float64."""
+    _finite(H, **inputs)
+    if np.all(np.isfinite(H)):
+        return H
+    at = int(np.flatnonzero(~np.isfinite(H))[0])
+    j, k = at // H.shape[1], at % H.shape[1]
+    raise FloatingPointError(
+        f"the Hessian overflows float64: H[{j}, {k}] = mean_i d2J/dz2 x~_ij x~_ik is past "
+        "the largest float64 (1.8e+308); scale X (e.g. sklearn.preprocessing.StandardScaler)"
+    )
+
+
+def _checked_newton(  # noqa: PLR0917
+    value: float, g: np.ndarray, H: np.ndarray, checked: tuple, X: np.ndarray, y: np.ndarray,
+    w: np.ndarray, b: float,
+) -> tuple[float, np.ndarray, np.ndarray]:
+    """Return the fused terms; each non-finite one is its checked kernel's instead
+    (``checked`` = the module's ``loss``, ``grad`` and ``hessian``): at scale, its limit,
+    or that kernel's error."""
+    loss, grad, hessian = checked
+    if not np.isfinite(value):
+        value = loss(X, y, w, b)
+    if not np.all(np.isfinite(g)):
+        g = np.append(*grad(X, y, w, b))
+    if not np.all(np.isfinite(H)):
+        H = hessian(X, y, w, b)
+    return value, g, H
+
+
+def _top(a: object) -> int | None:
+    """The binary exponent of the largest |entry| of ``a`` (None where all are 0)."""
+    big = float(abs(a).max()) if issparse(a) else float(np.max(np.abs(a), initial=0.0))
+    return int(np.frexp(big)[1]) if big > 0 else None
+
+
+def _rescaled(
+    X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> tuple[int, np.ndarray, np.ndarray, np.ndarray, float]:
+    """Return ``e`` and ``X / 2**ex``, ``y / 2**e``, ``w 2**(ex - e)``, ``b / 2**e``: the
+    labels and scores divided by ``2**e``, all below about 1 in magnitude (exact, but for
+    what falls below the smallest subnormal: below TINY times the largest)."""
+    ey, ex, ew, eb = _top(y), _top(X), _top(w), _top(b)
+    ez = None if ex is None or ew is None else ex + ew + int(np.frexp(float(w.shape[0]))[1])
+    e = max([p for p in (ey, ez, eb) if p is not None], default=0)
+    ex = ex or 0
+    half = -ex // 2
+    X = X * 2.0**half * 2.0 ** (-ex - half)  # two factors: 2**1074 is past float64
+    w = w * 0.0 if ez is None else np.ldexp(w, ex - e)
+    return e, X, np.ldexp(y, -e), w, float(np.ldexp(b, -e))
+
+
+def _checked_log_likelihood(  # noqa: PLR0917
+    total: float, phi: float, likelihood: tuple, X: np.ndarray, y: np.ndarray, w: np.ndarray,
+    b: float,
+) -> float:
+    """Return a finite log-likelihood ``total`` of a normal dispersion ``phi``, else recompute it
+    (a subnormal phi has lost digits: log(phi) would be off by more than rounding).
+
+    ``likelihood`` is the module's (``_losses``, ``losses``, ``dispersion``,
+    ``log_normaliser``, ``LOGLIK_SCALE``, ``LOGLIK_SHIFT``).  Where the shift is
+    given the family is scale-free: J(y / 2**e, z / 2**e) = J 2**(-d e), phi alike,
+    J / phi unchanged, and k(phi 2**(d e)) = k(phi) + shift e log 2 (k free of y),
+    so the data are divided by ``2**e`` (``_rescaled``).  Otherwise J are the checked
+    losses (their limits, or their FloatingPointError).
+    """
+    if np.isfinite(total) and not 0.0 < phi < 2.2250738585072014e-308:  # the smallest normal
+        return total
+    unchecked, losses, dispersion, normaliser, scale, shift = likelihood
+    e = 0
+    if shift is None:
+        J = losses(X, y, w, b)
+    else:
+        e, X, y, w, b = _rescaled(X, y, w, b)
+        J = unchecked(X, y, w, b)
+    phi = dispersion(_mean_loss(J))
+    if not (np.isfinite(phi) and phi > 0):
+        raise FloatingPointError(
+            f"the log-likelihood cannot be computed: the dispersion phi = {phi:.4g} (the fit "
+            "is exact at this scale), where the log-density is unbounded"
+        )
+    log_p = normaliser(y, phi) - J / (scale * phi)
+    total = float(np.sum(log_p)) + X.shape[0] * (shift or 0.0) * e * float(np.log(2.0))
+    if np.isfinite(total):
+        return total
+    raise FloatingPointError(
+        f"the log-likelihood overflows float64: a sum of {X.shape[0]} terms of mean "
+        f"{_mean_loss(log_p):.4g}, past the largest float64 (1.8e+308)"
+    )
