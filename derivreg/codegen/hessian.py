@@ -262,7 +262,26 @@ def second_order(kernel: Any) -> list[Printed]:
     ['def curvature', 'def expected_curvature', 'def hessian']
     """
     s = _SecondOrder(kernel)
-    return [s.curvature(), s.expected_curvature(), *s.hessian(), *s.hvp()]
+    expected = [s.expected_curvature()] if has_expected_curvature(kernel.d) else []
+    return [s.curvature(), *expected, *s.hessian(), *s.hvp()]
+
+
+def has_expected_curvature(d: Any) -> bool:
+    """Whether d2J/dz2 at y = yhat is the curvature's mean over y of mean yhat.
+
+    It is where d2J/dz2 is affine in y and dJ/dz is 0 at y = yhat (the
+    exponential families' losses).  A loss that is neither (log-cosh: its
+    curvature 1/cosh^2(z - y) is not affine in y) gets no
+    ``expected_curvature``, and inference uses the observed information.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> has_expected_curvature(derive("gamma"))
+    True
+    """
+    affine = sp.simplify(sp.diff(d.d2J_dz2, y, 2)) == 0
+    return bool(affine and sp.simplify(d.dJ_dz.subs(y, yhat)) == 0)
 
 
 def second_order_constants(d: Any) -> list[str]:

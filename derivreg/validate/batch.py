@@ -33,6 +33,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import sympy as sp
 
+from derivreg.codegen.hessian import has_expected_curvature
 from derivreg.codegen.kernel import generate_module
 from derivreg.codegen.loop import generate_loop_module
 from derivreg.codegen.templates import Hole, Printed
@@ -114,11 +115,15 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
         "update_w = w - alpha dJ_dz x": (scalar.update_w, s["w"] - s["alpha"] * dz * s["x"]),
         "update_b = b - alpha dJ_dz": (scalar.update_b, s["b"] - s["alpha"] * dz),
         "d2J_dz2 = d(dJ_dz)/dz": (d.d2J_dz2, sp.diff(dz, INPUTS["z"])),
+    }
+    if has_expected_curvature(d):
         # expected_curvature is d2J/dz2 at y = yhat: the mean over y of mean yhat, because
         # d2J/dz2 is affine in y, and yhat is that mean, the score dJ/dz having mean 0 there
-        "d2J_dz2 is affine in y": (sp.diff(d.d2J_dz2, INPUTS["y"], 2), sp.Integer(0)),
-        "dJ_dz = 0 at y = yhat": (d.dJ_dz.subs(INPUTS["y"], INPUTS["yhat"]), sp.Integer(0)),
-    }
+        facts["d2J_dz2 is affine in y"] = (sp.diff(d.d2J_dz2, INPUTS["y"], 2), sp.Integer(0))
+        facts["dJ_dz = 0 at y = yhat"] = (
+            d.dJ_dz.subs(INPUTS["y"], INPUTS["yhat"]),
+            sp.Integer(0),
+        )
     if d.likelihood is not None and d.pair.log_density is not None:
         t, p = d.likelihood, INPUTS["phi"]
         dispersed = p in t.dispersion.free_symbols or t.dispersion != 1
