@@ -17,6 +17,8 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
                            = max(z, 0) - y z + log1p(exp(-|z|))
 ``dJ_dz_stable_form``      σ(t) - y = (1 - y) σ(t) - y σ(-t); the derivation's
                            dJ/dz at yhat = σ(z) in where-form
+``exp_ratio_stable_form``  -(y - exp(t)) exp(-t) = 1 - y exp(-t): Gamma's dJ/dz
+                           at yhat = exp(z), with no inf * 0 past exp(t) overflow
 =========================  ===================================================
 
 Run ``python proofs/stability.py`` to check and print the proofs.
@@ -32,6 +34,7 @@ common = load("_common")
 sigmoid_family = load("sigmoid")
 sigma, softplus, t, DEFS = common.sigma, common.softplus, common.t, common.DEFS
 BCE = derive("bce", features=1)
+GAMMA = derive("gamma", features=1)
 LABELS = {y: sp.Interval(0, 1)}
 
 
@@ -206,6 +209,21 @@ DJ_DZ = (
     )
 )
 
+EXP_RATIO = (
+    Theorem(
+        "stability.exp_ratio_stable_form",
+        "-(y - exp(t)) exp(-t) = 1 - y exp(-t) for every real t and y: exp(-t) exp(t) = 1 "
+        "taken before printing, so past t = 709.78 the printed form is 1 - y exp(-t), not "
+        "inf * 0; so the derivation's Gamma dJ/dz at yhat = exp(z) is 1 - y exp(-z)",
+        defs=DEFS,
+    )
+    .start(-(y - sp.exp(t)) * sp.exp(-t), "what the generator finds: (a + b exp(t)) exp(-t)")
+    .eq(1 - y * sp.exp(-t), "distribute exp(-t); exp(t) exp(-t) = exp(0) = 1")
+    .start(GAMMA.yhat_of_z(GAMMA.dJ_dz), "the derivation's Gamma dJ/dz at yhat = exp(z)")
+    .eq(-(y - sp.exp(z)) * sp.exp(-z), "as derived")
+    .eq(1 - y * sp.exp(-z), "the first chain at t = z")
+)
+
 #: The rewrites the generator may apply, by the names it cites.
 REWRITES = {
     "softplus_stable_form": SOFTPLUS,
@@ -216,6 +234,7 @@ REWRITES = {
     "sigmoid_neg_stable_form": SIGMOID_NEG,
     "bce_stable_form": BCE_LOSS,
     "dJ_dz_stable_form": DJ_DZ,
+    "exp_ratio_stable_form": EXP_RATIO,
 }
 
 THEOREMS = list(REWRITES.values())

@@ -168,6 +168,22 @@ def _residual_split(node: sp.Basic) -> sp.Basic | None:
     return None
 
 
+def _exp_ratio(node: sp.Basic) -> sp.Basic | None:
+    # c exp(-t) (a + b exp(t)) -> c (a exp(-t) + b): no inf * 0 past exp(t) overflow
+    if not node.is_Mul:
+        return None
+    coeff, rest = node.as_coeff_Mul()
+    factors = rest.args if rest.is_Mul else (rest,)
+    if len(factors) != 2:
+        return None
+    for decay, total in (factors, factors[::-1]):
+        if isinstance(decay, sp.exp) and total.is_Add:
+            grows = sp.exp(-decay.args[0])
+            if any(term.as_independent(grows)[1] == grows for term in total.args):
+                return coeff * sp.Add(*(term * decay for term in total.args))
+    return None
+
+
 #: The stable rewrites, applied in order until nothing changes.  Each is a
 #: theorem of ``proofs/stability.py``; the generator applies no other.
 RULES: tuple[Rule, ...] = (
@@ -184,6 +200,12 @@ RULES: tuple[Rule, ...] = (
         "sigma(t) - y = (1 - y) sigma(t) - y sigma(-t)",
         "dJ_dz_stable_form",
         _residual_split,
+    ),
+    Rule(
+        "exp_ratio",
+        "exp(-t) (a + b exp(t)) = a exp(-t) + b",
+        "exp_ratio_stable_form",
+        _exp_ratio,
     ),
 )
 

@@ -90,7 +90,8 @@ def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     0.095163
     """
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio
+    dJ_dz = -y*np.exp(-z) + 1
     return dJ_dz
 
 
@@ -168,6 +169,8 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     z = X @ w + b
     # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
     J = y*np.exp(-z) + z
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    J = J + 0 * z
     return J
 
 
@@ -237,11 +240,13 @@ def _grad(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio
+    dJ_dz = -y*np.exp(-z) + 1
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
-    dJ_db = float(np.mean(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -252,11 +257,13 @@ def _grad_sums(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio
+    dJ_dz = -y*np.exp(-z) + 1
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
-    dJ_db = float(np.sum(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -267,12 +274,13 @@ def _weighted_grad(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio
+    dJ_dz = -y*np.exp(-z) + 1
     # sample weights s (mean 1): the mean of s dJ/dz x^T is the weighted mean
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
     dJ_dw = (sdJ_dz @ X) / m
-    dJ_db = float(np.mean(sdJ_dz))
+    dJ_db = float(np.mean(sdJ_dz) + 0 * np.sum(z))  # non-finite z: nan, see _grad
     return dJ_dw, dJ_db
 
 

@@ -46,11 +46,13 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
                 z0 += X[i, j] * w[j]
             z = b + ((z0 + z1) + (z2 + z3))
             # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ, yhat = exp(z)
-            dJ_dz = -(y - math.exp(z))*math.exp(-z)
+            #   stable: rewrites exp_ratio
+            dJ_dz = -y*math.exp(-z) + 1
             # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block
             for j in range(n):
                 out[c, j] += dJ_dz * X[i, j]
-            out[c, n] += dJ_dz
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, n] += dJ_dz + 0 * z
     return out
 
 
@@ -78,7 +80,8 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             z = b + ((z0 + z1) + (z2 + z3))
             # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
             J_i = y*math.exp(-z) + z
-            out[c, 0] += J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, 0] += J_i + 0 * z
     return out
 
 
@@ -106,7 +109,8 @@ def losses(X, Y, w, b):  # noqa: ANN001, ANN201
             z = b + ((z0 + z1) + (z2 + z3))
             # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
             J_i = y*math.exp(-z) + z
-            out[i] = J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[i] = J_i + 0 * z
     return out
 
 

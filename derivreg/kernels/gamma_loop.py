@@ -34,11 +34,12 @@ def sgd_epoch(X, Y, w, b, lr, J, every, first, w_track, b_track):  # noqa: ANN00
         for j in range(n):
             z += X[row + j] * w[j]
         # shared subexpressions
-        t0 = math.exp(-z)
+        t0 = y*math.exp(-z)
         # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
-        J_i = t0*y + z
+        J_i = t0 + z
         # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-        dJ_dz = -t0*(y - math.exp(z))
+        #   stable: rewrites exp_ratio
+        dJ_dz = 1 - t0
         J[i] = J_i
         # update: w := w - alpha dJ/dz x, i.e. w := w + α·(y - ŷ)/ŷ·x
         # update: b := b - alpha dJ/dz, i.e. b := b + α·(y - ŷ)/ŷ
@@ -69,11 +70,12 @@ def sgd_epoch_csr(data, indices, indptr, Y, w, b, lr, J, every, first, w_track, 
         for p in range(indptr[i], indptr[i + 1]):
             z += data[p] * w[indices[p]]
         # shared subexpressions
-        t0 = math.exp(-z)
+        t0 = y*math.exp(-z)
         # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
-        J_i = t0*y + z
+        J_i = t0 + z
         # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-        dJ_dz = -t0*(y - math.exp(z))
+        #   stable: rewrites exp_ratio
+        dJ_dz = 1 - t0
         J[i] = J_i
         # update: w := w - alpha dJ/dz x, i.e. w := w + α·(y - ŷ)/ŷ·x
         # update: b := b - alpha dJ/dz, i.e. b := b + α·(y - ŷ)/ŷ
