@@ -282,7 +282,9 @@ def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndar
     """
     kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
     dJ_dw, dJ_db = _kernels(loss, X)["grad"](X, y, w, b)
-    return kernel._finite(dJ_dw, X=X, y=y, w=w), float(dJ_db)
+    if not (math.isfinite(dJ_db) and np.all(np.isfinite(dJ_dw))):
+        return kernel.grad(X, y, w, b)  # a non-finite score or result: recomputed at scale
+    return dJ_dw, float(dJ_db)
 
 
 def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
@@ -296,8 +298,8 @@ def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
     name = loss
     kernel, (X, y, w, b) = _checked(name, X, y, w, b)
     J = float(_kernels(name, X)["loss"](X, y, w, b))
-    if not math.isfinite(J):  # the NumPy kernel's error for an overflowing loss
-        kernel._checked_losses(kernel._losses(X, y, w, b), X, w)
+    if not math.isfinite(J):  # a non-finite score or loss: the checked kernel's outcome
+        return kernel.loss(X, y, w, b)
     return J
 
 
@@ -314,7 +316,9 @@ def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
     kernel, (X, y, w, b) = _checked(loss, X, y, w, b)
     lr = kernel._as_finite_scalar("lr", lr)
     new_w, new_b = _kernels(loss, X)["update"](X, y, w, b, lr)
-    return kernel._finite(new_w, X=X, y=y, w=w), float(new_b)
+    if not (math.isfinite(new_b) and np.all(np.isfinite(new_w))):
+        return kernel.update(X, y, w, b, lr)  # a non-finite score or step: at scale
+    return new_w, float(new_b)
 
 
 def _settings(  # noqa: PLR0917

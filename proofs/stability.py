@@ -25,6 +25,8 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
                            |t| - log 2 + log1p(exp(-2|t|))): each branch is
                            log cosh t for every real t (the first has no
                            cancellation near 0, the second no overflow far out)
+``exp_ratio_stable_form``  -(y - exp(t)) exp(-t) = 1 - y exp(-t): Gamma's dJ/dz
+                           at yhat = exp(z), with no inf * 0 past exp(t) overflow
 =========================  ===================================================
 
 Run ``python proofs/stability.py`` to check and print the proofs.
@@ -44,6 +46,7 @@ logcosh = sp.Function("logcosh")
 DEFS_LOG_COSH = {logcosh: sp.Lambda(t, sp.log(sp.cosh(t)))}
 DEFS_HYPERBOLIC = {**DEFS, **DEFS_LOG_COSH}
 BCE = derive("bce", features=1)
+GAMMA = derive("gamma", features=1)
 LABELS = {y: sp.Interval(0, 1)}
 
 
@@ -316,6 +319,21 @@ LOG_COSH_STABLE = (
     )
 )
 
+EXP_RATIO = (
+    Theorem(
+        "stability.exp_ratio_stable_form",
+        "-(y - exp(t)) exp(-t) = 1 - y exp(-t) for every real t and y: exp(-t) exp(t) = 1 "
+        "taken before printing, so past t = 709.78 the printed form is 1 - y exp(-t), not "
+        "inf * 0; so the derivation's Gamma dJ/dz at yhat = exp(z) is 1 - y exp(-z)",
+        defs=DEFS,
+    )
+    .start(-(y - sp.exp(t)) * sp.exp(-t), "what the generator finds: (a + b exp(t)) exp(-t)")
+    .eq(1 - y * sp.exp(-t), "distribute exp(-t); exp(t) exp(-t) = exp(0) = 1")
+    .start(GAMMA.yhat_of_z(GAMMA.dJ_dz), "the derivation's Gamma dJ/dz at yhat = exp(z)")
+    .eq(-(y - sp.exp(z)) * sp.exp(-z), "as derived")
+    .eq(1 - y * sp.exp(-z), "the first chain at t = z")
+)
+
 #: The rewrites the generator may apply, by the names it cites.
 REWRITES = {
     "softplus_stable_form": SOFTPLUS,
@@ -333,6 +351,7 @@ REWRITES = {
     "log_cosh_near_zero": LOG_COSH_NEAR,
     "log_cosh_far_out": LOG_COSH_FAR,
     "log_cosh_stable_form": LOG_COSH_STABLE,
+    "exp_ratio_stable_form": EXP_RATIO,
 }
 
 THEOREMS = list(REWRITES.values())

@@ -56,7 +56,11 @@ BLOCK_MUTATIONS = {
         "return dJ_dw / m, dJ_db / m",
         "return dJ_dw / rows, dJ_db / m",
     ),
-    "block sums averaged": ("mse", "dJ_db = float(np.sum(dJ_dz))", "dJ_db = float(np.mean(dJ_dz))"),
+    "block sums averaged": (
+        "mse",
+        "dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))",
+        "dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))",
+    ),
 }
 
 

@@ -235,14 +235,10 @@ def test_the_count_catches_the_branch_free_sigmoid_and_its_extra_exp():
     assert any(planted[fn] != {"exp": 1} for fn in ONE_EXP)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=FloatingPointError,
-    reason="Gamma's dJ/dz prints as -(y - exp(z)) exp(-z): inf * 0 past z = 709.78 "
-    "(a stable rewrite to 1 - y exp(-z) is for derivreg/codegen/rules.py)",
-)
 def test_gamma_grad_past_exp_overflow_is_its_value_about_1():
-    # found by the contract property once its labels came from Gamma's domain y > 0
+    # found by the contract property once its labels came from Gamma's domain y > 0: the
+    # printed -(y - exp(z)) exp(-z) was inf * 0 past z = 709.78; rule exp_ratio prints
+    # 1 - y exp(-z) (stability.exp_ratio_stable_form), which is 1 - 1 * e^-710 there
     dJ_dw, dJ_db = KERNELS["gamma"].grad([[710.0]], [1.0], [1.0], 0.0)
     assert dJ_db == pytest.approx(1.0)
     assert dJ_dw.tolist() == [pytest.approx(710.0)]
@@ -280,23 +276,10 @@ def outcomes(kernel, X, y, w, b, extra):
     return out
 
 
-#: A finding of this test, not fixed here: for the 2 x 2 X below, BLAS's X @ w is -inf where
-#: the partial sums are 1e310 - 0.99e310 (exact z = 1e308), CSR's is nan; a saturating
-#: dJ/dz (sigma(-inf) - y = -1) is then finite, so the unchecked gradient is finite and
-#: wrong, and _checked_grad, which checks only the result, returns it.  The sparse X's
-#: recomputed gradient is right.  A fix needs the scores' finiteness on the fast path
-#: (one more pass over X, or the score check inside the generated _grad).
-#: Not strict: whether X @ w is -inf or nan there is the BLAS build's summation order.
-BLAS_WRONG_SIGN = pytest.mark.xfail(
-    strict=False, reason="OpenBLAS gives -inf for an overflowed score; sigma hides it"
-)
-
-
 def _sparse_cases():
     for name in sorted(KERNELS):
         for case in sorted(HUGE_CASES):
-            known = name == "bce" and case == "partial sums overflow"
-            yield pytest.param(name, case, marks=[BLAS_WRONG_SIGN] if known else [])
+            yield pytest.param(name, case)
 
 
 @pytest.mark.parametrize(("name", "case"), list(_sparse_cases()))
@@ -317,3 +300,82 @@ def test_a_sparse_x_takes_the_overflow_paths_of_a_dense_one(name, case):
                 # (n + 1) eps Z / |z| per score, summed in another order: 5e-14 where z
                 # cancels 1e310 - 0.99e310 (Z / |z| = 200), a few ulp elsewhere
                 np.testing.assert_allclose(sparse[fn], want, rtol=5e-14, err_msg=fn)
+
+
+# --- (e) a score whose partial sums overflow, on the fast path ---------------------------
+
+#: OpenBLAS's X @ w is -inf in row 0 (1e310 - 0.99e310 overflows; exact z = 1e308) and
+#: sigma(-inf) - 1 is finite, so the gradient was (-5e299, 5e299, -0.5) and passed the
+#: result check; the exact one is about 0 (z = 1e308 and 9.9e9 with y = 1: e^-9.9e9).
+PARTIAL = ([[1e300, -1e300], [0.0, 1.0]], [1.0, 1.0], [1e10, 0.99e10], 0.0)
+
+
+def _dense_and_sparse():
+    yield np.array(PARTIAL[0])
+    scipy_sparse = pytest.importorskip("scipy.sparse")
+    yield scipy_sparse.csr_matrix(PARTIAL[0])
+    yield scipy_sparse.csc_array(PARTIAL[0])
+
+
+@pytest.mark.parametrize("extra", [{}, {"sample_weight": [1.0, 3.0]}, {"alpha": 1e-3}])
+def test_a_non_finite_score_with_a_saturated_dJ_dz_is_recomputed_at_scale(extra):
+    _, y, w, b = PARTIAL
+    for X in _dense_and_sparse():
+        dJ_dw, dJ_db = bce.grad(X, y, w, b, **extra)
+        penalty = extra.get("alpha", 0.0) * np.array(w)  # the L2 term alpha w, exact
+        assert (dJ_dw - penalty).tolist() == [0.0, 0.0], type(X)
+        assert dJ_db == 0.0, type(X)
+        new_w, new_b = bce.update(X, y, w, b, 1e-10, **extra)
+        assert new_w.tolist() == (np.array(w) - 1e-10 * penalty).tolist()
+        assert new_b == 0.0
+
+
+def test_a_non_finite_score_with_a_saturated_loss_is_recomputed_at_scale():
+    # y = 0: J = softplus(z), 1e308 in row 0; at z = -inf (BLAS) it was log1p(0) = 0
+    _, _, w, b = PARTIAL
+    for X in _dense_and_sparse():
+        J = bce.losses(X, [0.0, 0.0], w, b)
+        np.testing.assert_allclose(J, [1e308, 0.99e10], rtol=5e-14)
+        assert bce.loss(X, [0.0, 0.0], w, b) == pytest.approx((1e308 + 0.99e10) / 2, rel=5e-14)
+
+
+def test_the_fused_kernels_route_a_non_finite_score_to_the_checked_kernel():
+    # the fused kernels in CPython (no numba needed): a nan sum, then derivreg.fast's
+    # fallback to the NumPy kernel's recomputation at scale
+    import derivreg.kernels.bce_fused as fused
+
+    X, y, w, b = (np.asarray(v, dtype=float) for v in PARTIAL)
+    with np.errstate(over="ignore", invalid="ignore"):
+        dJ_dw, dJ_db = fused.grad(X, y, w, b)
+        assert np.isnan(dJ_db)
+        assert np.isnan(fused.loss(X, np.zeros(2), w, b))
+        assert np.isnan(fused.losses(X, np.zeros(2), w, b)[0])
+    from derivreg import fast
+
+    # np.errstate: CPython's scalar products warn where numba's do not
+    with (
+        mock.patch.object(fast, "_kernels", return_value=vars(fused)),
+        np.errstate(over="ignore", invalid="ignore"),
+    ):
+        dJ_dw, dJ_db = fast.grad("bce", X, y, w, b)
+        assert dJ_dw.tolist() == [0.0, 0.0]
+        assert dJ_db == 0.0
+        new_w, new_b = fast.update("bce", X, y, w, b, 1e-10)
+        assert new_w.tolist() == w.tolist()
+        assert new_b == 0.0
+        J = fast.loss("bce", X, np.zeros(2), w, b)
+        assert pytest.approx((1e308 + 0.99e10) / 2, rel=5e-14) == J
+
+
+def test_without_the_score_check_the_partial_sums_give_a_wrong_gradient():
+    # the planted bug: the generated grad without its 0 * z (as before): finite and wrong
+    source = codegen.generate(derive("bce"))
+    planted = source.replace(" + 0 * np.sum(z)", "")
+    assert planted != source
+    module = {}
+    exec(compile(planted, "<planted bce>", "exec"), module)  # our own generated source
+    X, y, w, b = PARTIAL
+    with np.errstate(over="ignore", invalid="ignore"):
+        dJ_dw, dJ_db = module["grad"](np.array(X), y, w, b)
+    assert dJ_db == pytest.approx(-0.5)
+    assert abs(dJ_dw[0]) > 1e299

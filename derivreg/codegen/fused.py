@@ -77,6 +77,12 @@ _DOT = (
 )
 
 
+#: A row whose score is not finite (a partial sum overflowed, or |z| past float64) makes
+#: the block's sum nan, by 0 * z, as the batch kernels do (codegen.kernel.NONFINITE_SCORE):
+#: derivreg.fast then gives the checked NumPy kernel's result, recomputed at scale.
+_NONFINITE = "a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale"
+
+
 def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
     """Return the body of ``_grad_blocks``, ``_loss_blocks`` or ``losses``, and its holes."""
     from derivreg.rendering import text as show
@@ -112,10 +118,11 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
             "            # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block",
             "            for j in range(n):",
             "                out[c, j] += dJ_dz * X[i, j]",
-            "            out[c, n] += dJ_dz",
+            f"            # {_NONFINITE}",
+            "            out[c, n] += dJ_dz + 0 * z",
         ],
-        "_loss_blocks": ["            out[c, 0] += J_i"],
-        "losses": ["            out[i] = J_i"],
+        "_loss_blocks": [f"            # {_NONFINITE}", "            out[c, 0] += J_i + 0 * z"],
+        "losses": [f"            # {_NONFINITE}", "            out[i] = J_i + 0 * z"],
     }[function]
     lines += ["    return out"]
     holes = [h.with_function(function) for block in blocks for h in block.holes]

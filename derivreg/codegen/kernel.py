@@ -53,6 +53,12 @@ _CHECK_WEIGHT = "s = _check_sample_weight(sample_weight, X)"
 _CHECK_ALPHA = "alpha = _check_alpha(alpha)"
 _CHECK_BATCH = CHECK_BATCH
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
+#: A score X @ w + b that is not finite (a partial sum overflowed, where OpenBLAS may
+#: give -inf though the exact z fits; or |z| past float64) makes the result nan, by
+#: 0 * z: a saturating J or dJ/dz (sigma(-inf) - 1 is finite) would hide it, and the
+#: checks recompute a nan result from the scores at scale (_scores).  One pass over the
+#: m scores, no branch; over the reals 0 * z is 0, which the validator proves.
+NONFINITE_SCORE = "a non-finite score gives nan (0 * z): the checks recompute it at scale"
 
 
 _DJ_DYHAT_DOC = (
@@ -225,7 +231,11 @@ class _Kernel:
             function(
                 f"_losses({_BATCH}) -> np.ndarray",
                 f"``losses`` without the input checks: {_UNCHECKED}",
-                [CodeBlock(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.J, ("z", "y"))],
+                [
+                    CodeBlock(_FORWARD_Z, ["z = X @ w + b"]),
+                    *self.body(self.J, ("z", "y")),
+                    CodeBlock(NONFINITE_SCORE, ["J = J + 0 * z"]),
+                ],
                 "J",
             ),
             function(
@@ -254,13 +264,13 @@ class _Kernel:
             CodeBlock("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
             CodeBlock("", ["dJ_dw = (dJ_dz @ X) / m"]),
             CodeBlock("chain rule: dJ/db = dJ/dz * 1, averaged over the m rows", []),
-            CodeBlock("", ["dJ_db = float(np.mean(dJ_dz))"]),
+            CodeBlock(NONFINITE_SCORE, ["dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))"]),
         ]
         sums = [
             CodeBlock("chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows", []),
             CodeBlock("", ["dJ_dw = dJ_dz @ X"]),
             CodeBlock("chain rule: dJ/db = dJ/dz * 1, summed over the block's rows", []),
-            CodeBlock("", ["dJ_db = float(np.sum(dJ_dz))"]),
+            CodeBlock(NONFINITE_SCORE, ["dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))"]),
         ]
         return [
             function(

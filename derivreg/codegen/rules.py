@@ -275,6 +275,22 @@ def _log_cosh(node: sp.Basic) -> sp.Basic | None:
     return None
 
 
+def _exp_ratio(node: sp.Basic) -> sp.Basic | None:
+    # c exp(-t) (a + b exp(t)) -> c (a exp(-t) + b): no inf * 0 past exp(t) overflow
+    if not node.is_Mul:
+        return None
+    coeff, rest = node.as_coeff_Mul()
+    factors = rest.args if rest.is_Mul else (rest,)
+    if len(factors) != 2:
+        return None
+    for decay, total in (factors, factors[::-1]):
+        if isinstance(decay, sp.exp) and total.is_Add:
+            grows = sp.exp(-decay.args[0])
+            if any(term.as_independent(grows)[1] == grows for term in total.args):
+                return coeff * sp.Add(*(term * decay for term in total.args))
+    return None
+
+
 #: The stable rewrites, applied in order until nothing changes.  Each is a
 #: theorem of ``proofs/stability.py``; the generator applies no other.
 RULES: tuple[Rule, ...] = (
@@ -301,6 +317,12 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule("exp_product", "exp(a) exp(b) = exp(a + b)", "exp_product", _exp_product),
     Rule("log_cosh", "log(cosh(t)) = logcosh(t)", "log_cosh", _log_cosh),
+    Rule(
+        "exp_ratio",
+        "exp(-t) (a + b exp(t)) = a exp(-t) + b",
+        "exp_ratio_stable_form",
+        _exp_ratio,
+    ),
 )
 
 #: How the stable functions print, each also a theorem of ``proofs/stability.py``.

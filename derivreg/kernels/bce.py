@@ -201,6 +201,8 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
     #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
     J = y*(t0 + np.maximum(0, -z)) - (t0 + np.maximum(0, z))*(y - 1)
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    J = J + 0 * z
     return J
 
 
@@ -277,7 +279,8 @@ def _grad(
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
-    dJ_db = float(np.mean(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -295,7 +298,8 @@ def _grad_sums(
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
-    dJ_db = float(np.sum(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -314,7 +318,7 @@ def _weighted_grad(
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
     dJ_dw = (sdJ_dz @ X) / m
-    dJ_db = float(np.mean(sdJ_dz))
+    dJ_db = float(np.mean(sdJ_dz) + 0 * np.sum(z))  # non-finite z: nan, see _grad
     return dJ_dw, dJ_db
 
 

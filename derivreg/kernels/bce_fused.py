@@ -55,7 +55,8 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block
             for j in range(n):
                 out[c, j] += dJ_dz * X[i, j]
-            out[c, n] += dJ_dz
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, n] += dJ_dz + 0 * z
     return out
 
 
@@ -75,7 +76,8 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
             #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
             J_i = y*(t0 + max(0, -z)) - (t0 + max(0, z))*(y - 1)
-            out[c, 0] += J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, 0] += J_i + 0 * z
     return out
 
 
@@ -95,7 +97,8 @@ def losses(X, Y, w, b):  # noqa: ANN001, ANN201
             # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
             #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
             J_i = y*(t0 + max(0, -z)) - (t0 + max(0, z))*(y - 1)
-            out[i] = J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[i] = J_i + 0 * z
     return out
 
 

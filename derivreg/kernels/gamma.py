@@ -104,7 +104,8 @@ def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     0.095163
     """
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio; printed none
+    dJ_dz = -y*np.exp(-z) + 1
     return dJ_dz
 
 
@@ -182,6 +183,8 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     z = X @ w + b
     # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
     J = y*np.exp(-z) + z
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    J = J + 0 * z
     return J
 
 
@@ -251,11 +254,13 @@ def _grad(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio; printed none
+    dJ_dz = -y*np.exp(-z) + 1
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
-    dJ_db = float(np.mean(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -266,11 +271,13 @@ def _grad_sums(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio; printed none
+    dJ_dz = -y*np.exp(-z) + 1
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
-    dJ_db = float(np.sum(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -281,12 +288,13 @@ def _weighted_grad(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -(y - np.exp(z))*np.exp(-z)
+    #   stable: rewrites exp_ratio; printed none
+    dJ_dz = -y*np.exp(-z) + 1
     # sample weights s (mean 1): the mean of s dJ/dz x^T is the weighted mean
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
     dJ_dw = (sdJ_dz @ X) / m
-    dJ_db = float(np.mean(sdJ_dz))
+    dJ_db = float(np.mean(sdJ_dz) + 0 * np.sum(z))  # non-finite z: nan, see _grad
     return dJ_dw, dJ_db
 
 
@@ -526,14 +534,14 @@ def _newton_sums(
     # forward: z = X w + b, one row per sample
     z = X @ w + b
     # shared subexpressions
-    t0 = np.exp(-z)
-    t1 = t0*y
+    t0 = y*np.exp(-z)
     # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
-    J = t1 + z
+    J = t0 + z
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-    dJ_dz = -t0*(y - np.exp(z))
+    #   stable: rewrites exp_ratio; printed none
+    dJ_dz = 1 - t0
     # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = y/ŷ
-    d2J_dz2 = t1
+    d2J_dz2 = t0
     # X~ = [X, 1]: the block's rows, and a column of ones for b
     Xt = np.column_stack((X, np.ones(X.shape[0])))
     # the loss, summed over the block's rows

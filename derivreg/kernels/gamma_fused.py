@@ -48,11 +48,13 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # forward: z = x w + b, the sum over the features in _dot
             z = b + _dot(X, i, w)
             # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ, yhat = exp(z)
-            dJ_dz = -(y - math.exp(z))*math.exp(-z)
+            #   stable: rewrites exp_ratio; printed none
+            dJ_dz = -y*math.exp(-z) + 1
             # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block
             for j in range(n):
                 out[c, j] += dJ_dz * X[i, j]
-            out[c, n] += dJ_dz
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, n] += dJ_dz + 0 * z
     return out
 
 
@@ -69,7 +71,8 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             z = b + _dot(X, i, w)
             # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
             J_i = y*math.exp(-z) + z
-            out[c, 0] += J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, 0] += J_i + 0 * z
     return out
 
 
@@ -86,7 +89,8 @@ def losses(X, Y, w, b):  # noqa: ANN001, ANN201
             z = b + _dot(X, i, w)
             # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
             J_i = y*math.exp(-z) + z
-            out[i] = J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[i] = J_i + 0 * z
     return out
 
 

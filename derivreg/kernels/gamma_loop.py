@@ -45,11 +45,12 @@ def sgd_epoch(X, Y, w, b, LR, lr_step, S, s_step, alpha, l1, penalized, fit, J, 
         for j in range(n):
             z += X[row + j] * w[j]
         # shared subexpressions
-        t0 = math.exp(-z)
+        t0 = y*math.exp(-z)
         # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
-        J_i = t0*y + z
+        J_i = t0 + z
         # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-        dJ_dz = -t0*(y - math.exp(z))
+        #   stable: rewrites exp_ratio; printed none
+        dJ_dz = 1 - t0
         J[i] = J_i
         Z[i] = z  # the score, from which a classifier's label is read
         total += s * J_i
@@ -100,11 +101,12 @@ def sgd_epoch_csr(data, indices, indptr, Y, w, b, LR, lr_step, S, s_step, alpha,
         for p in range(indptr[i], indptr[i + 1]):
             z += data[p] * w[indices[p]]
         # shared subexpressions
-        t0 = math.exp(-z)
+        t0 = y*math.exp(-z)
         # forward: J = log(ŷ) + y/ŷ, yhat = exp(z)
-        J_i = t0*y + z
+        J_i = t0 + z
         # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = -(y - ŷ)/ŷ
-        dJ_dz = -t0*(y - math.exp(z))
+        #   stable: rewrites exp_ratio; printed none
+        dJ_dz = 1 - t0
         J[i] = J_i
         Z[i] = z  # the score, from which a classifier's label is read
         total += s * J_i

@@ -189,6 +189,8 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     z = X @ w + b
     # forward: J = (y - ŷ)², yhat = z
     J = (y - z)**2
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    J = J + 0 * z
     return J
 
 
@@ -262,7 +264,8 @@ def _grad(
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
-    dJ_db = float(np.mean(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -277,7 +280,8 @@ def _grad_sums(
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
-    dJ_db = float(np.sum(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -293,7 +297,7 @@ def _weighted_grad(
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
     dJ_dw = (sdJ_dz @ X) / m
-    dJ_db = float(np.mean(sdJ_dz))
+    dJ_db = float(np.mean(sdJ_dz) + 0 * np.sum(z))  # non-finite z: nan, see _grad
     return dJ_dw, dJ_db
 
 

@@ -182,6 +182,8 @@ def _losses(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> np.ndarray
     z = X @ w + b
     # forward: J = ŷ - y·log(ŷ), yhat = exp(z)
     J = -y*z + np.exp(z)
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    J = J + 0 * z
     return J
 
 
@@ -255,7 +257,8 @@ def _grad(
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
-    dJ_db = float(np.mean(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -270,7 +273,8 @@ def _grad_sums(
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
-    dJ_db = float(np.sum(dJ_dz))
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))
     return dJ_dw, dJ_db
 
 
@@ -286,7 +290,7 @@ def _weighted_grad(
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
     dJ_dw = (sdJ_dz @ X) / m
-    dJ_db = float(np.mean(sdJ_dz))
+    dJ_db = float(np.mean(sdJ_dz) + 0 * np.sum(z))  # non-finite z: nan, see _grad
     return dJ_dw, dJ_db
 
 

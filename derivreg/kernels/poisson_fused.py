@@ -52,7 +52,8 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block
             for j in range(n):
                 out[c, j] += dJ_dz * X[i, j]
-            out[c, n] += dJ_dz
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, n] += dJ_dz + 0 * z
     return out
 
 
@@ -69,7 +70,8 @@ def _loss_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             z = b + _dot(X, i, w)
             # forward: J = ŷ - y·log(ŷ), yhat = exp(z)
             J_i = -y*z + math.exp(z)
-            out[c, 0] += J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[c, 0] += J_i + 0 * z
     return out
 
 
@@ -86,7 +88,8 @@ def losses(X, Y, w, b):  # noqa: ANN001, ANN201
             z = b + _dot(X, i, w)
             # forward: J = ŷ - y·log(ŷ), yhat = exp(z)
             J_i = -y*z + math.exp(z)
-            out[i] = J_i
+            # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
+            out[i] = J_i + 0 * z
     return out
 
 
