@@ -11,6 +11,7 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from dataclasses import dataclass, field
 
@@ -21,10 +22,10 @@ __all__ = ["ConvergenceWarning", "FitResult"]
 # scikit-learn's class, so that users' warning filters for it apply, but only
 # when scikit-learn is already imported (derivreg.estimators imports it):
 # importing it here would cost ``import derivreg`` a second or more.
-if "sklearn" in sys.modules:
-    from sklearn.exceptions import ConvergenceWarning as _Base
-else:
-    _Base = UserWarning  # type: ignore[assignment,misc]
+_Base: type[Warning] = UserWarning
+if sys.modules.get("sklearn") is not None:  # None: an import of it was blocked
+    with contextlib.suppress(ImportError):  # a broken scikit-learn: the plain warning
+        from sklearn.exceptions import ConvergenceWarning as _Base  # type: ignore[no-redef]
 
 
 class ConvergenceWarning(_Base):  # type: ignore[misc,valid-type]
