@@ -26,23 +26,26 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any, Literal
+from typing import IO, Any
 
 import numpy as np
 
 from derivreg._draws import _check_int, _sigmoid
+from derivreg.kernels import bce, mse, poisson
 
 __all__ = ["KINDS", "StoreInfo", "open_npy", "open_zarr", "store_info", "synthetic", "write_zarr"]
 
-Kind = Literal["linear", "logistic", "poisson"]
+#: A kind of data set: "linear", "logistic" or the Poisson kernel's ``NAME`` (a key of KINDS).
+Kind = str
 
-#: What each kind of data set is drawn from, and the kernel it is fitted with.
-KINDS: dict[str, str] = {"linear": "mse", "logistic": "bce", "poisson": "poisson"}
+#: What each kind of data set is drawn from, and the kernel it is fitted with: the loss
+#: names are the generated kernels' ``NAME`` constants (no runtime module spells a loss).
+KINDS: dict[str, str] = {"linear": mse.NAME, "logistic": bce.NAME, poisson.NAME: poisson.NAME}
 
 #: Spread of the true weights: ``w_j ~ U(-1, 1) * SCALE / sqrt(n)``, so that
 #: ``z = x.w + b`` has a standard deviation near ``SCALE / sqrt(3)`` whatever n
 #: (moderate logits; Poisson means ``exp(z)`` of order 1).
-SCALE = {"linear": 2.0, "logistic": 2.0, "poisson": 0.5}
+SCALE = {"linear": 2.0, "logistic": 2.0, poisson.NAME: 0.5}
 
 
 @dataclass(frozen=True)
