@@ -53,6 +53,9 @@ class Property:
         Pair name -> a reported bug that makes the property fail for that pair.
         The test is then a strict xfail: it keeps running, and the day the bug is
         fixed it XPASSes, which fails the suite until the entry is removed.
+    examples : callable
+        ``examples(ref)`` -> cases always run first (Hypothesis's explicit phase), so
+        that a path a planted bug lives on is reached whatever the database or order.
     """
 
     name: str
@@ -62,3 +65,4 @@ class Property:
     applies: Callable[[Reference], bool] = lambda ref: True  # noqa: ARG005
     variants: tuple[str, ...] = ("generated",)
     known_failures: Mapping[str, str] = field(default_factory=dict)
+    examples: Callable[[Reference], tuple[object, ...]] = lambda ref: ()  # noqa: ARG005

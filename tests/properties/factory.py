@@ -18,7 +18,7 @@ from types import ModuleType
 from unittest import mock
 
 import pytest
-from hypothesis import Phase, given, settings
+from hypothesis import Phase, example, given, settings
 from hypothesis.errors import FlakyFailure
 
 from derivreg import codegen, fast
@@ -89,6 +89,8 @@ def run(prop: Property, kernel: object, ref: Reference, config: settings | None 
     def holds(case: object) -> None:
         prop.check(kernel, ref, case)
 
+    for case in reversed(prop.examples(ref)):  # the explicit phase runs them in order
+        holds = example(case)(holds)
     (config(holds) if config is not None else holds)()
 
 
