@@ -292,11 +292,12 @@ class _SGD(BaseEstimator):
                 f"loglik_ is not available for pair {self._loss!r}: its family's normalising "
                 "constant is not declared (Pair.log_density)"
             )
-        loglik = (
-            None
-            if reason is not None
-            else float(kernel.log_likelihood(X, targets, self.coef_, self.intercept_))
-        )
+        loglik = None
+        if reason is None:
+            try:
+                loglik = float(kernel.log_likelihood(X, targets, self.coef_, self.intercept_))
+            except FloatingPointError as err:  # e.g. a perfect fit: zero dispersion
+                reason = f"the log-likelihood cannot be computed: {err}"
         if loglik is not None and not np.isfinite(loglik):
             reason, loglik = (
                 "the log-likelihood is not finite (a perfect fit: zero dispersion)",
