@@ -131,6 +131,8 @@ class LogCosh(sp.Function):
 
     nargs = 1
 
+    # SymPy's Function.eval hook (automatic simplification of LogCosh(t) on
+    # construction), not Python's eval: it runs no text, only this method.
     @classmethod
     def eval(cls, t: sp.Expr) -> sp.Expr | None:
         """``LogCosh`` is even: a negated argument is turned round, as ``cosh`` turns it."""
