@@ -113,7 +113,7 @@ def run(args: argparse.Namespace) -> dict:
                 n_workers=args.workers,
                 threads_per_worker=1,
                 memory_limit=args.memory_limit,
-                dashboard_address=None,
+                dashboard_address=":0",
                 processes=True,
             ) as cluster,
             Client(cluster) as client,

@@ -299,7 +299,12 @@ def cluster():
     distributed = pytest.importorskip("distributed")
     with (
         distributed.LocalCluster(
-            n_workers=2, threads_per_worker=1, memory_limit="2GiB", dashboard_address=None
+            # ":0": any free port for the scheduler's HTTP server (None still binds 8787,
+            # and a second cluster there, another xdist worker's, is a warning, i.e. an error)
+            n_workers=2,
+            threads_per_worker=1,
+            memory_limit="2GiB",
+            dashboard_address=":0",
         ) as c,
         distributed.Client(c) as client,
     ):

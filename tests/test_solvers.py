@@ -24,6 +24,7 @@ from derivreg.solvers import (
     newton,
 )
 from derivreg.solvers import objective as objective_module
+from derivreg.solvers.objective import block_sums
 
 
 def sigma(z):
@@ -253,6 +254,31 @@ def test_the_fused_newton_terms_equal_loss_grad_and_hessian(name):
     assert value == pytest.approx(kernel.loss(X, y, w, b), rel=1e-12)
     np.testing.assert_allclose(g, np.append(*kernel.grad(X, y, w, b)), rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(H, kernel.hessian(X, y, w, b), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_block_sums_with_the_hessian_equal_the_three_kernels(name, fit_intercept):
+    # block_sums (a Dask chunk's sums) takes the fused newton_terms for a dense,
+    # unweighted block: one check and one z instead of three.  Its sums must be the
+    # separate loss, grad and hessian times m, to a few ulp of each entry (the same
+    # row blocks, one z: 1e-12 relative with room, as the fused-kernel test above).
+    kernel = KERNELS[name]
+    if getattr(kernel, "newton_terms", None) is None:
+        pytest.skip(f"{name} prints no fused Newton kernel")
+    X, y, w, b = pair_data(name)
+    b = b if fit_intercept else 0.0
+    theta = np.append(w, b) if fit_intercept else w
+    sums = block_sums(X, y, theta, kernel, fit_intercept=fit_intercept, hessian=True)
+    p, m = theta.size, X.shape[0]
+    H = kernel.hessian(X, y, w, b)
+    g = np.append(*kernel.grad(X, y, w, b))
+    if not fit_intercept:
+        H, g = H[:-1, :-1], g[:-1]
+    assert sums[-1] == m
+    assert sums[0] / m == pytest.approx(kernel.loss(X, y, w, b), rel=1e-12)
+    np.testing.assert_allclose(sums[1 : 1 + p] / m, g, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sums[1 + p : -1].reshape(p, p) / m, H, rtol=1e-12, atol=1e-15)
 
 
 @pytest.mark.parametrize("name", ["bce", "gamma", "mse", "poisson"])
