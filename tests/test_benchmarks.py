@@ -1,8 +1,11 @@
 """benchmarks/run.py runs and writes its report; it asserts nothing about speed."""
 
+import json
 import subprocess
 import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -68,3 +71,27 @@ def test_the_newton_comparison_runs_and_writes_its_table(tmp_path):
     for solver in ("derivreg Newton", "statsmodels", "scikit-learn", "load average"):
         assert solver in report
     assert (tmp_path / "newton.json").exists()
+
+
+def test_the_dask_scale_run_runs_at_a_tiny_size_and_writes_its_table(tmp_path):
+    # A smoke test of benchmarks/dask_scale.py: 20,000 rows in 4 chunks on a 1-worker
+    # LocalCluster, dask-ml included where installed (the figures are the script's).
+    pytest.importorskip("distributed")
+    pytest.importorskip("zarr")
+    script = str(ROOT / "benchmarks" / "dask_scale.py")
+    args = ["--rows", "20000", "--chunk-rows", "5000", "--workers", "1", "--memory-limit", "1GiB"]
+    args += ["--store", str(tmp_path / "s.zarr"), "--out", str(tmp_path)]
+    done = subprocess.run(
+        [sys.executable, script, *args], capture_output=True, text=True, check=True, timeout=600
+    )
+    report = (tmp_path / "dask_scale.md").read_text(encoding="utf-8")
+    assert report in done.stdout
+    assert "| one read of the store" in report
+    assert "Newton converged: True" in report
+    assert not (tmp_path / "s.zarr").exists()  # deleted without --keep
+    figures = json.loads((tmp_path / "dask_scale.json").read_text(encoding="utf-8"))
+    assert figures["newton_iter"] >= 1
+    assert len(figures["passes_s"]) >= figures["newton_iter"]
+    if figures["dask_ml"] is not None:  # dask-glm's Newton: one compute per iteration
+        assert figures["dask_ml"]["graphs"] >= 2
+        assert figures["dask_ml"]["max_rel_diff"] < 1e-6
