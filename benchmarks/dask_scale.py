@@ -44,8 +44,8 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parent.parent
-# benchmarks/ holds a sparse.py that would hide the package Dask imports: not on the path
-sys.path[0] = str(ROOT)
+# this checkout's derivreg, first on the path (the script runs without an install)
+sys.path.insert(0, str(ROOT))
 
 from derivreg.data import open_zarr, write_zarr  # noqa: E402
 from derivreg.distributed import DaskObjective  # noqa: E402

@@ -1,6 +1,6 @@
 """Sparse X against dense X: the kernels and train on a CSR matrix.
 
-Run ``python benchmarks/sparse.py`` (``--rows``, ``--cols``, ``--density``;
+Run ``python benchmarks/sparse_input.py`` (``--rows``, ``--cols``, ``--density``;
 ``--quick`` for a small run).  It prints a Markdown table of the best of
 ``--repeats`` wall times for each operation on the CSR matrix and on the same
 data dense (``X.toarray()``, 0.8 GB at the default 1e5 x 1000), the ratio, and
