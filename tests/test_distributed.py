@@ -230,7 +230,7 @@ def test_sgd_over_chunks_in_order_is_the_in_memory_run_update_for_update(name, o
 @pytest.mark.parametrize("planted", ["schedule restarts per chunk", "parameters not carried"])
 def test_the_update_for_update_comparison_catches_a_planted_bug(planted, monkeypatch):
     # The equality above can fail: plant each mistake a chunked loop could make.
-    import derivreg._dask_train as chunked
+    import derivreg._dask_sgd as chunked
 
     if planted == "schedule restarts per chunk":
         monkeypatch.setattr(chunked._Shifted, "__call__", lambda self, t: self.schedule(t))
