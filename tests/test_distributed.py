@@ -419,7 +419,8 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster):
 def test_importing_derivreg_imports_neither_dask_nor_zarr():
     code = (
         "import sys, derivreg, derivreg.train, derivreg.data, derivreg.distributed, "
-        "derivreg.cli, derivreg.solvers\n"
+        "derivreg.cli, derivreg.solvers, derivreg.estimators, derivreg.multiclass, "
+        "derivreg._dask_estimators, derivreg._dask_inference, derivreg._dask_train\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed', 'zarr'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
