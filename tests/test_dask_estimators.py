@@ -33,6 +33,7 @@ from derivreg.estimators import (  # noqa: E402
     SGDRegressor,
 )
 from derivreg.kernels import KERNELS  # noqa: E402
+from derivreg.multiclass import SoftmaxRegressionSGD  # noqa: E402
 
 M, CHUNK = 16_000, 2_000  # 8 chunks
 TRUTH = np.array([0.5, -0.25, 0.1, 0.0, 0.3])
@@ -254,6 +255,74 @@ def test_a_dask_dataframe_is_refused_with_the_way_to_an_array():
     frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
     with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
         LinearRegressionSGD(solver="newton").fit(frame, y)
+
+
+# --- k classes ------------------------------------------------------------------------------
+
+
+def three_classes(m=2000, seed=4):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(m, 3))
+    scores = X @ rng.normal(size=(3, 3)) + rng.gumbel(size=(m, 3))
+    return X, np.array(["a", "b", "c"])[np.argmax(scores, axis=1)], rng.uniform(0, 2, size=m)
+
+
+@pytest.mark.usefixtures("threads")
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"solver": "gd", "epochs": 20},
+        {"solver": "gd", "epochs": 20, "penalty": "l1", "alpha": 0.01},
+        {"solver": "sgd", "epochs": 2, "shuffle": False},
+    ],
+    ids=["gd", "gd-l1", "sgd-in-order"],
+)
+@pytest.mark.parametrize("weighted", [False, True], ids=["", "weighted"])
+def test_softmax_on_dask_is_the_in_memory_fit(options, weighted):
+    # GD (20 iterations, one pass each): the same iterates up to summation order (the
+    # gradient's chunk sums, and lr="auto" from the Gram matrix's top eigenvalue instead of
+    # the spectral norm of X~: ~1e-15 apart each); a descent step is a contraction here, so
+    # the differences do not grow (measured <= 2.3e-16 after 86-191 iterations to
+    # convergence; asserted 1e-10).  SGD in chunk order is the in-memory loop, update for
+    # update: equal.
+    X, y, sw = three_classes()
+    mem = SoftmaxRegressionSGD(**options).fit(X, y, sample_weight=sw if weighted else None)
+    Xd, yd = as_dask(X, y, 500)
+    tasks = Tasks()
+    with tasks:
+        dsk = SoftmaxRegressionSGD(**options).fit(
+            Xd, yd, sample_weight=da.from_array(sw, chunks=500) if weighted else None
+        )
+    assert tasks.rows <= 500
+    assert dsk.n_iter_ == mem.n_iter_
+    if options["solver"] == "sgd":
+        np.testing.assert_array_equal(dsk.coef_, mem.coef_)
+        np.testing.assert_array_equal(dsk.intercept_, mem.intercept_)
+    else:
+        assert dsk.converged_ == mem.converged_
+        np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(dsk.intercept_, mem.intercept_, rtol=1e-10, atol=1e-12)
+    for method in ("predict", "predict_proba", "predict_log_proba", "decision_function"):
+        tasks = Tasks()
+        with tasks:
+            lazy = getattr(dsk, method)(Xd)
+        assert tasks.count == 0, method
+        np.testing.assert_array_equal(lazy.compute(), getattr(dsk, method)(X), err_msg=method)
+    assert dsk.score(Xd, yd) == pytest.approx(dsk.score(X, y), rel=1e-12)
+
+
+@pytest.mark.usefixtures("threads")
+def test_shuffled_softmax_sgd_on_dask_is_seeded():
+    X, y, _ = three_classes()
+    Xd, yd = as_dask(X, y, 500)
+    one = SoftmaxRegressionSGD(epochs=2, random_state=3).fit(Xd, yd)
+    two = SoftmaxRegressionSGD(epochs=2, random_state=3).fit(Xd, yd)
+    other = SoftmaxRegressionSGD(epochs=2, random_state=4).fit(Xd, yd)
+    np.testing.assert_array_equal(one.coef_, two.coef_)
+    assert not np.array_equal(one.coef_, other.coef_)
+    part = SoftmaxRegressionSGD(shuffle=False).partial_fit(Xd, yd, classes=["a", "b", "c"])
+    ref = SoftmaxRegressionSGD(shuffle=False).partial_fit(X, y, classes=["a", "b", "c"])
+    np.testing.assert_array_equal(part.coef_, ref.coef_)
 
 
 # --- one BLAS thread on the threaded scheduler ----------------------------------------------
