@@ -1,14 +1,14 @@
 """Dask's threaded scheduler with the BLAS at its own threads, and held to one.
 
 Run ``python benchmarks/dask_blas.py`` (``--rows``, ``--chunks``,
-``--repeats``; ``--quick`` for a small run).  It times one pass of
+``--repeats``; ``--quick``: 20,000 rows, one pass each).  It times one pass of
 :class:`derivreg.distributed.DaskObjective` with the Hessian (each chunk's
 ``X~^T diag(c) X~``, a BLAS call) on the threaded scheduler: as
 :func:`derivreg.distributed.blas_limit` runs it (the BLAS held to one thread
 while the scheduler computes), and with that limit switched off (each of the
 scheduler's threads calling a BLAS with its own threads).  It prints a Markdown
 table of the median wall times and the load average before and after, and
-writes it to ``benchmarks/dask_blas.md`` (``--out``).  It asserts nothing
+writes it to ``docs/performance/dask_blas.md`` (``--out``).  It asserts nothing
 about speed.
 """
 
@@ -54,10 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--chunks", type=int, default=8)
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--quick", action="store_true")
-    parser.add_argument("--out", type=Path, default=Path(__file__).with_name("dask_blas.md"))
+    parser.add_argument("--out", type=Path, default=ROOT / "docs" / "performance" / "dask_blas.md")
     args = parser.parse_args(argv)
     if args.quick:
-        args.rows, args.repeats = 40_000, 3
+        args.rows, args.repeats = 20_000, 1
     rng = np.random.default_rng(0)
     X = rng.normal(size=(args.rows, args.features))
     y = (rng.uniform(size=args.rows) < 0.5).astype(float)
@@ -80,8 +80,6 @@ def main(argv: list[str] | None = None) -> int:
                     distributed.blas_limit = limit
                 lines.append(f"| {rep + 1} | {mode} | {seconds:.4f} | {before:.1f} | {after:.1f} |")
     table = [
-        "# Dask's threaded scheduler and the BLAS's threads (benchmarks/dask_blas.py)",
-        "",
         f"One pass of DaskObjective(bce).evaluate(hessian=True) on {args.rows} x "
         f"{args.features} float64 in {args.chunks} chunks, threaded scheduler "
         f"({os.cpu_count()} cores), BLAS {blas}; median of {args.repeats} passes; "

@@ -27,6 +27,7 @@ import derivreg._dask_inference as dask_inf  # noqa: E402
 import derivreg.distributed as distributed_mod  # noqa: E402
 from derivreg.distributed import DaskObjective, blas_limit  # noqa: E402
 from derivreg.estimators import (  # noqa: E402
+    GammaRegressionSGD,
     LinearRegressionSGD,
     LogisticRegressionSGD,
     PoissonRegressionSGD,
@@ -47,6 +48,8 @@ def data(kind, m=M, seed=0):
         return X, np.where(rng.uniform(size=m) < 1 / (1 + np.exp(-z)), "yes", "no")
     if kind == "counts":
         return X, rng.poisson(np.exp(z)).astype(float)
+    if kind == "positive":  # Gamma, shape 2, mean exp(z)
+        return X, rng.gamma(2.0, np.exp(z) / 2.0)
     return X, z + rng.normal(scale=0.5, size=m)
 
 
@@ -67,6 +70,19 @@ class Tasks(Callback):
             self.rows = max(self.rows, result.shape[0])
 
 
+def test_the_task_counter_sees_a_whole_X_and_a_compute():
+    # The instrument of the tests below can fail: one chunk of all the rows, and any compute.
+    X, y = data("real", m=4000)
+    tasks = Tasks()
+    with tasks:
+        LinearRegressionSGD(solver="newton").fit(*as_dask(X, y, 4000))
+    assert tasks.rows == 4000
+    tasks = Tasks()
+    with tasks:
+        da.from_array(X, chunks=(500, 5)).sum().compute()
+    assert tasks.count > 0
+
+
 ESTIMATORS = {
     "least squares, Pearson scale": (
         lambda: LinearRegressionSGD(solver="newton", scale="pearson", tol=1e-10),
@@ -77,6 +93,11 @@ ESTIMATORS = {
         "labels",
     ),
     "Poisson": (lambda: PoissonRegressionSGD(solver="newton", tol=1e-10), "counts"),
+    # a curvature that reads y: the expected information, and Pearson's scale with it
+    "Gamma, Pearson scale": (
+        lambda: GammaRegressionSGD(solver="newton", scale="pearson", tol=1e-10),
+        "positive",
+    ),
     "SGDRegressor(loss='mse')": (
         lambda: SGDRegressor(loss="mse", solver="newton", tol=1e-10),
         "real",
@@ -141,6 +162,15 @@ def test_predictions_are_lazy_dask_arrays_equal_to_the_in_memory_ones(name):
     # the same per-row terms, the sums split by chunk: a few eps relative
     assert found == pytest.approx(est.score(X, y, sample_weight=sw), rel=1e-12, abs=1e-15)
     assert est.score(Xd, y) == pytest.approx(est.score(X, y), rel=1e-12, abs=1e-15)
+
+
+@pytest.mark.usefixtures("threads")
+def test_numpy_X_with_dask_y_takes_the_dask_path_with_y_chunks():
+    X, y = data("real", m=4000)
+    mem = LinearRegressionSGD(solver="newton").fit(X, y)
+    dsk = LinearRegressionSGD(solver="newton").fit(X, da.from_array(y, chunks=500))
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10)
+    np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
 
 
 def test_the_score_check_catches_a_planted_bug(monkeypatch):
@@ -398,3 +428,18 @@ def test_a_newton_fit_on_a_local_cluster_is_the_in_memory_fit(client, name):
     np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
     np.testing.assert_array_equal(dsk.predict(Xd).compute(), dsk.predict(X))
     assert dsk.score(Xd, yd) == pytest.approx(dsk.score(X, y), rel=1e-12)
+
+
+def test_the_blas_benchmark_runs_at_a_tiny_size(tmp_path):
+    # A smoke test of benchmarks/dask_blas.py; its figures are the benchmark's, not the test's.
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "blas.md"
+    argv = [sys.executable, str(root / "benchmarks" / "dask_blas.py"), "--quick", "--out", str(out)]
+    env = {**os.environ, "PYTHONPATH": str(root)}
+    subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=300)
+    assert out.read_text(encoding="utf-8").count("| BLAS held to 1 thread (blas_limit) |") == 2
