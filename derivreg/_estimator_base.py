@@ -20,8 +20,10 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
+from derivreg import _dask_estimators as _dask  # imports Dask only for Dask input
 from derivreg._penalty import check_penalty
-from derivreg.inference import Inference, fisher_inference, no_inference_reason
+from derivreg.distributed import is_dask
+from derivreg.inference import Inference, no_inference_reason
 from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
 
 #: Sparse X the estimators take, as scikit-learn's SGD estimators do: CSR and
@@ -63,6 +65,8 @@ def _auto_lr(X: np.ndarray, loss: Loss, **settings: Any) -> float:
     """
     from derivreg._penalty import auto_lr
 
+    if is_dask(X):  # one pass: the chunks' largest row norms
+        return _dask.auto_lr(_kernel(loss), X, **settings)
     try:
         step_size_bound(X, loss)  # the bound's own overflow message
         return auto_lr(_kernel(loss), X, **settings)
@@ -174,9 +178,15 @@ class _SGD(BaseEstimator):
                 f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
             )
         reset = full or not hasattr(self, "coef_")
-        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
+        dask = is_dask(X) or is_dask(y) or is_dask(sample_weight)
+        if dask:  # checked lazily, fitted by train's Dask path
+            X, y, sample_weight = _dask.check_fit(self, X, y, sample_weight, reset=reset)
+        else:
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE
+            )
         targets = self._targets(y, reset=reset, classes=classes)
-        if sample_weight is not None:
+        if sample_weight is not None and not dask:
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
         penalised = {
             "penalty": self.penalty,
@@ -221,7 +231,7 @@ class _SGD(BaseEstimator):
             max_iter=max_iter,
             # fit() asks whether the MLE exists; a partial_fit batch may well be separable
             # (and a penalised fit has a finite optimum whatever the data)
-            check_separation=full and self.penalty is None,
+            check_separation=full and self.penalty is None and not dask,  # an LP: in memory
             **penalised,
         )
         self.coef_: np.ndarray = w
@@ -295,7 +305,9 @@ class _SGD(BaseEstimator):
         loglik = None
         if reason is None:
             try:
-                loglik = float(kernel.log_likelihood(X, targets, self.coef_, self.intercept_))
+                loglik = float(
+                    _dask.log_likelihood(kernel, X, targets, self.coef_, self.intercept_)
+                )
             except FloatingPointError as err:  # e.g. a perfect fit: zero dispersion
                 reason = f"the log-likelihood cannot be computed: {err}"
         if loglik is not None and not np.isfinite(loglik):
@@ -322,7 +334,7 @@ class _SGD(BaseEstimator):
             if names is not None:
                 names.append("intercept")
             try:
-                found = fisher_inference(
+                found = _dask.fisher(
                     kernel, X, targets, self.coef_, self.intercept_, scale=self.scale,
                     names=names, hessian=self.history_.hessian,  # Newton's, at coef_, intercept_
                 )  # fmt: skip
@@ -396,6 +408,8 @@ class _SGD(BaseEstimator):
 
     def _z(self, X: Any) -> np.ndarray:
         check_is_fitted(self)
+        if is_dask(X):  # lazy, chunk by chunk
+            return _dask.lazy_rows(self, X, _dask.logit, self.coef_, self.intercept_)
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         return X @ self.coef_ + self.intercept_
 

@@ -14,13 +14,16 @@ import numpy as np
 from sklearn.base import RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
+from derivreg import _dask_estimators as _dask
 from derivreg import _losses
+from derivreg._dask_estimators import _DaskScore
 from derivreg._estimator_base import _SGD, _kernel
+from derivreg.distributed import is_dask
 
 __all__ = ["SGDRegressor"]
 
 
-class SGDRegressor(RegressorMixin, _SGD):
+class SGDRegressor(_DaskScore, RegressorMixin, _SGD):
     """SGD on any pair's loss: a registered pair by name, or kernels of one's own.
 
     The regressor of :class:`LinearRegressionSGD`, with the loss a parameter:
@@ -116,6 +119,10 @@ class SGDRegressor(RegressorMixin, _SGD):
         ndarray of shape (m,)
         """
         check_is_fitted(self)
+        if is_dask(X):  # lazy: the module's predict chunk by chunk
+            return _dask.lazy_rows(
+                self, X, _kernel(self._loss).predict, self.coef_, self.intercept_
+            )
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
 

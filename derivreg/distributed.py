@@ -13,6 +13,10 @@ and the solvers of :mod:`derivreg.solvers` run unchanged on it.
 
 Dask's default scheduler (threads) is used unless a ``dask.distributed``
 ``Client`` is active, in which case Dask sends the work to its cluster.
+On the threaded scheduler every compute holds the BLAS to one thread
+(:func:`blas_limit`, with threadpoolctl where it is installed): the
+scheduler's threads already use the cores, and a multi-threaded BLAS in each
+of them makes them wait on each other (``benchmarks/dask_blas.py``).
 Dask is the optional extra ``dask``: ``pip install 'derivreg[dask]'``.
 
 Examples
@@ -28,7 +32,9 @@ Examples
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+import warnings
+from collections.abc import Callable, Iterator
 from types import ModuleType
 from typing import Any
 
@@ -44,7 +50,7 @@ from derivreg.solvers.objective import (
     unpack,
 )
 
-__all__ = ["DaskObjective", "is_dask", "require_dask"]
+__all__ = ["DaskObjective", "blas_limit", "is_dask", "require_dask"]
 
 
 def is_dask(a: object) -> bool:
@@ -73,6 +79,60 @@ def require_dask() -> Any:
             "fitting on Dask arrays needs Dask: pip install 'derivreg[dask]'"
         ) from None
     return da
+
+
+#: Warned once per process: no threadpoolctl, so the BLAS keeps its threads.
+_WARNED: list[bool] = []
+
+
+@contextlib.contextmanager
+def blas_limit(*collections: Any) -> Iterator[bool]:
+    """Hold the BLAS to one thread while the threaded scheduler computes ``collections``.
+
+    Yields whether a limit is in force.  On the threaded scheduler (Dask's
+    default) the tasks run in this process, on as many threads as cores; a
+    BLAS call in each with its own threads oversubscribes the cores
+    (``benchmarks/dask_blas.py``: the Hessian's ``X~^T diag(c) X~`` many
+    times slower).  threadpoolctl's limit holds for the whole process, so it
+    is set here, around the compute, and restored after it, rather than in
+    each task: tasks entering and leaving it on several threads at once
+    would restore each other's limits.  Elsewhere (a ``dask.distributed``
+    cluster, whose workers start with one BLAS thread, or the synchronous
+    scheduler) nothing changes.  Without threadpoolctl (optional) the BLAS
+    keeps its threads and a warning says so, once.
+
+    Examples
+    --------
+    >>> import dask.array as da
+    >>> x = da.ones((4, 2), chunks=(2, 2))
+    >>> with blas_limit(x) as limited:
+    ...     total = float(x.sum().compute())
+    >>> total
+    8.0
+    """
+    import dask
+    import dask.base
+    import dask.threaded
+
+    if dask.base.get_scheduler(collections=list(collections)) is not dask.threaded.get:
+        yield False
+        return
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError:
+        if not _WARNED:
+            _WARNED.append(True)
+            warnings.warn(
+                "threadpoolctl is not installed, so the BLAS keeps its threads on Dask's "
+                "threaded scheduler, where they compete with the scheduler's (many times "
+                "slower): pip install threadpoolctl, or use a dask.distributed Client",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+        yield False
+        return
+    with threadpool_limits(1, user_api="blas"):
+        yield True
 
 
 def _like_rows(da: Any, name: str, v: Any, X: Any) -> Any:
@@ -204,7 +264,9 @@ class DaskObjective(KernelObjective):
             dtype=np.float64,
             meta=np.empty((0, 0)),
         )
-        total = parts.sum(axis=0, split_every=self.split_every).compute()
+        total = parts.sum(axis=0, split_every=self.split_every)
+        with blas_limit(total):
+            total = total.compute()
         self.passes += 1
         found = unpack(total, p, hessian)
         found = found if not self.alpha else self._penalized(found, theta)

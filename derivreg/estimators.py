@@ -12,6 +12,11 @@ runtime dependency of derivreg: importing this module without it raises an
 ``ImportError`` that says so, while ``import derivreg`` and everything else
 work without it.
 
+On Dask arrays chunked by rows (the extra ``dask``), ``fit`` runs
+:func:`derivreg.train.train`'s Dask path and never gathers X, the inference
+comes from per-chunk sums, and ``predict``, ``predict_proba`` and
+``decision_function`` return lazy Dask arrays (:mod:`derivreg._dask_estimators`).
+
 Examples
 --------
 >>> import numpy as np
@@ -38,9 +43,12 @@ except ImportError as err:  # pragma: no cover - exercised in a subprocess test
         "(derivreg.train, derivreg.data, derivreg.plots) works without it."
     ) from err
 
+from derivreg import _dask_estimators as _dask
 from derivreg import kernels as _kernels
+from derivreg._dask_estimators import _DaskScore
 from derivreg._estimator_base import _SGD, ACCEPT_SPARSE, _kernel
 from derivreg._sgd_regressor import SGDRegressor
+from derivreg.distributed import is_dask
 
 __all__ = [
     "GammaRegressionSGD",
@@ -51,7 +59,7 @@ __all__ = [
 ]
 
 
-class LinearRegressionSGD(RegressorMixin, _SGD):
+class LinearRegressionSGD(_DaskScore, RegressorMixin, _SGD):
     """Linear regression by SGD on the squared error, with the generated MSE kernel.
 
     Parameters
@@ -179,11 +187,15 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         ndarray of shape (m,)
         """
         check_is_fitted(self)
+        if is_dask(X):  # lazy: the generated predict chunk by chunk
+            return _dask.lazy_rows(
+                self, X, _kernel(self._loss).predict, self.coef_, self.intercept_
+            )
         X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         return _kernel(self._loss).predict(X, self.coef_, self.intercept_)
 
 
-class LogisticRegressionSGD(ClassifierMixin, _SGD):
+class LogisticRegressionSGD(_DaskScore, ClassifierMixin, _SGD):
     """Binary logistic regression by SGD on the cross-entropy, with the generated BCE kernel.
 
     Parameters
@@ -283,6 +295,9 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
     _loss = "bce"
 
     def _targets(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
+        labelled = y
+        if is_dask(y):  # the checks below read the distinct labels: one pass over y
+            y = _dask.labels(y)
         check_classification_targets(y)
         if not reset and classes is not None:
             given = np.unique(np.asarray(classes))
@@ -311,7 +326,7 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             raise ValueError(
                 f"y contains labels {unknown.tolist()} not in classes {self.classes_.tolist()}"
             )
-        return (y == self.classes_[1]).astype(np.float64)
+        return (labelled == self.classes_[1]).astype(np.float64)
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None
@@ -368,11 +383,11 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
             Columns in the order of ``classes_``.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
         kernel = _kernel(self._loss)
-        positive = kernel.predict(X, self.coef_, self.intercept_)
-        negative = kernel.predict(X, -self.coef_, -self.intercept_)
-        return np.column_stack([negative, positive])
+        if is_dask(X):  # lazy: the same two columns chunk by chunk
+            return _dask.lazy_rows(self, X, _proba, kernel, self.coef_, self.intercept_, columns=2)
+        X = validate_data(self, X, reset=False, dtype=np.float64, accept_sparse=ACCEPT_SPARSE)
+        return _proba(X, kernel, self.coef_, self.intercept_)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict ``classes_[1]`` where ``z > 0`` (``sigma(z) > 1/2``), else ``classes_[0]``.
@@ -386,12 +401,24 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         ndarray of shape (m,)
         """
         positive = self._z(X) > 0
+        if is_dask(positive):  # lazy: the labels chunk by chunk
+            return positive.map_blocks(_take, self.classes_, dtype=self.classes_.dtype)
         return self.classes_[positive.astype(np.intp)]
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_class = False
         return tags
+
+
+def _proba(X: np.ndarray, kernel: Any, w: np.ndarray, b: float) -> np.ndarray:
+    """``[sigma(-z), sigma(z)]``: the kernel's prediction at ``(-w, -b)`` and at ``(w, b)``."""
+    return np.column_stack([kernel.predict(X, -w, -b), kernel.predict(X, w, b)])
+
+
+def _take(positive: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    """Return the labels of one chunk's ``z > 0``."""
+    return classes[positive.astype(np.intp)]
 
 
 _GLM_DOC = """{what} (log link) by gradient descent on its likelihood, with the generated kernel.

@@ -37,7 +37,10 @@ except ImportError as err:  # pragma: no cover - the extra is missing
         "derivreg.multiclass needs scikit-learn: pip install 'derivreg[sklearn]'"
     ) from err
 
+from derivreg import _dask_estimators as _dask  # imports Dask only for Dask input
+from derivreg._dask_estimators import _DaskScore
 from derivreg._penalty import Penalty, auto_lr, check_penalty
+from derivreg.distributed import is_dask, require_dask
 from derivreg.kernels import softmax as _kernel
 from derivreg.kernels import softmax_loop as _loop
 
@@ -51,15 +54,16 @@ def _stationarity(dW: np.ndarray, db: np.ndarray, W: np.ndarray, l1: float) -> n
     return np.concatenate([dW.ravel(), db])
 
 
-def _gd(X, Y, W, b, *, fit: dict, lr: float, max_iter: int, tol: float) -> tuple:  # noqa: ANN001
+def _gd(X, Y, W, b, *, fit: dict, lr: float, max_iter: int, tol: float, grad=_kernel.grad) -> tuple:  # noqa: ANN001
     """Full-batch (proximal) gradient descent on the weighted mean loss + the penalty.
 
-    ``fit``: ``sample_weight``, ``l2``, ``l1``, ``fit_intercept``.  Each step
+    ``fit``: ``sample_weight``, ``l2``, ``l1``, ``fit_intercept``; ``grad``: the
+    kernel's (or, on Dask arrays, its per-chunk sums').  Each step
     W := soft_threshold(W - lr dJ/dW, lr l1), b := b - lr dJ/db; stops once the
     minimum-norm subgradient's norm is at most ``tol``.
     """
     for iteration in range(1, max_iter + 1):
-        dW, db = _kernel.grad(X, Y, W, b, sample_weight=fit["sample_weight"], alpha=fit["l2"])
+        dW, db = grad(X, Y, W, b, sample_weight=fit["sample_weight"], alpha=fit["l2"])
         db = db if fit["fit_intercept"] else np.zeros(0)
         if np.linalg.norm(_stationarity(dW, db, W, fit["l1"])) <= tol:
             return W, b, iteration, True
@@ -71,7 +75,7 @@ def _gd(X, Y, W, b, *, fit: dict, lr: float, max_iter: int, tol: float) -> tuple
     return W, b, max_iter, False
 
 
-class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
+class SoftmaxRegressionSGD(_DaskScore, ClassifierMixin, BaseEstimator):
     """Softmax (multinomial logistic) regression, fitted by SGD or full-batch GD.
 
     Parameters
@@ -161,6 +165,9 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
 
     # -- labels --------------------------------------------------------------
     def _one_hot(self, y: np.ndarray, *, reset: bool, classes: Any = None) -> np.ndarray:
+        labelled = y
+        if is_dask(y):  # the checks below read the distinct labels: one pass over y
+            y = _dask.labels(y)
         check_classification_targets(y)
         if reset:
             found = np.unique(y) if classes is None else np.unique(np.asarray(classes))
@@ -180,7 +187,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
             raise ValueError(
                 f"y contains labels {unknown.tolist()} not in classes {self.classes_.tolist()}"
             )
-        return (y[:, None] == self.classes_[None, :]).astype(np.float64)
+        return (labelled[:, None] == self.classes_[None, :]).astype(np.float64)
 
     def _penalty(self) -> Penalty:
         return check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
@@ -189,6 +196,15 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         if not (isinstance(self.lr, str) and self.lr == "auto"):
             return float(self.lr)
         pen = self._penalty()
+        if is_dask(X):  # one pass: the rows' largest norm, or the Gram matrix
+            from derivreg._dask_softmax import gd_step
+
+            if not per_sample:
+                return gd_step(X, weights, l2=pen.l2, fit_intercept=self.fit_intercept)
+            return _dask.auto_lr(
+                _kernel, X, batch_size=1, penalty=pen, weights=weights,
+                fit_intercept=self.fit_intercept, per_sample=True,
+            )  # fmt: skip
         if per_sample:  # SGD, and partial_fit whatever the solver
             return auto_lr(
                 _kernel, X, batch_size=1, penalty=pen, weights=weights,
@@ -206,7 +222,14 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         self._rng = rng
         W, b = self.coef_.T.copy(), self.intercept_.copy()
         lr, pen = self._step(X, weights, per_sample=True), self._penalty()
-        for _ in range(epochs):
+        if is_dask(X):  # the generated sgd_epoch chunk by chunk, W and b carried
+            from derivreg._dask_softmax import sgd_epochs
+
+            W, b = sgd_epochs(
+                X, Y, W, b, lr=lr, alpha=pen.l2, l1=pen.l1, fit_intercept=self.fit_intercept,
+                sample_weight=weights, shuffle=self.shuffle, rng=rng, epochs=epochs,
+            )  # fmt: skip
+        for _ in range(0 if is_dask(X) else epochs):
             order = rng.permutation(len(X)) if self.shuffle else None
             W, b = _loop.sgd_epoch(
                 X, Y, W, b, lr, order=order, sample_weight=weights, alpha=pen.l2, l1=pen.l1,
@@ -214,6 +237,16 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
             )  # fmt: skip
         self.coef_, self.intercept_ = W.T.copy(), b
         self.n_iter_ = getattr(self, "n_iter_", 0) + epochs
+
+    def _input(self, X: Any, y: Any, sample_weight: Any, *, reset: bool) -> tuple:
+        """Return X, y and the weights checked: in memory, or lazily for Dask input."""
+        if is_dask(X) or is_dask(y) or is_dask(sample_weight):
+            X, y, sw = _dask.check_fit(self, X, y, sample_weight, reset=reset)
+            if sw is not None and not is_dask(sw):  # a scalar: one weight per row
+                sw = require_dask().full(X.shape[0], float(sw), chunks=(X.chunks[0],))
+            return X, y, sw
+        X, y = validate_data(self, X, y, reset=reset, dtype=np.float64)
+        return X, y, self._weights(sample_weight, X)
 
     def _weights(self, sample_weight: Any, X: np.ndarray) -> np.ndarray | None:
         if sample_weight is None:
@@ -233,8 +266,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         (3, 1)
         """
         self._validate_params()
-        X, y = validate_data(self, X, y, reset=True, dtype=np.float64)
-        weights = self._weights(sample_weight, X)
+        X, y, weights = self._input(X, y, sample_weight, reset=True)
         Y = self._one_hot(y, reset=True)
         for name in ("_rng", "n_iter_"):
             self.__dict__.pop(name, None)
@@ -248,6 +280,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
                 X, Y, self.coef_.T, self.intercept_,
                 fit=fit, lr=self._step(X, weights, per_sample=False),
                 max_iter=self.epochs, tol=self.tol,
+                grad=_dask_grad() if is_dask(X) else _kernel.grad,
             )  # fmt: skip
             self.coef_, self.intercept_ = W.T.copy(), b
             return self
@@ -272,8 +305,7 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
             self._validate_params()
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit.")
-        X, y = validate_data(self, X, y, reset=first, dtype=np.float64)
-        weights = self._weights(sample_weight, X)
+        X, y, weights = self._input(X, y, sample_weight, reset=first)
         Y = self._one_hot(y, reset=first, classes=classes)
         if first:
             self.coef_ = np.zeros((len(self.classes_), X.shape[1]))
@@ -293,9 +325,12 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         (1, 3)
         """
         check_is_fitted(self)
+        binary = len(self.classes_) == 2
+        if is_dask(X):  # lazy, chunk by chunk
+            W, b, k = self.coef_.T, self.intercept_, len(self.classes_)
+            return _dask.lazy_rows(self, X, _decision, W, b, columns=None if binary else k)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        Z = X @ self.coef_.T + self.intercept_
-        return Z[:, 1] - Z[:, 0] if len(self.classes_) == 2 else Z
+        return _decision(X, self.coef_.T, self.intercept_)
 
     def predict_proba(self, X: Any) -> np.ndarray:
         """Class probabilities, shape (m, k), columns in the order of ``classes_``.
@@ -307,12 +342,18 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         1.0
         """
         check_is_fitted(self)
+        if is_dask(X):  # lazy: the generated predict_proba chunk by chunk
+            W, b, k = self.coef_.T, self.intercept_, len(self.classes_)
+            return _dask.lazy_rows(self, X, _kernel.predict_proba, W, b, columns=k)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _kernel.predict_proba(X, self.coef_.T, self.intercept_)
 
     def predict_log_proba(self, X: Any) -> np.ndarray:
         """Return the log of :meth:`predict_proba`, without underflow (the kernel's log-softmax)."""
         check_is_fitted(self)
+        if is_dask(X):  # lazy, chunk by chunk
+            W, b, k = self.coef_.T, self.intercept_, len(self.classes_)
+            return _dask.lazy_rows(self, X, _log_proba, W, b, columns=k)
         X = validate_data(self, X, reset=False, dtype=np.float64)
         return _kernel.log_softmax(X @ self.coef_.T + self.intercept_)
 
@@ -326,5 +367,31 @@ class SoftmaxRegressionSGD(ClassifierMixin, BaseEstimator):
         ['a']
         """
         check_is_fitted(self)
+        if is_dask(X):  # lazy, chunk by chunk
+            W, b, c = self.coef_.T, self.intercept_, self.classes_
+            return _dask.lazy_rows(self, X, _labels, W, b, c, dtype=c.dtype)
         X = validate_data(self, X, reset=False, dtype=np.float64)
-        return self.classes_[np.argmax(X @ self.coef_.T + self.intercept_, axis=1)]
+        return _labels(X, self.coef_.T, self.intercept_, self.classes_)
+
+
+# -- per-chunk functions (module level: Dask sends them to its workers) --------
+
+
+def _dask_grad() -> Any:
+    from derivreg._dask_softmax import DaskGrad
+
+    return DaskGrad()
+
+
+def _decision(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Return ``Z = X W + b``; for two classes ``z1 - z0``."""
+    Z = _dask.logit(X, W, b)
+    return Z[:, 1] - Z[:, 0] if Z.shape[1] == 2 else Z
+
+
+def _log_proba(X: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return _kernel.log_softmax(_dask.logit(X, W, b))
+
+
+def _labels(X: np.ndarray, W: np.ndarray, b: np.ndarray, classes: np.ndarray) -> np.ndarray:
+    return classes[np.argmax(_dask.logit(X, W, b), axis=1)]

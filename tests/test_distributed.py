@@ -230,7 +230,7 @@ def test_sgd_over_chunks_in_order_is_the_in_memory_run_update_for_update(name, o
 @pytest.mark.parametrize("planted", ["schedule restarts per chunk", "parameters not carried"])
 def test_the_update_for_update_comparison_catches_a_planted_bug(planted, monkeypatch):
     # The equality above can fail: plant each mistake a chunked loop could make.
-    import derivreg._dask_train as chunked
+    import derivreg._dask_sgd as chunked
 
     if planted == "schedule restarts per chunk":
         monkeypatch.setattr(chunked._Shifted, "__call__", lambda self, t: self.schedule(t))
@@ -424,7 +424,8 @@ def test_a_worker_killed_mid_fit_changes_nothing(cluster):
 def test_importing_derivreg_imports_neither_dask_nor_zarr():
     code = (
         "import sys, derivreg, derivreg.train, derivreg.data, derivreg.distributed, "
-        "derivreg.cli, derivreg.solvers\n"
+        "derivreg.cli, derivreg.solvers, derivreg.estimators, derivreg.multiclass, "
+        "derivreg._dask_estimators, derivreg._dask_inference, derivreg._dask_train\n"
         "print(sorted({m.split('.')[0] for m in sys.modules} & {'dask', 'distributed', 'zarr'}))"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
