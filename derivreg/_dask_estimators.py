@@ -18,6 +18,14 @@ computed).  The classifier's labels come from ``da.unique`` (one pass over
 generated ``predict``: dask-ml's convention); ``score`` returns a float from
 per-chunk sums, in one pass.
 
+Two things differ from a fit in memory, because they need X in one place:
+the separability check of an unpenalised classifier (an LP) is not run, so
+a Newton fit on separable classes ends unconverged or with a singular
+Hessian (``inference_note_`` says which) rather than with a
+``SeparationWarning``; and ``lr="auto"`` for mini-batches and full batches
+uses the per-sample bound ``max ||x~||^2`` for the top eigenvalue it bounds
+(a smaller, as safe step; per-sample SGD's rule is the in-memory one).
+
 Examples
 --------
 >>> import numpy as np, dask.array as da

@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from derivreg import inference
 from derivreg.distributed import DaskObjective, blas_limit, require_dask, rows_only
 from derivreg.inference import Curvature, Inference, _reads_y, no_inference_reason
 
@@ -74,6 +75,10 @@ def _scale(
 ) -> float:
     """Return the scale: a number as given, or the Pearson estimate from one pass."""
     X, y = data
+    # "auto", where derivreg.inference defines it: its rule (Pearson's or a number), shared
+    auto = getattr(inference, "_auto_scale", None)
+    if isinstance(scale, str) and scale == "auto" and auto is not None:
+        scale = auto(kernels)
     if isinstance(scale, str) and scale == "pearson":
         m, p = X.shape[0], theta.size
         if m <= p:

@@ -197,6 +197,22 @@ def test_the_inference_check_catches_a_planted_bug(monkeypatch):
 
 
 @pytest.mark.usefixtures("threads")
+def test_a_scale_auto_rule_of_derivreg_inference_is_followed_on_dask(monkeypatch):
+    # Where derivreg.inference decides scale="auto" (_auto_scale), the Dask path takes its answer.
+    import derivreg.inference as inference
+
+    X, y = data("real", m=2000)
+    Xd, yd = as_dask(X, y, 250)
+    w, b = TRUTH, 0.2
+    pearson = dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="pearson")
+    monkeypatch.setattr(inference, "_auto_scale", lambda kernels: "pearson", raising=False)
+    auto = dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="auto")
+    np.testing.assert_array_equal(auto.stderr, pearson.stderr)
+    monkeypatch.setattr(inference, "_auto_scale", lambda kernels: 3.0)
+    assert dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="auto").scale == 3.0
+
+
+@pytest.mark.usefixtures("threads")
 def test_sgd_on_dask_in_order_is_the_in_memory_sgd():
     # Without shuffling (batch size 1 divides every chunk), train's Dask SGD makes the in-memory
     # updates in the same order; lr="auto" is the same rule (max ||(x, 1)||^2), its sum
