@@ -362,7 +362,8 @@ def fisher(kernel: Any, X: Any, *args: Any, **kwargs: Any) -> Inference:
     if is_dask(X):
         from derivreg._dask_inference import fisher_inference_dask
 
-        return fisher_inference_dask(kernel, X, *args, **kwargs)
+        # the fit's passes checked X and y (the kernels, chunk by chunk)
+        return fisher_inference_dask(kernel, X, *args, checked=True, **kwargs)
     return fisher_inference(kernel, X, *args, **kwargs)
 
 

@@ -107,12 +107,14 @@ def fisher_inference_dask(
     names: Sequence[str] | None = None,
     information: str = "expected",
     hessian: np.ndarray | None = None,
+    checked: bool = False,
 ) -> Inference:
     """:func:`derivreg.inference.fisher_inference` on a row-chunked Dask ``X`` and ``y``.
 
     The same arguments and results; every sum over the rows is taken chunk
-    by chunk.  With a given ``hessian`` (a Newton fit's), and a number as
-    ``scale``, the inputs are still checked in one pass (as in memory).
+    by chunk.  With a given ``hessian`` (a Newton fit's) and a number as
+    ``scale``, no sum is needed: the inputs are still checked in one pass
+    (as in memory), unless ``checked`` says the caller's passes did (a fit's).
 
     Examples
     --------
@@ -147,7 +149,7 @@ def fisher_inference_dask(
                 f"hessian must be a finite array of shape ({p}, {p}) (History.hessian of a "
                 f"Newton fit with an intercept); got shape {H.shape}"
             )
-        if not (isinstance(scale, str) and scale == "pearson"):  # no pass below to check in
+        if not checked and not (isinstance(scale, str) and scale == "pearson"):  # no pass below
             _sum_blocks(_checked, X, y, 1, kernels=kernels, theta=theta)
     else:
         found = DaskObjective(kernels, X, y, curvature=curvature).evaluate(theta, hessian=True)
