@@ -195,23 +195,21 @@ def auto_lr(
     c = float(kernel.STEP_SIZE_NUMERATOR)
     if c == 0.0:
         return auto_lr_unbounded(kernel)
-    scaled = weights if per_sample and weights is not None and np.ndim(weights) else None
-    blocks = (X,) if scaled is None else (X, scaled[:, None])
-    largest = (
-        require_dask()
-        .map_blocks(
-            _row_norm_max,
-            *blocks,
-            intercept=float(fit_intercept),
-            scalar=float(weights)
-            if per_sample and weights is not None and not np.ndim(weights)
-            else 1.0,
-            chunks=((1,) * X.numblocks[0], (1,)),
-            dtype=np.float64,
-            meta=np.empty((0, 0)),
-        )
-        .max()
+    per_row = weights if per_sample else None  # per-sample SGD: the weights scale the steps
+    scalar = 1.0
+    if per_row is not None and not np.ndim(per_row):  # one weight for every row
+        scalar, per_row = float(per_row), None
+    blocks = (X,) if per_row is None else (X, per_row[:, None])
+    parts = require_dask().map_blocks(
+        _row_norm_max,
+        *blocks,
+        intercept=float(fit_intercept),
+        scalar=scalar,
+        chunks=((1,) * X.numblocks[0], (1,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
     )
+    largest = parts.max()
     with blas_limit(largest):
         q = float(largest.compute())
     del batch_size  # the bound holds for every batch size

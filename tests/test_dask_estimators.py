@@ -247,6 +247,12 @@ def test_sgd_on_dask_in_order_is_the_in_memory_sgd():
     auto_mem = LinearRegressionSGD(**options).fit(X, y)
     auto_dsk = LinearRegressionSGD(**options).fit(*as_dask(X, y, 500))
     np.testing.assert_allclose(auto_dsk.coef_, auto_mem.coef_, rtol=1e-12)
+    sw = np.random.default_rng(5).uniform(0, 2, size=y.size)  # they scale the steps, and lr
+    weighted_mem = LinearRegressionSGD(**options).fit(X, y, sample_weight=sw)
+    weighted_dsk = LinearRegressionSGD(**options).fit(
+        *as_dask(X, y, 500), sample_weight=da.from_array(sw, chunks=500)
+    )
+    np.testing.assert_allclose(weighted_dsk.coef_, weighted_mem.coef_, rtol=1e-12)
     assert auto_dsk.inference_note_.startswith("the fit has not converged")
     part = LogisticRegressionSGD(lr=0.05, shuffle=False)
     Xl, yl = data("labels", m=4000)
