@@ -330,6 +330,24 @@ def test_a_dask_dataframe_is_refused_with_the_way_to_an_array():
         LinearRegressionSGD(solver="newton").fit(frame, y)
 
 
+@pytest.mark.usefixtures("threads")
+def test_an_estimator_fits_a_zarr_store_out_of_core(tmp_path):
+    # derivreg.data's store, opened as row-chunked Dask arrays (one read per chunk per pass).
+    pytest.importorskip("zarr")
+    from derivreg.data import open_zarr, write_zarr
+
+    info = write_zarr(tmp_path / "s.zarr", "logistic", 8000, 4, chunk_rows=1000, seed=3)
+    X, y = open_zarr(info.path)
+    tasks = Tasks()
+    with tasks:
+        dsk = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    assert tasks.rows <= 1000
+    mem = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X.compute(), y.compute())
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10)
+    np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
+    assert dsk.classes_.tolist() == [0.0, 1.0]
+
+
 # --- k classes ------------------------------------------------------------------------------
 
 
@@ -471,6 +489,17 @@ def test_a_newton_fit_on_a_local_cluster_is_the_in_memory_fit(client, name):
     np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
     np.testing.assert_array_equal(dsk.predict(Xd).compute(), dsk.predict(X))
     assert dsk.score(Xd, yd) == pytest.approx(dsk.score(X, y), rel=1e-12)
+
+
+@pytest.mark.usefixtures("client")
+def test_softmax_gd_on_a_local_cluster_is_the_in_memory_fit():
+    X, y, sw = three_classes()
+    options = {"solver": "gd", "epochs": 10}
+    mem = SoftmaxRegressionSGD(**options).fit(X, y, sample_weight=sw)
+    Xd, yd = as_dask(X, y, 500)
+    dsk = SoftmaxRegressionSGD(**options).fit(Xd, yd, sample_weight=da.from_array(sw, chunks=500))
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(dsk.predict(Xd).compute(), dsk.predict(X))
 
 
 def test_the_blas_benchmark_runs_at_a_tiny_size(tmp_path):
