@@ -346,13 +346,22 @@ def _r2(sums: np.ndarray) -> float:
 # --- the hooks of derivreg._estimator_base: Dask input, else the in-memory call ----------
 
 
-def log_likelihood(kernel: Any, X: Any, y: Any, w: np.ndarray, b: float) -> float:
-    """Return the kernel's ``log_likelihood``; on Dask input, from per-chunk sums."""
+def log_likelihood(kernel: Any, X: Any, y: Any, w: np.ndarray, b: float, *, history: Any) -> float:
+    """Return the kernel's ``log_likelihood``; on Dask input, from per-chunk sums.
+
+    On Dask input a full-batch fit's last mean loss (its objective at ``(w,
+    b)``, unpenalised where the likelihood is asked for) stands for the
+    losses' pass.
+    """
     if is_dask(X):
         from derivreg._dask_inference import log_likelihood_dask
 
-        return log_likelihood_dask(kernel, X, y, w, b)
-    return kernel.log_likelihood(X, y, w, b)
+        mean_loss = None
+        if history is not None and history.solver in ("gd", "newton", "lbfgs"):
+            ends = history.loss if history.loss is not None else history.epoch_loss
+            mean_loss = float(ends[-1]) if ends is not None and len(ends) else None
+        return log_likelihood_dask(kernel, X, y, w, b, mean_loss=mean_loss)
+    return float(kernel.log_likelihood(X, y, w, b))
 
 
 def fisher(kernel: Any, X: Any, *args: Any, **kwargs: Any) -> Inference:

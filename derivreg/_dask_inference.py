@@ -188,13 +188,17 @@ def _normaliser_sum(y: np.ndarray, *, kernels: ModuleType, phi: float) -> np.nda
     return np.array([float(np.sum(k))])
 
 
-def log_likelihood_dask(kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float) -> float:
+def log_likelihood_dask(
+    kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, *, mean_loss: float | None = None
+) -> float:
     """Return the kernel module's ``log_likelihood`` on Dask arrays: two passes, two scalars each.
 
     ``log L = sum_i k(y_i, phi) - sum_i J_i / (LOGLIK_SCALE phi)`` with
     ``phi = dispersion(mean J)``: the losses' sum (a pass over X and y, the
     kernels' checks in it), then the normalising constants' sum (a pass over
-    y alone).  A non-finite value is returned as it is (the caller says why).
+    y alone).  ``mean_loss``, where the caller has it (a full-batch fit's last
+    objective value at ``(w, b)``), saves the first pass.  A non-finite value
+    is returned as it is (the caller says why).
 
     Examples
     --------
@@ -207,7 +211,11 @@ def log_likelihood_dask(kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: f
     """
     X, y, _ = rows_only(X, y)
     w = np.asarray(w, dtype=np.float64)
-    J, m = _sum_blocks(_loss_sum, X, y, 2, kernels=kernels, w=w, b=float(b))
+    if mean_loss is None:
+        J, m = _sum_blocks(_loss_sum, X, y, 2, kernels=kernels, w=w, b=float(b))
+    else:
+        m = float(X.shape[0])
+        J = mean_loss * m
     phi = kernels.dispersion(float(J / m))
     normaliser = y.map_blocks(
         _normaliser_sum,

@@ -167,7 +167,8 @@ def test_predictions_are_lazy_dask_arrays_equal_to_the_in_memory_ones(name):
 @pytest.mark.usefixtures("threads")
 def test_the_inference_of_a_newton_fit_reuses_its_hessian_and_its_checks(monkeypatch):
     # A Newton fit at a numeric scale: the Hessian is the fit's, so its standard errors need
-    # no pass; the log-likelihood needs two (the losses' sum, then y's normalisers).
+    # no pass; the log-likelihood takes the fit's last mean loss, and passes over y alone
+    # (its normalisers; the loglik_ equality tests above check the value).
     X, y = data("labels", m=4000)
     sums = []
     run = dask_inf._sum_blocks
@@ -175,7 +176,7 @@ def test_the_inference_of_a_newton_fit_reuses_its_hessian_and_its_checks(monkeyp
         dask_inf, "_sum_blocks", lambda fn, *a, **k: sums.append(fn) or run(fn, *a, **k)
     )
     dsk = LogisticRegressionSGD(solver="newton", scale=1.0).fit(*as_dask(X, y, 500))
-    assert sums == [dask_inf._loss_sum]
+    assert sums == []  # no pass over X after the fit's
     assert dsk.stderr_ is not None
     direct = dask_inf.fisher_inference_dask(  # a caller's Hessian: the inputs checked once
         KERNELS["bce"], *as_dask(X, (y == "yes").astype(float), 500), dsk.coef_,
