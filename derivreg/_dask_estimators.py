@@ -18,6 +18,14 @@ computed).  The classifier's labels come from ``da.unique`` (one pass over
 generated ``predict``: dask-ml's convention); ``score`` returns a float from
 per-chunk sums, in one pass.
 
+Two things differ from a fit in memory, because they need X in one place:
+the separability check of an unpenalised classifier (an LP) is not run, so
+a Newton fit on separable classes ends unconverged or with a singular
+Hessian (``inference_note_`` says which) rather than with a
+``SeparationWarning``; and ``lr="auto"`` for mini-batches and full batches
+uses the per-sample bound ``max ||x~||^2`` for the top eigenvalue it bounds
+(a smaller, as safe step; per-sample SGD's rule is the in-memory one).
+
 Examples
 --------
 >>> import numpy as np, dask.array as da
@@ -187,23 +195,21 @@ def auto_lr(
     c = float(kernel.STEP_SIZE_NUMERATOR)
     if c == 0.0:
         return auto_lr_unbounded(kernel)
-    scaled = weights if per_sample and weights is not None and np.ndim(weights) else None
-    blocks = (X,) if scaled is None else (X, scaled[:, None])
-    largest = (
-        require_dask()
-        .map_blocks(
-            _row_norm_max,
-            *blocks,
-            intercept=float(fit_intercept),
-            scalar=float(weights)
-            if per_sample and weights is not None and not np.ndim(weights)
-            else 1.0,
-            chunks=((1,) * X.numblocks[0], (1,)),
-            dtype=np.float64,
-            meta=np.empty((0, 0)),
-        )
-        .max()
+    per_row = weights if per_sample else None  # per-sample SGD: the weights scale the steps
+    scalar = 1.0
+    if per_row is not None and not np.ndim(per_row):  # one weight for every row
+        scalar, per_row = float(per_row), None
+    blocks = (X,) if per_row is None else (X, per_row[:, None])
+    parts = require_dask().map_blocks(
+        _row_norm_max,
+        *blocks,
+        intercept=float(fit_intercept),
+        scalar=scalar,
+        chunks=((1,) * X.numblocks[0], (1,)),
+        dtype=np.float64,
+        meta=np.empty((0, 0)),
     )
+    largest = parts.max()
     with blas_limit(largest):
         q = float(largest.compute())
     del batch_size  # the bound holds for every batch size
@@ -340,13 +346,22 @@ def _r2(sums: np.ndarray) -> float:
 # --- the hooks of derivreg._estimator_base: Dask input, else the in-memory call ----------
 
 
-def log_likelihood(kernel: Any, X: Any, y: Any, w: np.ndarray, b: float) -> float:
-    """Return the kernel's ``log_likelihood``; on Dask input, from per-chunk sums."""
+def log_likelihood(kernel: Any, X: Any, y: Any, w: np.ndarray, b: float, *, history: Any) -> float:
+    """Return the kernel's ``log_likelihood``; on Dask input, from per-chunk sums.
+
+    On Dask input a full-batch fit's last mean loss (its objective at ``(w,
+    b)``, unpenalised where the likelihood is asked for) stands for the
+    losses' pass.
+    """
     if is_dask(X):
         from derivreg._dask_inference import log_likelihood_dask
 
-        return log_likelihood_dask(kernel, X, y, w, b)
-    return kernel.log_likelihood(X, y, w, b)
+        mean_loss = None
+        if history is not None and history.solver in ("gd", "newton", "lbfgs"):
+            ends = history.loss if history.loss is not None else history.epoch_loss
+            mean_loss = float(ends[-1]) if ends is not None and len(ends) else None
+        return log_likelihood_dask(kernel, X, y, w, b, mean_loss=mean_loss)
+    return float(kernel.log_likelihood(X, y, w, b))
 
 
 def fisher(kernel: Any, X: Any, *args: Any, **kwargs: Any) -> Inference:
@@ -354,7 +369,8 @@ def fisher(kernel: Any, X: Any, *args: Any, **kwargs: Any) -> Inference:
     if is_dask(X):
         from derivreg._dask_inference import fisher_inference_dask
 
-        return fisher_inference_dask(kernel, X, *args, **kwargs)
+        # the fit's passes checked X and y (the kernels, chunk by chunk)
+        return fisher_inference_dask(kernel, X, *args, checked=True, **kwargs)
     return fisher_inference(kernel, X, *args, **kwargs)
 
 

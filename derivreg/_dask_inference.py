@@ -30,6 +30,7 @@ from typing import Any
 
 import numpy as np
 
+from derivreg import inference
 from derivreg.distributed import DaskObjective, blas_limit, require_dask, rows_only
 from derivreg.inference import Curvature, Inference, _reads_y, no_inference_reason
 
@@ -74,6 +75,10 @@ def _scale(
 ) -> float:
     """Return the scale: a number as given, or the Pearson estimate from one pass."""
     X, y = data
+    # "auto", where derivreg.inference defines it: its rule (Pearson's or a number), shared
+    auto = getattr(inference, "_auto_scale", None)
+    if isinstance(scale, str) and scale == "auto" and auto is not None:
+        scale = auto(kernels)
     if isinstance(scale, str) and scale == "pearson":
         m, p = X.shape[0], theta.size
         if m <= p:
@@ -102,12 +107,14 @@ def fisher_inference_dask(
     names: Sequence[str] | None = None,
     information: str = "expected",
     hessian: np.ndarray | None = None,
+    checked: bool = False,
 ) -> Inference:
     """:func:`derivreg.inference.fisher_inference` on a row-chunked Dask ``X`` and ``y``.
 
     The same arguments and results; every sum over the rows is taken chunk
-    by chunk.  With a given ``hessian`` (a Newton fit's), and a number as
-    ``scale``, the inputs are still checked in one pass (as in memory).
+    by chunk.  With a given ``hessian`` (a Newton fit's) and a number as
+    ``scale``, no sum is needed: the inputs are still checked in one pass
+    (as in memory), unless ``checked`` says the caller's passes did (a fit's).
 
     Examples
     --------
@@ -142,7 +149,7 @@ def fisher_inference_dask(
                 f"hessian must be a finite array of shape ({p}, {p}) (History.hessian of a "
                 f"Newton fit with an intercept); got shape {H.shape}"
             )
-        if not (isinstance(scale, str) and scale == "pearson"):  # no pass below to check in
+        if not checked and not (isinstance(scale, str) and scale == "pearson"):  # no pass below
             _sum_blocks(_checked, X, y, 1, kernels=kernels, theta=theta)
     else:
         found = DaskObjective(kernels, X, y, curvature=curvature).evaluate(theta, hessian=True)
@@ -181,13 +188,17 @@ def _normaliser_sum(y: np.ndarray, *, kernels: ModuleType, phi: float) -> np.nda
     return np.array([float(np.sum(k))])
 
 
-def log_likelihood_dask(kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float) -> float:
+def log_likelihood_dask(
+    kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, *, mean_loss: float | None = None
+) -> float:
     """Return the kernel module's ``log_likelihood`` on Dask arrays: two passes, two scalars each.
 
     ``log L = sum_i k(y_i, phi) - sum_i J_i / (LOGLIK_SCALE phi)`` with
     ``phi = dispersion(mean J)``: the losses' sum (a pass over X and y, the
     kernels' checks in it), then the normalising constants' sum (a pass over
-    y alone).  A non-finite value is returned as it is (the caller says why).
+    y alone).  ``mean_loss``, where the caller has it (a full-batch fit's last
+    objective value at ``(w, b)``), saves the first pass.  A non-finite value
+    is returned as it is (the caller says why).
 
     Examples
     --------
@@ -200,7 +211,11 @@ def log_likelihood_dask(kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: f
     """
     X, y, _ = rows_only(X, y)
     w = np.asarray(w, dtype=np.float64)
-    J, m = _sum_blocks(_loss_sum, X, y, 2, kernels=kernels, w=w, b=float(b))
+    if mean_loss is None:
+        J, m = _sum_blocks(_loss_sum, X, y, 2, kernels=kernels, w=w, b=float(b))
+    else:
+        m = float(X.shape[0])
+        J = mean_loss * m
     phi = kernels.dispersion(float(J / m))
     normaliser = y.map_blocks(
         _normaliser_sum,

@@ -305,9 +305,8 @@ class _SGD(BaseEstimator):
         loglik = None
         if reason is None:
             try:
-                loglik = float(
-                    _dask.log_likelihood(kernel, X, targets, self.coef_, self.intercept_)
-                )
+                w, b, fit = self.coef_, self.intercept_, self.history_
+                loglik = float(_dask.log_likelihood(kernel, X, targets, w, b, history=fit))
             except FloatingPointError as err:  # e.g. a perfect fit: zero dispersion
                 reason = f"the log-likelihood cannot be computed: {err}"
         if loglik is not None and not np.isfinite(loglik):

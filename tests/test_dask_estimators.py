@@ -165,6 +165,28 @@ def test_predictions_are_lazy_dask_arrays_equal_to_the_in_memory_ones(name):
 
 
 @pytest.mark.usefixtures("threads")
+def test_the_inference_of_a_newton_fit_reuses_its_hessian_and_its_checks(monkeypatch):
+    # A Newton fit at a numeric scale: the Hessian is the fit's, so its standard errors need
+    # no pass; the log-likelihood takes the fit's last mean loss, and passes over y alone
+    # (its normalisers; the loglik_ equality tests above check the value).
+    X, y = data("labels", m=4000)
+    sums = []
+    run = dask_inf._sum_blocks
+    monkeypatch.setattr(
+        dask_inf, "_sum_blocks", lambda fn, *a, **k: sums.append(fn) or run(fn, *a, **k)
+    )
+    dsk = LogisticRegressionSGD(solver="newton", scale=1.0).fit(*as_dask(X, y, 500))
+    assert sums == []  # no pass over X after the fit's
+    assert dsk.stderr_ is not None
+    direct = dask_inf.fisher_inference_dask(  # a caller's Hessian: the inputs checked once
+        KERNELS["bce"], *as_dask(X, (y == "yes").astype(float), 500), dsk.coef_,
+        dsk.intercept_, hessian=dsk.history_.hessian,
+    )  # fmt: skip
+    assert sums[-1] is dask_inf._checked
+    np.testing.assert_array_equal(direct.stderr, dsk.stderr_)
+
+
+@pytest.mark.usefixtures("threads")
 def test_numpy_X_with_dask_y_takes_the_dask_path_with_y_chunks():
     X, y = data("real", m=4000)
     mem = LinearRegressionSGD(solver="newton").fit(X, y)
@@ -197,6 +219,22 @@ def test_the_inference_check_catches_a_planted_bug(monkeypatch):
 
 
 @pytest.mark.usefixtures("threads")
+def test_a_scale_auto_rule_of_derivreg_inference_is_followed_on_dask(monkeypatch):
+    # Where derivreg.inference decides scale="auto" (_auto_scale), the Dask path takes its answer.
+    import derivreg.inference as inference
+
+    X, y = data("real", m=2000)
+    Xd, yd = as_dask(X, y, 250)
+    w, b = TRUTH, 0.2
+    pearson = dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="pearson")
+    monkeypatch.setattr(inference, "_auto_scale", lambda kernels: "pearson", raising=False)
+    auto = dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="auto")
+    np.testing.assert_array_equal(auto.stderr, pearson.stderr)
+    monkeypatch.setattr(inference, "_auto_scale", lambda kernels: 3.0)
+    assert dask_inf.fisher_inference_dask(KERNELS["mse"], Xd, yd, w, b, scale="auto").scale == 3.0
+
+
+@pytest.mark.usefixtures("threads")
 def test_sgd_on_dask_in_order_is_the_in_memory_sgd():
     # Without shuffling (batch size 1 divides every chunk), train's Dask SGD makes the in-memory
     # updates in the same order; lr="auto" is the same rule (max ||(x, 1)||^2), its sum
@@ -210,6 +248,12 @@ def test_sgd_on_dask_in_order_is_the_in_memory_sgd():
     auto_mem = LinearRegressionSGD(**options).fit(X, y)
     auto_dsk = LinearRegressionSGD(**options).fit(*as_dask(X, y, 500))
     np.testing.assert_allclose(auto_dsk.coef_, auto_mem.coef_, rtol=1e-12)
+    sw = np.random.default_rng(5).uniform(0, 2, size=y.size)  # they scale the steps, and lr
+    weighted_mem = LinearRegressionSGD(**options).fit(X, y, sample_weight=sw)
+    weighted_dsk = LinearRegressionSGD(**options).fit(
+        *as_dask(X, y, 500), sample_weight=da.from_array(sw, chunks=500)
+    )
+    np.testing.assert_allclose(weighted_dsk.coef_, weighted_mem.coef_, rtol=1e-12)
     assert auto_dsk.inference_note_.startswith("the fit has not converged")
     part = LogisticRegressionSGD(lr=0.05, shuffle=False)
     Xl, yl = data("labels", m=4000)
@@ -285,6 +329,24 @@ def test_a_dask_dataframe_is_refused_with_the_way_to_an_array():
     frame = dd.from_pandas(pd.DataFrame(X), npartitions=2)
     with pytest.raises(TypeError, match=r"to_dask_array\(lengths=True\)"):
         LinearRegressionSGD(solver="newton").fit(frame, y)
+
+
+@pytest.mark.usefixtures("threads")
+def test_an_estimator_fits_a_zarr_store_out_of_core(tmp_path):
+    # derivreg.data's store, opened as row-chunked Dask arrays (one read per chunk per pass).
+    pytest.importorskip("zarr")
+    from derivreg.data import open_zarr, write_zarr
+
+    info = write_zarr(tmp_path / "s.zarr", "logistic", 8000, 4, chunk_rows=1000, seed=3)
+    X, y = open_zarr(info.path)
+    tasks = Tasks()
+    with tasks:
+        dsk = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X, y)
+    assert tasks.rows <= 1000
+    mem = LogisticRegressionSGD(solver="newton", tol=1e-10).fit(X.compute(), y.compute())
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10)
+    np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
+    assert dsk.classes_.tolist() == [0.0, 1.0]
 
 
 # --- k classes ------------------------------------------------------------------------------
@@ -428,6 +490,17 @@ def test_a_newton_fit_on_a_local_cluster_is_the_in_memory_fit(client, name):
     np.testing.assert_allclose(dsk.stderr_, mem.stderr_, rtol=1e-10)
     np.testing.assert_array_equal(dsk.predict(Xd).compute(), dsk.predict(X))
     assert dsk.score(Xd, yd) == pytest.approx(dsk.score(X, y), rel=1e-12)
+
+
+@pytest.mark.usefixtures("client")
+def test_softmax_gd_on_a_local_cluster_is_the_in_memory_fit():
+    X, y, sw = three_classes()
+    options = {"solver": "gd", "epochs": 10}
+    mem = SoftmaxRegressionSGD(**options).fit(X, y, sample_weight=sw)
+    Xd, yd = as_dask(X, y, 500)
+    dsk = SoftmaxRegressionSGD(**options).fit(Xd, yd, sample_weight=da.from_array(sw, chunks=500))
+    np.testing.assert_allclose(dsk.coef_, mem.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_array_equal(dsk.predict(Xd).compute(), dsk.predict(X))
 
 
 def test_the_blas_benchmark_runs_at_a_tiny_size(tmp_path):
