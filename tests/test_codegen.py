@@ -410,3 +410,37 @@ def test_update_returns_new_arrays_and_leaves_inputs_alone(name):
 def test_unconvertible_dtype_is_a_clear_error():
     with pytest.raises(ValueError, match="X cannot be converted to float64"):
         KERNELS["mse"].predict(np.array([["a", "b"]], dtype=object), np.ones(2), 0.0)
+
+
+def _arithmetic(node, values):
+    """The value of a printed +, -, *, / expression over names, read off its AST (no eval)."""
+    import ast
+    import operator
+
+    ops = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul}
+    ops[ast.Div] = operator.truediv
+    if isinstance(node, ast.Expression):
+        return _arithmetic(node.body, values)
+    if isinstance(node, ast.BinOp):
+        return ops[type(node.op)](_arithmetic(node.left, values), _arithmetic(node.right, values))
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+        return -_arithmetic(node.operand, values)
+    if isinstance(node, ast.Name):
+        return values[node.id]
+    assert isinstance(node, ast.Constant), ast.dump(node)
+    return node.value
+
+
+def test_the_loop_printer_keeps_a_squared_denominator_a_denominator():
+    # t**2 prints as t*t; inside a quotient it needs its parentheses: a/q**2 once printed
+    # as a/q*q, which Python reads as (a/q)*q = a.  Each printed form, read as Python
+    # reads it, must have the expression's value.
+    import ast
+
+    from derivreg.codegen import LoopPrinter
+
+    a, q = sp.symbols("a q")
+    for expr in (a / q**2, (a + 1) / (q + 1) ** 2, a * q**2, -(q**2), a / q**2 + q**2):
+        printed = LoopPrinter().doprint(expr)
+        value = _arithmetic(ast.parse(printed, mode="eval"), {"a": 3.0, "q": 5.0})
+        assert value == pytest.approx(float(expr.subs({a: 3.0, q: 5.0})), rel=1e-15), printed

@@ -167,18 +167,25 @@ class LoopPrinter(PythonCodePrinter):
     >>> from derivreg.symbolic import z
     >>> LoopPrinter().doprint(sp.Max(z, 0) + sp.exp(-sp.Abs(z)))
     'max(0, z) + math.exp(-abs(z))'
+    >>> LoopPrinter().doprint(sp.Symbol("a") / (z + 1) ** 2)
+    'a/((z + 1)*(z + 1))'
     """
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})
+        self._whole: sp.Basic | None = None  # the expression doprint was given
 
     def doprint(self, expr: sp.Basic, assign_to: object = None) -> str:
         """Print ``expr`` after :func:`check_names` has accepted it."""
-        return super().doprint(check_names(expr), assign_to)
+        self._whole = check_names(expr)
+        return super().doprint(self._whole, assign_to)
 
     def _print_Pow(self, expr: sp.Pow, rational: bool = False) -> str:
-        # t**2 as t*t: one correctly rounded product, and no OverflowError in CPython
+        # t**2 as t*t: one correctly rounded product, and no OverflowError in CPython.
+        # Inside a larger expression, in parentheses: the product stands where SymPy
+        # put a power, which binds tighter than its neighbours (a/q**2 is a/(q*q),
+        # not a/q*q, which is a)
         if expr.exp == 2:
             base = self.parenthesize(expr.base, precedence(expr))
-            return f"{base}*{base}"
+            return f"{base}*{base}" if expr is self._whole else f"({base}*{base})"
         return super()._print_Pow(expr, rational)
