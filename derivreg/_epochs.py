@@ -146,14 +146,16 @@ def _start_losses(run: _Run, w: np.ndarray, b: float) -> np.ndarray:
             L = losses(np.zeros((len(labels), 1)), labels, np.zeros(1), b)
             if np.isfinite(L).all():
                 return L
-        return losses(np.zeros((len(y), 1)), y, np.zeros(1), b)
+        # no feature at all: z = b + (an empty sum, 0.0), the same float as from a zero column
+        return losses(np.zeros((len(y), 0)), y, np.zeros(0), b)
 
 
 def _start(run: _Run, w: np.ndarray, b: float) -> None:
     """Set the divergence bound from the losses at the start; refuse a start that overflows."""
     X, y = run.X, run.y
     L = _start_losses(run, w, b)
-    i = _first_past(L, math.inf)
+    top = float(np.max(L))  # NaN if one is NaN: then _first_past finds it
+    i = -1 if top < math.inf and float(np.min(L)) > -math.inf else _first_past(L, math.inf)
     if i >= 0:
         with np.errstate(over="ignore", invalid="ignore"):
             z = float(row(X, i) @ w + b)
@@ -171,7 +173,7 @@ def _start(run: _Run, w: np.ndarray, b: float) -> None:
             loss=float(L[i]),
         )
     with np.errstate(over="ignore"):
-        run.bound = run.bound * max(1.0, float(np.max(L)))  # run.bound holds the factor here
+        run.bound = run.bound * max(1.0, top)  # run.bound holds the factor here
 
 
 def _batch_epoch(

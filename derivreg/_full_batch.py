@@ -110,10 +110,11 @@ def _full_batch(
     objective = solvers.KernelObjective(
         kernel, X, y, fit_intercept=fit_intercept, sample_weight=weights, alpha=alpha,
         validated=True,  # train's _validate: float64, shapes, finite (the labels' domain: here)
+        quiet=True,  # the errstate below
     )  # fmt: skip
     # A trial step may overflow the loss; the line searches reject non-finite trials.
-    with np.errstate(over="ignore", invalid="ignore"):
-        start = np.append(w, b) if fit_intercept else w
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        start = np.concatenate((w, (b,))) if fit_intercept else w
         found = run[solver](objective, start, **options)  # type: ignore[operator]
     losses = np.asarray(found.losses, dtype=np.float64)
     history = History(

@@ -61,6 +61,8 @@ def is_real(value: object) -> bool:
     >>> is_real(1.5), is_real(np.float32(2)), is_real(True), is_real(1j)
     (True, True, False, False)
     """
+    if type(value) is float or type(value) is int:  # the common case, without the ABC check
+        return True
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
 
@@ -72,6 +74,8 @@ def is_int(value: object) -> bool:
     >>> is_int(3), is_int(np.int64(3)), is_int(3.0), is_int(False)
     (True, True, False, False)
     """
+    if type(value) is int:  # the common case, without the ABC check
+        return True
     return isinstance(value, Integral) and not isinstance(value, (bool, np.bool_))
 
 
@@ -109,13 +113,12 @@ def real(
     """
     if none and value is None:
         return None  # type: ignore[return-value]
-    span = _interval(low, high, low_open, high_open)
-    accepted = f"a float in the range {span}" + (" or None" if none else "")
-    if not is_real(value):
-        raise refuse(name, owner, accepted, value)
-    v = float(value)  # type: ignore[arg-type]
+    v = float(value) if is_real(value) else math.nan  # type: ignore[arg-type]
     inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
     if math.isnan(v) or not inside or (math.isinf(v) and not (v == high == math.inf)):
+        # the message is built only here: a call that passes costs no formatting
+        span = _interval(low, high, low_open, high_open)
+        accepted = f"a float in the range {span}" + (" or None" if none else "")
         raise refuse(name, owner, accepted, value)
     return v
 

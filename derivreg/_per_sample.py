@@ -123,8 +123,10 @@ def per_sample_epoch(  # noqa: PLR0917
         raise run.diverged(
             f"an update made the parameters non-finite ({err})", math.nan, Xe
         ) from err
-    # in every mode (the loop computes each loss anyway), by the one rule in _epochs
-    i = _epochs._first_past(r.J, run.bound)
+    # in every mode (the loop computes each loss anyway), by the one rule in _epochs; a finite
+    # sum of s_i J_i (weights finite, >= 0) has every J_i finite, so its largest decides alone
+    fine = math.isfinite(r.total) and float(r.J.max()) <= run.bound
+    i = -1 if fine else _epochs._first_past(r.J, run.bound)
     if i >= 0:
         run.t, run.seen = run.t + i, run.seen + i + 1
         run.lr = float(lr[i]) if isinstance(lr, np.ndarray) else run.lr

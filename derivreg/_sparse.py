@@ -57,6 +57,8 @@ def issparse(value: object) -> bool:
     >>> issparse([[1.0]])
     False
     """
+    if type(value) is np.ndarray:  # the common case, without asking SciPy
+        return False
     module = sys.modules.get("scipy.sparse")
     return module is not None and bool(module.issparse(value))
 
@@ -126,6 +128,8 @@ def stored(value: Any) -> np.ndarray:
     >>> float(stored(np.float64(2.0)))
     2.0
     """
+    if type(value) is np.ndarray:
+        return value
     return value.data if issparse(value) else value
 
 

@@ -57,9 +57,12 @@ def _validate(
         raise ValueError(f"y must have shape ({m},) to match X of shape {X.shape}, got {y.shape}")
     _finite("X", X)
     _finite("y", y)
-    if _losses.is_classifier(kernel) and not np.isin(y, (0.0, 1.0)).all():
+    # y is finite here: the two comparisons np.isin makes for two values, without its dispatch
+    if _losses.is_classifier(kernel) and not ((y == 0.0) | (y == 1.0)).all():
         raise ValueError(f"{kernel.NAME} targets must be 0 or 1; got values outside {{0, 1}}")
-    w = np.zeros(n) if w0 is None else _as_float("w0", w0, copy=True)
+    if w0 is None:  # zeros: finite, of the right shape
+        return X, y, np.zeros(n), _params.finite_real("b0", b0, "train")
+    w = _as_float("w0", w0, copy=True)
     if w.shape != (n,):
         raise ValueError(f"w0 must have shape ({n},) to match X of shape {X.shape}, got {w.shape}")
     _finite("w0", w)

@@ -197,3 +197,51 @@ def test_a_generator_printing_a_wrong_fused_newton_kernel_is_refused_by_the_run(
         with pytest.raises(ValidationError, match=reason):
             validate(source, d)
     validate_batch._PRINTED.clear()
+
+
+# X~ = [X, 1] is filled in place (np.empty, then the two blocks): a generator that fills it
+# wrong prints fixed text the skeleton accepts, and the run of that text refuses it.
+def _x_tilde_lines(lines):
+    def x_tilde(self):
+        return CodeBlock("X~ = [X, 1]: the block's rows, and a column of ones for b", lines)
+
+    return x_tilde
+
+
+WRONG_X_TILDE = {
+    "a column of twos for b": (
+        ["n = X.shape[1]", "Xt = np.empty((X.shape[0], n + 1))", "Xt[:, :n] = X", "Xt[:, n] = 2"],
+        r"hessian\[\d+\]: computes .* not ",
+    ),
+    "the column for b never written": (
+        ["n = X.shape[1]", "Xt = np.empty((X.shape[0], n + 1))", "Xt[:, :n] = X"],
+        r"an entry of np.empty is read before it is written",
+    ),
+    "the rows written one column short": (
+        ["n = X.shape[1]", "Xt = np.empty((X.shape[0], n + 1))", "Xt[:, :n - 1] = X",
+         "Xt[:, n] = 1"],
+        r"shapes differ in Xt\[\.\.\.\]",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("wrong", sorted(WRONG_X_TILDE))
+def test_a_generator_filling_x_tilde_wrong_is_refused_by_the_run(wrong):
+    lines, reason = WRONG_X_TILDE[wrong]
+    d = derive("bce")  # fresh: the validator's cache of printed modules misses
+    with mock.patch.object(hessian_codegen._SecondOrder, "x_tilde", _x_tilde_lines(lines)):
+        validate_batch._PRINTED.clear()
+        source = codegen.generate(d)
+        with pytest.raises(ValidationError, match=reason):
+            validate(source, d)
+    validate_batch._PRINTED.clear()
+
+
+def test_the_right_x_tilde_is_the_generators_and_passes():
+    right = hessian_codegen._SecondOrder.x_tilde(None).lines
+    assert right == [*WRONG_X_TILDE["a column of twos for b"][0][:3], "Xt[:, n] = 1"]
+    d = derive("bce")
+    with mock.patch.object(hessian_codegen._SecondOrder, "x_tilde", _x_tilde_lines(right)):
+        validate_batch._PRINTED.clear()
+        assert validate(codegen.generate(d), d).ok
+    validate_batch._PRINTED.clear()

@@ -38,8 +38,8 @@ __all__ = ["NUMPY_NAMES", "compile", "gate"]
 NUMPY_NAMES = (
     # the kernels' names, and the checks' recomputing paths' (powers of two, edges)
     "abs", "all", "any", "append", "argmin", "array", "asarray", "column_stack", "copysign",
-    "cosh", "errstate", "exp", "expm1", "finfo", "flatnonzero", "float64", "floor", "frexp",
-    "full", "inf",
+    "cosh", "empty", "errstate", "exp", "expm1", "finfo", "flatnonzero", "float64", "floor",
+    "frexp", "full", "inf",
     "iscomplexobj", "isfinite", "isinf", "isnan", "ldexp", "log", "log10", "log1p", "max",
     "maximum", "mean", "min", "minimum", "ndarray", "ndim", "nextafter", "ones", "pi", "shape",
     "sign", "sinh", "sqrt", "sum", "tanh", "where",

@@ -457,7 +457,10 @@ def _hessian_sums(
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
     d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
     # X~ = [X, 1]: the block's rows, and a column of ones for b
-    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    n = X.shape[1]
+    Xt = np.empty((X.shape[0], n + 1))
+    Xt[:, :n] = X
+    Xt[:, n] = 1
     # H = X~^T diag(d2J/dz2) X~, summed over the block's rows
     H = (Xt.T * d2J_dz2) @ Xt
     return H
@@ -510,7 +513,10 @@ def _hvp_sums(
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
     d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
     # X~ = [X, 1]: the block's rows, and a column of ones for b
-    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    n = X.shape[1]
+    Xt = np.empty((X.shape[0], n + 1))
+    Xt[:, :n] = X
+    Xt[:, n] = 1
     # H v = X~^T (d2J/dz2 * X~ v), summed over the block's rows; X~ v is the
     # change of z along v = (v_w, v_b)
     Hv = Xt.T @ (d2J_dz2 * (Xt @ v))
@@ -633,7 +639,10 @@ def _newton_sums(
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
     d2J_dz2 = t4*t5/t3**2
     # X~ = [X, 1]: the block's rows, and a column of ones for b
-    Xt = np.column_stack((X, np.ones(X.shape[0])))
+    n = X.shape[1]
+    Xt = np.empty((X.shape[0], n + 1))
+    Xt[:, :n] = X
+    Xt[:, n] = 1
     # the loss, summed over the block's rows
     value = float(np.sum(J))
     # chain rule: dJ/d(w, b) = X~^T dJ/dz, summed over the block's rows

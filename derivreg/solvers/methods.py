@@ -22,6 +22,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 import warnings
 from typing import Any, Protocol
 
@@ -71,7 +72,7 @@ def _finish(
     passes: int,
     line_search: str | None = None,
 ) -> FitResult:
-    norm = float(np.max(np.abs(at.grad)))
+    norm = _largest(at.grad)
     converged = norm <= tol
     message = "gradient within tol" if converged else f"max_iter={it} reached"
     if not converged:
@@ -94,6 +95,11 @@ def _finish(
         line_search,
         at.hessian,
     )
+
+
+def _largest(grad: np.ndarray) -> float:
+    """Return the gradient's largest absolute entry (NaN if one is NaN): the stopping test."""
+    return float(np.abs(grad).max())
 
 
 class _Counted:
@@ -130,7 +136,7 @@ def _line_search(
         except FloatingPointError:  # the trial's loss does not fit float64: too far
             step /= 2
             continue
-        if np.isfinite(new.value) and new.value <= at.value + ARMIJO * step * slope:
+        if math.isfinite(new.value) and new.value <= at.value + ARMIJO * step * slope:
             return trial, new, step
         step /= 2
     return None
@@ -165,7 +171,7 @@ def gradient_descent(
     obj = _Counted(obj)
     at = obj.evaluate(theta)
     losses, step, it = [at.value], 1.0 if lr is None else float(lr), 0
-    while it < max_iter and np.max(np.abs(at.grad)) > tol:
+    while it < max_iter and _largest(at.grad) > tol:
         it += 1
         if lr is not None:
             theta = theta - step * at.grad
@@ -207,7 +213,7 @@ def newton(
     obj = _Counted(obj)
     at = obj.evaluate(theta, hessian=True)
     losses, it = [at.value], 0
-    while it < max_iter and np.max(np.abs(at.grad)) > tol:
+    while it < max_iter and _largest(at.grad) > tol:
         it += 1
         found = _line_search(obj, theta, at, _newton_direction(at), 1.0, hessian=True)
         if found is None:

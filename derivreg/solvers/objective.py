@@ -19,6 +19,7 @@ Examples
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
@@ -205,6 +206,12 @@ class KernelObjective:
         (float64, shapes, finite; :func:`derivreg.train.train` does): the
         fused kernel then runs unchecked from its first call, after the
         labels' domain check, so a fit checks its inputs once.
+    quiet : bool, default False
+        True when the caller runs the solver under
+        ``np.errstate(divide="ignore", over="ignore", invalid="ignore")``
+        (:func:`derivreg.train.train` does): the fused kernel then runs
+        without entering that state itself, once per evaluation.  The
+        results are checked for finiteness either way.
 
     Examples
     --------
@@ -228,6 +235,7 @@ class KernelObjective:
         sample_weight: np.ndarray | None = None,
         alpha: float = 0.0,
         validated: bool = False,
+        quiet: bool = False,
     ) -> None:
         self.kernels = kernels
         self.sample_weight, self.alpha = sample_weight, float(alpha)
@@ -243,6 +251,7 @@ class KernelObjective:
         self._fused = getattr(kernels, "newton_terms", None) if plain else None
         # the fused kernel's inputs: checked on its first call, unless the caller has
         self._checked = False
+        self._quiet = quiet
         if validated and self._fused is not None:
             in_domain = getattr(kernels, "_in_domain", None)  # the generated label check
             if in_domain is not None and not in_domain(y):
@@ -297,18 +306,28 @@ class KernelObjective:
         w, b = split_theta(theta, self.fit_intercept)
         # overflow is seen in the result, as the checked kernels see it (they raise their
         # own errors, not NumPy's); a sum of finite terms may overflow too
-        with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-            if self._checked:  # checked on the first call, or by the caller (``validated``)
-                value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
-            else:
-                value, g, H = self._fused(self.X, self.y, w, b)
-                self._checked = True
-            finite = np.isfinite(value + g.sum() + H.sum())
+        if self._quiet:  # the caller holds np.errstate(divide, over, invalid="ignore")
+            value, g, H, finite = self._fused_terms(w, b)
+        else:
+            with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+                value, g, H, finite = self._fused_terms(w, b)
         if not finite:
             return None
         if not self.fit_intercept:
             g, H = g[:-1], H[:-1, :-1]
         return Evaluation(float(value), g, (H + H.T) / 2)
+
+    def _fused_terms(self, w: np.ndarray, b: float) -> tuple[float, np.ndarray, np.ndarray, bool]:
+        """Return the fused kernel's terms at ``(w, b)`` and whether all are finite.
+
+        Checked on the first call, unless the caller has checked (``validated``).
+        """
+        if self._checked:
+            value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
+        else:
+            value, g, H = self._fused(self.X, self.y, w, b)  # type: ignore[misc]
+            self._checked = True
+        return value, g, H, math.isfinite(value + g.sum() + H.sum())
 
     def _penalized(self, found: Evaluation, theta: np.ndarray) -> Evaluation:
         """Add the L2 term: its value, the kernel's ``dR_dw`` and ``alpha`` on the Hessian.

@@ -126,6 +126,35 @@ _SIZE_COMPARE: Mapping[type, Callable[[int, int], bool]] = {
 }
 
 
+class _Unset:
+    """An entry of ``np.empty`` not yet written: any arithmetic on it is refused."""
+
+    def _refuse(self, *_: object) -> object:
+        raise ValidationError("an entry of np.empty is read before it is written")
+
+    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
+    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __rpow__ = _refuse
+    __neg__ = __pos__ = __float__ = __bool__ = _refuse
+
+
+_UNSET = _Unset()
+
+
+def _written(value: object) -> object:
+    """Return ``value``, refusing an array with an entry of ``np.empty`` never written.
+
+    Checked before NumPy sees it: an object ``@`` whose element operation raises can
+    crash NumPy (seen with a 1-D @ 2-D product), so no such product is attempted.
+    """
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype == object
+        and any(v is _UNSET for v in value.flat)
+    ):
+        raise ValidationError("an entry of np.empty is read before it is written")
+    return value
+
+
 def _column_stack(arrays: object) -> np.ndarray:
     """``np.column_stack`` of a tuple of 1-D and 2-D object arrays with the same rows."""
     if not isinstance(arrays, tuple) or not all(isinstance(a, np.ndarray) for a in arrays):
@@ -140,6 +169,8 @@ _NUMPY: Mapping[str, Callable[..., object]] = {
     "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
     "ones": lambda size: np.array([sp.Integer(1)] * _size(size), dtype=object),
     "column_stack": _column_stack,
+    # unset entries refuse every operation: one read before it is written fails the run
+    "empty": lambda shape: np.full(tuple(_size(s) for s in shape), _UNSET, dtype=object),
     "zeros": lambda shape: np.full(shape, sp.Integer(0), dtype=object),
 }
 
@@ -291,6 +322,10 @@ class Interpreter:
             case ast.Tuple(elts=elts) if isinstance(value, tuple):
                 for t, v in zip(elts, value, strict=True):
                     self._assign(t, v, env)
+            case ast.Subscript(value=container, slice=ast.Tuple(elts=elts)) if any(
+                isinstance(e, ast.Slice) for e in elts
+            ):
+                self._assign_slices(container, elts, value, env)
             case ast.Subscript(value=container, slice=index):
                 array = self.value_of(container, env)
                 where = _index(self.value_of(index, env))
@@ -303,6 +338,29 @@ class Interpreter:
                 array[where] = value
             case _:
                 raise ValidationError(f"unsupported assignment to {ast.unparse(target)!r}")
+
+    def _assign_slices(
+        self, container: ast.expr, elts: list[ast.expr], value: object, env: dict[str, object]
+    ) -> None:
+        """Assign ``A[:, :n] = B``, a block of a 2-D array, as NumPy does (shapes must agree)."""
+        array = self.value_of(container, env)
+        if self.tracked is not None or not isinstance(array, np.ndarray) or array.ndim != len(elts):
+            raise ValidationError(f"unsupported assignment to {ast.unparse(container)}[...]")
+        where: list[object] = []
+        for e in elts:
+            if not isinstance(e, ast.Slice):
+                where.append(_size(self.value_of(e, env)))
+                continue
+            if e.step is not None:
+                raise ValidationError(f"a slice with a step: {ast.unparse(e)!r}")
+            lo, hi = (
+                None if b is None else _size(self.value_of(b, env)) for b in (e.lower, e.upper)
+            )
+            where.append(slice(lo, hi))
+        target = array[tuple(where)]
+        if np.shape(value) not in ((), target.shape):  # no broadcasting beyond a scalar
+            raise ValidationError(f"shapes differ in {ast.unparse(container)}[...] = ...")
+        array[tuple(where)] = value
 
     def _augment(
         self, target: ast.expr, op: ast.operator, value: object, env: dict[str, object]
@@ -369,7 +427,8 @@ class Interpreter:
                 same = self.value_of(left, env) is self.value_of(right, env)
                 return same if isinstance(op, ast.Is) else not same
             case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
-                return _BINARY[type(op)](self.value_of(left, env), self.value_of(right, env))
+                a, b = _written(self.value_of(left, env)), _written(self.value_of(right, env))
+                return _BINARY[type(op)](a, b)
             case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _SIZE_COMPARE:
                 a, b = _size(self.value_of(left, env)), _size(self.value_of(right, env))
                 return _SIZE_COMPARE[type(op)](a, b)
