@@ -22,6 +22,15 @@ THRESHOLD = None
 #: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough
 #: to stay in a core's L2 cache between its two passes, and of at least
 #: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.
+#: The same blocks with any number of BLAS threads, by measurement
+#: (benchmarks/blocks.py): OpenBLAS runs a product of X's rows under about
+#: 4 MiB on the calling thread (the same time per call with one and two
+#: threads), so these blocks start and wait for no BLAS thread.  Blocks of
+#: 4 MiB and more make every call wait for a second thread, and were several
+#: times slower with two threads on a busy machine; unblocked passes, with
+#: temporaries m long, were slower at 8 and 64 features.  With two threads the
+#: textbook formula's two whole-X products use both cores where a block's
+#: products use one.
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
