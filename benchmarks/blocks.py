@@ -146,13 +146,18 @@ def elementwise_table(repeats: int, quick: bool) -> None:
     print(f"\n## dJ_dz alone, ns per element over {m} scores in row blocks ({load()})\n")
     print("| pair | block rows | printed dJ_dz | textbook residual | printed / textbook |")
     print("|---|---|---|---|---|")
+    select = lambda z, y: np.where(z <= 0, 1.0, y)  # noqa: E731 - one of the printed selections
     for loss in ("bce", "mse"):
         kernel, residual = KERNELS[loss], _residual(KERNELS[loss].TARGETS == "binary")
         yy = y if kernel.TARGETS == "binary" else z + 1
         for rows in (512, 2048, 16384, m):
 
             def run(f: Callable, rows: int = rows, yy: np.ndarray = yy) -> Callable[[], None]:
-                return lambda: [f(z[s : s + rows], yy[s : s + rows]) for s in range(0, m, rows)]
+                def blocks() -> None:
+                    for s in range(0, m, rows):  # each block's result dropped, as in _grad
+                        f(z[s : s + rows], yy[s : s + rows])
+
+                return blocks
 
             printed, book = run(kernel.dJ_dz), run(residual)
             printed(), book()
@@ -162,6 +167,16 @@ def elementwise_table(repeats: int, quick: bool) -> None:
                 b.append(clock(book))
             pa, pb = statistics.median(a) / m * 1e9, statistics.median(b) / m * 1e9
             print(f"| {loss} | {rows} | {pa:.2f} | {pb:.2f} | {pa / pb:.2f} |", flush=True)
+    # np.where picks per element with a branch: on scores of random sign it is
+    # mispredicted about half the time, unless the same block is seen again
+    print("\n| one np.where(z <= 0, 1.0, t), 16384 rows | ns per element |\n|---|---|")
+    rows, t = 16384, np.exp(-np.abs(z))
+    fresh = lambda: [select(z[s : s + rows], t[s : s + rows]) for s in range(0, m, rows)][-1]  # noqa: E731
+    same = lambda: [select(z[:rows], t[:rows]) for s in range(0, m, rows)][-1]  # noqa: E731
+    for name, f in (("a new block each call", fresh), ("the same block again", same)):
+        f()
+        ns = statistics.median(clock(f) for _ in range(repeats)) / m * 1e9
+        print(f"| {name} | {ns:.2f} |", flush=True)
 
 
 def main(argv: list[str] | None = None) -> int:

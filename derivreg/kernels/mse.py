@@ -25,12 +25,13 @@ THRESHOLD = None
 #: The same blocks with any number of BLAS threads, by measurement
 #: (benchmarks/blocks.py): OpenBLAS runs a product of X's rows under about
 #: 4 MiB on the calling thread (the same time per call with one and two
-#: threads), so these blocks start and wait for no BLAS thread.  Blocks of
-#: 4 MiB and more make every call wait for a second thread, and were several
-#: times slower with two threads on a busy machine; unblocked passes, with
-#: temporaries m long, were slower at 8 and 64 features.  With two threads the
-#: textbook formula's two whole-X products use both cores where a block's
-#: products use one.
+#: threads), so these blocks start and wait for no BLAS thread.  From 4 MiB
+#: on, every call waits for a second thread (about 15 ms a call on a busy
+#: machine), and unblocked passes, with temporaries m long, were slower with
+#: two threads at 8 and 64 features.  With two threads the textbook formula's
+#: two whole-X products use both cores where a block's products use one.
+#: Not a matter of blocks: np.where picks each element with a branch, which
+#: scores of random sign mispredict; at few features that dominates dJ/dz.
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
