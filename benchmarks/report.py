@@ -41,10 +41,11 @@ def markdown(results: dict[str, object]) -> str:
             "### The same with one thread per library",
             "",
             f"A separate process with {', '.join(THREAD_VARIABLES)} = 1 (and JAX's and",
-            "PyTorch's own settings): X @ v is then one core's read too.  Row blocks are",
-            "meant for this case; with two BLAS threads each block's two passes are split",
-            "between the cores differently, so the second pass misses the cache it was",
-            "meant to hit.",
+            "PyTorch's own settings): X @ v is then one core's read too.  The NumPy",
+            "kernels' row blocks (1 MiB) run on the calling thread in both settings:",
+            "OpenBLAS threads only larger products (benchmarks/blocks.py measures it), so",
+            "with two threads the textbook's two whole-X products use both cores where",
+            "the kernels' use one.",
             "",
         ]
         lines += batch_table(results["batch_one_thread"])

@@ -18,6 +18,9 @@ scikit-learn), ``scaling`` (time per row x feature from 1e4 to 1e7 rows),
 kernels; ns per exp), ``other`` (input checks, start-up, memory, ``derivreg
 lecture``); ``report``
 and ``chart`` write them out, ``measure`` times and describes the machine.
+``blocks.py`` runs alone: why the NumPy kernels' row blocks are 1 MiB with
+any number of BLAS threads (gemv per call, ``_grad`` by block size, ``dJ_dz``
+alone).
 A new section is a module with a ``*_section`` function, called in
 :func:`main` and given a table in ``report``.
 

@@ -27,6 +27,7 @@ from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.scaling import overflow_constants
 from derivreg.codegen.templates import (
     BLOCK_BYTES,
+    BLOCK_NOTE,
     COMMAND,
     MIN_BLOCK_ROWS,
     CodeBlock,
@@ -404,9 +405,7 @@ def _header(d: Derivation, used: Sequence[str]) -> list[str]:
         "#: How a prediction is read: None for a value, else the label is yhat > THRESHOLD.",
         f"THRESHOLD = {_threshold(d)!r}",
         "",
-        "#: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough",
-        "#: to stay in a core's L2 cache between its two passes, and of at least",
-        "#: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.",
+        *BLOCK_NOTE,
         f"BLOCK_BYTES = {BLOCK_BYTES}",
         f"MIN_BLOCK_ROWS = {MIN_BLOCK_ROWS}",
         "",

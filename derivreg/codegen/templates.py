@@ -28,6 +28,7 @@ from derivreg.codegen.rules import expand_stable
 
 __all__ = [
     "BLOCK_BYTES",
+    "BLOCK_NOTE",
     "COMMAND",
     "GUARD",
     "MIN_BLOCK_ROWS",
@@ -44,11 +45,31 @@ __all__ = [
 COMMAND = "derivreg generate"
 
 #: Row blocks of the batch gradient: about this many bytes of X per block
-#: (the L2 cache of one core is 2 MiB on the benchmark machine), and at least
+#: (the L2 cache of one core is 1 MiB on the benchmark machine), and at least
 #: this many rows, so that NumPy's per-call overhead (about a microsecond per
 #: call, a dozen calls per block) stays small next to the block's work.
 BLOCK_BYTES = 1 << 20
 MIN_BLOCK_ROWS = 256
+
+#: The header's comment on the row blocks: their size, and why it does not depend
+#: on the BLAS's thread count (measured by benchmarks/blocks.py).
+BLOCK_NOTE = (
+    "#: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough",
+    "#: to stay in a core's L2 cache between its two passes, and of at least",
+    "#: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.",
+    "#: The same blocks with any number of BLAS threads, by measurement",
+    "#: (benchmarks/blocks.py): OpenBLAS runs a product of X's rows under about",
+    "#: 4 MiB on the calling thread (the same time per call with one and two",
+    "#: threads), so these blocks start and wait for no BLAS thread.  From 4 MiB",
+    "#: on, every call waits for a second thread (about 15 ms a call on a busy",
+    "#: machine).  Unblocked passes, with temporaries m long, were slower with two",
+    "#: threads at 8 features and for BCE at 64, faster only where the per-row",
+    "#: work is small next to the row's read (MSE at 64, BCE at 256 features):",
+    "#: there the textbook formula's two whole-X products use both cores where a",
+    "#: block's products use one.",
+    "#: Not a matter of blocks: np.where picks each element with a branch, which",
+    "#: scores of random sign mispredict; at few features that dominates dJ/dz.",
+)
 
 #: The context the checked functions compute in.
 GUARD = 'with np.errstate(divide="ignore", over="ignore", invalid="ignore"):'

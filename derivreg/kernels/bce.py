@@ -22,6 +22,18 @@ THRESHOLD = 0.5
 #: The batch gradient works on blocks of about BLOCK_BYTES of X, small enough
 #: to stay in a core's L2 cache between its two passes, and of at least
 #: MIN_BLOCK_ROWS rows, so that NumPy's per-call cost stays small.
+#: The same blocks with any number of BLAS threads, by measurement
+#: (benchmarks/blocks.py): OpenBLAS runs a product of X's rows under about
+#: 4 MiB on the calling thread (the same time per call with one and two
+#: threads), so these blocks start and wait for no BLAS thread.  From 4 MiB
+#: on, every call waits for a second thread (about 15 ms a call on a busy
+#: machine).  Unblocked passes, with temporaries m long, were slower with two
+#: threads at 8 features and for BCE at 64, faster only where the per-row
+#: work is small next to the row's read (MSE at 64, BCE at 256 features):
+#: there the textbook formula's two whole-X products use both cores where a
+#: block's products use one.
+#: Not a matter of blocks: np.where picks each element with a branch, which
+#: scores of random sign mispredict; at few features that dominates dJ/dz.
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
