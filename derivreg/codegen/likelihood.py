@@ -34,18 +34,30 @@ _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 
 
 def likelihood_constants(d: Derivation) -> list[str]:
-    """Return the module constant lines of the log-likelihood (none without one).
+    """Return the module constant lines of the dispersion and the log-likelihood.
+
+    ``DISPERSION_ESTIMATED`` always (the standard errors' ``scale="auto"``);
+    ``LOGLIK_SCALE`` and ``LOGLIK_SHIFT`` where a log-likelihood is derived.
 
     Examples
     --------
     >>> from derivreg import derive
     >>> likelihood_constants(derive("mse"))[-1]
     'LOGLIK_SHIFT = -1.0'
+    >>> likelihood_constants(derive("poisson"))[-1]
+    'DISPERSION_ESTIMATED = False'
     """
-    if d.likelihood is None:
-        return []
-    return [
+    dispersion = [
         "",
+        "#: Whether the family's dispersion phi is estimated from the data (True: the",
+        "#: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived",
+        "#: from the log-density (phi scales the loss), else the pair's declared one.",
+        f"DISPERSION_ESTIMATED = {bool(d.dispersion_estimated)!r}",
+    ]
+    if d.likelihood is None:
+        return dispersion
+    return [
+        *dispersion,
         "#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the",
         "#: family's log-density, of which the loss J keeps the part that depends on yhat.",
         f"LOGLIK_SCALE = {float(d.likelihood.scale)!r}",

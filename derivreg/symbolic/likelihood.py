@@ -34,7 +34,7 @@ import sympy as sp
 from derivreg.symbolic.registry import Pair
 from derivreg.symbolic.symbols import J_mean, phi, y, yhat
 
-__all__ = ["Likelihood", "likelihood_terms"]
+__all__ = ["Likelihood", "estimated_dispersion", "likelihood_terms"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +55,42 @@ class Likelihood:
     scale: sp.Expr
     normaliser: sp.Expr
     dispersion: sp.Expr
+
+
+def estimated_dispersion(pair: Pair, loss: sp.Expr) -> tuple[bool, str]:
+    """Whether the pair's dispersion is estimated (True) or fixed at 1, and a conflict, if any.
+
+    With a declared log-density the answer is derived: the dispersion is
+    estimated exactly where ``phi`` is in the ratio of ``dJ/dyhat`` to
+    ``-d(log p)/dyhat`` (``s phi``), i.e. where it scales the loss, so that
+    the information of ``(w, b)`` is ``m H / (s phi)`` with ``phi`` unknown;
+    a declared :attr:`~derivreg.symbolic.Pair.dispersion` that says otherwise
+    is the conflict returned.  Without a density it is the declared one,
+    and "estimated" where none is declared (a quasi-likelihood: Pearson's
+    scale, as statsmodels' GLM outside its fixed-dispersion families).
+
+    Examples
+    --------
+    >>> from derivreg.symbolic import REGISTRY
+    >>> from derivreg.symbolic.functions import poisson_loss, squared_error
+    >>> estimated_dispersion(REGISTRY["mse"], squared_error(y, yhat))
+    (True, '')
+    >>> estimated_dispersion(REGISTRY["poisson"], poisson_loss(y, yhat))
+    (False, '')
+    """
+    declared = None if pair.dispersion is None else pair.dispersion == "estimated"
+    if pair.log_density is None:
+        return (True if declared is None else declared), ""
+    log_p = pair.log_density(y, yhat, phi)
+    ratio = sp.cancel(-sp.diff(loss, yhat) / sp.diff(log_p, yhat))
+    derived = phi in ratio.free_symbols
+    if declared is not None and declared != derived:
+        said = "estimated" if derived else "fixed"
+        return derived, (
+            f"the pair declares dispersion={pair.dispersion!r}, but its log-density says "
+            f"{said!r} (dJ/dyhat / -d(log p)/dyhat = {ratio})"
+        )
+    return derived, ""
 
 
 def likelihood_terms(  # noqa: PLR0911 - one return per reason a term is not derived
