@@ -296,8 +296,8 @@ class _SGD(BaseEstimator):
         if reason is None:
             try:
                 loglik = float(kernel.log_likelihood(X, targets, self.coef_, self.intercept_))
-            except FloatingPointError as err:  # e.g. a perfect fit: zero dispersion
-                reason = f"the log-likelihood cannot be computed: {err}"
+            except (FloatingPointError, ValueError) as err:  # a perfect fit: zero dispersion;
+                reason = f"the log-likelihood cannot be computed: {err}"  # Pearson's: m <= p
         if loglik is not None and not np.isfinite(loglik):
             reason, loglik = (
                 "the log-likelihood is not finite (a perfect fit: zero dispersion)",

@@ -62,6 +62,9 @@ def flipped(name):
 def test_the_derived_dispersion_is_statsmodels_family_default(name):
     assert derive(name).dispersion_estimated is STATSMODELS[name]
     assert KERNELS[name].DISPERSION_ESTIMATED is STATSMODELS[name]
+    # derived from the density where one is declared (all but Poisson, whose normaliser
+    # -log y! would need lgamma of every label), else read from the registry
+    assert (REGISTRY[name].log_density is None) == (REGISTRY[name].dispersion is not None)
 
 
 @pytest.mark.parametrize("name", sorted(STATSMODELS))

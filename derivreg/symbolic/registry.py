@@ -285,6 +285,11 @@ GAMMA = Pair(
     loss=gamma_loss,
     domain=sp.Interval.open(0, sp.oo),
     claims=lambda y, yhat: {"dJ_dz": 1 - y / yhat, "d2J_dz2": y / yhat},
+    # Gamma of mean yhat and shape 1/phi: (1/phi) log(y / (yhat phi)) - y / (yhat phi)
+    # - log y - lgamma(1/phi)
+    log_density=lambda y, yhat, phi: (
+        sp.log(y / (yhat * phi)) / phi - y / (yhat * phi) - sp.log(y) - sp.loggamma(1 / phi)
+    ),
 )
 
 #: The (activation, loss) pairs derivreg knows, keyed by name.  A new pair is
