@@ -135,7 +135,9 @@ class LinearRegressionSGD(RegressorMixin, _SGD):
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
         The maximised log-likelihood (the kernel module's generated
-        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        ``log_likelihood``; at Pearson's dispersion where the maximum-likelihood
+        one has no closed form, as for Gamma and statsmodels' GLM),
+        ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
         (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
         None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History
@@ -267,7 +269,9 @@ class LogisticRegressionSGD(ClassifierMixin, _SGD):
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
         The maximised log-likelihood (the kernel module's generated
-        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        ``log_likelihood``; at Pearson's dispersion where the maximum-likelihood
+        one has no closed form, as for Gamma and statsmodels' GLM),
+        ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
         (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
         None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History
