@@ -89,8 +89,8 @@ def fits(loss: str, X: np.ndarray, y: np.ndarray) -> dict[str, Fit]:
 
     def ours(check: bool = False) -> tuple[np.ndarray, np.ndarray | None, int | None]:
         w, b, history = train(X, y, loss=loss, solver="newton", tol=TOL, check_separation=check)
-        scale = "pearson" if loss == "mse" else 1.0
-        inf = fisher_inference(KERNELS[loss], X, y, w, b, scale=scale, hessian=history.hessian)
+        # scale="auto": Pearson's where the kernel's DISPERSION_ESTIMATED, as OLS; else 1
+        inf = fisher_inference(KERNELS[loss], X, y, w, b, hessian=history.hessian)
         return np.append(w, b), inf.stderr, history.n_iter
 
     def statsmodels() -> tuple[np.ndarray, np.ndarray | None, int | None]:

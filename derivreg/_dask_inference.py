@@ -188,13 +188,35 @@ def _normaliser_sum(y: np.ndarray, *, kernels: ModuleType, phi: float) -> np.nda
     return np.array([float(np.sum(k))])
 
 
+def _pearson_sum(X: np.ndarray, y: np.ndarray, *, kernels: ModuleType, w: Any, b: float) -> Any:
+    return np.array([[float(np.sum(kernels.pearson_residual(X @ w + b, y[:, 0])))]])
+
+
+def _dispersion(
+    kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, J_mean: float
+) -> float:
+    """The dispersion the module's ``log_likelihood`` takes: its ``dispersion(J_mean)``
+    (the maximum-likelihood one), else Pearson's ``sum_i r_i / (m - p)`` (one more pass)."""
+    if hasattr(kernels, "dispersion"):
+        return float(kernels.dispersion(J_mean))
+    m, p = X.shape[0], X.shape[1] + 1  # the kernels' _pearson_dispersion: p = n + 1
+    if m <= p:
+        raise ValueError(
+            f"the log-likelihood is taken at Pearson's dispersion sum_i r_i / (m - p), which "
+            f"needs more samples than parameters; got m={m}, p={p}"
+        )
+    (total,) = _sum_blocks(_pearson_sum, X, y, 1, kernels=kernels, w=w, b=b)
+    return float(total) / (m - p)
+
+
 def log_likelihood_dask(
     kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, *, mean_loss: float | None = None
 ) -> float:
     """Return the kernel module's ``log_likelihood`` on Dask arrays: two passes, two scalars each.
 
     ``log L = sum_i k(y_i, phi) - sum_i J_i / (LOGLIK_SCALE phi)`` with
-    ``phi = dispersion(mean J)``: the losses' sum (a pass over X and y, the
+    ``phi = dispersion(mean J)`` (Pearson's, one more pass, where the module
+    has no closed-form ``dispersion``): the losses' sum (a pass over X and y, the
     kernels' checks in it), then the normalising constants' sum (a pass over
     y alone).  ``mean_loss``, where the caller has it (a full-batch fit's last
     objective value at ``(w, b)``), saves the first pass.  A non-finite value
@@ -216,7 +238,7 @@ def log_likelihood_dask(
     else:
         m = float(X.shape[0])
         J = mean_loss * m
-    phi = kernels.dispersion(float(J / m))
+    phi = _dispersion(kernels, X, y, w, float(b), float(J / m))
     normaliser = y.map_blocks(
         _normaliser_sum,
         kernels=kernels,

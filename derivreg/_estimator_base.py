@@ -95,7 +95,7 @@ class _SGD(BaseEstimator):
         "record": [StrOptions({"all", "loss", "none"})],
         "solver": [StrOptions(set(SOLVERS))],
         "max_iter": [Interval(Integral, 1, None, closed="left"), None],
-        "scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"pearson"})],
+        "scale": [Interval(Real, 0, None, closed="neither"), StrOptions({"pearson", "auto"})],
         "penalty": [StrOptions({"l2", "l1", "elasticnet"}), None],
         "alpha": [Interval(Real, 0, None, closed="left")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -133,7 +133,7 @@ class _SGD(BaseEstimator):
         record: Record = "loss",
         solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
         max_iter: int | None = None,
-        scale: float | Literal["pearson"] = 1.0,
+        scale: float | Literal["pearson", "auto"] = "auto",
         penalty: Literal["l2", "l1", "elasticnet"] | None = None,
         alpha: float = 0.0001,
         l1_ratio: float = 0.15,
@@ -307,8 +307,8 @@ class _SGD(BaseEstimator):
             try:
                 w, b, fit = self.coef_, self.intercept_, self.history_
                 loglik = float(_dask.log_likelihood(kernel, X, targets, w, b, history=fit))
-            except FloatingPointError as err:  # e.g. a perfect fit: zero dispersion
-                reason = f"the log-likelihood cannot be computed: {err}"
+            except (FloatingPointError, ValueError) as err:  # a perfect fit: zero dispersion;
+                reason = f"the log-likelihood cannot be computed: {err}"  # Pearson's: m <= p
         if loglik is not None and not np.isfinite(loglik):
             reason, loglik = (
                 "the log-likelihood is not finite (a perfect fit: zero dispersion)",
@@ -375,7 +375,7 @@ class _SGD(BaseEstimator):
         --------
         >>> from derivreg.estimators import LinearRegressionSGD
         >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressionSGD(solver="newton", scale="pearson").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> reg = LinearRegressionSGD(solver="newton").fit(X, [1.0, 2.9, 5.2, 6.9])
         >>> reg.conf_int().round(3).tolist()
         [[1.848, 2.152], [0.716, 1.284]]
         """

@@ -93,13 +93,16 @@ class LinearRegressionSGD(_DaskScore, RegressorMixin, _SGD):
         solver.
     max_iter : int or None, default None
         Iterations of a full-batch solver (None: the solver's default).
-    scale : float > 0 or "pearson", default 1.0
+    scale : float > 0, "pearson" or "auto", default "auto"
         The factor of the covariance ``cov_ = scale (m H)^-1``, i.e.
         ``J = scale * (-log L) / m`` (:mod:`derivreg.inference`).  1 when the
         mean loss is the mean negative log-likelihood; "pearson" estimates
-        it from the residuals, which gives statsmodels' OLS standard errors
-        for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
-        whether a family has a free dispersion is for the caller to say.
+        it from the residuals (``2 RSS / (m - p)`` for the squared error:
+        statsmodels' OLS standard errors); "auto" is "pearson" where the
+        pair's dispersion is estimated and 1 where it is fixed, read from
+        the kernel module's generated ``DISPERSION_ESTIMATED`` (derived from
+        the family's log-density, or declared in the registry): statsmodels'
+        ``OLS``, ``Logit`` and ``GLM`` standard errors.
     penalty : {None, "l2", "l1", "elasticnet"}, default None
         scikit-learn's: the objective adds ``alpha * (l1_ratio ||w||_1 +
         (1 - l1_ratio)/2 ||w||^2)``, the intercept never penalised
@@ -140,7 +143,9 @@ class LinearRegressionSGD(_DaskScore, RegressorMixin, _SGD):
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
         The maximised log-likelihood (the kernel module's generated
-        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        ``log_likelihood``; at Pearson's dispersion where the maximum-likelihood
+        one has no closed form, as for Gamma and statsmodels' GLM),
+        ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
         (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
         None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History
@@ -224,13 +229,16 @@ class LogisticRegressionSGD(_DaskScore, ClassifierMixin, _SGD):
         As in :class:`LinearRegressionSGD`.
     max_iter : int or None, default None
         Iterations of a full-batch solver (None: the solver's default).
-    scale : float > 0 or "pearson", default 1.0
+    scale : float > 0, "pearson" or "auto", default "auto"
         The factor of the covariance ``cov_ = scale (m H)^-1``, i.e.
         ``J = scale * (-log L) / m`` (:mod:`derivreg.inference`).  1 when the
         mean loss is the mean negative log-likelihood; "pearson" estimates
-        it from the residuals, which gives statsmodels' OLS standard errors
-        for the squared error (``2 RSS / (m - p)``).  Not chosen by loss:
-        whether a family has a free dispersion is for the caller to say.
+        it from the residuals (``2 RSS / (m - p)`` for the squared error:
+        statsmodels' OLS standard errors); "auto" is "pearson" where the
+        pair's dispersion is estimated and 1 where it is fixed, read from
+        the kernel module's generated ``DISPERSION_ESTIMATED`` (derived from
+        the family's log-density, or declared in the registry): statsmodels'
+        ``OLS``, ``Logit`` and ``GLM`` standard errors.
     penalty : {None, "l2", "l1", "elasticnet"}, default None
         scikit-learn's: the objective adds ``alpha * (l1_ratio ||w||_1 +
         (1 - l1_ratio)/2 ||w||^2)``, the intercept never penalised
@@ -273,7 +281,9 @@ class LogisticRegressionSGD(_DaskScore, ClassifierMixin, _SGD):
         Why there are no standard errors (None when there are).
     loglik_, aic_, bic_ : float or None
         The maximised log-likelihood (the kernel module's generated
-        ``log_likelihood``), ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
+        ``log_likelihood``; at Pearson's dispersion where the maximum-likelihood
+        one has no closed form, as for Gamma and statsmodels' GLM),
+        ``-2 loglik_ + 2 p`` and ``-2 loglik_ + p log m``
         (``p = n_features + 1``), as statsmodels' ``llf``, ``aic``, ``bic``;
         None with the reason in ``likelihood_note_``.
     history_ : derivreg.train.History

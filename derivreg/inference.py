@@ -6,16 +6,22 @@ For an unpenalised fit at a stationary point of the mean loss ``J``, with
 kernel module's generated ``hessian``), and the asymptotic
 covariance of the estimate is ``cov = scale * (m H)^-1``.
 
-``scale`` is the one number this module cannot read off a kernel module: it
-is 1 when ``J`` is the mean negative log-likelihood (the cross-entropy), and
-``c phi`` in general, with ``c`` the registry's ``canonical_scale``
-(``dJ/dz = c (yhat - y)``) and ``phi`` the family's dispersion.  It is an
-explicit argument: a number, or ``"pearson"``, the Pearson estimate
+``scale`` is 1 when ``J`` is the mean negative log-likelihood (the
+cross-entropy), and ``c phi`` in general, with ``c`` the registry's
+``canonical_scale`` (``dJ/dz = c (yhat - y)``) and ``phi`` the family's
+dispersion.  ``"pearson"`` is the Pearson estimate
 ``sum_i (dJ_i/dz)^2 / (d2J_i/dz2) / (m - p)``, which for a canonical link is
 ``c`` times the Pearson estimate of ``phi`` (``c`` cancels from the ratio),
 e.g. ``2 RSS / (m - p)`` for the squared error: statsmodels' OLS
-covariance.  No loss is named here; which families have a free dispersion
-is the caller's (or the registry's) to say.
+covariance.  ``"auto"`` (the default) reads the kernel module's generated
+``DISPERSION_ESTIMATED``: Pearson's where the family's dispersion is
+estimated (Gaussian, Gamma: statsmodels' ``OLS`` and ``GLM`` scale), and
+``LOGLIK_SCALE`` (1 where not printed) where it is fixed at 1 (Bernoulli,
+Poisson: statsmodels' ``Logit``, ``Poisson`` and ``GLM``).  A user's module
+without the constant is taken as estimated, as a user's pair that declares
+neither a density nor a dispersion (:class:`~derivreg.symbolic.Pair`).  No
+loss is named here: which families have a free dispersion is derived
+(:func:`~derivreg.symbolic.likelihood.estimated_dispersion`).
 
 Which information: ``information="expected"`` (the default) uses the
 expected (Fisher) information ``X~^T diag(E[d2J/dz2]) X~ / scale``, with the
@@ -187,7 +193,7 @@ def fisher_inference(
     w: np.ndarray,
     b: float,
     *,
-    scale: float | str = 1.0,
+    scale: float | str = "auto",
     curvature: Curvature | None = None,
     names: Sequence[str] | None = None,
     information: str = "expected",
@@ -207,9 +213,11 @@ def fisher_inference(
     w : ndarray of shape (n,)
     b : float
         The fitted parameters (the intercept is always a parameter here).
-    scale : float > 0 or "pearson", default 1.0
+    scale : float > 0, "pearson" or "auto", default "auto"
         ``J = scale * (-log L) / m + const`` (module notes): 1 for a mean
-        negative log-likelihood; "pearson" estimates it.
+        negative log-likelihood; "pearson" estimates it; "auto" is
+        "pearson" where the module's ``DISPERSION_ESTIMATED`` is True (or
+        missing), else ``LOGLIK_SCALE`` (1 where missing).
     curvature : callable, optional
         Per-sample ``d2J/dz2(z, y)``, overriding the module's.
     names : sequence of str, optional
@@ -235,7 +243,8 @@ def fisher_inference(
     ValueError
         Without a curvature; when the Hessian is singular (collinear
         features, or separable classes where the MLE does not exist); on a
-        bad ``scale``; when ``scale="pearson"`` and ``m <= p``.
+        bad ``scale``; when the scale is Pearson's (``"pearson"``, or
+        ``"auto"`` where the dispersion is estimated) and ``m <= p``.
 
     Examples
     --------
@@ -269,13 +278,16 @@ def fisher_inference(
         objective = KernelObjective(kernels, X, y, curvature=curvature)
         H = objective.evaluate(theta, hessian=True).hessian
     assert H is not None
+    asked = scale
+    if isinstance(scale, str) and scale == "auto":
+        scale = _auto_scale(kernels)
     if isinstance(scale, str) and scale == "pearson":
         weight = weight or curvature or kernels.curvature
-        scale = _pearson_scale(kernels, weight, X, y, theta)  # type: ignore[arg-type]
+        scale = _pearson_scale(kernels, weight, X, y, theta, asked)  # type: ignore[arg-type]
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
         raise ValueError(
             f"The 'scale' parameter of fisher_inference must be a float in the range "
-            f"(0.0, inf) or 'pearson'. Got {scale!r} instead."
+            f"(0.0, inf), 'pearson' or 'auto'. Got {scale!r} instead."
         )
     try:
         L = np.linalg.cholesky(m * H)
@@ -330,11 +342,27 @@ def _reads_y(kernels: ModuleType) -> bool:
     return bool(getattr(kernels, "CURVATURE_READS_Y", True))
 
 
-def _pearson_scale(
-    kernels: ModuleType, curvature: Curvature, X: np.ndarray, y: np.ndarray, theta: np.ndarray
+def _auto_scale(kernels: ModuleType) -> float | str:
+    """``scale="auto"``: Pearson's where the module's dispersion is estimated, else its s."""
+    if bool(getattr(kernels, "DISPERSION_ESTIMATED", True)):
+        return "pearson"
+    return float(getattr(kernels, "LOGLIK_SCALE", 1.0))
+
+
+def _pearson_scale(  # noqa: PLR0917
+    kernels: ModuleType,
+    curvature: Curvature,
+    X: np.ndarray,
+    y: np.ndarray,
+    theta: np.ndarray,
+    asked: object = "pearson",
 ) -> float:
     m, p = X.shape[0], theta.size
     if m <= p:
-        raise ValueError(f"scale='pearson' needs more samples than parameters; got m={m}, p={p}")
+        why = " (the dispersion is estimated: DISPERSION_ESTIMATED)" if asked == "auto" else ""
+        raise ValueError(
+            f"scale={asked!r} is Pearson's estimate{why}, which needs more samples than "
+            f"parameters; got m={m}, p={p}"
+        )
     z = X @ theta[:-1] + theta[-1]
     return float(np.sum(kernels.dJ_dz(z, y) ** 2 / curvature(z, y)) / (m - p))

@@ -38,7 +38,7 @@ SECOND_ORDER = (
         "_hvp",
         "_hvp_sums",
     ),
-    *("log_normaliser", "dispersion", "log_likelihood", "LOGLIK_SCALE"),
+    *("log_normaliser", "dispersion", "pearson_residual", "log_likelihood", "LOGLIK_SCALE"),
     *("newton_terms", "_newton_terms", "_newton_sums"),  # derivreg/codegen/newton.py
 )
 

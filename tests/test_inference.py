@@ -46,10 +46,11 @@ SE_RTOL = 1e-6
 def test_ols_standard_errors_match_statsmodels():
     X, y = load_diabetes(return_X_y=True)
     X = standardised(X)
-    reg = LinearRegressionSGD(solver="newton", tol=1e-10, scale="pearson").fit(X, y)
+    reg = LinearRegressionSGD(solver="newton", tol=1e-10).fit(X, y)  # the default scale="auto"
     ols = sm.OLS(y, with_ones(X)).fit()
     np.testing.assert_allclose(np.append(reg.coef_, reg.intercept_), ols.params, rtol=1e-8)
-    # scale="pearson" is 2 RSS / (m - p) here: sigma^2 = RSS / (m - p) times the 2 of (z - y)^2
+    # "auto" is "pearson" (mse's DISPERSION_ESTIMATED), 2 RSS / (m - p) here:
+    # sigma^2 = RSS / (m - p) times the 2 of (z - y)^2
     rss = np.sum((y - reg.predict(X)) ** 2)
     assert reg.inference_.scale == pytest.approx(2 * rss / (len(y) - 11), rel=1e-12)
     np.testing.assert_allclose(reg.stderr_, ols.bse, rtol=SE_RTOL)
@@ -210,7 +211,8 @@ def gamma_data(seed, m=400, n=3):
 def test_gamma_newton_coefficients_and_standard_errors_match_statsmodels_glm(seed):
     # statsmodels' GLM(Gamma(Log())) inverts the expected information X~^T W X~ with
     # IRLS weights W = 1 / (V(mu) g'(mu)^2) = 1 and scales it by Pearson's chi^2 / (m - p);
-    # fisher_inference's defaults (information="expected") with scale="pearson" are the
+    # fisher_inference's defaults (information="expected", scale="auto": "pearson" from
+    # gamma's DISPERSION_ESTIMATED) are the
     # same two numbers, from the generated expected_curvature (1 here).  At |grad| <= 1e-12
     # the coefficients are within ~5e-12 of the MLE (|grad| / lambda_min, lambda_min ~ 0.2),
     # far inside 1e-8; the SEs are smooth in them and in the scale (a mean of m terms,
@@ -223,11 +225,11 @@ def test_gamma_newton_coefficients_and_standard_errors_match_statsmodels_glm(see
     w, b, history = train(X, y, loss="gamma", solver="newton", tol=1e-12)
     assert history.converged
     np.testing.assert_allclose(np.append(w, b), ref_theta, rtol=1e-8)
-    inf = fisher_inference(KERNELS["gamma"], X, y, w, b, scale="pearson")
+    inf = fisher_inference(KERNELS["gamma"], X, y, w, b)
     assert inf.scale == pytest.approx(fit.scale, rel=1e-9)
     np.testing.assert_allclose(inf.stderr, ref_se, rtol=SE_RTOL)
     # the estimator says the same
-    reg = GammaRegressionSGD(solver="newton", tol=1e-12, scale="pearson").fit(X, y)
+    reg = GammaRegressionSGD(solver="newton", tol=1e-12).fit(X, y)
     np.testing.assert_allclose(reg.stderr_, ref_se, rtol=SE_RTOL)
 
 
@@ -272,9 +274,8 @@ def test_a_reused_hessian_gives_the_recomputed_standard_errors(loss):
     if loss == "bce":
         X, y = cancer10()
     w, b, history = train(X, y, loss=loss, solver="newton", tol=1e-10, check_separation=False)
-    scale = "pearson" if loss == "mse" else 1.0
-    fresh = fisher_inference(KERNELS[loss], X, y, w, b, scale=scale)
-    reused = fisher_inference(KERNELS[loss], X, y, w, b, scale=scale, hessian=history.hessian)
+    fresh = fisher_inference(KERNELS[loss], X, y, w, b)  # scale="auto"
+    reused = fisher_inference(KERNELS[loss], X, y, w, b, hessian=history.hessian)
     # the same fused kernel at the same point: equal to rounding
     np.testing.assert_allclose(reused.cov, fresh.cov, rtol=1e-12)
 

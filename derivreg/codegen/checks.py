@@ -226,6 +226,8 @@ def checks_source() -> str:
         "(_scaled_mean).  None of it runs on a finite result.",
         '"""',
         "",
+        "import math",
+        "",
         "import numpy as np",
         "",
         f"from {SPARSE_MODULE} import {', '.join(SPARSE_NAMES)}",

@@ -28,24 +28,36 @@ from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function
 from derivreg.symbolic import Derivation
 
-__all__ = ["likelihood_constants", "likelihood_functions", "scale_shift"]
+__all__ = ["likelihood_constants", "likelihood_functions", "pearson_of_z", "scale_shift"]
 
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 
 
 def likelihood_constants(d: Derivation) -> list[str]:
-    """Return the module constant lines of the log-likelihood (none without one).
+    """Return the module constant lines of the dispersion and the log-likelihood.
+
+    ``DISPERSION_ESTIMATED`` always (the standard errors' ``scale="auto"``);
+    ``LOGLIK_SCALE`` and ``LOGLIK_SHIFT`` where a log-likelihood is derived.
 
     Examples
     --------
     >>> from derivreg import derive
     >>> likelihood_constants(derive("mse"))[-1]
     'LOGLIK_SHIFT = -1.0'
+    >>> likelihood_constants(derive("poisson"))[-1]
+    'DISPERSION_ESTIMATED = False'
     """
-    if d.likelihood is None:
-        return []
-    return [
+    dispersion = [
         "",
+        "#: Whether the family's dispersion phi is estimated from the data (True: the",
+        "#: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived",
+        "#: from the log-density (phi scales the loss), else the pair's declared one.",
+        f"DISPERSION_ESTIMATED = {bool(d.dispersion_estimated)!r}",
+    ]
+    if d.likelihood is None:
+        return dispersion
+    return [
+        *dispersion,
         "#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the",
         "#: family's log-density, of which the loss J keeps the part that depends on yhat.",
         f"LOGLIK_SCALE = {float(d.likelihood.scale)!r}",
@@ -73,7 +85,7 @@ def scale_shift(d: Derivation) -> float | None:
     from derivreg.symbolic import J_mean, phi, y, yhat, z
 
     terms = d.likelihood
-    if terms is None or y in terms.normaliser.free_symbols:
+    if terms is None or terms.dispersion is None or y in terms.normaliser.free_symbols:
         return None
     beta = sp.simplify(sp.diff(terms.normaliser, phi) * phi)
     if beta.free_symbols:
@@ -95,7 +107,11 @@ def _output(name: str, expr: sp.Expr) -> Output:
 
 
 def likelihood_functions(kernel: Any) -> list[Printed]:
-    """Print ``log_normaliser``, ``dispersion`` and ``log_likelihood`` (none without a density).
+    """Print ``log_normaliser``, the dispersion's function and ``log_likelihood`` (or none).
+
+    The dispersion's function is ``dispersion(J_mean)``, the maximum-likelihood
+    one, or ``pearson_residual(z, y)`` where that has no closed form and the
+    log-likelihood is taken at Pearson's (:mod:`derivreg.symbolic.likelihood`).
 
     Examples
     --------
@@ -103,28 +119,33 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
     >>> from derivreg.codegen.kernel import _Kernel
     >>> [p.source.split("(")[0] for p in likelihood_functions(_Kernel(derive("mse")))]
     ['def log_normaliser', 'def dispersion', 'def log_likelihood']
+    >>> [p.source.split("(")[0] for p in likelihood_functions(_Kernel(derive("gamma")))][1]
+    'def pearson_residual'
     """
     d, show = kernel.d, kernel.show
     terms = d.likelihood
     if terms is None:
         return []
-    k, phi = _output("k", terms.normaliser), _output("phi", terms.dispersion)
+    k = _output("k", terms.normaliser)
     comments = {
         "k": f"log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = {show(terms.normaliser)}",
-        "phi": f"maximum-likelihood dispersion: phi = {show(terms.dispersion)}",
     }
-    batch = "np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1"
-    return [
-        function(
-            "log_normaliser(y: np.ndarray, phi: float) -> np.ndarray",
-            _doc(
-                "The log-density's normalising constant k(y, phi), elementwise.",
-                "round(float(log_normaliser(np.float64(1.0), 0.5)), 6)",
-                _value(terms.normaliser, {"y": 1, "phi": sp.Rational(1, 2)}),
-            ),
-            body([k], comments, kernel.printer, ("y", "phi"), like="y"),
-            "k",
+    normaliser = function(
+        "log_normaliser(y: np.ndarray, phi: float) -> np.ndarray",
+        _doc(
+            "The log-density's normalising constant k(y, phi), elementwise.",
+            "round(float(log_normaliser(np.float64(1.0), 0.5)), 6)",
+            _value(terms.normaliser, {"y": 1, "phi": sp.Rational(1, 2)}),
         ),
+        body([k], comments, kernel.printer, ("y", "phi"), like="y"),
+        "k",
+    )
+    if terms.dispersion is None:
+        return [normaliser, *_at_pearsons(kernel)]
+    phi = _output("phi", terms.dispersion)
+    comments["phi"] = f"maximum-likelihood dispersion: phi = {show(terms.dispersion)}"
+    return [
+        normaliser,
         function(
             "dispersion(J_mean: float) -> float",
             _doc(
@@ -135,38 +156,109 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
             body([phi], comments, kernel.printer, ("J_mean",), like="J_mean"),
             "float(phi)",
         ),
-        function(
-            f"log_likelihood({_BATCH}) -> float",
-            "The log-likelihood sum_i log p(y_i | yhat_i, phi) at the dispersion's maximum.\n\n"
-            "    Examples\n    --------\n"
-            f"    >>> round(log_likelihood({batch}), 6)\n    {_example(d)}\n    ",
-            [
-                CodeBlock(
-                    "per-sample losses, and the dispersion they give",
-                    [
-                        "J = _losses(X, y, w, b)",
-                        "phi = dispersion(float(np.mean(J)))",
-                    ],
-                ),
-                CodeBlock(
-                    "log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows",
-                    [
-                        "log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)",
-                        "total = float(np.sum(log_p))",
-                    ],
-                ),
-                CodeBlock(
-                    "non-finite: recomputed at scale, or from the checked losses, or an error",
-                    [
-                        "likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, "
-                        "LOGLIK_SHIFT"
-                    ],
-                ),
-            ],
-            "_checked_log_likelihood(total, phi, likelihood, X, y, w, b)",
-            [CHECK_BATCH],
+        _log_likelihood(
+            d,
+            "at the dispersion's maximum",
+            CodeBlock(
+                "per-sample losses, and the dispersion they give",
+                ["J = _losses(X, y, w, b)", "phi = dispersion(float(np.mean(J)))"],
+            ),
+            "dispersion",
         ),
     ]
+
+
+def _at_pearsons(kernel: Any) -> list[Printed]:
+    """``pearson_residual(z, y)`` and the log-likelihood at Pearson's dispersion."""
+    d, show = kernel.d, kernel.show
+    r_of_z = pearson_of_z(d)
+    assert d.likelihood is not None
+    assert d.likelihood.pearson is not None
+    comments = {
+        "r": f"squared Pearson residual, r = {show(d.likelihood.pearson)} = "
+        "dJ/dz^2 / (LOGLIK_SCALE E[d2J/dz2])"
+    }
+    residual = function(
+        "pearson_residual(z: np.ndarray, y: np.ndarray) -> np.ndarray",
+        _doc(
+            "The squared Pearson residual (y - yhat)^2 / V(yhat), elementwise: Pearson's\n"
+            "    dispersion is their sum over m - p, p = n + 1 parameters.",
+            "round(float(pearson_residual(np.float64(0.5), np.float64(1.0))), 6)",
+            _value(r_of_z, {"z": sp.Rational(1, 2), "y": 1}),
+        ),
+        body([_output("r", r_of_z)], comments, kernel.printer, ("z", "y"), like="z"),
+        "r",
+    )
+    pearson = CodeBlock(
+        "per-sample losses, and Pearson's dispersion sum_i r_i / (m - p): the\n"
+        "maximum-likelihood one has no closed form (derivreg.symbolic.likelihood)",
+        [
+            "J = _losses(X, y, w, b)",
+            "phi = _pearson_dispersion(pearson_residual(_scores(X, w, b), y), X)",
+        ],
+    )
+    return [residual, _log_likelihood(d, "at Pearson's dispersion", pearson, "None")]
+
+
+def pearson_of_z(d: Derivation) -> sp.Expr:
+    """``r = (dJ/dz)^2 / (s E[d2J/dz2])`` in ``(z, y)``, ``E`` at ``y = yhat``.
+
+    Equal to the derivation's ``(y - yhat)^2 / V(yhat)`` for a family's GLM
+    score (the validator proves it), and printed from the stable ``dJ/dz``:
+    Gamma's ``(1 - y exp(-z))^2`` stays finite where ``(y - exp(z))^2`` would
+    overflow.
+
+    Examples
+    --------
+    >>> from derivreg import derive
+    >>> pearson_of_z(derive("gamma"))
+    (-(y - exp(z))*exp(-z))**2
+    """
+    from derivreg.symbolic import y, yhat
+
+    assert d.likelihood is not None
+    expected = sp.simplify(d.d2J_dz2.subs(y, yhat).subs(yhat, d.activation))
+    score = sp.Pow(d.dJ_dz.subs(yhat, d.activation), 2, evaluate=False)  # kept a square,
+    factor = d.likelihood.scale * expected  # so that the score's stable form is printed
+    return score if factor == 1 else score / factor
+
+
+#: The doctest batches of log_likelihood: one row (the maximum-likelihood
+#: dispersion), three rows of one feature (Pearson's needs m > p).
+_BATCHES = {
+    "dispersion": ("np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1"),
+    "None": "np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 2.0, 1.5]), np.array([0.25]), 0.1",
+}
+
+
+def _log_likelihood(d: Derivation, at: str, first: CodeBlock, dispersion: str) -> Printed:
+    """Print the fixed text of ``log_likelihood``: ``first`` sets J and phi."""
+    batch = _BATCHES[dispersion]
+    return function(
+        f"log_likelihood({_BATCH}) -> float",
+        f"The log-likelihood sum_i log p(y_i | yhat_i, phi) {at}.\n\n"
+        "    Examples\n    --------\n"
+        f"    >>> round(log_likelihood({batch}), 6)\n    {_example(d)}\n    ",
+        [
+            first,
+            CodeBlock(
+                "log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows",
+                [
+                    "log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)",
+                    "total = float(np.sum(log_p))",
+                ],
+            ),
+            CodeBlock(
+                "non-finite: recomputed at scale, or from the checked losses, or an error",
+                [
+                    f"likelihood = _losses, losses, {dispersion}, log_normaliser, LOGLIK_SCALE, "
+                    "LOGLIK_SHIFT"
+                ],
+            ),
+        ],
+        "_checked_log_likelihood(total, phi, likelihood, X, y, w, b)",
+        [CHECK_BATCH],
+    )
 
 
 def _doc(summary: str, call: str, value: str) -> str:
@@ -181,12 +273,25 @@ def _value(expr: sp.Expr, at: dict[str, sp.Expr]) -> str:
 
 
 def _example(d: Derivation) -> str:
-    """Return the doctest's value: the one-sample log-likelihood, in exact arithmetic."""
+    """Return the doctest's value: the batch's log-likelihood, in exact arithmetic."""
     from derivreg.symbolic import J_mean, phi, y, yhat, z
 
     terms = d.likelihood
     assert terms is not None
-    J = d.loss.subs(yhat, d.activation).subs({z: sp.Rational(1, 10), y: 1})
-    dispersion = terms.dispersion.subs(J_mean, J)
-    value = terms.normaliser.subs({y: 1, phi: dispersion}) - J / (terms.scale * dispersion)
+    J_of = d.loss.subs(yhat, d.activation)
+    if terms.dispersion is not None:  # one row: X w + b = 0.5 - 0.5 + 0.1
+        J = J_of.subs({z: sp.Rational(1, 10), y: 1})
+        dispersion = terms.dispersion.subs(J_mean, J)
+        value = terms.normaliser.subs({y: 1, phi: dispersion}) - J / (terms.scale * dispersion)
+        return repr(round(float(sp.N(value, 30)), 6))
+    assert terms.pearson is not None
+    rows = [(sp.Rational(i, 4) + sp.Rational(1, 10), label) for i, label in
+            enumerate((1, 2, sp.Rational(3, 2)))]  # fmt: skip
+    r = pearson_of_z(d)
+    dispersion = sum(r.subs({z: zi, y: yi}) for zi, yi in rows) / (len(rows) - 2)
+    value = sum(
+        terms.normaliser.subs({y: yi, phi: dispersion})
+        - J_of.subs({z: zi, y: yi}) / (terms.scale * dispersion)
+        for zi, yi in rows
+    )
     return repr(round(float(sp.N(value, 30)), 6))

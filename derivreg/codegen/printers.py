@@ -126,6 +126,11 @@ class KernelPrinter(NumPyPrinter):
         """Print ``expr`` after :func:`check_names` has accepted it."""
         return super().doprint(check_names(expr), assign_to)
 
+    def _print_loggamma(self, expr: sp.Function) -> str:
+        # one float (phi is a scalar): the checks' math.lgamma; the validator refuses it
+        # of an array (derivreg.validate.semantics.CHECKED)
+        return f"_lgamma({self._print(expr.args[0])})"
+
     def _print_Max(self, expr: sp.Max) -> str:
         first, *rest = expr.args
         out = self._print(first)

@@ -22,6 +22,7 @@ import __future__
 
 import ast
 import builtins
+import math
 import types
 from collections.abc import Mapping, Sequence
 
@@ -47,6 +48,9 @@ NUMPY_NAMES = (
 
 #: Attributes of values (arrays, dicts) the generated modules read.
 _VALUE_ATTRIBUTES = frozenset({"T", "any", "dtype", "items", "max", "min", "ndim", "shape"})
+
+#: The ``math`` names the checks use (``_lgamma``): all the compiled checks' ``math`` has.
+MATH_NAMES = frozenset({"lgamma"})
 
 _CHECKS_MODULE = "derivreg.kernels._checks"
 
@@ -102,8 +106,8 @@ def gate(source: str) -> ast.Module:
         if isinstance(node, ast.Name) and node.id in _UNSAFE_BUILTINS:
             raise ValueError(f"line {line}: generated code may not use {node.id}()")
         if isinstance(node, ast.Attribute):
-            on_numpy = isinstance(node.value, ast.Name) and node.value.id == "np"
-            allowed = NUMPY_NAMES if on_numpy else _VALUE_ATTRIBUTES
+            on = node.value.id if isinstance(node.value, ast.Name) else None
+            allowed = {"np": NUMPY_NAMES, "math": MATH_NAMES}.get(on, _VALUE_ATTRIBUTES)
             if node.attr not in allowed:
                 raise ValueError(f"line {line}: generated code may not use .{node.attr}")
         elif (
@@ -189,10 +193,12 @@ def compile(derivation: Derivation) -> types.ModuleType:
     from derivreg import _sparse  # NumPy only; the checks' sparse branch
 
     helpers = types.SimpleNamespace(**{n: getattr(_sparse, n) for n in SPARSE_NAMES})
+    # math: only its log-gamma, of one float (the checks' _lgamma; NumPy has none)
+    scalar = types.SimpleNamespace(**{n: getattr(math, n) for n in MATH_NAMES})
     checks = _run(
         checks_source(),
         "derivreg.kernels.runtime_checks",
-        {"numpy": numpy, SPARSE_MODULE: helpers},
+        {"numpy": numpy, "math": scalar, SPARSE_MODULE: helpers},
     )
     return _run(
         source, f"derivreg.kernels.runtime_{name}", {"numpy": numpy, _CHECKS_MODULE: checks}

@@ -10,6 +10,8 @@ is past float64 is its limit where it has one (_limits), means are scaled
 (_scaled_mean).  None of it runs on a finite result.
 """
 
+import math
+
 import numpy as np
 
 from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, row, row_bytes, stored
@@ -575,7 +577,8 @@ def _checked_log_likelihood(  # noqa: PLR0917
     (a subnormal phi has lost digits: log(phi) would be off by more than rounding).
 
     ``likelihood`` is the module's (``_losses``, ``losses``, ``dispersion``,
-    ``log_normaliser``, ``LOGLIK_SCALE``, ``LOGLIK_SHIFT``).  Where the shift is
+    ``log_normaliser``, ``LOGLIK_SCALE``, ``LOGLIK_SHIFT``); ``dispersion`` is None
+    where ``phi`` is Pearson's (kept as given).  Where the shift is
     given the family is scale-free: J(y / 2**e, z / 2**e) = J 2**(-d e), phi alike,
     J / phi unchanged, and k(phi 2**(d e)) = k(phi) + shift e log 2 (k free of y),
     so the data are divided by ``2**e`` (``_rescaled``).  Otherwise J are the checked
@@ -590,7 +593,8 @@ def _checked_log_likelihood(  # noqa: PLR0917
     else:
         e, X, y, w, b = _rescaled(X, y, w, b)
         J = unchecked(X, y, w, b)
-    phi = dispersion(_mean_loss(J))
+    if dispersion is not None:  # None: phi is Pearson's, not a function of the mean loss
+        phi = dispersion(_mean_loss(J))
     if not (np.isfinite(phi) and phi > 0):
         raise FloatingPointError(
             f"the log-likelihood cannot be computed: the dispersion phi = {phi:.4g} (the fit "
@@ -604,3 +608,20 @@ def _checked_log_likelihood(  # noqa: PLR0917
         f"the log-likelihood overflows float64: a sum of {X.shape[0]} terms of mean "
         f"{_mean_loss(log_p):.4g}, past the largest float64 (1.8e+308)"
     )
+
+
+def _pearson_dispersion(r: np.ndarray, X: np.ndarray) -> float:
+    """Pearson's dispersion ``sum_i r_i / (m - p)``: ``r`` the squared Pearson residuals,
+    ``p = n + 1`` parameters (the intercept's included)."""
+    m, p = X.shape[0], X.shape[1] + 1
+    if m <= p:
+        raise ValueError(
+            f"the log-likelihood is taken at Pearson's dispersion sum_i r_i / (m - p), which "
+            f"needs more samples than parameters; got m={m}, p={p}"
+        )
+    return float(np.sum(r)) / (m - p)
+
+
+def _lgamma(t: float) -> float:
+    """``log |Gamma(t)|`` of one float (NumPy has no log-gamma; ``math`` has)."""
+    return math.lgamma(float(t))

@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_log_likelihood, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _lgamma, _mean_loss, _pearson_dispersion, _penalised, _row_bytes, _scores
 
 NAME = 'gamma'
 TARGETS = 'real'
@@ -61,6 +61,17 @@ THRESHOLD_SCORE = None
 #: also the expected (Fisher) information per sample, and expected_curvature
 #: equals curvature.
 CURVATURE_READS_Y = True
+
+#: Whether the family's dispersion phi is estimated from the data (True: the
+#: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived
+#: from the log-density (phi scales the loss), else the pair's declared one.
+DISPERSION_ESTIMATED = True
+#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
+#: family's log-density, of which the loss J keeps the part that depends on yhat.
+LOGLIK_SCALE = 1.0
+#: (k(phi 2**(deg e)) - k(phi)) / (e log 2) where J(c y, c z) = c**deg J,
+#: phi(c**deg J_mean) = c**deg phi and k is free of y (scale-free); else None.
+LOGLIK_SHIFT = None
 
 #: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
 #: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
@@ -497,6 +508,58 @@ def _hvp_sums(
     # change of z along v = (v_w, v_b)
     Hv = Xt.T @ (d2J_dz2 * (Xt @ v))
     return Hv
+
+
+def log_normaliser(y: np.ndarray, phi: float) -> np.ndarray:
+    """The log-density's normalising constant k(y, phi), elementwise.
+
+    Examples
+    --------
+    >>> round(float(log_normaliser(np.float64(1.0), 0.5)), 6)
+    1.386294
+    """
+    # shared subexpressions
+    t0 = phi**(-1.0)
+    t1 = np.log(y)
+    # log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = (-log(phi) - phi·(log(y) + loggamma(1/phi)) + log(y))/phi
+    k = -t0*(phi*(t1 + _lgamma(t0)) - t1 + np.log(phi))
+    return k
+
+
+def pearson_residual(z: np.ndarray, y: np.ndarray) -> np.ndarray:
+    """The squared Pearson residual (y - yhat)^2 / V(yhat), elementwise: Pearson's
+    dispersion is their sum over m - p, p = n + 1 parameters.
+
+    Examples
+    --------
+    >>> round(float(pearson_residual(np.float64(0.5), np.float64(1.0))), 6)
+    0.154818
+    """
+    # squared Pearson residual, r = (y - ŷ)²/ŷ² = dJ/dz^2 / (LOGLIK_SCALE E[d2J/dz2])
+    r = (y*np.exp(-z) - 1)**2
+    return r
+
+
+def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    """The log-likelihood sum_i log p(y_i | yhat_i, phi) at Pearson's dispersion.
+
+    Examples
+    --------
+    >>> round(log_likelihood(np.array([[0.0], [1.0], [2.0]]), np.array([1.0, 2.0, 1.5]), np.array([0.25]), 0.1), 6)
+    -1.978483
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # per-sample losses, and Pearson's dispersion sum_i r_i / (m - p): the
+        # maximum-likelihood one has no closed form (derivreg.symbolic.likelihood)
+        J = _losses(X, y, w, b)
+        phi = _pearson_dispersion(pearson_residual(_scores(X, w, b), y), X)
+        # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
+        log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
+        total = float(np.sum(log_p))
+        # non-finite: recomputed at scale, or from the checked losses, or an error
+        likelihood = _losses, losses, None, log_normaliser, LOGLIK_SCALE, LOGLIK_SHIFT
+        return _checked_log_likelihood(total, phi, likelihood, X, y, w, b)
 
 
 def newton_terms(

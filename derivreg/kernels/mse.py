@@ -62,6 +62,10 @@ THRESHOLD_SCORE = None
 #: equals curvature.
 CURVATURE_READS_Y = False
 
+#: Whether the family's dispersion phi is estimated from the data (True: the
+#: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived
+#: from the log-density (phi scales the loss), else the pair's declared one.
+DISPERSION_ESTIMATED = True
 #: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
 #: family's log-density, of which the loss J keeps the part that depends on yhat.
 LOGLIK_SCALE = 2.0

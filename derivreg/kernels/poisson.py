@@ -62,6 +62,11 @@ THRESHOLD_SCORE = None
 #: equals curvature.
 CURVATURE_READS_Y = False
 
+#: Whether the family's dispersion phi is estimated from the data (True: the
+#: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived
+#: from the log-density (phi scales the loss), else the pair's declared one.
+DISPERSION_ESTIMATED = False
+
 #: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
 #: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
 #: at (z, y) / 2**k, so a mean gradient that fits is returned.

@@ -139,6 +139,7 @@ _FUNCTIONS: dict[type, Callable[..., Any]] = {
     sp.sinh: mp.sinh,
     sp.cosh: mp.cosh,
     sp.tanh: mp.tanh,
+    sp.loggamma: mp.loggamma,
     sp.sqrt: mp.sqrt,
     sp.sign: mp.sign,
     sp.floor: mp.floor,

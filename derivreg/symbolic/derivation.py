@@ -123,6 +123,11 @@ class Derivation:
         The log-likelihood's scale, normalising constant and dispersion
         (:mod:`~derivreg.symbolic.likelihood`), where the pair declares its
         family's log-density; ``likelihood_note`` says why not otherwise.
+    dispersion_estimated : bool
+        Whether the family's dispersion is estimated from the data (Gaussian,
+        Gamma, a pair that declares neither density nor dispersion) or fixed
+        at 1 (Bernoulli, Poisson):
+        :func:`~derivreg.symbolic.likelihood.estimated_dispersion`.
 
     Examples
     --------
@@ -145,6 +150,7 @@ class Derivation:
     convex_in_z: bool = False
     likelihood: Likelihood | None = None
     likelihood_note: str = ""
+    dispersion_estimated: bool = True
 
     def step(self, label: str) -> Step:
         """Return the step with this label.

@@ -24,7 +24,7 @@ from derivreg.symbolic.checks import check
 from derivreg.symbolic.curvature import curvature_steps
 from derivreg.symbolic.derivation import Derivation, DerivationError, Features, Step
 from derivreg.symbolic.forms import in_terms_of_output, tidy
-from derivreg.symbolic.likelihood import likelihood_terms
+from derivreg.symbolic.likelihood import estimated_dispersion, likelihood_terms
 from derivreg.symbolic.registry import REGISTRY, Pair
 from derivreg.symbolic.symbols import alpha, b, w_scalar, w_vector, x_scalar, x_vector, y, yhat, z
 
@@ -177,6 +177,9 @@ def _derive(pair: Pair, features: Features) -> Derivation:
     # 5. One order further: d2J/dz2, its bound over the domain, the link's kind.
     curvature, scale, convex = curvature_steps(pair, dJ_dz, dyhat_dz, fail)
     likelihood, why_not = likelihood_terms(pair, loss)
+    dispersed, conflict = estimated_dispersion(pair, loss)
+    if conflict:
+        raise fail("dispersion", conflict, sp.Integer(0))
 
     derivation = Derivation(
         name=pair.name,
@@ -188,6 +191,7 @@ def _derive(pair: Pair, features: Features) -> Derivation:
         convex_in_z=convex,
         likelihood=likelihood,
         likelihood_note=why_not,
+        dispersion_estimated=dispersed,
     )
     check(derivation, fail)
     return derivation

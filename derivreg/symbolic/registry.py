@@ -75,6 +75,17 @@ class Pair:
         Its part free of ``yhat`` is the normalising constant behind the
         log-likelihood, AIC and BIC (:mod:`derivreg.symbolic.likelihood`);
         without it they are not available for the pair.
+    dispersion : {"fixed", "estimated"}, optional
+        Whether the family's dispersion is fixed at 1 (Bernoulli, Poisson)
+        or estimated from the data (Gaussian, Gamma): the standard errors'
+        ``scale="auto"`` (:func:`derivreg.inference.fisher_inference`).  Where
+        ``log_density`` is declared it is derived (whether ``phi`` scales the
+        loss, :func:`~derivreg.symbolic.likelihood.estimated_dispersion`) and a
+        contradicting value here is an error; without a density it is read
+        from here, and left out (None) it is "estimated": the loss is then
+        taken as a quasi-likelihood whose scale the Pearson statistic
+        estimates, as statsmodels' GLM does for every family but the
+        Binomial, Poisson and negative binomial.
 
     Examples
     --------
@@ -94,9 +105,14 @@ class Pair:
     domain: sp.Set | None = None
     threshold: sp.Expr | None = None
     log_density: Callable[[sp.Symbol, sp.Symbol, sp.Symbol], sp.Expr] | None = None
+    dispersion: Literal["fixed", "estimated"] | None = None
 
     def __post_init__(self) -> None:
         _check_name(self.name)
+        if self.dispersion not in (None, "fixed", "estimated"):
+            raise ValueError(
+                f"dispersion must be 'fixed', 'estimated' or None, got {self.dispersion!r}"
+            )
         if self.targets not in _TARGET_DOMAINS:
             raise ValueError(f"targets must be 'real' or 'binary', got {self.targets!r}")
         if self.domain is None:
@@ -255,6 +271,9 @@ POISSON = Pair(
     loss=poisson_loss,
     domain=sp.Interval(0, sp.oo),
     claims=lambda y, yhat: {"dJ_dz": yhat - y, "d2J_dz2": yhat},
+    # no log-density (its normaliser -log y! needs lgamma of every label): the
+    # dispersion is declared, fixed at 1 as for every Poisson
+    dispersion="fixed",
 )
 
 #: Gamma regression with the (non-canonical) log link: the counter-example
@@ -266,6 +285,11 @@ GAMMA = Pair(
     loss=gamma_loss,
     domain=sp.Interval.open(0, sp.oo),
     claims=lambda y, yhat: {"dJ_dz": 1 - y / yhat, "d2J_dz2": y / yhat},
+    # Gamma of mean yhat and shape 1/phi: (1/phi) log(y / (yhat phi)) - y / (yhat phi)
+    # - log y - lgamma(1/phi)
+    log_density=lambda y, yhat, phi: (
+        sp.log(y / (yhat * phi)) / phi - y / (yhat * phi) - sp.log(y) - sp.loggamma(1 / phi)
+    ),
 )
 
 #: The (activation, loss) pairs derivreg knows, keyed by name.  A new pair is

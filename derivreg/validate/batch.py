@@ -39,7 +39,7 @@ from derivreg.codegen.loop import generate_loop_module
 from derivreg.codegen.templates import Hole, Printed
 from derivreg.symbolic import Derivation, derive
 from derivreg.validate.checks import validate_checks
-from derivreg.validate.holes import INPUTS, prove_holes, proven_zero
+from derivreg.validate.holes import INPUTS, positive_labels, prove_holes, proven_zero
 from derivreg.validate.interpreter import Interpreter, opaque
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.skeleton import compare, mark
@@ -48,6 +48,8 @@ __all__ = ["lemmas", "parse", "printed", "symbols", "validate"]
 
 #: The batch the template is run on: m >= 4 rows, n >= 4 features, m != n.
 M, N = 5, 4
+#: The batch (m, n) of a log-likelihood at Pearson's dispersion: m > p = n + 1.
+PEARSON_BATCH = (6, 2)
 #: Row counts whose block loops are run with every block size from 1 to m.
 BLOCK_ROWS = (2, 3, 5)
 #: The elementwise functions, and the hole each returns.
@@ -59,6 +61,7 @@ _ELEMENTWISE = {
     "expected_curvature": "E_d2J_dz2",
     "log_normaliser": "k",
     "dispersion": "phi",
+    "pearson_residual": "r",
     "dR_dw": "dR_dw",
     "soft_threshold": "soft_threshold",
 }
@@ -125,19 +128,43 @@ def lemmas(d: Derivation, report: ValidationReport) -> None:
             sp.Integer(0),
         )
     if d.likelihood is not None and d.pair.log_density is not None:
-        t, p = d.likelihood, INPUTS["phi"]
-        dispersed = p in t.dispersion.free_symbols or t.dispersion != 1
-        log_p = d.pair.log_density(INPUTS["y"], INPUTS["yhat"], p)
-        if not dispersed:  # no dispersion: log p is free of phi
-            log_p = log_p.subs(p, 1)
-        want = t.normaliser - d.loss / (t.scale * (p if dispersed else 1))
-        facts["log p = k(y, phi) - J / (s phi)"] = (log_p.subs(act), want.subs(act))
+        facts.update(_likelihood_facts(d))
+    labels = positive_labels(d.pair.domain)
     for label, (have, want) in facts.items():
-        residual = have.subs(act) - want
+        residual = (have.subs(act) - want).xreplace(labels)
         if proven_zero(residual, residual, d.pair.targets):
             report.proven.append(f"derivation: {label}")
         else:
             report.failures.append(f"derivation: {label} does not hold: residual {residual}")
+
+
+def _likelihood_facts(d: Derivation) -> dict[str, tuple[sp.Expr, sp.Expr]]:
+    """Return the log-likelihood's facts: log p's terms, and Pearson's residual where used."""
+    t, p = d.likelihood, INPUTS["phi"]
+    assert t is not None
+    assert d.pair.log_density is not None
+    Y, Yhat = INPUTS["y"], INPUTS["yhat"]
+    dispersed = t.dispersion != 1  # Pearson's (None) or a maximum-likelihood phi
+    log_p = d.pair.log_density(Y, Yhat, p)
+    if not dispersed:  # no dispersion: log p is free of phi
+        log_p = log_p.subs(p, 1)
+    want = t.normaliser - d.loss / (t.scale * (p if dispersed else 1))
+    facts = {"log p = k(y, phi) - J / (s phi)": (log_p, want)}
+    if t.pearson is not None:
+        # r = (y - yhat)^2 / V(yhat) with V = s / E[d2J/dyhat2], E at y = yhat: the mean
+        # over y because d2J/dyhat2 is affine in y; printed as dJ/dz^2 / (s E[d2J/dz2])
+        d2 = sp.diff(d.loss, Yhat, 2)
+        facts["d2J/dyhat2 is affine in y"] = (sp.diff(d2, Y, 2), sp.Integer(0))
+        facts["r = (y - yhat)^2 E[d2J/dyhat2] / s"] = (
+            t.pearson,
+            (Y - Yhat) ** 2 * d2.subs(Y, Yhat) / t.scale,
+        )
+        facts["r = dJ/dz^2 / (s E[d2J/dz2])"] = (
+            t.pearson,
+            d.dJ_dz**2 / (t.scale * d.d2J_dz2.subs(Y, Yhat)),
+        )
+    act = {Yhat: d.activation}  # in z, as the other facts
+    return {label: (a.subs(act), b.subs(act)) for label, (a, b) in facts.items()}
 
 
 def _same(have: object, want: object) -> bool:
@@ -167,6 +194,7 @@ class _Template:
         self.executed: set[int] = set()
         self.branches: set[tuple[int, object]] = set()
         self.scale: float | None = None  # the derivation's log-likelihood scale, if printed
+        self.pearson = False  # whether the log-likelihood is at Pearson's dispersion
 
     def interpreter(self, constants: Mapping[str, int] | None = None) -> Interpreter:
         return Interpreter(self.tree, self.holes, constants, self.executed, self.branches)
@@ -218,12 +246,20 @@ class _Template:
         }
 
     def likelihood(self, batch: list[object], J: list[object]) -> dict[str, object]:
-        """``sum_i k(y_i, phi) - J_i / (s phi)`` at ``phi = dispersion(mean J)``, if printed."""
-        if self.scale is None:
+        """``sum_i k(y_i, phi) - J_i / (s phi)`` at the printed dispersion, if printed.
+
+        ``phi = dispersion(mean J)``, or Pearson's ``sum_i r(z_i, y_i) / (m - p)``
+        (only where ``m > p``: :data:`PEARSON_BATCH`).
+        """
+        X, Y, W, B = batch
+        m, n = np.shape(X)
+        if self.scale is None or (self.pearson and m <= n + 1):
             return {}
-        m = len(J)
-        phi = self.hole("phi", sum(J) / m)
-        Y = batch[1]
+        if self.pearson:
+            z = [sum(X[i, j] * W[j] for j in range(n)) + B for i in range(m)]
+            phi = sum(self.hole("r", z[i], Y[i]) for i in range(m)) / (m - n - 1)
+        else:
+            phi = self.hole("phi", sum(J) / m)
         total = sum(self.hole("k", Y[i], phi) - J[i] / (self.scale * phi) for i in range(m))
         return {"log_likelihood": (batch, [total], {})}
 
@@ -292,6 +328,10 @@ class _Template:
                         args, want, keywords = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked, keywords=keywords)
+        if self.pearson:  # Pearson's dispersion needs m > p: a batch of its own
+            args, want, keywords = self.expected(*PEARSON_BATCH)["log_likelihood"]
+            label = f"{PEARSON_BATCH[0]} rows, {PEARSON_BATCH[1]} features"
+            self.check("log_likelihood", list(args), want, label, interp, keywords=keywords)
         # _in_domain is fixed code printed from the pair's SymPy domain: the skeleton
         # comparison has already matched it node for node, and no run calls it.
         self.report.failures += [
@@ -342,13 +382,14 @@ def validate(source: str, derivation: Derivation, *, checks: str | None = None) 
         raise ValidationError(f"{d.name}: differs from the generator's module: {err}") from None
     report = ValidationReport(d.name, proven=["skeleton"])
     report.proven += validate_checks(checks).proven
-    prove_holes(found, report, d.pair.targets)
+    prove_holes(found, report, d.pair.targets, domain=d.pair.domain)
     lemmas(d, report)
     if report.ok:
         try:
             template = _Template(tree, {id(node): hole for node, hole in found}, report)
             if d.likelihood is not None:
                 template.scale = float(d.likelihood.scale)
+                template.pearson = d.likelihood.dispersion is None
             template.run()
         except Exception as err:  # any error of a run is a rejection, not a crash
             report.failures.append(f"the fixed code: {type(err).__name__}: {err}")

@@ -9,7 +9,7 @@ form is equal to the derivation's own by the rewrites of
 ``|.|``, ``max``, ``min`` or a branch (< 0, = 0, > 0: every real), and
 simplifies each case with no forced rewrite of logarithms.  A numeric
 witness then evaluates the *unforced* residual against the derivation's
-own expression at 50 digits, at points of every case.
+own expression at 80 digits (WITNESS_DIGITS), at points of every case.
 
 Examples
 --------
@@ -36,7 +36,7 @@ from derivreg.symbolic import J_mean, phi, y, yhat, z
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import constant, meaning
 
-__all__ = ["prove_holes", "proven_zero"]
+__all__ = ["positive_labels", "prove_holes", "proven_zero"]
 
 #: The values each hole input takes, by name (the penalty's: w, alpha, v, t).
 INPUTS: Mapping[str, sp.Symbol] = {
@@ -48,6 +48,29 @@ INPUTS: Mapping[str, sp.Symbol] = {
     **PENALTY_INPUTS,
     "w_j": PENALTY_INPUTS["w"],  # one weight, in the per-sample loop (where w is the array)
 }
+
+#: The labels where the pair's domain is positive (Gamma's y > 0): a positive symbol, so
+#: that ``log(y)`` is real and proven so, as it is for every label the kernels accept.
+Y_POSITIVE = sp.Symbol("y", positive=True)
+
+
+def positive_labels(domain: sp.Set | None) -> dict[sp.Symbol, sp.Symbol]:
+    """``{y: Y_POSITIVE}`` where the labels' domain lies in ``(0, oo)``, else ``{}``.
+
+    Examples
+    --------
+    >>> positive_labels(sp.Interval.open(0, sp.oo)), positive_labels(sp.Interval(0, sp.oo))
+    ({y: y}, {})
+    """
+    if domain is not None and domain.is_subset(sp.Interval.open(0, sp.oo)):
+        return {y: Y_POSITIVE}
+    return {}
+
+
+#: The witness's working precision: 80 digits, so that a residual of two equal terms
+#: near 1e30 (Gamma's squared Pearson residual (y exp(-z) - 1)^2 at z = -31, y = 31)
+#: rounds to ~1e-50, far inside the 1e-30 that a wrong hole exceeds.
+WITNESS_DIGITS = 80
 
 #: Witness points: both signs, zero, small and large magnitudes (within
 #: 50-digit reach of the textbook forms), by input and label domain.
@@ -96,7 +119,7 @@ def _zero(expr: sp.Basic) -> bool:
 
 
 def _witness(residual: sp.Basic, targets: str) -> bool:
-    """Evaluate the unforced residual at 50 digits at points of every case; all ~0."""
+    """Evaluate the unforced residual at WITNESS_DIGITS at points of every case; all ~0."""
     free = sorted(residual.free_symbols, key=str)
     grids = []
     for s in free:
@@ -104,13 +127,15 @@ def _witness(residual: sp.Basic, targets: str) -> bool:
             grids.append(_Z_POINTS)
         elif s in (y, yhat):
             grids.append(_POINTS[s.name, targets])
+        elif s == Y_POSITIVE:  # labels of a positive domain: small, near 1, large
+            grids.append((0.013, 0.35, 2.2, 31.0))
         elif s in (phi, J_mean):  # a dispersion and a mean loss: positive
             grids.append((0.37, 2.9))
         else:  # a parameter of a lemma (x, w, alpha): any real
             grids.append((-1.7, 0.9))
     for point in itertools.product(*grids):
-        at = {s: sp.Float(v, 50) for s, v in zip(free, point, strict=True)}
-        value = sp.N(residual.xreplace(at), 50)
+        at = {s: sp.Float(v, WITNESS_DIGITS) for s, v in zip(free, point, strict=True)}
+        value = sp.N(residual.xreplace(at), WITNESS_DIGITS)
         if not value.is_number or not value.is_real or not value.is_finite:
             return False
         if abs(value) > sp.Float(10, 50) ** -30:
@@ -145,12 +170,15 @@ def prove_holes(
     targets: str,
     *,
     loop: bool = False,
+    domain: sp.Set | None = None,
 ) -> None:
     """Prove every hole found by the skeleton comparison; record failures in ``report``.
 
     Holes of one function are evaluated in order, so that a shared
-    subexpression ``t0`` is known to the outputs after it.
+    subexpression ``t0`` is known to the outputs after it.  Where ``domain``
+    (the labels') is positive, ``y`` is a positive symbol (``positive_labels``).
     """
+    labels = positive_labels(domain)
     env: dict[str, sp.Basic] = {}
     function = None
     cache: dict[tuple[sp.Basic, sp.Basic], bool] = {}
@@ -158,7 +186,7 @@ def prove_holes(
         if hole.function != function:
             function, env = hole.function, {}
         where = f"{hole.function}, line {node.lineno}: {hole.target} = `{ast.unparse(node)}`"
-        scope = {**{n: INPUTS[n] for n in hole.inputs}, **env}
+        scope = {**{n: INPUTS[n].xreplace(labels) for n in hole.inputs}, **env}
         try:
             value = _value(node, hole, scope, loop)
         except (ValidationError, TypeError, ValueError) as err:
@@ -167,11 +195,12 @@ def prove_holes(
         if hole.stable is None or hole.original is None:
             env[hole.target] = value  # a shared subexpression, for the outputs after it
             continue
-        stable = expand_stable(hole.stable)
+        stable = expand_stable(hole.stable).xreplace(labels)
         key = (value, stable)
         if key not in cache:
             try:
-                cache[key] = proven_zero(value - stable, value - hole.original, targets)
+                original = hole.original.xreplace(labels)
+                cache[key] = proven_zero(value - stable, value - original, targets)
             except Exception:  # SymPy failing to decide is "not proven"
                 cache[key] = False
         if cache[key]:

@@ -56,6 +56,8 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_checked_hessian": lambda a: a[0],
     "_checked_newton": lambda a: tuple(a[:3]),
     "_checked_log_likelihood": lambda a: a[0],
+    # Pearson's dispersion: the sum of r over m - p, p = n + 1 (refused where m <= p)
+    "_pearson_dispersion": lambda a: _pearson(a[0], a[1]),
     # bytes per row of a dense X; any positive value only sizes the blocks, and the
     # block loop is run with every block size (validate.batch)
     "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
@@ -65,6 +67,14 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_check_alpha": lambda a: a[0],
     "_as_float_array": lambda a: a[1],
 }
+
+
+def _pearson(r: object, X: object) -> object:
+    """Return ``_pearson_dispersion``'s contract: ``sum(r) / (m - p)``, only where ``m > p``."""
+    m, p = np.shape(X)[0], np.shape(X)[1] + 1
+    if m <= p:
+        raise ValidationError(f"Pearson's dispersion of m={m} rows and p={p} parameters")
+    return sp.Add(*np.asarray(r, dtype=object).ravel()) / (m - p)
 
 
 def _size(value: object) -> int:

@@ -36,7 +36,7 @@ import sympy as sp
 
 from derivreg.validate.report import ValidationError
 
-__all__ = ["BUILTINS", "MATH", "NUMPY", "Meaning", "constant", "meaning"]
+__all__ = ["BUILTINS", "CHECKED", "MATH", "NUMPY", "Meaning", "constant", "meaning"]
 
 
 @dataclass(frozen=True)
@@ -119,6 +119,21 @@ MATH: Mapping[str, Meaning] = {
     "tanh": Meaning(sp.tanh, 1),
 }
 
+
+def _one_positive_float(t: sp.Basic) -> tuple[bool | None, str]:
+    """``math.lgamma``'s domain: one float (no label, score or yhat: those are arrays) > 0."""
+    if any(s.name in ("y", "z", "yhat") for s in t.free_symbols):  # type: ignore[attr-defined]
+        return False, "an array (it reads y, z or yhat), where math.lgamma takes one float"
+    return t.is_positive, "zero or negative"
+
+
+#: The kernels' checks a hole may call (``derivreg/kernels/_checks.py``, compared node for
+#: node with the generator's): ``_lgamma(t) = math.lgamma(float(t))``, log Gamma(t), real
+#: for t > 0 (NumPy has no log-gamma: the Gamma's normaliser needs lgamma(1/phi)).
+CHECKED: Mapping[str, Meaning] = {
+    "_lgamma": Meaning(sp.loggamma, 1, _one_positive_float),
+}
+
 #: Builtins of the per-sample loop, on floats.
 BUILTINS: Mapping[str, Meaning] = {
     "abs": Meaning(sp.Abs, 1),
@@ -165,6 +180,8 @@ def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
             table, name = MATH, attr
         case ast.Name(id=name) if loop:
             table = BUILTINS
+        case ast.Name(id=name) if name in CHECKED:
+            table = CHECKED
     if table is None or name not in table or node.keywords:
         raise ValidationError(f"`{ast.unparse(node)}` is not a function printed expressions use")
     entry = table[name]
@@ -174,9 +191,9 @@ def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
     if entry.domain is not None:
         holds, words = entry.domain(*args)
         if holds is not True:
+            where = "" if table is CHECKED else ", where NumPy gives NaN"
             raise ValidationError(
-                f"`{ast.unparse(node)}`: the argument {args[0]} may be {words}, "
-                "where NumPy gives NaN"
+                f"`{ast.unparse(node)}`: the argument {args[0]} may be {words}{where}"
             )
     return entry.function(*args)
 
