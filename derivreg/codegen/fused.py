@@ -34,6 +34,7 @@ from derivreg.symbolic import Derivation, yhat
 __all__ = [
     "FUSED_BLOCK_ROWS",
     "FUSED_FUNCTIONS",
+    "FUSED_GROUP_ROWS",
     "FUSED_PARALLEL",
     "FUSED_REASSOCIATE",
     "generate_fused",
@@ -44,6 +45,14 @@ __all__ = [
 #: million rows make 245 blocks, enough to balance two threads, while each
 #: block's partial sums (n + 1 floats) stay negligible next to its rows.
 FUSED_BLOCK_ROWS = 4096
+
+#: Rows per group in ``_grad_blocks``: their scores, then one sweep of their
+#: terms into the block's partial sums.  Measured (benchmarks/bandwidth.py,
+#: docs/performance): one row at a time, each row's 65 partial sums at 64
+#: features are loaded and stored again after a dot product whose sum must
+#: finish first, which costs about as much time per row in cache as reading
+#: the row from memory, and the two did not overlap; four rows share one sweep.
+FUSED_GROUP_ROWS = 4
 
 #: The generated functions, in order, those with a ``prange`` loop, and those
 #: compiled with reassociation (see ``_DOT``).
@@ -83,6 +92,47 @@ _DOT = (
 _NONFINITE = "a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale"
 
 
+def _grouped(printed: list[str]) -> list[str]:
+    """Return the loop over block c's rows in ``_grad_blocks``: groups, then the rest one by one.
+
+    A group's scores first (GROUP_ROWS independent dot products), then its
+    ``dJ_dz`` (``printed``, the same lines as for a single row), then one
+    sweep over the block's partial sums adding the group's terms left to
+    right: ``(((out + r0 x0) + r1 x1) + r2 x2) + r3 x3`` are the very floats
+    of four single-row sweeps, with a quarter of the loads and stores of
+    ``out[c, :]`` (see ``FUSED_GROUP_ROWS``).
+    """
+    terms = " + ".join(f"r{t} * X[g{f' + {t}' if t else ''}, j]" for t in range(FUSED_GROUP_ROWS))
+    return [
+        "        end = min(c * BLOCK_ROWS + BLOCK_ROWS, m)",
+        "        # GROUP_ROWS rows at a time, the last (end - c * BLOCK_ROWS) % GROUP_ROWS alone",
+        "        full = end - (end - c * BLOCK_ROWS) % GROUP_ROWS",
+        "        for g in range(c * BLOCK_ROWS, full, GROUP_ROWS):",
+        "            # forward: z = x w + b for each row of the group, the sums in _dot",
+        "            for t in range(GROUP_ROWS):",
+        "                zs[c, t] = b + _dot(X, g + t, w)",
+        "            for t in range(GROUP_ROWS):",
+        "                y = Y[g + t]",
+        "                z = zs[c, t]",
+        *(f"                {line}" for line in printed),
+        "                r[c, t] = dJ_dz",
+        f"                # {_NONFINITE}",
+        "                out[c, n] += dJ_dz + 0 * z",
+        *(f"            r{t} = r[c, {t}]" for t in range(FUSED_GROUP_ROWS)),
+        "            # chain rule: dJ/dw = dJ/dz x^T, the group's rows added in row order",
+        "            for j in range(n):",
+        f"                out[c, j] = out[c, j] + {terms}",
+        "        for i in range(full, end):",
+        *(f"    {line}" for line in _FORWARD),
+        *(f"            {line}" for line in printed),
+        "            # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block",
+        "            for j in range(n):",
+        "                out[c, j] += dJ_dz * X[i, j]",
+        f"            # {_NONFINITE}",
+        "            out[c, n] += dJ_dz + 0 * z",
+    ]
+
+
 def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
     """Return the body of ``_grad_blocks``, ``_loss_blocks`` or ``losses``, and its holes."""
     from derivreg.rendering import text as show
@@ -98,6 +148,11 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
     out = Output(label, stable, expr.subs(yhat, d.activation), rules)
     note = f"{what} = {show(expr)}, yhat = {show(d.activation)}" + stable_note(stable, rules)
     blocks = body([out], {label: note}, LoopPrinter(), ("z", "y"))
+    printed = []
+    for block in blocks:
+        printed += [f"# {comment(c)}" for c in block.comment.splitlines()]
+        printed += block.lines
+    holes = [h.with_function(function) for block in blocks for h in block.holes]
     result = {"_grad_blocks": "np.zeros((k, n + 1))", "_loss_blocks": "np.zeros((k, 1))"}
     lines = [
         "    m, n = X.shape" if function == "_grad_blocks" else "    m = X.shape[0]",
@@ -107,26 +162,24 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
         if function != "losses"
         else "    # each block writes only its own rows' entries: nothing shared between threads",
         "    for c in prange(k):",
+    ]
+    if function == "_grad_blocks":  # the printed dJ_dz twice: in the groups and for the rest
+        lines[3:3] = [
+            "    # a group's scores and dJ/dz, each block its own row (numba keeps them in cache)",
+            "    zs = np.zeros((k, GROUP_ROWS))",
+            "    r = np.zeros((k, GROUP_ROWS))",
+        ]
+        return [*lines, *_grouped(printed), "    return out"], holes + holes
+    lines += [
         "        for i in range(c * BLOCK_ROWS, min(c * BLOCK_ROWS + BLOCK_ROWS, m)):",
         *(f"    {line}" for line in _FORWARD),
+        *(f"            {line}" for line in printed),
     ]
-    for block in blocks:
-        lines += [f"            # {comment(c)}" for c in block.comment.splitlines()]
-        lines += [f"            {line}" for line in block.lines]
     lines += {
-        "_grad_blocks": [
-            "            # chain rule: dJ/dw = dJ/dz x^T and dJ/db = dJ/dz, summed over the block",
-            "            for j in range(n):",
-            "                out[c, j] += dJ_dz * X[i, j]",
-            f"            # {_NONFINITE}",
-            "            out[c, n] += dJ_dz + 0 * z",
-        ],
         "_loss_blocks": [f"            # {_NONFINITE}", "            out[c, 0] += J_i + 0 * z"],
         "losses": [f"            # {_NONFINITE}", "            out[i] = J_i + 0 * z"],
     }[function]
-    lines += ["    return out"]
-    holes = [h.with_function(function) for block in blocks for h in block.holes]
-    return lines, holes
+    return [*lines, "    return out"], holes
 
 
 _DOC = {
@@ -182,7 +235,7 @@ def generate_fused_module(derivation: Derivation) -> Printed:
     --------
     >>> from derivreg import derive
     >>> [h.target for h in generate_fused_module(derive("mse")).holes]
-    ['dJ_dz', 'J_i', 'J_i']
+    ['dJ_dz', 'dJ_dz', 'J_i', 'J_i']
     """
     d = check_derivation(derivation)
     name = identifier(d.name)
@@ -210,6 +263,8 @@ def generate_fused_module(derivation: Derivation) -> Printed:
         f"NAME = {name!r}",
         "#: Rows per block of the fused pass (see derivreg.codegen.fused).",
         f"BLOCK_ROWS = {FUSED_BLOCK_ROWS}",
+        "#: Rows per group of the gradient's sweep over a block's sums (derivreg.codegen.fused).",
+        f"GROUP_ROWS = {FUSED_GROUP_ROWS}",
         "#: The functions, in order; numba compiles PARALLEL (prange) with parallel=True.",
         f"FUNCTIONS = {FUSED_FUNCTIONS!r}",
         f"PARALLEL = {FUSED_PARALLEL!r}",
