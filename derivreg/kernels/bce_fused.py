@@ -51,6 +51,8 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
         end = min(c * BLOCK_ROWS + BLOCK_ROWS, m)
         # GROUP_ROWS rows at a time, the last (end - c * BLOCK_ROWS) % GROUP_ROWS alone
         full = end - (end - c * BLOCK_ROWS) % GROUP_ROWS
+        # the groups' dJ/db summed in a local: added in row order, as into out[c, n]
+        db = 0
         for g in range(c * BLOCK_ROWS, full, GROUP_ROWS):
             # forward: z = x w + b for each row of the group, the sums in _dot
             for t in range(GROUP_ROWS):
@@ -65,7 +67,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
                 dJ_dz = -(y*((1) if (z <= 0) else (t0)) + (y - 1)*((1) if (z >= 0) else (t0)))/(t0 + 1)
                 r[c, t] = dJ_dz
                 # a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale
-                out[c, n] += dJ_dz + 0 * z
+                db += dJ_dz + 0 * z
             r0 = r[c, 0]
             r1 = r[c, 1]
             r2 = r[c, 2]
@@ -73,6 +75,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
             # chain rule: dJ/dw = dJ/dz x^T, the group's rows added in row order
             for j in range(n):
                 out[c, j] = out[c, j] + r0 * X[g, j] + r1 * X[g + 1, j] + r2 * X[g + 2, j] + r3 * X[g + 3, j]
+        out[c, n] = db
         for i in range(full, end):
             y = Y[i]
             # forward: z = x w + b, the sum over the features in _dot
