@@ -46,12 +46,9 @@ __all__ = [
 #: block's partial sums (n + 1 floats) stay negligible next to its rows.
 FUSED_BLOCK_ROWS = 4096
 
-#: Rows per group in ``_grad_blocks``: their scores, then one sweep of their
-#: terms into the block's partial sums.  Measured (benchmarks/bandwidth.py,
-#: docs/performance): one row at a time, each row's 65 partial sums at 64
-#: features are loaded and stored again after a dot product whose sum must
-#: finish first, which costs about as much time per row in cache as reading
-#: the row from memory, and the two did not overlap; four rows share one sweep.
+#: Rows per group in ``_grad_blocks``: each row's score and dJ/dz, then one
+#: sweep of the group's terms into the block's partial sums (see _MEASURED;
+#: 2 was slower in cache, 8 no faster at 64 features and slower at 8).
 FUSED_GROUP_ROWS = 4
 
 #: The generated functions, in order, those with a ``prange`` loop, and those
@@ -95,10 +92,9 @@ _NONFINITE = "a non-finite score gives nan (0 * z): derivreg.fast then recompute
 def _grouped(printed: list[str]) -> list[str]:
     """Return the loop over block c's rows in ``_grad_blocks``: groups, then the rest one by one.
 
-    A group's scores first (GROUP_ROWS independent dot products), then its
-    ``dJ_dz`` (``printed``, the same lines as for a single row), then one
-    sweep over the block's partial sums adding the group's terms left to
-    right: ``(((out + r0 x0) + r1 x1) + r2 x2) + r3 x3`` are the very floats
+    Each row of a group as a single row (its score, then ``printed``, its
+    ``dJ_dz``), kept; then one sweep over the block's partial sums adding the
+    group's terms left to right: ``(((out + r0 x0) + r1 x1) + r2 x2) + r3 x3`` are the very floats
     of four single-row sweeps, with a quarter of the loads and stores of
     ``out[c, :]`` (see ``FUSED_GROUP_ROWS``).
     """
@@ -110,12 +106,10 @@ def _grouped(printed: list[str]) -> list[str]:
         "        # the groups' dJ/db summed in a local: added in row order, as into out[c, n]",
         "        db = 0",
         "        for g in range(c * BLOCK_ROWS, full, GROUP_ROWS):",
-        "            # forward: z = x w + b for each row of the group, the sums in _dot",
-        "            for t in range(GROUP_ROWS):",
-        "                zs[c, t] = b + _dot(X, g + t, w)",
         "            for t in range(GROUP_ROWS):",
         "                y = Y[g + t]",
-        "                z = zs[c, t]",
+        "                # forward: z = x w + b, the sum over the features in _dot",
+        "                z = b + _dot(X, g + t, w)",
         *(f"                {line}" for line in printed),
         "                r[c, t] = dJ_dz",
         f"                # {_NONFINITE}",
@@ -168,8 +162,7 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
     ]
     if function == "_grad_blocks":  # the printed dJ_dz twice: in the groups and for the rest
         lines[3:3] = [
-            "    # a group's scores and dJ/dz, each block its own row (numba keeps them in cache)",
-            "    zs = np.zeros((k, GROUP_ROWS))",
+            "    # a group's dJ/dz, each block its own row",
             "    r = np.zeros((k, GROUP_ROWS))",
         ]
         return [*lines, *_grouped(printed), "    return out"], holes + holes
@@ -188,13 +181,16 @@ def _blocks(d: Derivation, function: str) -> tuple[list[str], list[Hole]]:
 #: The generated modules' note on the gradient's groups: what was measured.
 _MEASURED = (
     "The gradient takes a block's rows GROUP_ROWS at a time.  One row at a time,",
-    "the row's dot product must finish before its terms go into the block's",
+    "each row's dot product must finish before its terms go into the block's",
     "n + 1 partial sums, loaded and stored again for every row: measured (MSE,",
-    "64 features, benchmarks/bandwidth.py), that arithmetic took 14 to 18 ns per",
-    "row with X in cache, against 23 to 30 ns to read a row from memory, and a",
-    "pass took about their sum (2.6 reads of X).  A group's scores come first,",
-    "then one sweep adds its terms in row order: the same floats, a quarter of",
-    "the sweeps (12 ns per row in cache).",
+    "64 features, one thread, benchmarks/bandwidth.py), that arithmetic took 14",
+    "to 18 ns per row with X in cache (X @ v 7.5 ns), against 23 to 30 ns to read",
+    "a row from memory on a quiet machine, and a pass took about their sum (2.6",
+    "reads of X).  Each row's score and dJ/dz are computed as before and kept;",
+    "then one sweep adds the group's terms in row order: the same floats, a",
+    "quarter of the sweeps (12 ns per row in cache).  All four scores first, then",
+    "the four dJ/dz, was as fast for MSE but twice as slow from memory for",
+    "logistic regression: no row of X was requested while its four exp ran.",
 )
 
 

@@ -8,13 +8,16 @@ compiles the same functions for the optional compiled backend (``derivreg.fast``
 X (m, n) and Y (m,) are float64 arrays, w (n,) too, b and lr floats.
 
 The gradient takes a block's rows GROUP_ROWS at a time.  One row at a time,
-the row's dot product must finish before its terms go into the block's
+each row's dot product must finish before its terms go into the block's
 n + 1 partial sums, loaded and stored again for every row: measured (MSE,
-64 features, benchmarks/bandwidth.py), that arithmetic took 14 to 18 ns per
-row with X in cache, against 23 to 30 ns to read a row from memory, and a
-pass took about their sum (2.6 reads of X).  A group's scores come first,
-then one sweep adds its terms in row order: the same floats, a quarter of
-the sweeps (12 ns per row in cache).
+64 features, one thread, benchmarks/bandwidth.py), that arithmetic took 14
+to 18 ns per row with X in cache (X @ v 7.5 ns), against 23 to 30 ns to read
+a row from memory on a quiet machine, and a pass took about their sum (2.6
+reads of X).  Each row's score and dJ/dz are computed as before and kept;
+then one sweep adds the group's terms in row order: the same floats, a
+quarter of the sweeps (12 ns per row in cache).  All four scores first, then
+the four dJ/dz, was as fast for MSE but twice as slow from memory for
+logistic regression: no row of X was requested while its four exp ran.
 """
 
 import math
@@ -52,8 +55,7 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
     m, n = X.shape
     k = (m + BLOCK_ROWS - 1) // BLOCK_ROWS
     out = np.zeros((k, n + 1))
-    # a group's scores and dJ/dz, each block its own row (numba keeps them in cache)
-    zs = np.zeros((k, GROUP_ROWS))
+    # a group's dJ/dz, each block its own row
     r = np.zeros((k, GROUP_ROWS))
     # each block writes only its own row of out: nothing shared between threads
     for c in prange(k):
@@ -63,12 +65,10 @@ def _grad_blocks(X, Y, w, b):  # noqa: ANN001, ANN202
         # the groups' dJ/db summed in a local: added in row order, as into out[c, n]
         db = 0
         for g in range(c * BLOCK_ROWS, full, GROUP_ROWS):
-            # forward: z = x w + b for each row of the group, the sums in _dot
-            for t in range(GROUP_ROWS):
-                zs[c, t] = b + _dot(X, g + t, w)
             for t in range(GROUP_ROWS):
                 y = Y[g + t]
-                z = zs[c, t]
+                # forward: z = x w + b, the sum over the features in _dot
+                z = b + _dot(X, g + t, w)
                 # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y, yhat = exp(z)
                 dJ_dz = -y + math.exp(z)
                 r[c, t] = dJ_dz
