@@ -15,7 +15,8 @@ to 18 ns per row with X in cache (X @ v 7.5 ns), against 23 to 30 ns to read
 a row from memory on a quiet machine, and a pass took about their sum (2.6
 reads of X).  Each row's score and dJ/dz are computed as before and kept;
 then one sweep adds the group's terms in row order: the same floats, a
-quarter of the sweeps (12 ns per row in cache).  All four scores first, then
+quarter of the sweeps (12 ns per row in cache; 1.22 reads of X against 1.40
+in interleaved runs on a busy machine).  All four scores first, then
 the four dJ/dz, was as fast for MSE but twice as slow from memory for
 logistic regression: no row of X was requested while its four exp ran.
 """
