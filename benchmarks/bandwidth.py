@@ -73,6 +73,37 @@ def _kernels() -> dict[str, Callable[..., object]]:
     return {"sum": plain_sum, "exp": exps, "softplus": softplus}
 
 
+def _in_cache(pair: str, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, float]:
+    """ns per row with 256 KiB of X's rows in cache, on the calling thread (min of 200).
+
+    Next to a read from memory (ns per row at the GB/s above), what the
+    kernels' arithmetic costs: where the two add up instead of overlapping,
+    a pass takes their sum.
+    """
+    from derivreg import fast
+
+    rows = max(1, (256 << 10) // X[0].nbytes)
+    Xc, yc = np.ascontiguousarray(X[:rows]), np.ascontiguousarray(y[:rows])
+    serial = fast.fused_serial(pair)
+    calls = {
+        "X @ v (BLAS)": lambda: Xc @ w,
+        "fused grad": lambda: serial["grad"](Xc, yc, w, 0.1),
+        "fused loss": lambda: serial["loss"](Xc, yc, w, 0.1),
+    }
+    best = dict.fromkeys(calls, math.inf)
+    with _threads(1):
+        for call in calls.values():
+            call()
+        for _ in range(200):
+            for name, call in calls.items():
+                start = time.perf_counter()
+                call()
+                best[name] = min(best[name], time.perf_counter() - start)
+    ns = {name: t / rows * 1e9 for name, t in best.items()}
+    print(f"  in cache ({rows} rows): " + ", ".join(f"{k} {v:.1f} ns/row" for k, v in ns.items()))
+    return ns
+
+
 @contextlib.contextmanager
 def _threads(count: int) -> Iterator[None]:
     import numba
@@ -117,6 +148,7 @@ def bandwidth_section(quick: bool, repeats: int) -> dict[str, object]:
                 + ", ".join(f"{name} {v:.1f} GB/s" for name, v in gbs.items()),
                 flush=True,
             )
+        rows[-1]["cache ns per row"] = _in_cache(pair, X, y, w)
         del X
     z = rng.standard_normal(10**5 if quick else 10**6) * 3
     ns = {
@@ -137,6 +169,23 @@ def bandwidth_table(section: dict[str, object]) -> list[str]:
     for r in rows:
         cells = " | ".join(f"{r['GB/s'][name]:.1f}" for name in names)
         lines.append(f"| {r['pair'].upper()} {r['m']:.0e}x{r['n']} | {r['threads']} | {cells} |")
+    cached = [r for r in rows if "cache ns per row" in r]
+    if cached:
+        kinds = list(cached[0]["cache ns per row"])
+        lines += [
+            "",
+            "The same kernels with 256 KiB of X's rows in cache, one thread, ns per row "
+            "(one read from memory: 8 n bytes at the GB/s above):",
+            "",
+            "| shape | " + " | ".join(kinds) + " |",
+            "|---" * (len(kinds) + 1) + "|",
+        ]
+        lines += [
+            f"| {r['pair'].upper()} {r['m']:.0e}x{r['n']} | "
+            + " | ".join(f"{r['cache ns per row'][k]:.1f}" for k in kinds)
+            + " |"
+            for r in cached
+        ]
     ns = section["ns_per_call"]
     lines += [
         "",

@@ -39,8 +39,11 @@ from derivreg.validate.skeleton import compare, mark
 __all__ = ["validate_fused"]
 
 #: (rows m, features n, rows per block): 3 blocks, the last of 1 row; one
-#: feature (no group of four); one row; blocks that divide the rows exactly.
-RUNS = ((5, 6, 2), (4, 1, 2), (1, 6, 2), (4, 5, 2))
+#: feature (no group of four); one row; blocks that divide the rows exactly;
+#: then blocks past GROUP_ROWS (4) rows, so that the gradient's groups run:
+#: blocks of a group and one row (the last block a single row), and of two
+#: groups exactly.
+RUNS = ((5, 6, 2), (4, 1, 2), (1, 6, 2), (4, 5, 2), (11, 3, 5), (8, 2, 8))
 
 
 def _reference(
