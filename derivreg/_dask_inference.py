@@ -193,10 +193,13 @@ def _pearson_sum(X: np.ndarray, y: np.ndarray, *, kernels: ModuleType, w: Any, b
 
 
 def _dispersion(
-    kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, J_mean: float
+    kernels: ModuleType, X: Any, y: Any, w: np.ndarray, b: float, *, J_mean: float
 ) -> float:
-    """The dispersion the module's ``log_likelihood`` takes: its ``dispersion(J_mean)``
-    (the maximum-likelihood one), else Pearson's ``sum_i r_i / (m - p)`` (one more pass)."""
+    """Return the dispersion the module's ``log_likelihood`` takes.
+
+    Its ``dispersion(J_mean)`` (the maximum-likelihood one), else Pearson's
+    ``sum_i r_i / (m - p)`` from its ``pearson_residual`` (one more pass).
+    """
     if hasattr(kernels, "dispersion"):
         return float(kernels.dispersion(J_mean))
     m, p = X.shape[0], X.shape[1] + 1  # the kernels' _pearson_dispersion: p = n + 1
@@ -238,7 +241,7 @@ def log_likelihood_dask(
     else:
         m = float(X.shape[0])
         J = mean_loss * m
-    phi = _dispersion(kernels, X, y, w, float(b), float(J / m))
+    phi = _dispersion(kernels, X, y, w, float(b), J_mean=float(J / m))
     normaliser = y.map_blocks(
         _normaliser_sum,
         kernels=kernels,

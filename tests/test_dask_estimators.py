@@ -98,6 +98,12 @@ ESTIMATORS = {
         lambda: GammaRegressionSGD(solver="newton", scale="pearson", tol=1e-10),
         "positive",
     ),
+    # the default scale='auto': Pearson's for an estimated dispersion; Gamma's
+    # log-likelihood at Pearson's dispersion (one more pass over the chunks)
+    "Gamma, default scale": (
+        lambda: GammaRegressionSGD(solver="newton", tol=1e-10),
+        "positive",
+    ),
     "SGDRegressor(loss='mse')": (
         lambda: SGDRegressor(loss="mse", solver="newton", tol=1e-10),
         "real",
