@@ -39,6 +39,38 @@ def textbook(loss: str) -> Callable[..., tuple[np.ndarray, float]]:
     return grad
 
 
+def textbook_loss(loss: str) -> Callable[..., float]:
+    """The mean loss as a textbook writes it: the log of the sigmoid, the squared residual."""
+
+    def mean_loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+        z = X @ w + b
+        if loss == "bce":
+            p = 1 / (1 + np.exp(-z))
+            return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+        return float(np.mean((z - y) ** 2))
+
+    return mean_loss
+
+
+def textbook_update(loss: str) -> Callable[..., tuple[np.ndarray, float]]:
+    """One full-batch step ``theta - lr * grad``, the gradient as :func:`textbook`'s."""
+    grad = textbook(loss)
+
+    def update(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float, lr: float) -> tuple:
+        g, gb = grad(X, y, w, b)
+        return w - lr * g, b - lr * gb
+
+    return update
+
+
+#: (derivreg's NumPy kernel, its textbook peer) for target 1: each pair's ratio is one cell.
+TEXTBOOK_PAIRS = (
+    ("derivreg grad", "textbook NumPy"),
+    ("derivreg loss", "textbook loss"),
+    ("derivreg update", "textbook update"),
+)
+
+
 @functools.cache
 def numba_peer(loss: str) -> Callable[..., object]:
     import numba
@@ -141,11 +173,15 @@ def batch_section(quick: bool, repeats: int) -> list[dict[str, object]]:
         y = (rng.random(m) < 1 / (1 + np.exp(-z))).astype(float) if binary else z + 1
         v = w.copy()
         kernel = KERNELS[loss]
-        book = textbook(loss)
+        book, book_loss, book_update = textbook(loss), textbook_loss(loss), textbook_update(loss)
         methods: dict[str, Callable[[], object]] = {
             "textbook NumPy": lambda X=X, y=y, w=w, t=book: t(X, y, w, 0.1),
             "derivreg grad": lambda X=X, y=y, w=w, k=kernel: k.grad(X, y, w, 0.1),
             "derivreg _grad (unchecked)": lambda X=X, y=y, w=w, k=kernel: k._grad(X, y, w, 0.1),
+            "textbook loss": lambda X=X, y=y, w=w, t=book_loss: t(X, y, w, 0.1),
+            "derivreg loss": lambda X=X, y=y, w=w, k=kernel: k.loss(X, y, w, 0.1),
+            "textbook update": lambda X=X, y=y, w=w, t=book_update: t(X, y, w, 0.1, 0.01),
+            "derivreg update": lambda X=X, y=y, w=w, k=kernel: k.update(X, y, w, 0.1, 0.01),
         }
         if HAVE["numba"]:
             peer = numba_peer(loss)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bandwidth import bandwidth_table
-from batch import FUSED
+from batch import FUSED, TEXTBOOK_PAIRS
 from threads import THREAD_VARIABLES
 
 
@@ -135,13 +135,10 @@ def targets(results: dict[str, object]) -> list[tuple[str, float, float]]:
         for r in rows:
             shape = f"{r['loss'].upper()} {r['m']}x{r['n']}{suffix}"
             ratio = r["ratios"]
-            out.append(
-                (
-                    f"1. grad / textbook, {shape}",
-                    1.0,
-                    ratio["derivreg grad"] / ratio["textbook NumPy"],
-                )
-            )
+            for mine, theirs in TEXTBOOK_PAIRS:
+                if mine in ratio and theirs in ratio:
+                    what = mine.removeprefix("derivreg ")
+                    out.append((f"1. {what} / textbook, {shape}", 1.0, ratio[mine] / ratio[theirs]))
             for name in FUSED:
                 if name in ratio:
                     limit = 1.3 if r["n"] >= 64 else 2.0
