@@ -144,7 +144,8 @@ def test_no_pass_over_X_after_an_epoch(monkeypatch):
 
         monkeypatch.setattr(mse, name, spy)
     train(X, y, loss="mse", lr=0.01, epochs=3, record="none")
-    assert all(shape[0] < 500 or shape[1] == 1 for _, shape in calls), calls
+    # an X with no columns reads nothing: the start's losses from y (train's own fast path)
+    assert all(shape[0] < 500 or shape[1] in (0, 1) for _, shape in calls), calls
 
 
 def test_accuracy_follows_the_kernels_threshold():

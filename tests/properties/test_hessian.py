@@ -305,6 +305,14 @@ def check_hvp(kernel, ref, case) -> None:
     within (m + 2) eps of its magnitude, then a dot product of n + 1.  Together
     within 2 (m + n + 4) eps mean_i |c_i| |a_ij| (|a_i| . |v|), plus c's
     own PER_SAMPLE_EPS eps (the same c in both, computed twice, so twice).
+
+    Below the normal range a rounding errs by up to TINY / 2 absolutely, not
+    relatively: a_i . v (n + 1 roundings) errs by (n + 1) TINY / 2, which
+    c_i and a_ij then scale; c_i (a_i . v) and its a_ij multiple add TINY / 2
+    each, times a_ij for the first; H @ v's n + 1 products and n sums, the
+    mean's m sums and division, TINY / 2 each.  Hence the absolute floor
+    TINY ((n + 2) mean_i |c_i| |a_ij| + mean_i |a_ij| + m + n + 4).  (A
+    subnormal v found it: 30 TINY apart where the old floor was 8 TINY.)
     """
     batch, v = case
     X, labels, w, b = batch
@@ -313,8 +321,10 @@ def check_hvp(kernel, ref, case) -> None:
     want = kernel.hessian(X, labels, w, b) @ v
     zs, _ = scores(X, w, b)
     A = np.abs(augmented(X))
-    scale = A.T @ (np.abs(ref.d2(zs, labels)) * (A @ np.abs(v))) / m
-    tol = 2 * (m + n + 4 + PER_SAMPLE_EPS) * EPS * scale + 8 * TINY
+    c = np.abs(ref.d2(zs, labels))
+    scale = A.T @ (c * (A @ np.abs(v))) / m
+    floor = TINY * ((n + 2) * (A.T @ c) / m + A.sum(axis=0) / m + m + n + 4)
+    tol = 2 * (m + n + 4 + PER_SAMPLE_EPS) * EPS * scale + floor
     assert got.shape == (n + 1,)
     assert np.all(np.abs(got - want) <= tol), f"hvp {got!r}, H v {want!r}, tol {tol!r}"
 
