@@ -32,7 +32,7 @@ import numpy as np
 
 from derivreg import inference
 from derivreg.distributed import DaskObjective, blas_limit, require_dask, rows_only
-from derivreg.inference import Curvature, Inference, _reads_y, no_inference_reason
+from derivreg.inference import Curvature, Inference, _from_hessian, _reads_y, no_inference_reason
 
 __all__ = ["fisher_inference_dask", "log_likelihood_dask"]
 
@@ -157,26 +157,6 @@ def fisher_inference_dask(
     assert H is not None
     scale = _scale(scale, kernels, weight or curvature or kernels.curvature, (X, y), theta)
     return _from_hessian(H, m, scale, theta, names)
-
-
-def _from_hessian(
-    H: np.ndarray, m: int, scale: float, theta: np.ndarray, names: Sequence[str] | None
-) -> Inference:
-    """``cov = scale (m H)^-1`` by Cholesky, as :func:`derivreg.inference.fisher_inference`."""
-    p = theta.size
-    try:
-        L = np.linalg.cholesky(m * H)
-    except np.linalg.LinAlgError:
-        raise ValueError(
-            "no standard errors: the Hessian of the mean loss is singular at these "
-            "parameters (collinear features, or separable classes, where the "
-            "maximum-likelihood estimate does not exist)"
-        ) from None
-    L_inv = np.linalg.solve(L, np.eye(p))
-    cov = scale * (L_inv.T @ L_inv)
-    if names is None:
-        names = [f"x{i}" for i in range(p - 1)] + ["intercept"]
-    return Inference(theta, cov, np.sqrt(np.diag(cov)), scale, tuple(names))
 
 
 def _loss_sum(X: np.ndarray, y: np.ndarray, *, kernels: ModuleType, w: Any, b: float) -> Any:

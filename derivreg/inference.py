@@ -266,7 +266,7 @@ def fisher_inference(
     X = as_csr("X", X) if issparse(X) else np.asarray(X, dtype=np.float64)  # sparse: kept
     y = np.asarray(y, dtype=np.float64)
     theta = np.append(np.asarray(w, dtype=np.float64), float(b))
-    m, p = X.shape[0], theta.size
+    m = X.shape[0]
     # Pearson's scale weighs the residuals by the family's variance, i.e. by the
     # expected curvature, whichever information is inverted
     weight = curvature or (kernels.expected_curvature if _reads_y(kernels) else None)
@@ -289,6 +289,23 @@ def fisher_inference(
             f"The 'scale' parameter of fisher_inference must be a float in the range "
             f"(0.0, inf), 'pearson' or 'auto'. Got {scale!r} instead."
         )
+    return _from_hessian(H, m, float(scale), theta, names)
+
+
+def _from_hessian(
+    H: np.ndarray, m: float, scale: float, theta: np.ndarray, names: Sequence[str] | None
+) -> Inference:
+    """``cov = scale (m H)^-1`` by Cholesky (the test of positive definiteness).
+
+    The tail of :func:`fisher_inference`, shared with the Dask path, whose
+    ``H`` comes from per-chunk sums.
+
+    Examples
+    --------
+    >>> _from_hessian(np.eye(2), 4, 2.0, np.zeros(2), None).stderr.tolist()  # sqrt(2 / 4)
+    [0.7071067811865476, 0.7071067811865476]
+    """
+    p = theta.size
     try:
         L = np.linalg.cholesky(m * H)
     except np.linalg.LinAlgError:
@@ -298,10 +315,10 @@ def fisher_inference(
             "maximum-likelihood estimate does not exist)"
         ) from None
     L_inv = np.linalg.solve(L, np.eye(p))
-    cov = float(scale) * (L_inv.T @ L_inv)
+    cov = scale * (L_inv.T @ L_inv)
     if names is None:
         names = [f"x{i}" for i in range(p - 1)] + ["intercept"]
-    return Inference(theta, cov, np.sqrt(np.diag(cov)), float(scale), tuple(names))
+    return Inference(theta, cov, np.sqrt(np.diag(cov)), scale, tuple(names))
 
 
 def _given_hessian(
