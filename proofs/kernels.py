@@ -2,7 +2,7 @@
 
 * ``kernels.rewrites_are_proven``: every stable rewrite the generator
   applies (``derivreg.codegen.RULES``) and every printed form of its stable
-  functions (``EXPANSIONS``) is an instance of the theorem of
+  functions (``EXPANSIONS``, and the sigmoid's ``FORMS``) is an instance of the theorem of
   ``proofs/stability.py`` it cites: the rewrite's output is reached from
   its input by that theorem, checked as a proof step.
 * ``kernels.<name>_equals_derivation``, one per registered pair, about the
@@ -110,6 +110,14 @@ for kind, name in codegen.EXPANSIONS.items():
         from_codegen(kind(t).stable()),
         f"the form it prints; equal by stability.{name}",
         by=(theorem, {}),
+    )
+for form, name in codegen.FORMS.items():  # the sigmoid's other printed forms
+    if name == codegen.EXPANSIONS[codegen.Sigmoid]:
+        continue
+    REWRITES.start(from_codegen(codegen.Sigmoid(t)), f"the sigmoid, printed {form!r}").eq(
+        from_codegen(codegen.Sigmoid(t).stable(form)),
+        f"its {form} form; equal by stability.{name}",
+        by=(stability.REWRITES[name], {}),
     )
 
 

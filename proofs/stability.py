@@ -12,6 +12,8 @@ for every real ``t`` (or ``z``) and every ``y`` (the labels' range
 ``one_minus_sigmoid``      1 - σ(t) = σ(-t)
 ``sigmoid_stable_form``    σ(t) = where(t ≥ 0, 1, e)/(1 + e),  e = exp(-|t|)
 ``sigmoid_branch_free_form`` σ(t) = exp(min(t, 0))/(1 + e): the same, with no branch
+``sigmoid_maximum_form``   σ(t) = max(e, [t ≥ 0])/(1 + e), [t ≥ 0] the comparison's
+                           0 or 1: NumPy's printed form, no branch and no second exp
 ``sigmoid_neg_stable_form`` σ(-t) = where(t ≥ 0, e, 1)/(1 + e)
 ``bce_stable_form``        BCE at yhat = σ(z) = y softplus(-z) + (1 - y) softplus(z)
                            = max(z, 0) - y z + log1p(exp(-|z|))
@@ -143,6 +145,23 @@ SIGMOID_BRANCH_FREE = (
     .eq(
         sp.exp(sp.Min(t, 0)) / (1 + e(t)),
         "t ≥ 0: exp(0) = 1; t < 0: exp(t) = exp(-|t|)",
+        cases=sign_cases(t),
+    )
+)
+
+SIGMOID_MAXIMUM = (
+    Theorem(
+        "stability.sigmoid_maximum_form",
+        "σ(t) = max(e, [t ≥ 0])/(1 + e) with e = exp(-|t|) and [t ≥ 0] its 0 or 1, for every "
+        "real t: the stable form without a branch or a second exp (e ≤ 1 everywhere and e > 0, "
+        "so the maximum is 1 where t ≥ 0 and e where t < 0, the same float as the branch's)",
+        defs=DEFS,
+    )
+    .start(sigma(t))
+    .eq(where(t >= 0, 1, e(t)) / (1 + e(t)), "the stable form", by=(SIGMOID, {}))
+    .eq(
+        sp.Max(e(t), where(t >= 0, 1, 0)) / (1 + e(t)),
+        "t ≥ 0: max(exp(-t), 1) = 1 as -t ≤ 0; t < 0: max(exp(t), 0) = exp(t)",
         cases=sign_cases(t),
     )
 )
@@ -341,6 +360,7 @@ REWRITES = {
     "one_minus_sigmoid": ONE_MINUS_SIGMOID,
     "sigmoid_stable_form": SIGMOID,
     "sigmoid_branch_free_form": SIGMOID_BRANCH_FREE,
+    "sigmoid_maximum_form": SIGMOID_MAXIMUM,
     "sigmoid_neg_stable_form": SIGMOID_NEG,
     "bce_stable_form": BCE_LOSS,
     "dJ_dz_stable_form": DJ_DZ,

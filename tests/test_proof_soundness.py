@@ -257,3 +257,46 @@ def test_a_transcendental_denominator_of_one_symbol_is_searched_for_zeros():
     err = refusal(t)
     assert err.detail == "singular point"
     assert "at x = 0" in str(err.residual)
+
+
+# ---------------------------------------------------------------------------
+# settle_extrema: max/min of exponentials decided by their exponents, and no further.
+# ---------------------------------------------------------------------------
+def test_the_maximum_form_of_the_sigmoid_checks_and_its_wrong_twins_are_refused():
+    def e(v: sp.Basic) -> sp.Basic:
+        return sp.exp(-sp.Abs(v))
+
+    def sigmoid_as(form: sp.Basic) -> Theorem:
+        return (
+            Theorem("maximum_form", "1/(1 + exp(-z)) = form")
+            .start(1 / (1 + sp.exp(-z)))
+            .eq(form / (1 + e(z)), "z >= 0 and z < 0", cases=sign_cases(z))
+        )
+
+    indicator = sp.Piecewise((1, z >= 0), (0, True))
+    sigmoid_as(sp.Max(e(z), indicator)).check()  # the printed form: holds
+    wrong = [
+        sp.Max(e(z), sp.Piecewise((1, z <= 0), (0, True))),  # the other side's indicator
+        sp.Min(e(z), indicator),  # the smaller: e where z >= 0, 0 where z < 0
+        sp.Max(sp.exp(sp.Abs(z)), indicator),  # exp(|z|) >= 1 is the larger everywhere
+        sp.Max(e(z), sp.Piecewise((1, z > 1), (0, True))),  # wrong threshold
+    ]
+    for form in wrong:
+        assert refusal(sigmoid_as(form)).detail.startswith(
+            ("symbolic check failed", "numeric check failed")
+        ), form
+
+
+def test_settle_extrema_decides_only_by_the_exponents_sign():
+    from derivreg.proof.algebra import settle_extrema
+
+    u = sp.Symbol("u", real=True)
+    assert settle_extrema(sp.Max(1, sp.exp(-p))) == 1
+    assert settle_extrema(sp.Max(1, sp.exp(p))) == sp.exp(p)
+    assert settle_extrema(sp.Min(sp.exp(2 * p), sp.exp(p))) == sp.exp(p)
+    # undecided: the sign of u, or a non-exponential argument
+    assert settle_extrema(sp.Max(1, sp.exp(u))) == sp.Max(1, sp.exp(u))
+    assert settle_extrema(sp.Max(sp.Rational(1, 2), u)) == sp.Max(sp.Rational(1, 2), u)
+    # a false claim the rule could only help if it were unsound: max(1, exp(u)) = 1 for real u
+    t = Theorem("false.max_exp", "max(1, exp(u)) = 1").start(sp.Max(1, sp.exp(u))).eq(1, "obvious")
+    assert refusal(t).detail.startswith(("symbolic check failed", "numeric check failed"))

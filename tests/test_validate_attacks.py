@@ -185,6 +185,32 @@ WRONG_KERNELS = {
         r"line \d+: sgd_epoch: the assignment targets differ: the generator prints "
         r"`i // every \* n \+ j`, found `j` in `w_track\[j\] = w\[j\]`",
     ),
+    # the sigmoid's maximum form (issue 15): max(e, [z >= 0]) is the branch only with the
+    # right indicator, the larger of the two, and e = exp(-|z|) <= 1 on the indicator's side
+    "the maximum form with the other side's indicator": (
+        "bce",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)",
+        "dJ_dz = -(y*np.maximum(t0, (z >= 0)) + (y - 1)*np.maximum(t0, (z <= 0)))/(t0 + 1)",
+        r"dJ_dz, line \d+: dJ_dz = .*not proven equal to the derivation's",
+    ),
+    "np.minimum in place of the maximum form's np.maximum": (
+        "bce",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)",
+        "dJ_dz = -(y*np.minimum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)",
+        r"dJ_dz, line \d+: dJ_dz = .*not proven equal to the derivation's",
+    ),
+    "the maximum form's threshold moved to z > 1": (
+        "bce",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z > 1)))/(t0 + 1)",
+        r"dJ_dz, line \d+: dJ_dz = .*not proven equal to the derivation's",
+    ),
+    "the maximum form against the score itself, not its comparison": (
+        "bce",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)",
+        "dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, z))/(t0 + 1)",
+        r"dJ_dz, line \d+: dJ_dz = .*not proven equal to the derivation's",
+    ),
     # the penalty and the weights (issue 12): the intercept is never penalised, the L2
     # gradient is +alpha w, the weights enter the weighted mean, the prox is the proven one
     "a penalised intercept": (

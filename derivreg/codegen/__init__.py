@@ -40,6 +40,7 @@ from derivreg.codegen.loop import generate_loop, generate_loop_module
 from derivreg.codegen.printers import KernelPrinter, LoopPrinter
 from derivreg.codegen.rules import (
     EXPANSIONS,
+    FORMS,
     RULES,
     LogCosh,
     Rule,
@@ -54,6 +55,7 @@ __all__ = [
     "BLOCK_BYTES",
     "COMMAND",
     "EXPANSIONS",
+    "FORMS",
     "KERNEL_DIR",
     "MIN_BLOCK_ROWS",
     "RULES",

@@ -109,14 +109,22 @@ class KernelPrinter(NumPyPrinter):
     """SymPy's NumPy printer, writing ``np.`` and binary NumPy calls.
 
     ``Max(a, b)`` prints as ``np.maximum(a, b)`` and a two-branch
-    ``Piecewise`` as ``np.where``, so nothing stacks arrays.
+    ``Piecewise`` as ``np.where``, so nothing stacks arrays.  An argument of
+    ``Max`` or ``Min`` that is an :func:`~derivreg.codegen.rules.indicator`
+    prints as its bare comparison: NumPy casts the booleans to 0.0 and 1.0
+    inside the one call.  The sigmoid prints in its ``"maximum"`` form.
 
     Examples
     --------
     >>> from derivreg.symbolic import z
     >>> KernelPrinter().doprint(sp.Max(z, 0) + sp.exp(-sp.Abs(z)))
     'np.maximum(0, z) + np.exp(-np.abs(z))'
+    >>> KernelPrinter().doprint(sp.Max(sp.exp(-z), sp.Piecewise((1, z >= 0), (0, True))))
+    'np.maximum(np.exp(-z), (z >= 0))'
     """
+
+    #: The form of ``Sigmoid.stable`` this printer writes (``derivreg.codegen.rules.FORMS``).
+    sigmoid_form = "maximum"
 
     def _module_format(self, fqn: str, register: bool = True) -> str:
         name = super()._module_format(fqn, register)
@@ -131,19 +139,23 @@ class KernelPrinter(NumPyPrinter):
         # of an array (derivreg.validate.semantics.CHECKED)
         return f"_lgamma({self._print(expr.args[0])})"
 
-    def _print_Max(self, expr: sp.Max) -> str:
-        first, *rest = expr.args
-        out = self._print(first)
+    def _extremum(self, name: str, expr: sp.Max | sp.Min) -> str:
+        # indicators last: np.maximum(e, (z >= 0)) reads as the branch it stands for
+        first, *rest = sorted(expr.args, key=lambda a: _condition(a) is not None)
+        out = self._print_arg(first)
         for arg in rest:
-            out = f"{self._module_format('numpy.maximum')}({out}, {self._print(arg)})"
+            out = f"{self._module_format(name)}({out}, {self._print_arg(arg)})"
         return out
 
+    def _print_arg(self, arg: sp.Basic) -> str:
+        cond = _condition(arg)
+        return self._print(arg) if cond is None else self._print(cond)
+
+    def _print_Max(self, expr: sp.Max) -> str:
+        return self._extremum("numpy.maximum", expr)
+
     def _print_Min(self, expr: sp.Min) -> str:
-        first, *rest = expr.args
-        out = self._print(first)
-        for arg in rest:
-            out = f"{self._module_format('numpy.minimum')}({out}, {self._print(arg)})"
-        return out
+        return self._extremum("numpy.minimum", expr)
 
     def _print_Abs(self, expr: sp.Abs) -> str:
         return f"{self._module_format('numpy.abs')}({self._print(expr.args[0])})"
@@ -161,6 +173,16 @@ class KernelPrinter(NumPyPrinter):
         return f"{where}({self._print(cond)}, {a}, {b})"
 
 
+def _condition(expr: sp.Basic) -> sp.Basic | None:
+    """Return the comparison ``c`` of an indicator ``Piecewise((1, c), (0, True))``, else None."""
+    if isinstance(expr, sp.Piecewise) and len(expr.args) == 2:
+        (one, cond), (zero, default) = expr.args
+        relational = isinstance(cond, sp.core.relational.Relational)
+        if one == 1 and zero == 0 and default is sp.true and relational:
+            return cond
+    return None
+
+
 class LoopPrinter(PythonCodePrinter):
     """SymPy's Python printer for one sample: ``math.`` functions on floats.
 
@@ -175,6 +197,9 @@ class LoopPrinter(PythonCodePrinter):
     >>> LoopPrinter().doprint(sp.Symbol("a") / (z + 1) ** 2)
     'a/((z + 1)*(z + 1))'
     """
+
+    #: The form of ``Sigmoid.stable`` this printer writes: a conditional expression.
+    sigmoid_form = "where"
 
     def __init__(self) -> None:
         super().__init__({"fully_qualified_modules": True, "allow_unknown_functions": False})

@@ -67,8 +67,9 @@ BLOCK_NOTE = (
     "#: work is small next to the row's read (MSE at 64, BCE at 256 features):",
     "#: there the textbook formula's two whole-X products use both cores where a",
     "#: block's products use one.",
-    "#: Not a matter of blocks: np.where picks each element with a branch, which",
-    "#: scores of random sign mispredict; at few features that dominates dJ/dz.",
+    "#: The sigmoid's selection prints as np.maximum(t0, (z >= 0)), not np.where:",
+    "#: np.where branches on each element, mispredicted on scores of random sign,",
+    "#: which at 8 features took half of the gradient's time (benchmarks/blocks.py).",
 )
 
 #: The context the checked functions compute in.
@@ -176,7 +177,7 @@ def body(
         line = f"{names[0]} = np.full(np.shape({identifier(like)}), {float(out.stable)!r})"
         hole = Hole("", out.name, (), out.stable, out.original, out.rules, fill=True)
         return [CodeBlock(comments[names[0]], [line], [hole])]
-    exprs = [expand_stable(out.stable) for out in outputs]
+    exprs = [expand_stable(out.stable, printer.sigmoid_form) for out in outputs]
     temps = sp.numbered_symbols("t")
     shared, reduced = sp.cse(exprs, symbols=temps, optimizations="basic", order="canonical")
     blocks: list[CodeBlock] = []

@@ -32,8 +32,9 @@ THRESHOLD = 0.5
 #: work is small next to the row's read (MSE at 64, BCE at 256 features):
 #: there the textbook formula's two whole-X products use both cores where a
 #: block's products use one.
-#: Not a matter of blocks: np.where picks each element with a branch, which
-#: scores of random sign mispredict; at few features that dominates dJ/dz.
+#: The sigmoid's selection prints as np.maximum(t0, (z >= 0)), not np.where:
+#: np.where branches on each element, mispredicted on scores of random sign,
+#: which at 8 features took half of the gradient's time (benchmarks/blocks.py).
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 
@@ -117,7 +118,7 @@ def dyhat_dz(z: np.ndarray) -> np.ndarray:
     t0 = np.exp(-np.abs(z))
     # local partial: dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites one_minus_sigmoid; printed sigmoid
-    dyhat_dz = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    dyhat_dz = np.maximum(t0, (z >= 0))*np.maximum(t0, (z <= 0))/(t0 + 1)**2
     return dyhat_dz
 
 
@@ -133,7 +134,7 @@ def dJ_dz(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
+    dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)
     return dJ_dz
 
 
@@ -180,7 +181,7 @@ def predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
         t0 = np.exp(-np.abs(z))
         # forward: yhat = 1/(1 + exp(-z))
         #   stable: rewrites sigmoid; printed sigmoid
-        yhat = np.where((z >= 0), 1.0, t0)/(t0 + 1)
+        yhat = np.maximum(t0, (z >= 0))/(t0 + 1)
         return _fits(yhat, "yhat", X, w, b)
 
 
@@ -291,7 +292,7 @@ def _grad(
     t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
+    dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)
     # chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows
     dJ_dw = (dJ_dz @ X) / m
     # chain rule: dJ/db = dJ/dz * 1, averaged over the m rows
@@ -310,7 +311,7 @@ def _grad_sums(
     t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
+    dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)
     # chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows
     dJ_dw = dJ_dz @ X
     # chain rule: dJ/db = dJ/dz * 1, summed over the block's rows
@@ -329,7 +330,7 @@ def _weighted_grad(
     t0 = np.exp(-np.abs(z))
     # chain rule: dJ/dz = dJ/dyhat * dyhat/dz = ŷ - y
     #   stable: rewrites residual_split; printed sigmoid
-    dJ_dz = -(y*np.where((z <= 0), 1.0, t0) + (y - 1)*np.where((z >= 0), 1.0, t0))/(t0 + 1)
+    dJ_dz = -(y*np.maximum(t0, (z <= 0)) + (y - 1)*np.maximum(t0, (z >= 0)))/(t0 + 1)
     # sample weights s (mean 1): the mean of s dJ/dz x^T is the weighted mean
     m = X.shape[0]
     sdJ_dz = s * dJ_dz
@@ -402,7 +403,7 @@ def curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     t0 = np.exp(-np.abs(z))
     # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
-    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    d2J_dz2 = np.maximum(t0, (z >= 0))*np.maximum(t0, (z <= 0))/(t0 + 1)**2
     return d2J_dz2
 
 
@@ -421,7 +422,7 @@ def expected_curvature(z: np.ndarray, y: np.ndarray) -> np.ndarray:
     t0 = np.exp(-np.abs(z))
     # expected curvature: E[d2J/dz2] over y of mean yhat, i.e. d2J/dz2 at y = yhat (d2J/dz2 is affine in y) = ŷ·(1 - ŷ)
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
-    E_d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    E_d2J_dz2 = np.maximum(t0, (z >= 0))*np.maximum(t0, (z <= 0))/(t0 + 1)**2
     return E_d2J_dz2
 
 
@@ -471,7 +472,7 @@ def _hessian_sums(
     t0 = np.exp(-np.abs(z))
     # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
-    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    d2J_dz2 = np.maximum(t0, (z >= 0))*np.maximum(t0, (z <= 0))/(t0 + 1)**2
     # X~ = [X, 1]: the block's rows, and a column of ones for b
     n = X.shape[1]
     Xt = np.empty((X.shape[0], n + 1))
@@ -527,7 +528,7 @@ def _hvp_sums(
     t0 = np.exp(-np.abs(z))
     # curvature: d2J/dz2 = d(dJ/dz)/dyhat * dyhat/dz = ŷ·(1 - ŷ)
     #   stable: rewrites sigmoid, one_minus_sigmoid; printed sigmoid
-    d2J_dz2 = np.where((z >= 0), 1.0, t0)*np.where((z <= 0), 1.0, t0)/(t0 + 1)**2
+    d2J_dz2 = np.maximum(t0, (z >= 0))*np.maximum(t0, (z <= 0))/(t0 + 1)**2
     # X~ = [X, 1]: the block's rows, and a column of ones for b
     n = X.shape[1]
     Xt = np.empty((X.shape[0], n + 1))
@@ -643,8 +644,8 @@ def _newton_sums(
     t1 = np.log1p(t0)
     t2 = y - 1
     t3 = t0 + 1
-    t4 = np.where((z <= 0), 1.0, t0)
-    t5 = np.where((z >= 0), 1.0, t0)
+    t4 = np.maximum(t0, (z <= 0))
+    t5 = np.maximum(t0, (z >= 0))
     # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
     #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
     J = -t2*(t1 + np.maximum(0, z)) + y*(t1 + np.maximum(0, -z))

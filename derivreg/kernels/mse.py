@@ -32,8 +32,9 @@ THRESHOLD = None
 #: work is small next to the row's read (MSE at 64, BCE at 256 features):
 #: there the textbook formula's two whole-X products use both cores where a
 #: block's products use one.
-#: Not a matter of blocks: np.where picks each element with a branch, which
-#: scores of random sign mispredict; at few features that dominates dJ/dz.
+#: The sigmoid's selection prints as np.maximum(t0, (z >= 0)), not np.where:
+#: np.where branches on each element, mispredicted on scores of random sign,
+#: which at 8 features took half of the gradient's time (benchmarks/blocks.py).
 BLOCK_BYTES = 1048576
 MIN_BLOCK_ROWS = 256
 

@@ -24,6 +24,48 @@ _SIMPLIFIERS: tuple[Callable[[sp.Basic], sp.Basic], ...] = (
 _FAILURES = (TypeError, ValueError, NotImplementedError, sp.PolynomialError)
 
 
+def _exponent(e: sp.Basic) -> sp.Basic | None:
+    """``u`` where ``e`` is ``exp(u)`` or a positive number ``exp(log e)``, else None."""
+    if isinstance(e, sp.exp):
+        return e.args[0]
+    if e.is_number and e.is_extended_real and e.is_positive:
+        return sp.log(e)
+    return None
+
+
+def _settled(node: sp.Basic) -> sp.Basic:
+    a, b = node.args
+    ua, ub = _exponent(a), _exponent(b)
+    if ua is None or ub is None:
+        return node
+    gap = sp.simplify(ua - ub)  # exp is increasing: exp(ua) >= exp(ub) iff ua >= ub
+    larger = a if gap.is_nonnegative else b if gap.is_nonpositive else None
+    if larger is None:
+        return node
+    smaller = b if larger is a else a
+    return larger if isinstance(node, sp.Max) else smaller
+
+
+def settle_extrema(expr: sp.Basic) -> sp.Basic:
+    """Decide ``Max``/``Min`` of two exponentials (or positive numbers) by their exponents.
+
+    SymPy leaves ``Max(1, exp(-t))`` alone even for a positive ``t``; ``exp``
+    is increasing, so the larger is the one of larger exponent (``1`` is
+    ``exp(0)``), which needs only the sign of the exponents' difference.
+    Anything undecided is left as it is.
+
+    Examples
+    --------
+    >>> t = sp.Symbol("t", positive=True)
+    >>> settle_extrema(sp.Max(1, sp.exp(-t))), settle_extrema(sp.Min(1, sp.exp(t)))
+    (1, 1)
+    >>> settle_extrema(sp.Max(1, sp.exp(sp.Symbol("u"))))
+    Max(1, exp(u))
+    """
+    kinds = (sp.Max, sp.Min)
+    return expr.replace(lambda e: isinstance(e, kinds) and len(e.args) == 2, _settled)
+
+
 def zero(expr: sp.Basic) -> tuple[bool, sp.Basic]:
     """Whether ``expr`` simplifies to 0; else its simplified form.
 
@@ -38,7 +80,7 @@ def zero(expr: sp.Basic) -> tuple[bool, sp.Basic]:
         return all(ok for ok, _ in parts), sp.Matrix(
             expr.shape[0], expr.shape[1], [r for _, r in parts]
         )
-    expr = expr.doit()
+    expr = settle_extrema(expr.doit())
     if expr == 0:
         return True, sp.S.Zero
     best = expr

@@ -32,6 +32,7 @@ from sympy.codegen.cfunctions import log1p
 from derivreg.codegen.penalized import PENALTY_INPUTS
 from derivreg.codegen.rules import expand_stable
 from derivreg.codegen.templates import Hole
+from derivreg.proof.algebra import settle_extrema
 from derivreg.symbolic import J_mean, phi, y, yhat, z
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import constant, meaning
@@ -107,6 +108,7 @@ def _cases(expr: sp.Basic) -> list[dict[sp.Symbol, sp.Expr]]:
 
 
 def _zero(expr: sp.Basic) -> bool:
+    expr = settle_extrema(expr)
     if expr == 0:
         return True
     for attempt in (sp.expand, sp.cancel, sp.simplify):

@@ -83,6 +83,21 @@ def _where(cond: sp.Basic, a: sp.Basic, b: sp.Basic) -> sp.Basic:
     return sp.Piecewise((a, cond), (b, True))
 
 
+def _number(t: sp.Basic) -> sp.Basic:
+    """Read a comparison where a number belongs as its 0 or 1 (NumPy casts booleans so)."""
+    if isinstance(t, sp.core.relational.Relational):
+        return sp.Piecewise((1, t), (0, True))
+    return t
+
+
+def _maximum(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    return sp.Max(_number(a), _number(b))
+
+
+def _minimum(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    return sp.Min(_number(a), _number(b))
+
+
 def _log1p(t: sp.Basic) -> sp.Basic:
     return sp.log(1 + t)
 
@@ -102,8 +117,8 @@ NUMPY: Mapping[str, Meaning] = {
     "sinh": Meaning(sp.sinh, 1),
     "cosh": Meaning(sp.cosh, 1),
     "tanh": Meaning(sp.tanh, 1),
-    "maximum": Meaning(sp.Max, 2),
-    "minimum": Meaning(sp.Min, 2),
+    "maximum": Meaning(_maximum, 2),
+    "minimum": Meaning(_minimum, 2),
     "where": Meaning(_where, 3),
 }
 

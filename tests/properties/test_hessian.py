@@ -310,9 +310,13 @@ def check_hvp(kernel, ref, case) -> None:
     relatively: a_i . v (n + 1 roundings) errs by (n + 1) TINY / 2, which
     c_i and a_ij then scale; c_i (a_i . v) and its a_ij multiple add TINY / 2
     each, times a_ij for the first; H @ v's n + 1 products and n sums, the
-    mean's m sums and division, TINY / 2 each.  Hence the absolute floor
-    TINY ((n + 2) mean_i |c_i| |a_ij| + mean_i |a_ij| + m + n + 4).  (A
-    subnormal v found it: 30 TINY apart where the old floor was 8 TINY.)
+    mean's m sums and division, TINY / 2 each.  And each entry of H is itself
+    a mean of m products c_i a_ij a_ik, two roundings each, then m sums and a
+    division: (3 m + 1) TINY / 2 where it is subnormal, which H @ v multiplies
+    by |v_k|.  Hence the absolute floor TINY ((n + 2) mean_i |c_i| |a_ij| +
+    mean_i |a_ij| + m + n + 4 + (3 m + 1) sum_k |v_k| / 2).  (A subnormal v
+    found the first terms: 30 TINY apart where the floor was 8 TINY; a
+    subnormal feature with v = 3 the last: 9 TINY apart against 8.)
     """
     batch, v = case
     X, labels, w, b = batch
@@ -323,7 +327,8 @@ def check_hvp(kernel, ref, case) -> None:
     A = np.abs(augmented(X))
     c = np.abs(ref.d2(zs, labels))
     scale = A.T @ (c * (A @ np.abs(v))) / m
-    floor = TINY * ((n + 2) * (A.T @ c) / m + A.sum(axis=0) / m + m + n + 4)
+    entries = (3 * m + 1) * np.abs(v).sum() / 2  # H's subnormal entries, times |v|
+    floor = TINY * ((n + 2) * (A.T @ c) / m + A.sum(axis=0) / m + m + n + 4 + entries)
     tol = 2 * (m + n + 4 + PER_SAMPLE_EPS) * EPS * scale + floor
     assert got.shape == (n + 1,)
     assert np.all(np.abs(got - want) <= tol), f"hvp {got!r}, H v {want!r}, tol {tol!r}"
