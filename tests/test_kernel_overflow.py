@@ -377,3 +377,19 @@ def test_without_the_score_check_the_partial_sums_give_a_wrong_gradient():
         dJ_dw, dJ_db = module["grad"](np.array(X), y, w, b)
     assert dJ_db == pytest.approx(-0.5)
     assert abs(dJ_dw[0]) > 1e299
+
+
+def test_the_maximum_form_is_the_where_form_bit_for_bit_on_every_kind_of_float():
+    # np.maximum(t0, (z >= 0)) replaced np.where((z >= 0), 1.0, t0): e = exp(-|z|) is in
+    # [0, 1] or NaN (only at z = NaN, where the comparison is False and both give NaN)
+    rng = np.random.default_rng(15)
+    special = [0.0, -0.0, np.inf, -np.inf, np.nan, 5e-324, -5e-324, 745.2, -745.2, 1e308]
+    z = np.concatenate([special, rng.standard_normal(2000) * 30, rng.standard_normal(2000)])
+    y = rng.random(z.shape[0])
+    y[: len(special)] = 1.0
+    t0 = np.exp(-np.abs(z))
+    where = -(y * np.where(z <= 0, 1.0, t0) + (y - 1) * np.where(z >= 0, 1.0, t0)) / (t0 + 1)
+    with np.errstate(invalid="ignore"):
+        got = KERNELS["bce"].dJ_dz(z, y)
+    np.testing.assert_array_equal(got, where)  # NaN where NaN, every other bit the same
+    assert np.array_equal(np.signbit(got), np.signbit(where))
