@@ -231,9 +231,9 @@ def test_file_docstring_is_shown_and_a_missing_optional_file_is_a_note(tmp_path)
 
 
 def test_a_file_docstring_with_section_titles_is_parsed_not_shown_raw(tmp_path):
-    # The Verification page shows derivreg/testing/_reference.py's docstring, whose
+    # The Verification page shows derivreg/testing/_bounds.py's docstring, whose
     # "Rounding model" heading once made the whole docstring raw text.
-    page, warnings = build(tmp_path, ".. file-docstring:: derivreg/testing/_reference.py\n")
+    page, warnings = build(tmp_path, ".. file-docstring:: derivreg/testing/_bounds.py\n")
     assert warnings == ""
     assert "derivreg-docstring" not in page  # not the literal fallback
     assert '<p class="rubric">Rounding model' in page

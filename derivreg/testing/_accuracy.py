@@ -13,22 +13,10 @@ from fractions import Fraction
 import mpmath
 import numpy as np
 
+from derivreg.testing._bounds import augmented, grad_error, local_sup, loss_error
+from derivreg.testing._mp_reference import mp_loss_and_grad, ulps
 from derivreg.testing._property import BLOCKED, Property
-from derivreg.testing._reference import (
-    EPS,
-    MAX_ULP,
-    MP_DPS,
-    PER_SAMPLE_EPS,
-    REALMAX,
-    TINY,
-    Batch,
-    augmented,
-    grad_error,
-    local_sup,
-    loss_error,
-    mp_loss_and_grad,
-    ulps,
-)
+from derivreg.testing._reference import EPS, MAX_ULP, MP_DPS, PER_SAMPLE_EPS, REALMAX, TINY, Batch
 from derivreg.testing._strategies import batches, scores_and_labels
 
 ONE = np.ones(1)

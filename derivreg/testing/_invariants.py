@@ -15,8 +15,9 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg import codegen
 from derivreg.symbolic import Pair, derive
+from derivreg.testing._bounds import grad_error, loss_error
 from derivreg.testing._property import BLOCKED, Property
-from derivreg.testing._reference import EPS, Batch, grad_error, loss_error
+from derivreg.testing._reference import EPS, Batch
 from derivreg.testing._strategies import BOUND, batches, dyadic, floats
 
 

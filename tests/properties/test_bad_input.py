@@ -38,7 +38,7 @@ from derivreg.testing._bad_input import (
     unconvertible,
     wrong_length,
 )
-from derivreg.testing._reference import augmented
+from derivreg.testing._bounds import augmented
 from derivreg.testing._strategies import batches
 from derivreg.train import train
 from properties.factory import Property, make_tests, training_with

@@ -42,6 +42,7 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import y, yhat, z
+from derivreg.testing._bounds import augmented, grad_error, scores
 from derivreg.testing._reference import (
     EPS,
     MP_DPS,
@@ -51,11 +52,8 @@ from derivreg.testing._reference import (
     Batch,
     Reference,
     _sup_abs,
-    augmented,
-    grad_error,
     monotone_tails,
     reference,
-    scores,
 )
 from derivreg.testing._strategies import batches, floats, scores_and_labels
 from properties.factory import Property, make_tests

@@ -61,24 +61,17 @@ from hypothesis.extra.numpy import arrays
 
 from derivreg.codegen import stabilize
 from derivreg.symbolic import yhat, z
-from derivreg.testing._reference import (
-    EPS,
-    PER_SAMPLE_EPS,
-    TINY,
-    Reference,
-    _numpy,
-    augmented,
-    grad_error,
-    loss_error,
-    reference,
-    scores,
-)
+from derivreg.testing._bounds import augmented, grad_error, loss_error, scores
+from derivreg.testing._reference import EPS, PER_SAMPLE_EPS, TINY, Reference, _numpy, reference
 from derivreg.testing._strategies import batches
 from derivreg.train import DivergenceError, train
 from properties.factory import Property, make_tests, training_with
 
 #: How a drawn sparse X is stored.
-FORMATS = ("csr", "csc", "csr_array", "csc_array", "coo", "csr unsorted, duplicates")
+#: The duplicates first: Hypothesis tries the first of a sampled_from early, and the
+#: derandomized 25 examples of the dev profile then meet repeated entries for every pair
+#: (last, they met none for Poisson and Gamma, and "duplicates overwritten" went uncaught).
+FORMATS = ("csr unsorted, duplicates", "csr", "csc", "csr_array", "csc_array", "coo")
 
 _DUPLICATE_KINDS = ("csr unsorted, duplicates",)
 

@@ -20,7 +20,8 @@ from hypothesis import strategies as st
 from derivreg import data
 from derivreg.experiments import run as lecture_run
 from derivreg.experiments import summary
-from derivreg.testing._reference import EPS, augmented
+from derivreg.testing._bounds import augmented
+from derivreg.testing._reference import EPS
 from derivreg.testing._strategies import batches, dyadic
 from derivreg.train import DivergenceError, train
 from properties.factory import Property, make_tests, training_with
