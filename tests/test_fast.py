@@ -55,6 +55,14 @@ LOOP_MUTATIONS = {
         "w_track[i // every * n + j] = X[row + j]",
     ),
     "stable loss branch wrong": ("bce", "max(0, -z)", "max(0, z)"),
+    # log1p(t0) is printed as log(u) less u's rounding (printers.CORRECTED_LOG1P): a
+    # correction that is not 0 over the reals is not log1p
+    "log1p's correction keeps t0": (
+        "bce",
+        "((t0 + 1) - 1 - t0)/(t0 + 1)",
+        "((t0 + 1) - 1)/(t0 + 1)",
+    ),
+    "log1p's log of another value": ("bce", "math.log(t0 + 1)", "math.log(t0 + 2)"),
 }
 
 
@@ -117,6 +125,59 @@ def test_loop_is_finite_and_within_4_ulp_over_the_whole_float64_range(backend):
     assert nonfinite == 0
     assert worst_loss <= MAX_ULP
     assert worst_dz <= MAX_ULP
+
+
+class SourceAsKernel(LoopAsKernel):
+    """LoopAsKernel on the ``sgd_epoch`` of a source text, run in CPython on lists."""
+
+    def __init__(self, source):
+        namespace = {}
+        exec(compile(source, "<planted bce_loop>", "exec"), namespace)
+        self.fn = namespace["sgd_epoch"]
+
+    def _run(self, X, y, w, b, lr):
+        m, n = X.shape
+        J, Z, w_list = [0.0] * m, [0.0] * m, [float(v) for v in w]
+        settings = [[lr], 0, [1.0], 0, 0.0, 0.0, 0, 1]
+        args = [X.ravel().tolist(), y.tolist(), w_list, float(b), *settings, J, Z, m, 0]
+        b, _ = self.fn(*args, [0.0] * n, [0.0])
+        return np.array(J), b
+
+    def losses(self, X, y, w, b):
+        return self._run(X, y, w, b, 0.0)[0]
+
+    def dJ_dz(self, z, y):
+        one = np.ones((1, 1))
+        return np.array([-self._run(one, np.array([b]), np.array([a]), 0.0, 1.0)[1]
+                         for a, b in zip(z, y, strict=True)])  # fmt: skip
+
+
+#: Forms of log1p(t0) equal to it over the reals, so the validator proves them, that lose
+#: its digits in floats: the accuracy test must refuse them.
+CORRECTED = "math.log(t0 + 1) - ((t0 + 1) - 1 - t0)/(t0 + 1)"
+INACCURATE_LOG1P = {
+    "log(1 + t) alone": "math.log(t0 + 1)",
+    "the rounding added, not taken off": "math.log(t0 + 1) + ((t0 + 1) - 1 - t0)/(t0 + 1)",
+}
+
+
+def test_the_corrected_log1p_runs_as_the_checked_in_loop_in_cpython():
+    # the adapter the planted forms are measured with measures the checked-in loop alike
+    worst_loss, worst_dz, nonfinite = measure_bce_accuracy(SourceAsKernel(checked_in("bce")))
+    assert nonfinite == 0
+    assert worst_loss <= MAX_ULP
+    assert worst_dz <= MAX_ULP
+
+
+@pytest.mark.parametrize("form", sorted(INACCURATE_LOG1P))
+def test_a_log1p_form_equal_over_the_reals_but_inaccurate_is_refused_by_the_ulp_test(form):
+    source = checked_in("bce")
+    assert f"t1 = {CORRECTED}" in source, "the planted form must replace the printed one"
+    planted = source.replace(CORRECTED, INACCURATE_LOG1P[form])
+    assert validate_loop(planted, derive("bce")).ok  # the reals cannot tell them apart
+    with np.errstate(all="ignore"):
+        worst_loss, _, _ = measure_bce_accuracy(SourceAsKernel(planted))
+    assert worst_loss > MAX_ULP
 
 
 # --- the loop and the kernels agree -----------------------------------------------------------
