@@ -142,8 +142,9 @@ def _start_losses(run: _Run, w: np.ndarray, b: float) -> np.ndarray:
         if np.any(w):
             return losses(X, y, w, b)
         if run.classifier:
-            ones = np.count_nonzero(y)  # the labels are 0 or 1 (checked): one pass finds both
-            labels = np.array([v for v, n in ((0.0, len(y) - ones), (1.0, ones)) if n])
+            # the labels are 0 or 1 (checked): the least and the largest say which are present
+            low, high = float(y.min()), float(y.max())
+            labels = np.array([v for v in (0.0, 1.0) if v in (low, high)])
             L = losses(np.zeros((len(labels), 1)), labels, np.zeros(1), b)
             if np.isfinite(L).all():
                 return L
