@@ -142,7 +142,9 @@ def _start_losses(run: _Run, w: np.ndarray, b: float) -> np.ndarray:
         if np.any(w):
             return losses(X, y, w, b)
         if run.classifier:
-            labels = np.array([v for v in (0.0, 1.0) if np.any(y == v)])
+            # the labels are 0 or 1 (checked): the least and the largest say which are present
+            low, high = float(y.min()), float(y.max())
+            labels = np.array([v for v in (0.0, 1.0) if v in (low, high)])
             L = losses(np.zeros((len(labels), 1)), labels, np.zeros(1), b)
             if np.isfinite(L).all():
                 return L

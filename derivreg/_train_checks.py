@@ -56,9 +56,13 @@ def _validate(
     if y.shape != (m,):
         raise ValueError(f"y must have shape ({m},) to match X of shape {X.shape}, got {y.shape}")
     _finite("X", X)
-    _finite("y", y)
-    # y is finite here: the two comparisons np.isin makes for two values, without its dispatch
-    if _losses.is_classifier(kernel) and not ((y == 0.0) | (y == 1.0)).all():
+    # a classifier's labels: the two comparisons np.isin makes for two values, without its
+    # dispatch; labels that are all 0 or 1 are finite (no pass of their own), and any others
+    # are checked for NaN and infinity first, whose message comes first
+    if not _losses.is_classifier(kernel):
+        _finite("y", y)
+    elif not ((y == 0.0) | (y == 1.0)).all():
+        _finite("y", y)
         raise ValueError(f"{kernel.NAME} targets must be 0 or 1; got values outside {{0, 1}}")
     if w0 is None:  # zeros: finite, of the right shape
         return X, y, np.zeros(n), _params.finite_real("b0", b0, "train")

@@ -5,9 +5,12 @@ numba installed, compiled by numba; every test of the loop runs on each
 backend that is available here.
 """
 
+import math
+
+import mpmath
 import numpy as np
 import pytest
-from test_codegen import MAX_ULP, measure_bce_accuracy
+from test_codegen import MAX_ULP, _ulps, measure_bce_accuracy
 
 from derivreg import codegen, derive, fast
 from derivreg.codegen import ValidationError, validate_loop
@@ -55,6 +58,14 @@ LOOP_MUTATIONS = {
         "w_track[i // every * n + j] = X[row + j]",
     ),
     "stable loss branch wrong": ("bce", "max(0, -z)", "max(0, z)"),
+    # log1p(t0) is printed as log(u) less u's rounding (printers.CORRECTED_LOG1P): a
+    # correction that is not 0 over the reals is not log1p
+    "log1p's correction keeps t0": (
+        "bce",
+        "((t0 + 1) - 1 - t0)/(t0 + 1)",
+        "((t0 + 1) - 1)/(t0 + 1)",
+    ),
+    "log1p's log of another value": ("bce", "math.log(t0 + 1)", "math.log(t0 + 2)"),
 }
 
 
@@ -117,6 +128,90 @@ def test_loop_is_finite_and_within_4_ulp_over_the_whole_float64_range(backend):
     assert nonfinite == 0
     assert worst_loss <= MAX_ULP
     assert worst_dz <= MAX_ULP
+
+
+class SourceAsKernel(LoopAsKernel):
+    """LoopAsKernel on the ``sgd_epoch`` of a source text, run in CPython on lists."""
+
+    def __init__(self, source):
+        namespace = {}
+        exec(compile(source, "<planted bce_loop>", "exec"), namespace)
+        self.fn = namespace["sgd_epoch"]
+
+    def _run(self, X, y, w, b, lr):
+        m, n = X.shape
+        J, Z, w_list = [0.0] * m, [0.0] * m, [float(v) for v in w]
+        settings = [[lr], 0, [1.0], 0, 0.0, 0.0, 0, 1]
+        args = [X.ravel().tolist(), y.tolist(), w_list, float(b), *settings, J, Z, m, 0]
+        b, _ = self.fn(*args, [0.0] * n, [0.0])
+        return np.array(J), b
+
+    def losses(self, X, y, w, b):
+        return self._run(X, y, w, b, 0.0)[0]
+
+    def dJ_dz(self, z, y):
+        one = np.ones((1, 1))
+        return np.array([-self._run(one, np.array([b]), np.array([a]), 0.0, 1.0)[1]
+                         for a, b in zip(z, y, strict=True)])  # fmt: skip
+
+
+#: Forms of log1p(t0) equal to it over the reals, so the validator proves them, that lose
+#: its digits in floats: the accuracy test must refuse them.
+CORRECTED = "math.log(t0 + 1) - ((t0 + 1) - 1 - t0)/(t0 + 1)"
+INACCURATE_LOG1P = {
+    "log(1 + t) alone": "math.log(t0 + 1)",
+    "the rounding added, not taken off": "math.log(t0 + 1) + ((t0 + 1) - 1 - t0)/(t0 + 1)",
+}
+
+
+def test_the_corrected_log1p_runs_as_the_checked_in_loop_in_cpython():
+    # the adapter the planted forms are measured with measures the checked-in loop alike
+    worst_loss, worst_dz, nonfinite = measure_bce_accuracy(SourceAsKernel(checked_in("bce")))
+    assert nonfinite == 0
+    assert worst_loss <= MAX_ULP
+    assert worst_dz <= MAX_ULP
+
+
+#: The corrected log1p's bound.  With u = fl(1 + t) = 1 + t + d, (u - 1) - t is d exactly
+#: (printers.CORRECTED_LOG1P), and log(u) - d/u = log1p(t) + O(d^2).  Rounded: glibc's
+#: log(u) is within 1 ulp of log(u), about 1 ulp of log1p(t) (they differ by d/u, below
+#: half an ulp of the result); d/u's rounding is far below the result's ulp; the last
+#: subtraction adds half an ulp: under 2 ulp.  Measured 1.05 on 1.2e7 t, 0.99 here.
+CORRECTED_ULP = 2.0
+
+
+def corrected_log1p_errors(source):
+    """The worst error in ulp of a loop's printed log1p(t0), t0 = exp(-|z|), over t0 in (0, 1].
+
+    With y = 1 and z >= 0 the loss is J = t1 + max(0, -z) = t1 exactly: the
+    loop's own log1p(t0), against log1p of the t0 it computed (CPython's exp).
+    """
+    rng = np.random.default_rng(0)
+    z = np.concatenate([rng.uniform(0.0, 40.0, 1500), -np.log(rng.uniform(0.0, 1.0, 1500))])
+    z = np.concatenate([z, [0.0, 1e-300, 36.0, 36.7, 37.0, 37.5, 40.0, 700.0, 745.0]])
+    J = SourceAsKernel(source).losses(z[:, None], np.ones(z.size), np.ones(1), 0.0)
+    with mpmath.workdps(40):
+        refs = [mpmath.log1p(mpmath.mpf(math.exp(-v))) for v in z.tolist()]
+    return max(_ulps(j, ref) for j, ref in zip(J.tolist(), refs, strict=True))
+
+
+def test_the_corrected_log1p_is_within_its_bound_and_log_alone_is_not():
+    source = checked_in("bce")
+    assert corrected_log1p_errors(source) <= CORRECTED_ULP
+    for form in INACCURATE_LOG1P.values():
+        planted = source.replace(CORRECTED, form)
+        assert corrected_log1p_errors(planted) > CORRECTED_ULP, form
+
+
+@pytest.mark.parametrize("form", sorted(INACCURATE_LOG1P))
+def test_a_log1p_form_equal_over_the_reals_but_inaccurate_is_refused_by_the_ulp_test(form):
+    source = checked_in("bce")
+    assert f"t1 = {CORRECTED}" in source, "the planted form must replace the printed one"
+    planted = source.replace(CORRECTED, INACCURATE_LOG1P[form])
+    assert validate_loop(planted, derive("bce")).ok  # the reals cannot tell them apart
+    with np.errstate(all="ignore"):
+        worst_loss, _, _ = measure_bce_accuracy(SourceAsKernel(planted))
+    assert worst_loss > MAX_ULP
 
 
 # --- the loop and the kernels agree -----------------------------------------------------------

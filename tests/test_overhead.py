@@ -102,6 +102,17 @@ def test_a_classifier_label_outside_0_1_gets_the_message_isin_gave(label):
         train(X, y, loss="bce")
 
 
+@pytest.mark.parametrize(
+    ("label", "what"), [(np.nan, "NaN"), (np.inf, "infinity"), (-np.inf, "inf")]
+)
+def test_a_classifier_label_nan_or_inf_is_named_before_the_labels_rule(label, what):
+    # 0/1 labels are finite, so train skips y's own finiteness pass for them; any other
+    # label is checked for NaN and infinity first, as for every pair
+    X, y = np.zeros((3, 1)), np.array([0.0, label, 1.0])
+    with pytest.raises(ValueError, match=rf"^Input y contains {what}"):
+        train(X, y, loss="bce")
+
+
 def test_labels_0_and_1_as_any_float_spelling_pass():
     y = np.array([0.0, -0.0, 1.0, 1.0])
     assert np.isin(y, (0.0, 1.0)).all()

@@ -16,7 +16,7 @@ import sympy as sp
 
 from derivreg.codegen.kernel import check_derivation, stable_note
 from derivreg.codegen.penalized import soft_threshold_form
-from derivreg.codegen.printers import LoopPrinter, comment, identifier, prose
+from derivreg.codegen.printers import CORRECTED_LOG1P, LoopPrinter, comment, identifier, prose
 from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import COMMAND, Hole, Output, Printed, body
 from derivreg.rendering import text as show
@@ -165,10 +165,13 @@ def _loop_body(d: Derivation, csr: bool = False) -> tuple[list[str], list]:
         "dJ_dz": f"chain rule: dJ/dz = dJ/dyhat * dyhat/dz = {show(d.dJ_dz)}"
         + stable_note(dz.stable, dz.rules),
     }
-    blocks = body(outputs, comments, LoopPrinter(), ("z", "y"))
+    printer = LoopPrinter(corrected_log=True)  # log1p as one log less 1 + t's rounding
+    blocks = body(outputs, comments, printer, ("z", "y"))
     lines = list(_BEFORE_CSR if csr else _BEFORE)
-    for block in blocks:
+    for k, block in enumerate(blocks):
         lines += [f"    # {comment(c)}" for c in block.comment.splitlines()]
+        if k == 0 and printer.corrected:
+            lines += [f"    # {comment(c)}" for c in CORRECTED_LOG1P.splitlines()]
         lines += [f"    {line}" for line in block.lines]
     update, penalty = _update(csr)
     lines += [

@@ -45,8 +45,10 @@ def sgd_epoch(X, Y, w, b, LR, lr_step, S, s_step, alpha, l1, penalized, fit, J, 
         for j in range(n):
             z += X[row + j] * w[j]
         # shared subexpressions
+        # log1p(t) as log(u) - ((u - 1) - t)/u, u = t + 1: (u - 1) - t is u's rounding, exactly;
+        # one log in place of log1p (glibc's, ~10 ns more a call), within ~1 ulp of it
         t0 = math.exp(-abs(z))
-        t1 = math.log1p(t0)
+        t1 = math.log(t0 + 1) - ((t0 + 1) - 1 - t0)/(t0 + 1)
         t2 = y - 1
         # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
         #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
@@ -104,8 +106,10 @@ def sgd_epoch_csr(data, indices, indptr, Y, w, b, LR, lr_step, S, s_step, alpha,
         for p in range(indptr[i], indptr[i + 1]):
             z += data[p] * w[indices[p]]
         # shared subexpressions
+        # log1p(t) as log(u) - ((u - 1) - t)/u, u = t + 1: (u - 1) - t is u's rounding, exactly;
+        # one log in place of log1p (glibc's, ~10 ns more a call), within ~1 ulp of it
         t0 = math.exp(-abs(z))
-        t1 = math.log1p(t0)
+        t1 = math.log(t0 + 1) - ((t0 + 1) - 1 - t0)/(t0 + 1)
         t2 = y - 1
         # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
         #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
