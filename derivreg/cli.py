@@ -132,12 +132,19 @@ def _positive_float(text: str) -> float:
 
 
 def _lecture(args: argparse.Namespace) -> int:
+    import gc
     from pathlib import Path
 
     from derivreg.experiments import lecture_report
     from derivreg.train import DivergenceError
 
     _cli_checks.before_lecture(args)  # --out, --epochs: before any work
+    if not args.no_plots:
+        import derivreg.plots  # noqa: F401 - Matplotlib, before the freeze below
+    # The objects made so far (the imported modules) live as long as the
+    # process: frozen, the collector stops rescanning them while the figures
+    # are drawn (a few tenths of a second of the lecture's, measured).
+    gc.freeze()
     try:
         out = None if args.no_plots else Path(args.out)
         lecture_report(out, epochs=args.epochs, lecture_errata=args.errata)
