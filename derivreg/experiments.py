@@ -357,6 +357,10 @@ def figures(r: Run) -> dict[str, Figure]:
 def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     """Write each figure to ``out/<stem>.png``, creating ``out`` if needed.
 
+    At :data:`PNG_DPI` and zlib level :data:`PNG_COMPRESS_LEVEL`, the pixels
+    ``fig.savefig(path, dpi=PNG_DPI)`` writes, in one draw of the figure
+    instead of savefig's two (the ``savefig.*`` rcParams do not apply).
+
     Parameters
     ----------
     figs : dict of str to Figure
