@@ -64,9 +64,8 @@ MAX_ROWS = 10
 DECISION_BOUNDARY_SEED = 7
 
 #: zlib level of the PNG files :func:`save` writes.  PNG is lossless at every
-#: level, so the pixels are PIL's default level 6's; level 1 encodes them in
-#: about half the time, in files about 15% larger (benchmarks/other.py times
-#: ``derivreg lecture``).
+#: level: level 1 deflates the rows in about half the time of level 6, into
+#: files about 15% larger (benchmarks/other.py times ``derivreg lecture``).
 PNG_COMPRESS_LEVEL = 1
 
 #: Resolution of the PNG files :func:`save` writes (dots per inch).
@@ -359,7 +358,8 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
 
     At :data:`PNG_DPI` and zlib level :data:`PNG_COMPRESS_LEVEL`, the pixels
     ``fig.savefig(path, dpi=PNG_DPI)`` writes, in one draw of the figure
-    instead of savefig's two (the ``savefig.*`` rcParams do not apply).
+    instead of savefig's two, with the rows unfiltered
+    (:func:`derivreg.plots._png.save_png`).
 
     Parameters
     ----------
@@ -379,21 +379,13 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     ...     [p.name for p in save({"sigmoid": sigmoid_parameters()}, Path(tmp))]
     ['sigmoid.png']
     """
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from derivreg.plots._png import save_png
 
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for stem, fig in figs.items():
         path = out / f"{stem}.png"
-        # Not fig.savefig: with a layout engine it draws the figure twice (once
-        # rendering nothing, to lay it out; then again to render it).  The Agg
-        # canvas's print_png lays out and renders in one draw, to the same bytes.
-        dpi = fig.dpi
-        fig.dpi = PNG_DPI
-        try:
-            FigureCanvasAgg(fig).print_png(path, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
-        finally:
-            fig.dpi = dpi
+        save_png(fig, path, dpi=PNG_DPI, level=PNG_COMPRESS_LEVEL)
         paths.append(path)
     return paths
 
