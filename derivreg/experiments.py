@@ -39,6 +39,7 @@ __all__ = [
     "MAX_ROWS",
     "MAX_VALUES",
     "PNG_COMPRESS_LEVEL",
+    "PNG_DPI",
     "Run",
     "figures",
     "plural",
@@ -63,10 +64,12 @@ MAX_ROWS = 10
 DECISION_BOUNDARY_SEED = 7
 
 #: zlib level of the PNG files :func:`save` writes.  PNG is lossless at every
-#: level, so the pixels are PIL's default level 6's; level 1 encodes them in
-#: about half the time, in files about 15% larger (benchmarks/other.py times
-#: ``derivreg lecture``).
+#: level: level 1 deflates the rows in about half the time of level 6, into
+#: files about 15% larger (benchmarks/other.py times ``derivreg lecture``).
 PNG_COMPRESS_LEVEL = 1
+
+#: Resolution of the PNG files :func:`save` writes (dots per inch).
+PNG_DPI = 100
 
 
 @dataclass(frozen=True)
@@ -353,6 +356,11 @@ def figures(r: Run) -> dict[str, Figure]:
 def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     """Write each figure to ``out/<stem>.png``, creating ``out`` if needed.
 
+    At :data:`PNG_DPI` and zlib level :data:`PNG_COMPRESS_LEVEL`, the pixels
+    ``fig.savefig(path, dpi=PNG_DPI)`` writes, in one draw of the figure
+    instead of savefig's two, with the rows unfiltered
+    (:func:`derivreg.plots._png.save_png`).
+
     Parameters
     ----------
     figs : dict of str to Figure
@@ -371,11 +379,13 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     ...     [p.name for p in save({"sigmoid": sigmoid_parameters()}, Path(tmp))]
     ['sigmoid.png']
     """
+    from derivreg.plots._png import save_png
+
     out.mkdir(parents=True, exist_ok=True)
     paths = []
     for stem, fig in figs.items():
         path = out / f"{stem}.png"
-        fig.savefig(path, dpi=100, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
+        save_png(fig, path, dpi=PNG_DPI, level=PNG_COMPRESS_LEVEL)
         paths.append(path)
     return paths
 

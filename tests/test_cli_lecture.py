@@ -195,6 +195,29 @@ def test_figures_per_kind_of_run():
     ]
 
 
+def test_save_writes_the_pixels_savefig_writes(tmp_path):
+    # save() draws once with the Agg canvas instead of savefig's two draws; the
+    # constrained layout, the figure's size at PNG_DPI and every pixel stay.
+    # (Each way gets figures of its own: a second layout starts from the first's
+    # positions and may move an axes by a pixel.)
+    from PIL import Image
+
+    from derivreg.experiments import PNG_DPI, save
+
+    r = run(logistic(2, 200, seed=7))
+    ours, theirs = figures(r), figures(r)
+    for fig in [*ours.values(), *theirs.values()]:
+        fig.set_dpi(72)  # written at PNG_DPI whatever the figure's own dpi
+    (tmp_path / "savefig").mkdir()
+    for stem, path in zip(ours, save(ours, tmp_path), strict=True):
+        assert ours[stem].dpi == 72
+        theirs[stem].savefig(tmp_path / "savefig" / path.name, dpi=PNG_DPI)
+        a, b = (np.asarray(Image.open(p)) for p in (path, tmp_path / "savefig" / path.name))
+        width, height = ours[stem].get_size_inches() * PNG_DPI
+        assert a.shape == b.shape == (round(height), round(width), 4)
+        assert np.array_equal(a, b), stem
+
+
 def test_train_noise_0_is_allowed_and_noise_shows_the_least_squares_reference(tmp_path, capsys):
     assert main(["train", "linear", "--noise", "0", "--no-plots"]) == 0
     assert "no figures drawn" in capsys.readouterr().out

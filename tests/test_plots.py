@@ -197,6 +197,38 @@ def test_figures_save_as_png(tmp_path, linear_1):
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.parametrize("shape", [(1, 1, 4), (3, 7, 4), (64, 33, 4)])
+@pytest.mark.parametrize("level", [0, 1, 9])
+def test_write_png_round_trips_every_pixel(tmp_path, shape, level):
+    # Random bytes in all four channels (any alpha): a wrong row length, filter
+    # byte, byte order or CRC would not decode to the same array.
+    from PIL import Image
+
+    from derivreg.plots._png import write_png
+
+    rgba = np.random.default_rng(sum(shape) + level).integers(0, 256, shape, dtype=np.uint8)
+    path = tmp_path / "p.png"
+    write_png(path, rgba[:, ::-1], dpi=72, level=level, text={"Software": "test"})
+    with Image.open(path) as im:
+        im.verify()  # the chunks' CRCs
+    with Image.open(path) as im:
+        assert im.mode == "RGBA"
+        assert im.info["Software"] == "test"
+        # Whole pixels per metre: 72 dpi is 2834.6, stored 2835, read 72.009.
+        assert np.allclose(im.info["dpi"], 72, atol=0.01)
+        assert np.array_equal(np.asarray(im), rgba[:, ::-1])
+
+
+@pytest.mark.parametrize(
+    "rgba", [np.zeros((2, 2, 3), np.uint8), np.zeros((2, 2, 4)), np.zeros((0, 2, 4), np.uint8)]
+)
+def test_write_png_refuses_what_is_not_rgba_bytes(tmp_path, rgba):
+    from derivreg.plots._png import write_png
+
+    with pytest.raises(ValueError, match="RGBA pixels of shape"):
+        write_png(tmp_path / "p.png", rgba, dpi=72, level=1, text={})
+
+
 @pytest.mark.parametrize(
     ("call", "match"),
     [
