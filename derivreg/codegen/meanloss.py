@@ -60,7 +60,7 @@ LOSS_CHECKS = '''
 def _nonzero(total: float, J: np.ndarray) -> float:
     """Return a block's loss ``total``, or nan where one of its losses ``J`` is 0: where
     ``_checked_rows`` looks at the scores (``_checked_loss`` then takes its path)."""
-    return total if np.all(J) else float("nan")
+    return total if np.all(J != 0) else float("nan")
 
 
 def _checked_loss(  # noqa: PLR0917
