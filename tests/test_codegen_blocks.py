@@ -268,7 +268,7 @@ def small_loss_blocks(name, own, monkeypatch):
     """The kernel with 256-row loss blocks: each block's own product, or one product over X."""
     k = KERNELS[name]
     monkeypatch.setattr(k, "LOSS_BLOCK_ROWS", 256)
-    monkeypatch.setattr(k, "BLOCK_BYTES", 256 * 8 * 4 if own else 8)
+    monkeypatch.setattr(k, "LOSS_BLOCK_BYTES", 256 * 8 * 4 if own else 8)
     return k
 
 

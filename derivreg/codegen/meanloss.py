@@ -3,9 +3,10 @@
 ``loss`` once took the per-sample losses of the whole batch (``losses``:
 z, J and ``J + 0 * z``, each m long), then scanned them (``_checked_rows``:
 ``np.isfinite``, ``np.all``) and summed them (``_mean_loss``): about nine
-passes over m-element arrays out of cache, against the textbook formula's
-four.  Now ``_loss`` sums ``_loss_sums`` over blocks of ``LOSS_BLOCK_ROWS``
-rows: each block's z, J and their sums in cache, one float per block.
+passes over m-element arrays (8 MB at a million rows, far past a core's L2
+cache), against the textbook formula's four.  Now ``_loss`` sums
+``_loss_sums`` over blocks of ``LOSS_BLOCK_ROWS`` rows: each block's z, J and
+their sums in cache, one float per block.
 
 The sum is the fast path only.  A block returns nan where one of its losses
 is not finite or is 0 (``_nonzero``: the two cases ``_checked_rows``
@@ -20,12 +21,13 @@ bit for bit).  Either order is a sum of m terms by m - 1 additions, within
 the same ``(m - 1) eps sum |J_i|`` of the exact sum: the bound the accuracy
 properties already allow (``derivreg.testing._reference.loss_error``).
 
-Where the block of X (``LOSS_BLOCK_ROWS`` rows) fits in ``BLOCK_BYTES``,
+Where the block of X (``LOSS_BLOCK_ROWS`` rows) fits in ``LOSS_BLOCK_BYTES``,
 each block's product ``X_b @ w`` is its own: z never leaves the cache.  Past
 that (more features), one product over all of X, which OpenBLAS may thread
 as it threads the textbook formula's, and the blocks take its rows: blocks
-of X's rows under about 4 MiB run on the calling thread only, and at many
-features the read of X is the whole cost (``benchmarks/blocks.py``).
+of X's rows under about 4 MiB run on the calling thread only
+(``benchmarks/blocks.py``), and at many features the read of X is the whole
+cost (``benchmarks/loss_blocks.py`` times both choices).
 
 Weighted losses keep the whole-batch path (``losses``' statements).
 
@@ -44,11 +46,16 @@ from typing import Any
 from derivreg.codegen.domain import CHECK_BATCH
 from derivreg.codegen.templates import CodeBlock, Printed, function
 
-__all__ = ["LOSS_BLOCK_ROWS", "LOSS_CHECKS", "loss_constants", "loss_functions"]
+__all__ = ["LOSS_BLOCK_BYTES", "LOSS_BLOCK_ROWS", "LOSS_CHECKS", "loss_constants", "loss_functions"]
 
 #: Scores per block of the mean loss: 128 KiB per temporary, a few in a core's L2 cache,
 #: and few enough blocks (61 at a million rows) that NumPy's per-call cost stays small.
 LOSS_BLOCK_ROWS = 1 << 14
+#: The most bytes of X's rows a block of the loss takes its own product of (1 MiB: 8
+#: features of 16384 rows).  Its own limit, not BLOCK_BYTES: the loss reads X once, and
+#: blocks of X's rows of 2 and 4 MiB were slower with two threads (16 and 32 features,
+#: 1.5x and 4-19x the textbook's time on a busy machine) than one product over X.
+LOSS_BLOCK_BYTES = 1 << 20
 
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
@@ -82,19 +89,22 @@ def loss_constants() -> list[str]:
 
     Examples
     --------
-    >>> loss_constants()[-1]
-    'LOSS_BLOCK_ROWS = 16384'
+    >>> loss_constants()[-2:]
+    ['LOSS_BLOCK_ROWS = 16384', 'LOSS_BLOCK_BYTES = 1048576']
     """
     return [
         "",
         "#: The mean loss sums blocks of LOSS_BLOCK_ROWS rows: their z and J in a core's",
         "#: L2 cache (128 KiB each), few blocks (NumPy's per-call cost stays small).",
-        "#: Where those rows of X take at most BLOCK_BYTES (few features), each block",
-        "#: has its own product X_b @ w, so z never leaves the cache; else one product",
-        "#: over all of X, which OpenBLAS threads as it does the textbook formula's",
-        "#: (blocks of X's rows under about 4 MiB run on the calling thread, and at many",
-        "#: features the read of X is the whole cost).",
+        "#: Where those rows of X take at most LOSS_BLOCK_BYTES (few features), each",
+        "#: block has its own product X_b @ w, so z never leaves the cache; else one",
+        "#: product over all of X, which OpenBLAS threads as it does the textbook",
+        "#: formula's.  By measurement (benchmarks/loss_blocks.py): OpenBLAS runs a product of",
+        "#: X's rows under about 4 MiB on the calling thread, and at many features the",
+        "#: read of X is the whole cost, which two threads share; blocks of X of 2 and 4",
+        "#: MiB were slower with two threads (each call waits for the second thread).",
         f"LOSS_BLOCK_ROWS = {LOSS_BLOCK_ROWS}",
+        f"LOSS_BLOCK_BYTES = {LOSS_BLOCK_BYTES}",
     ]
 
 
@@ -166,9 +176,9 @@ def _loss_unchecked() -> Printed:
                 "rows per block: LOSS_BLOCK_ROWS", ["m = X.shape[0]", "rows = LOSS_BLOCK_ROWS"]
             ),
             CodeBlock(
-                "few features (a block of X within BLOCK_BYTES): each block's own product",
+                "few features (a block of X within LOSS_BLOCK_BYTES): each block's own product",
                 [
-                    "if rows * _row_bytes(X) <= BLOCK_BYTES:",
+                    "if rows * _row_bytes(X) <= LOSS_BLOCK_BYTES:",
                     *(f"    {line}" for line in _blocks("X[{rows}] @ w")),
                     "    return total / m",
                 ],

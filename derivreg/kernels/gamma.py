@@ -59,12 +59,15 @@ THRESHOLD_SCORE = None
 
 #: The mean loss sums blocks of LOSS_BLOCK_ROWS rows: their z and J in a core's
 #: L2 cache (128 KiB each), few blocks (NumPy's per-call cost stays small).
-#: Where those rows of X take at most BLOCK_BYTES (few features), each block
-#: has its own product X_b @ w, so z never leaves the cache; else one product
-#: over all of X, which OpenBLAS threads as it does the textbook formula's
-#: (blocks of X's rows under about 4 MiB run on the calling thread, and at many
-#: features the read of X is the whole cost).
+#: Where those rows of X take at most LOSS_BLOCK_BYTES (few features), each
+#: block has its own product X_b @ w, so z never leaves the cache; else one
+#: product over all of X, which OpenBLAS threads as it does the textbook
+#: formula's.  By measurement (benchmarks/loss_blocks.py): OpenBLAS runs a product of
+#: X's rows under about 4 MiB on the calling thread, and at many features the
+#: read of X is the whole cost, which two threads share; blocks of X of 2 and 4
+#: MiB were slower with two threads (each call waits for the second thread).
 LOSS_BLOCK_ROWS = 16384
+LOSS_BLOCK_BYTES = 1048576
 
 #: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
 #: also the expected (Fisher) information per sample, and expected_curvature
@@ -259,8 +262,8 @@ def _loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
     # rows per block: LOSS_BLOCK_ROWS
     m = X.shape[0]
     rows = LOSS_BLOCK_ROWS
-    # few features (a block of X within BLOCK_BYTES): each block's own product
-    if rows * _row_bytes(X) <= BLOCK_BYTES:
+    # few features (a block of X within LOSS_BLOCK_BYTES): each block's own product
+    if rows * _row_bytes(X) <= LOSS_BLOCK_BYTES:
         total = _loss_sums(X[:rows] @ w, y[:rows], b)
         for start in range(rows, m, rows):
             stop = min(start + rows, m)

@@ -304,12 +304,12 @@ class _Template:
     def blocked_loss(self, m: int, rows: int, wanted: tuple) -> None:
         """Run ``loss`` on m rows in blocks of ``rows`` (``LOSS_BLOCK_ROWS``).
 
-        Each block with its own product (its rows of X just within ``BLOCK_BYTES``), and
-        as blocks of one product over X (its rows a byte past ``BLOCK_BYTES``).
+        Each block with its own product (its rows of X just within ``LOSS_BLOCK_BYTES``),
+        and as blocks of one product over X (its rows a byte past ``LOSS_BLOCK_BYTES``).
         """
         args, want, keywords = wanted
         for extra, how in ((0, ""), (1, ", one product")):
-            constants = {"LOSS_BLOCK_ROWS": rows, "BLOCK_BYTES": 8 * N * rows - extra}
+            constants = {"LOSS_BLOCK_ROWS": rows, "LOSS_BLOCK_BYTES": 8 * N * rows - extra}
             label = f"{m} rows in blocks of {rows}{how}"
             self.check(
                 "loss", list(args), want, label, self.interpreter(constants), keywords=keywords
