@@ -4,7 +4,7 @@
 Markdown table: the median time per call of ``loss``, ``grad`` and
 ``update`` (input checks, the finiteness check of the result, and nothing
 else on finite data of ordinary scale) and of the unchecked kernels they
-call (``_losses`` plus the mean, ``_grad``, ``_update``), at m rows x 8
+call (``_loss``, ``_grad``, ``_update``), at m rows x 8
 features, interleaved repeat by repeat.  On finite results no recomputing
 path runs: the extra cost is the conversion checks and one pass over the
 result (m scores, or n + 1 gradient entries).
@@ -31,7 +31,7 @@ def timed(f: Callable[[], object], calls: int) -> float:
 
 def pairs(k: object, X: np.ndarray, y: np.ndarray, w: np.ndarray) -> dict[str, tuple]:
     return {
-        "loss": (lambda: k.loss(X, y, w, 0.1), lambda: float(np.mean(k._losses(X, y, w, 0.1)))),
+        "loss": (lambda: k.loss(X, y, w, 0.1), lambda: k._loss(X, y, w, 0.1)),
         "grad": (lambda: k.grad(X, y, w, 0.1), lambda: k._grad(X, y, w, 0.1)),
         "update": (lambda: k.update(X, y, w, 0.1, 0.01), lambda: k._update(X, y, w, 0.1, 0.01)),
     }

@@ -180,3 +180,170 @@ def test_large_batch_grad_has_no_m_by_n_temporary():
     finally:
         tracemalloc.stop()
     assert peak < X.nbytes / 10
+
+
+# --- the mean loss in row blocks (derivreg/codegen/meanloss.py) -----------------------------
+
+
+def test_validation_covers_the_blocked_loss_both_ways():
+    report = validate(checked_in("bce"), derive("bce"))
+    for label in (
+        "loss (2 rows in blocks of 1)",
+        "loss (3 rows in blocks of 2)",
+        "loss (3 rows in blocks of 2, one product)",
+        "loss (5 rows in blocks of 3, one product)",
+        "loss (weighted)",
+    ):
+        assert label in report.proven
+
+
+OWN = "            total += _loss_sums(X[start:stop] @ w, y[start:stop], b)\n"
+OWN_LOOP = (
+    "        for start in range(rows, m, rows):\n            stop = min(start + rows, m)\n" + OWN
+)
+ONE = "        total += _loss_sums(Xw[start:stop], y[start:stop], b)\n"
+ONE_LOOP = "    for start in range(rows, m, rows):\n        stop = min(start + rows, m)\n" + ONE
+
+#: Wrong blocked losses, each a hand edit of the checked-in kernel the validator must refuse.
+LOSS_MUTATIONS = {
+    "the last block skipped": ("mse", OWN_LOOP, OWN_LOOP.replace("m, rows)", "m - 1, rows)")),
+    "the last block skipped (one product)": (
+        "bce",
+        ONE_LOOP,
+        ONE_LOOP.replace("range(rows, m, rows)", "range(rows, m - 1, rows)"),
+    ),
+    "the first block's rows counted twice": (
+        "mse",
+        ONE_LOOP,
+        ONE_LOOP.replace("range(rows, m", "range(0, m"),
+    ),
+    "a block's rows counted twice (its start one block back)": (
+        "mse",
+        OWN,
+        OWN.replace(
+            "X[start:stop] @ w, y[start:stop]", "X[start - rows:stop] @ w, y[start - rows:stop]"
+        ),
+    ),
+    "the mean over the block instead of the sum": (
+        "mse",
+        "total = float(np.sum(J) + 0 * np.sum(z))",
+        "total = float(np.mean(J) + 0 * np.sum(z))",
+    ),
+    "a block's sum replaced, not added": ("mse", ONE, ONE.replace("total +=", "total =")),
+    "a block's sum subtracted": ("mse", OWN, OWN.replace("total +=", "total -=")),
+    "labels shifted against rows": (
+        "mse",
+        ONE,
+        ONE.replace("y[start:stop]", "y[start - 1:stop - 1]"),
+    ),
+    "averaged over the block size": (
+        "mse",
+        "        return total / m\n",
+        "        return total / rows\n",
+    ),
+    "the zero-loss fallback dropped": ("mse", "    total = _nonzero(total, J)\n", ""),
+    "the blocks' nan not checked": (
+        "mse",
+        "J_mean = _checked_loss(_loss(X, y, w, b), _losses, X, y, w, b)",
+        "J_mean = _loss(X, y, w, b)",
+    ),
+    "the weights dropped from the weighted loss": (
+        "mse",
+        'J_mean = _mean_loss(_fits(J * s, "the weighted J"',
+        'J_mean = _mean_loss(_fits(J, "the weighted J"',
+    ),
+}
+
+
+@pytest.mark.parametrize("mutation", sorted(LOSS_MUTATIONS))
+def test_a_wrong_blocked_loss_fails_validation(mutation):
+    name, old, new = LOSS_MUTATIONS[mutation]
+    source = checked_in(name)
+    assert source.count(old) == 1, "the mutation must apply to one place of the current kernel"
+    with pytest.raises(ValidationError, match=name):
+        validate(source.replace(old, new, 1), derive(name))
+
+
+def small_loss_blocks(name, own, monkeypatch):
+    """The kernel with 256-row loss blocks: each block's own product, or one product over X."""
+    k = KERNELS[name]
+    monkeypatch.setattr(k, "LOSS_BLOCK_ROWS", 256)
+    monkeypatch.setattr(k, "LOSS_BLOCK_BYTES", 256 * 8 * 4 if own else 8)
+    return k
+
+
+# the hand-written textbook losses below are MSE's and BCE's
+@pytest.mark.parametrize("own", [True, False])
+@pytest.mark.parametrize("name", ["bce", "mse"])
+@pytest.mark.parametrize("m", [1, 255, 256, 257, 1000])
+def test_blocked_loss_agrees_with_a_plain_numpy_mean(name, m, own, monkeypatch):
+    # Both sum the same m losses (|J| < ~20 here) in different orders: within
+    # (m - 1) eps sum |J| < 1e3 * 2.2e-16 * 2e4 / m relative to their mean ~1: 1e-12.
+    k = small_loss_blocks(name, own, monkeypatch)
+    rng = np.random.default_rng(m)
+    X, w = rng.normal(size=(m, 4)), rng.normal(size=4)
+    y = (rng.random(m) < 0.5).astype(float) if name == "bce" else rng.normal(size=m)
+    z = X @ w + 0.3
+    J = np.logaddexp(0, z) - y * z if name == "bce" else (y - z) ** 2
+    assert k.loss(X, y, w, 0.3) == pytest.approx(np.mean(J), rel=1e-12)
+    if m <= 256:  # one block: the old whole-batch mean, bit for bit
+        assert k.loss(X, y, w, 0.3) == float(np.sum(k.losses(X, y, w, 0.3)) / m)
+
+
+def outcome(f):
+    """A call's value, or its error's type and message."""
+    try:
+        return f()
+    except (ValueError, FloatingPointError) as err:
+        return type(err).__name__, str(err)
+
+
+def whole_batch_loss(k, X, y, w, b):
+    """The mean loss as ``loss`` took it before its blocks: the checked ``losses``, averaged."""
+    from derivreg.kernels._checks import _mean_loss
+
+    return _mean_loss(k.losses(X, y, w, b))
+
+
+def hard_batches(name):
+    """Batches whose later blocks hold what the per-sample path handles: a loss of 0, an
+    infinite X, a score past float64, losses whose sum overflows."""
+    rng = np.random.default_rng(5)
+    m = 700
+    X = rng.normal(size=(m, 2))  # w = (0.5, -0.25), b = 0.1 (same_outcomes)
+    y = (rng.random(m) < 0.5).astype(float) if name == "bce" else rng.normal(size=m)
+    exact = X.copy()
+    exact[600] = [0.0, 0.0]  # MSE: z = b = y there, a loss of 0
+    y_exact = y.copy()
+    y_exact[600] = 0.1 if name == "mse" else y[600]
+    infinite = X.copy()
+    infinite[650, 1] = np.inf
+    far = X.copy()
+    far[400] = [1e308, 1e308]  # z past float64: its limit (BCE at y = 0: linear) or an error
+    huge = np.full((m, 2), 1e154)
+    return [(X, y), (exact, y_exact), (infinite, y), (far, y), (far, np.zeros(m)), (huge, y)]
+
+
+def same_outcomes(k, name):
+    """Assert that ``k.loss`` returns or raises what the whole-batch mean did, on
+    :func:`hard_batches`: the same error, or a value within the summation-order bound
+    (these m = 700 losses, |J| <= 1e308 each, in two orders: 1e-12 relative is ~5e3 eps)."""
+    w = np.array([0.5, -0.25])
+    for X, y in hard_batches(name):
+        want = outcome(lambda X=X, y=y: whole_batch_loss(k, X, y, w, 0.1))
+        got = outcome(lambda X=X, y=y: k.loss(X, y, w, 0.1))
+        assert got == (pytest.approx(want, rel=1e-12) if isinstance(want, float) else want)
+
+
+@pytest.mark.parametrize("own", [True, False])
+@pytest.mark.parametrize("name", ["bce", "mse"])
+def test_blocked_loss_keeps_the_per_sample_paths_limits_and_errors(name, own, monkeypatch):
+    same_outcomes(small_loss_blocks(name, own, monkeypatch), name)
+
+
+def test_the_per_sample_paths_test_catches_a_loss_that_never_falls_back(monkeypatch):
+    # planted: _checked_loss returning the blocks' mean as it is (nan, inf included)
+    k = small_loss_blocks("mse", True, monkeypatch)
+    monkeypatch.setattr(k, "_checked_loss", lambda mean, *args: mean)
+    with pytest.raises(AssertionError):
+        same_outcomes(k, "mse")

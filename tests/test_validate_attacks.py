@@ -423,6 +423,8 @@ CONSTANTS = {
     "TARGETS": lambda v: "real" if v == "binary" else "binary",
     "BLOCK_BYTES": lambda v: v // 2,
     "MIN_BLOCK_ROWS": lambda v: v + 1,
+    "LOSS_BLOCK_ROWS": lambda v: v // 2,
+    "LOSS_BLOCK_BYTES": lambda v: v * 4,
     "DOMAIN": lambda v: "(-oo, oo)" if v != "(-oo, oo)" else "[0, 1]",
 }
 

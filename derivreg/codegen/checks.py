@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import ast
 
+from derivreg.codegen.meanloss import LOSS_CHECKS
 from derivreg.codegen.overflow import OVERFLOW
 from derivreg.codegen.templates import COMMAND
 
@@ -191,6 +192,7 @@ def _check_alpha(alpha: object) -> float:
 
 #: The input checks, then the overflow checks of :mod:`derivreg.codegen.overflow`.
 CHECKS = CHECKS.rstrip() + "\n\n\n" + OVERFLOW.strip() + "\n"
+CHECKS += "\n\n" + LOSS_CHECKS.strip() + "\n"  # the blocked mean loss's: codegen/meanloss.py
 
 #: What the checks import from :mod:`derivreg._sparse` (NumPy only; SciPy is
 #: looked up in ``sys.modules``, never imported).

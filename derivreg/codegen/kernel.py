@@ -20,6 +20,7 @@ from derivreg.codegen.domain import CHECK_BATCH, domain_lines
 from derivreg.codegen.examples import examples
 from derivreg.codegen.hessian import second_order, second_order_constants
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
+from derivreg.codegen.meanloss import loss_constants, loss_functions
 from derivreg.codegen.newton import newton_functions
 from derivreg.codegen.penalized import Penalized
 from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
@@ -197,7 +198,7 @@ class _Kernel:
         ]
 
     def forward(self) -> list[Printed]:
-        """Print ``predict`` and the losses."""
+        """Print ``predict`` and the losses (the mean loss: derivreg/codegen/meanloss.py)."""
         z_checked = CodeBlock(_FORWARD_Z + "; recomputed where a partial sum overflows", [])
         z_checked.lines.append("z = _scores(X, w, b)")
         return [
@@ -238,23 +239,6 @@ class _Kernel:
                     CodeBlock(NONFINITE_SCORE, ["J = J + 0 * z"]),
                 ],
                 "J",
-            ),
-            function(
-                f"loss(\n    {_BATCH}, *, {_WEIGHT}, {_ALPHA}\n) -> float",
-                self.ex(
-                    "Mean loss over the rows (weighted by ``sample_weight``), plus\n"
-                    "    ``alpha/2 ||w||^2``: scikit-learn's L2 objective; a float.",
-                    "loss",
-                ),
-                [
-                    CodeBlock(
-                        "the (weighted) mean of the per-sample losses",
-                        ["J = losses(X, y, w, b, sample_weight=sample_weight)"],
-                    ),
-                    self.penalized.R(),
-                ],
-                "_penalised(_mean_loss(J), R, alpha)",
-                [_CHECK_ALPHA, 'w = _as_float_array("w", w, 1)  # for R; losses checks it'],
             ),
         ]
 
@@ -473,13 +457,14 @@ def generate_module(derivation: Derivation) -> Printed:
     check_derivation(derivation)
     kernel = _Kernel(derivation)
     functions = [*kernel.elementwise(), *kernel.penalized.elementwise(), *kernel.forward()]
+    functions += loss_functions(kernel)  # loss, in row blocks: derivreg/codegen/meanloss.py
     functions += [*kernel.gradient(), *kernel.penalized.gradient(), *kernel.update()]
     functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
     functions += likelihood_functions(kernel)  # log_likelihood: derivreg/codegen/likelihood.py
     functions += newton_functions(kernel)  # newton_terms: derivreg/codegen/newton.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
-    header = [*_header(derivation, used), *second_order_constants(derivation)]
+    header = [*_header(derivation, used), *loss_constants(), *second_order_constants(derivation)]
     header += likelihood_constants(derivation)
     header += overflow_constants(derivation)  # DJ_DZ_DEGREE: derivreg/codegen/scaling.py
     source = "\n".join(header) + text + "\n"

@@ -625,3 +625,22 @@ def _pearson_dispersion(r: np.ndarray, X: np.ndarray) -> float:
 def _lgamma(t: float) -> float:
     """``log |Gamma(t)|`` of one float (NumPy has no log-gamma; ``math`` has)."""
     return math.lgamma(float(t))
+
+
+def _nonzero(total: float, J: np.ndarray) -> float:
+    """Return a block's loss ``total``, or nan where one of its losses ``J`` is 0: where
+    ``_checked_rows`` looks at the scores (``_checked_loss`` then takes its path)."""
+    return total if np.all(J != 0) else float("nan")
+
+
+def _checked_loss(  # noqa: PLR0917
+    mean: float, kernel: object, X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float
+) -> float:
+    """Return the blocks' mean loss ``mean`` where it is finite; else (a loss not finite or
+    0, or a sum past float64) the mean of ``kernel``'s per-sample losses of the whole batch
+    as ``losses`` checks them (``_checked_rows``) and ``loss`` averages them (``_mean_loss``):
+    their limits, the scaled mean, or their error."""
+    if np.isfinite(mean):
+        return mean
+    J = _checked_rows(kernel(X, y, w, b), "J", kernel, X, w, b, y)
+    return _mean_loss(J)

@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_log_likelihood, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_log_likelihood, _checked_loss, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _nonzero, _penalised, _row_bytes, _scores
 
 NAME = 'bce'
 TARGETS = 'binary'
@@ -57,6 +57,18 @@ UPDATE_RULES = {1: 'w := w + α·x·(y - ŷ),  b := b + α·(y - ŷ)', 'n': 'w :
 #: the figures' labels and decision boundaries (derivreg.plots).
 ACTIVATION = '1/(1 + exp(-z))'
 THRESHOLD_SCORE = 0.0
+
+#: The mean loss sums blocks of LOSS_BLOCK_ROWS rows: their z and J in a core's
+#: L2 cache (128 KiB each), few blocks (NumPy's per-call cost stays small).
+#: Where those rows of X take at most LOSS_BLOCK_BYTES (few features), each
+#: block has its own product X_b @ w, so z never leaves the cache; else one
+#: product over all of X, which OpenBLAS threads as it does the textbook
+#: formula's.  By measurement (benchmarks/loss_blocks.py): OpenBLAS runs a product of
+#: X's rows under about 4 MiB on the calling thread, and at many features the
+#: read of X is the whole cost, which two threads share; blocks of X of 2 and 4
+#: MiB were slower with two threads (each call waits for the second thread).
+LOSS_BLOCK_ROWS = 16384
+LOSS_BLOCK_BYTES = 1048576
 
 #: Whether d2J/dz2 reads y: where it does not, the Hessian of the mean loss is
 #: also the expected (Fisher) information per sample, and expected_curvature
@@ -235,13 +247,64 @@ def loss(
     0.644397
     """
     alpha = _check_alpha(alpha)
-    w = _as_float_array("w", w, 1)  # for R; losses checks it
+    w = _as_float_array("w", w, 1)  # for R, and its error before the batch's
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    s = _check_sample_weight(sample_weight, X)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        # the (weighted) mean of the per-sample losses
-        J = losses(X, y, w, b, sample_weight=sample_weight)
+        # the mean of the per-sample losses, block by block (see _loss); nan (a loss
+        # not finite or 0): the per-sample path of losses, its limits and errors
+        if s is None:
+            J_mean = _checked_loss(_loss(X, y, w, b), _losses, X, y, w, b)
+        # weighted: each row's loss times its weight, as losses computes it
+        else:
+            J = _checked_rows(_losses(X, y, w, b), "J", _losses, X, w, b, y)
+            J_mean = _mean_loss(_fits(J * s, "the weighted J", X, w, b))
         # penalty: R = lambda·w²/2 per weight, λ = alpha; b is not penalised
         R = (1/2)*alpha*w**2
-        return _penalised(_mean_loss(J), R, alpha)
+        return _penalised(J_mean, R, alpha)
+
+
+def _loss(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    """``loss`` without the input checks, unweighted and unpenalised: float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them.
+
+    The mean of the per-sample losses, summed over blocks of LOSS_BLOCK_ROWS
+    rows (see ``_loss_sums``); nan where a loss is not finite or is 0, which
+    ``_checked_loss`` recomputes.
+    """
+    # rows per block: LOSS_BLOCK_ROWS
+    m = X.shape[0]
+    rows = LOSS_BLOCK_ROWS
+    # few features (a block of X within LOSS_BLOCK_BYTES): each block's own product
+    if rows * _row_bytes(X) <= LOSS_BLOCK_BYTES:
+        total = _loss_sums(X[:rows] @ w, y[:rows], b)
+        for start in range(rows, m, rows):
+            stop = min(start + rows, m)
+            total += _loss_sums(X[start:stop] @ w, y[start:stop], b)
+        return total / m
+    # more: one product over all rows, which the BLAS may thread
+    Xw = X @ w
+    # sum the blocks' losses, then average over the m rows
+    total = _loss_sums(Xw[:rows], y[:rows], b)
+    for start in range(rows, m, rows):
+        stop = min(start + rows, m)
+        total += _loss_sums(Xw[start:stop], y[start:stop], b)
+    return total / m
+
+
+def _loss_sums(Xw: np.ndarray, y: np.ndarray, b: float) -> float:
+    """The loss summed over the rows of one block, from their products ``Xw = X w``."""
+    # forward: z = X w + b, one row per sample
+    z = Xw + b
+    # shared subexpressions
+    t0 = np.log1p(np.exp(-np.abs(z)))
+    # forward: J = -y·log(ŷ) - (1 - y)·log(1 - ŷ), yhat = 1/(1 + exp(-z))
+    #   stable: rewrites log_sigmoid, one_minus_sigmoid; printed softplus
+    J = y*(t0 + np.maximum(0, -z)) - (t0 + np.maximum(0, z))*(y - 1)
+    # a non-finite score gives nan (0 * z): the checks recompute it at scale
+    total = float(np.sum(J) + 0 * np.sum(z))
+    # a loss of 0 gives nan: the checks look at the scores there (_checked_rows)
+    total = _nonzero(total, J)
+    return total
 
 
 def grad(

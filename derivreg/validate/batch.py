@@ -14,8 +14,9 @@ Four steps, each of which rejects with the line and the reason:
    entry: both triangles, the intercept's row) and ``H v``, at m = 5 rows
    and n = 4 features, and the fused ``newton_terms`` (all three from one z),
    and in row blocks of every size from 1 to m for m
-   in (2, 3, 5); every statement and both sides of every ``if`` must be
-   reached, and no input changed.
+   in (2, 3, 5) (the mean loss's blocks with their own products and as
+   blocks of one product over X); every statement and both sides of every
+   ``if`` must be reached, and no input changed.
 
 Examples
 --------
@@ -300,6 +301,20 @@ class _Template:
             else:
                 self.report.failures.append(f"{tag}: computes {have}, not {want}")
 
+    def blocked_loss(self, m: int, rows: int, wanted: tuple) -> None:
+        """Run ``loss`` on m rows in blocks of ``rows`` (``LOSS_BLOCK_ROWS``).
+
+        Each block with its own product (its rows of X just within ``LOSS_BLOCK_BYTES``),
+        and as blocks of one product over X (its rows a byte past ``LOSS_BLOCK_BYTES``).
+        """
+        args, want, keywords = wanted
+        for extra, how in ((0, ""), (1, ", one product")):
+            constants = {"LOSS_BLOCK_ROWS": rows, "LOSS_BLOCK_BYTES": 8 * N * rows - extra}
+            label = f"{m} rows in blocks of {rows}{how}"
+            self.check(
+                "loss", list(args), want, label, self.interpreter(constants), keywords=keywords
+            )
+
     def run(self) -> None:
         interp = self.interpreter()
         for name, target in _ELEMENTWISE.items():
@@ -328,6 +343,7 @@ class _Template:
                         args, want, keywords = wanted[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked, keywords=keywords)
+                self.blocked_loss(m, rows, wanted["loss"])
         if self.pearson:  # Pearson's dispersion needs m > p: a batch of its own
             args, want, keywords = self.expected(*PEARSON_BATCH)["log_likelihood"]
             label = f"{PEARSON_BATCH[0]} rows, {PEARSON_BATCH[1]} features"

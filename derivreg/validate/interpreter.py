@@ -52,6 +52,10 @@ CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
     "_penalised": lambda a: a[0] + sp.Add(*np.asarray(a[1], dtype=object).ravel()),
     "_checked_update": lambda a: (a[0], a[1]),
     "_checked_losses": lambda a: a[0],
+    # the blocked mean loss: a block's sum, or nan where a loss is 0; the blocks' mean, or
+    # (nan) the checked per-sample path's, itself validated (losses, _mean_loss)
+    "_nonzero": lambda a: a[0],
+    "_checked_loss": lambda a: a[0],
     # a non-finite term is the checked kernel's, itself validated (contract: unchanged)
     "_checked_hessian": lambda a: a[0],
     "_checked_newton": lambda a: tuple(a[:3]),

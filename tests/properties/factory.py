@@ -32,9 +32,11 @@ from properties.planted import BUGS, update_per_sample
 @functools.cache
 def _small_blocks(name: str) -> ModuleType:
     """The generated kernel with 2-row blocks, so that small batches take the
-    row-blocked gradient path (full and partial blocks) that large ones take."""
+    row-blocked gradient path (full and partial blocks) that large ones take,
+    and the mean loss's blocks (of one product over X: 2 rows of X are past 8 bytes)."""
     module = codegen.compile(derive(name))
     module.BLOCK_BYTES, module.MIN_BLOCK_ROWS = 8, 2
+    module.LOSS_BLOCK_ROWS, module.LOSS_BLOCK_BYTES = 2, 8
     return module
 
 
