@@ -180,6 +180,26 @@ def test_compiled_code_runs_in_a_restricted_namespace():
     assert "eval" not in builtins
     with pytest.raises(ImportError, match="only numpy and math"):
         builtins["__import__"]("os")
+    with pytest.raises(ImportError, match="only numpy and math"):
+        builtins["__import__"]("numpy", level=1)  # a relative import is never NumPy's own
+
+
+def test_a_compiled_module_names_an_infinite_x_in_a_fresh_process():
+    # ndarray.any imports numpy._core._methods from C on its first call in a process, through
+    # the sandbox's __import__: that used to be refused, so a runtime-compiled module's first
+    # non-finite X raised ImportError instead of the input check's message
+    code = (
+        "import numpy as np\n"
+        "from derivreg import derive\n"
+        "from derivreg.codegen import compile\n"
+        "m = compile(derive('mse'))\n"
+        "try:\n"
+        "    m.grad([[np.inf]], [1.0], [1.0], 0.0)\n"
+        "except Exception as err:\n"
+        "    print(type(err).__name__, err)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.startswith("ValueError Input X contains infinity"), out.stdout
 
 
 def test_generated_names_must_be_identifiers():

@@ -135,13 +135,18 @@ def _allowed_from(node: ast.ImportFrom) -> bool:
 def _importer(
     modules: Mapping[str, object],
 ) -> types.FunctionType:
-    def restricted_import(  # __import__'s signature; only the name and level matter
+    def restricted_import(  # __import__'s signature: all of it for NumPy's own imports
         name: str,
-        globals: Mapping[str, object] | None = None,  # noqa: ARG001
-        locals: Mapping[str, object] | None = None,  # noqa: ARG001
-        fromlist: Sequence[str] = (),  # noqa: ARG001
+        globals: Mapping[str, object] | None = None,
+        locals: Mapping[str, object] | None = None,
+        fromlist: Sequence[str] = (),
         level: int = 0,
     ) -> object:
+        if name.startswith("numpy.") and not level:
+            # NumPy's own lazy imports, made from C by array methods (ndarray.any imports
+            # numpy._core._methods on its first call): the generated code cannot reach this
+            # hook (gate refuses dunders and every import but its own), only NumPy can
+            return builtins.__import__(name, globals, locals, fromlist, level)
         if name not in modules or level:
             raise ImportError(
                 f"generated kernels may import only numpy and math (and their input checks), "
