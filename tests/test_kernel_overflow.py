@@ -395,3 +395,27 @@ def test_the_maximum_form_is_the_where_form_bit_for_bit_on_every_kind_of_float()
         got = KERNELS["bce"].dJ_dz(z, y)
     np.testing.assert_array_equal(got, where)  # NaN where NaN, every other bit the same
     assert np.array_equal(np.signbit(got), np.signbit(where))
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_the_scaled_gradient_keeps_every_term_of_the_results_size(sparse):
+    # Found by the contract property (Poisson): the scores of rows 0 and 1 overflow, so
+    # the gradient is recomputed at scale; scaling dJ/dz by its largest entry (1e308) and
+    # X by its columns' (1.8e308) lost 5e-324 * 1.8e308 and 1e308 * 5e-324, the terms of
+    # the result's own size, and gave 0.0.  Each term now at its own scale.
+    from fractions import Fraction
+
+    big, tiny = float(np.finfo(np.float64).max), 5e-324
+    X = np.array([[big, -big, big], [big, -big, big], [tiny] * 3, [tiny, 0.0, 0.0]])
+    y = np.array([tiny, tiny, 1e308, 1e308])
+    w, b = np.array([big, big, -big]), -big
+    # exp(z) underflows to 0 in every row (z ~ -3e616 and -1.8e308): dJ/dz = -y exactly
+    exact = [
+        float(sum(-Fraction(y[i]) * Fraction(X[i, j]) for i in range(4)) / 4) for j in range(3)
+    ]
+    if sparse:
+        scipy_sparse = pytest.importorskip("scipy.sparse")
+        X = scipy_sparse.csr_matrix(X)
+    dJ_dw, _ = KERNELS["poisson"].grad(X, y, w, b)
+    # one rounding per product and per sum of four terms, and the mean's division
+    np.testing.assert_allclose(dJ_dw, exact, rtol=8 * np.finfo(np.float64).eps, atol=0)

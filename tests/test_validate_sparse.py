@@ -85,14 +85,14 @@ def test_the_checks_sparse_import_is_pinned():
     source = (codegen.KERNEL_DIR / "_checks.py").read_text(encoding="utf-8")
     line = (
         "from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, "
-        "row, row_bytes, stored"
+        "row, row_bytes, scaled_column_sums, stored"
     )
     assert line in source
     for edit in (
         "from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, "
-        "row, row_bytes, stored, sys",
+        "row, row_bytes, scaled_column_sums, stored, sys",
         "from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, "
-        "row, row_bytes, stored as issparse",
+        "row, row_bytes, scaled_column_sums, stored as issparse",
         "from derivreg.train import as_csr, issparse, stored",
     ):
         with pytest.raises(ValidationError):
@@ -119,7 +119,7 @@ def test_the_gate_lets_through_only_the_sparse_helpers_names(source):
 def test_the_gate_accepts_the_checks_import():
     gate(
         "from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, "
-        "row, row_bytes, stored"
+        "row, row_bytes, scaled_column_sums, stored"
     )
 
 

@@ -198,7 +198,8 @@ CHECKS += "\n\n" + LOSS_CHECKS.strip() + "\n"  # the blocked mean loss's: codege
 #: looked up in ``sys.modules``, never imported).
 SPARSE_MODULE = "derivreg._sparse"
 SPARSE_NAMES = (
-    "abs_max", "as_csr", "column_sums", "issparse", "ldexp_along", "row", "row_bytes", "stored",
+    "abs_max", "as_csr", "column_sums", "issparse", "ldexp_along", "row", "row_bytes",
+    "scaled_column_sums", "stored",
 )  # fmt: skip
 
 #: The helpers a kernel module imports, sorted.

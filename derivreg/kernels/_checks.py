@@ -14,7 +14,7 @@ import math
 
 import numpy as np
 
-from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, row, row_bytes, stored
+from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, row, row_bytes, scaled_column_sums, stored
 
 
 def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
@@ -353,15 +353,15 @@ def _scaled_mean(values: np.ndarray, X: np.ndarray | None = None) -> tuple[np.nd
     the mean is ``s * 2**p``.
 
     Scaled by powers of two (exact), no product or partial sum can overflow; a
-    term lost below the smallest subnormal is below TINY times the largest term.
+    term lost below the smallest subnormal is below TINY times the largest term
+    (of its column: each product at its own scale, scaled_column_sums).
     """
     m = values.shape[0]
+    if X is not None:
+        s, p = scaled_column_sums(values, X)
+        return s / m, p
     ev = np.frexp(np.max(np.abs(values)))[1]
-    scaled = np.ldexp(values, -ev)
-    if X is None:
-        return np.sum(scaled) / m, ev
-    ex = np.frexp(abs_max(X, 0))[1]
-    return (scaled @ ldexp_along(X, -ex, 0)) / m, ev + ex
+    return np.sum(np.ldexp(values, -ev)) / m, ev
 
 
 def _mean_loss(J: np.ndarray) -> float:
