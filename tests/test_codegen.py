@@ -66,7 +66,7 @@ def test_kernel_imports_only_numpy(name):
         "import math",
         "import numpy as np",
         "from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, "
-        "row, row_bytes, stored",
+        "row, row_bytes, scaled_column_sums, stored",
     ]
     # ... whose sparse helpers import only NumPy (and sys, to find SciPy if it is loaded)
     sparse = (Path(codegen.KERNEL_DIR).parent / "_sparse.py").read_text(encoding="utf-8")

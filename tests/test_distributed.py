@@ -102,7 +102,11 @@ def test_the_hessian_is_the_generated_kernel_not_a_curvature(monkeypatch):
 SOLVERS = {
     "newton": lambda obj: newton(obj, np.zeros(17), tol=1e-12),
     "gd": lambda obj: gradient_descent(obj, np.zeros(17), tol=1e-10, max_iter=5000),
-    "lbfgs": lambda obj: lbfgs(obj, np.zeros(17), tol=1e-9),
+    # L-BFGS's line search compares losses: near the optimum a step lowers J ~ 1 by about
+    # |g|^2 / (2 L), below J's own rounding (eps J ~ 2e-16) once |g| < sqrt(4 L eps) ~ 3e-8
+    # (L <= 2 here), so whether it certifies |g| <= 1e-9 for least squares depended on the
+    # loss's summation order; 1e-8 it reaches whatever the order
+    "lbfgs": lambda obj: lbfgs(obj, np.zeros(17), tol=1e-8),
 }
 
 
@@ -116,9 +120,10 @@ def test_dask_fits_reach_the_in_memory_fit(name, solver):
         dsk = SOLVERS[solver](obj)
     assert mem.converged
     assert dsk.converged
-    # GD and L-BFGS: both runs stop at max |g| <= 1e-9 or less, so both lie within
-    # sqrt(17) 1e-9 / mu (mu >= 0.1 here) of the optimum: 1e-8 relative apart at most.
-    np.testing.assert_allclose(dsk.theta, mem.theta, rtol=1e-8 if solver != "newton" else 1e-10)
+    # GD and L-BFGS: both runs stop at max |g| <= tol (1e-10, 1e-8) or less, so both lie
+    # within sqrt(17) tol / mu (mu >= 0.1 here) of the optimum: 1e-8 and 1e-6 relative apart.
+    rtol = {"newton": 1e-10, "gd": 1e-8, "lbfgs": 1e-6}[solver]
+    np.testing.assert_allclose(dsk.theta, mem.theta, rtol=rtol)
     assert obj.passes >= dsk.n_iter  # at least one pass per iteration, one compute each
 
 

@@ -144,11 +144,12 @@ NEAR = "(1/2)*np.log1p(np.sinh(t0)**2)"
 def test_the_validator_refuses_a_wrong_branch_of_the_printed_loss(old, new):
     d = derive(LOGCOSH)
     source = codegen.generate(d)
-    # The loss prints twice: in _losses and in _newton_sums (the fused second-order pass).
-    assert source.count(old) == 2
+    # The loss prints three times: in _losses, in _loss_sums (the blocked mean) and in
+    # _newton_sums (the fused second-order pass); the first and the last are edited here.
+    assert source.count(old) == 3
     assert validate(source, d).ok
     first = source.index(old)
-    second = source.index(old, first + 1)
+    second = source.rindex(old)
     in_losses = source[:first] + new + source[first + len(old) :]
     in_newton = source[:second] + new + source[second + len(old) :]
     with pytest.raises(ValidationError, match="_losses"):
@@ -261,7 +262,7 @@ def test_check_kernels_fails_on_a_dropped_term_in_the_loss(generated):
     """The far branch without its - log 2: the loss is log 2 too large for |y - z| >= 1."""
     from derivreg.testing import KernelCheckError, check_kernels
 
-    planted = plant(generated, FAR, "t1 + np.log1p(np.exp(-2*t1))", 2)  # _losses, _newton_sums
+    planted = plant(generated, FAR, "t1 + np.log1p(np.exp(-2*t1))", 3)  # and _loss_sums
     with pytest.raises(KernelCheckError) as failed:
         check_kernels(planted, LOGCOSH, max_examples=EXAMPLES)
     assert {
