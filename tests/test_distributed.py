@@ -437,21 +437,3 @@ def test_importing_derivreg_imports_neither_dask_nor_zarr():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
                          check=True)  # fmt: skip
     assert out.stdout.strip() == "[]"
-
-
-def test_the_scale_benchmark_runs_at_a_tiny_size(tmp_path):
-    # A smoke test of benchmarks/dask_scale.py (its figures are the benchmark's, not the
-    # test's): 40,000 rows in 4 chunks, dask-ml for two iterations, the store deleted after.
-    store = tmp_path / "s.zarr"
-    argv = [sys.executable, str(ROOT / "benchmarks" / "dask_scale.py"), "--rows", "40000",
-            "--chunk-rows", "10000", "--store", str(store), "--out", str(tmp_path),
-            "--dask-ml-max-iter", "1"]  # fmt: skip
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    done = subprocess.run(argv, capture_output=True, text=True, env=env, check=True, timeout=600)
-    report = (tmp_path / "dask_scale.md").read_text(encoding="utf-8")
-    assert report in done.stdout
-    for needle in ("one read of the store", "derivreg Newton", "dask-ml", "| scheduler |",
-                   "| worker tcp://"):  # fmt: skip
-        assert needle in report
-    assert not store.exists()
-    assert "peak_rss" in (tmp_path / "dask_scale.json").read_text(encoding="utf-8")
