@@ -11,9 +11,12 @@ Usage::
    call on one thread whatever its setting: no thread is started or waited
    for per block.
 2. ``grad``: the unchecked ``_grad`` of the generated kernels with
-   ``BLOCK_BYTES`` from 256 KiB to 32 MiB and unblocked, and the textbook
-   NumPy gradient, at every shape of ``batch.CASES`` and both thread
-   settings, as multiples of one read of X (``X @ v``, timed just before).
+   ``BLOCK_BYTES`` from 256 KiB to 32 MiB and unblocked, the textbook
+   NumPy gradient, and the textbook's two whole-X products with the printed
+   ``dJ_dz`` on 16384-score blocks between them ("whole-X products", the
+   layout that threads as the textbook does), at every shape of
+   ``batch.CASES`` and both thread settings, as multiples of one read of X
+   (``X @ v``, timed just before).
 3. ``elementwise``: the printed ``dJ_dz`` alone against the textbook
    residual ``1/(1+exp(-z)) - y`` (or ``2 (z - y)``), on the same row blocks
    of 1e6 scores, nanoseconds per element; no BLAS.
@@ -104,8 +107,9 @@ def _residual(binary: bool) -> Callable[[np.ndarray, np.ndarray], np.ndarray]:
 def grad_table(repeats: int, quick: bool) -> None:
     """The whole unchecked gradient by BLOCK_BYTES, as multiples of one read of X."""
     print(f"\n## _grad by BLOCK_BYTES, multiples of one read of X ({load()})\n")
-    print("| case | threads | textbook | " + " | ".join(size(b) for b in BLOCK_SIZES) + " |")
-    print("|---|---|---|" + "---|" * len(BLOCK_SIZES))
+    names = [size(b) for b in BLOCK_SIZES] + ["whole-X products"]
+    print("| case | threads | textbook | " + " | ".join(names) + " |")
+    print("|---|---|---|" + "---|" * len(names))
     for loss, rows, n in CASES:
         m = rows // 200 if quick else rows
         X, y, w = _data(loss, m, n)
@@ -123,7 +127,17 @@ def grad_table(repeats: int, quick: bool) -> None:
 
             return sized
 
+        def whole(X=X, y=y, w=w, kernel=kernel, rows=16384) -> object:
+            # the textbook's two whole-X products (threaded as its are), the printed
+            # dJ/dz (the public, checked one) on cached blocks of the scores between them
+            z = X @ w + 0.1
+            r = np.concatenate(
+                [kernel.dJ_dz(z[s : s + rows], y[s : s + rows]) for s in range(0, len(y), rows)]
+            )
+            return (r @ X) / len(y), float(r.mean())
+
         methods = {"textbook": textbook} | {size(b): blocked(b) for b in BLOCK_SIZES}
+        methods["whole-X products"] = whole
         for threads in (1, 2):
             with threadpool_limits(threads, "blas"), np.errstate(all="ignore"):
                 out: dict[str, list[float]] = {k: [] for k in methods}
