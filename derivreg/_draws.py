@@ -1,20 +1,35 @@
-"""Small helpers of :mod:`derivreg.data`: argument checks, frozen arrays, the intercept search.
+"""The random draws of :mod:`derivreg.data`, in the lecture's order, and its small helpers.
+
+:func:`_linear_draws` and :func:`_logistic_draws` make exactly the draws of
+the lecture's code, in its order, from the ``RandomState`` they are given;
+:mod:`derivreg.data` adds the optional draws (noise, Bernoulli labels) after
+them, so that they never move the lecture's numbers.  The rest: argument
+checks, frozen arrays, labels from scores, the intercept search.
 
 Examples
 --------
 >>> import numpy as np
+>>> X, y, w, b, w0, b0 = _linear_draws(np.random.RandomState(1), 1, 100)
+>>> X.shape, w.tolist(), b, round(b0, 5)
+((100, 1), [5.0], -3.0, 1.32195)
 >>> _intercept(np.array([-1.0, 0.0, 1.0, 2.0]), 0.5, "threshold")
 -0.5
 """
 
 from __future__ import annotations
 
-from numbers import Integral
+from numbers import Integral, Real
 from typing import Literal
 
 import numpy as np
 
 Labels = Literal["threshold", "bernoulli"]
+
+#: Fixed true parameters of the lecture's 1-feature experiments.
+_TRUE_W_1, _TRUE_B_1 = 5.0, -3.0
+
+#: Parameters and data: ``(X, y or z, true_w, true_b, w0, b0)``.
+Draws = tuple[np.ndarray, np.ndarray, np.ndarray, float, np.ndarray, float]
 
 
 def _frozen(a: np.ndarray) -> np.ndarray:
@@ -59,3 +74,67 @@ def _intercept(s: np.ndarray, rate: float, labels: Labels) -> float:
         mid = (lo + hi) / 2
         lo, hi = (mid, hi) if np.mean(_sigmoid(s + mid)) < rate else (lo, mid)
     return (lo + hi) / 2
+
+
+def _linear_draws(rs: np.random.RandomState, n_features: int, n_samples: int) -> Draws:
+    """Draw ``(X, y, true_w, true_b, w0, b0)`` of ``y = X w + b`` as the lecture's code does.
+
+    One feature: the truth is fixed (w = 5, b = -3); w0, b0 ~ U(-3, 3), then
+    x ~ N(0, 1).  More: true w, true b, w0, b0 ~ U(-3, 3), then X ~ N(0, 1).
+    """
+    if n_features == 1:
+        true_w, true_b = np.array([_TRUE_W_1]), _TRUE_B_1
+        w0_b0 = rs.uniform(-3, 3, 2)
+        X = rs.randn(n_samples, 1)
+        return X, true_w[0] * X[:, 0] + true_b, true_w, true_b, w0_b0[:1], float(w0_b0[1])
+    t_W = rs.uniform(-3, 3, (n_features, 1))
+    t_b = rs.uniform(-3, 3, (1,))
+    W0 = rs.uniform(-3, 3, (n_features, 1))
+    B0 = rs.uniform(-3, 3, (1,))
+    X = rs.randn(n_samples, n_features)
+    y = (X @ t_W + t_b)[:, 0]
+    return X, y, t_W[:, 0], float(t_b[0]), W0[:, 0], float(B0[0])
+
+
+def _logistic_draws(rs: np.random.RandomState, n_features: int, n_samples: int) -> Draws:
+    """Draw ``(X, z, true_w, true_b, w0, b0)`` of ``z = X w + b`` as the lecture's code does.
+
+    One feature: the truth is fixed (w = 5, b = -3, boundary -b/w = 0.6);
+    w0, b0 ~ U(-3, 3), then x ~ N(0.6, 1).  More: true w, true b, w0, b0 ~
+    U(-1, 1), then X ~ N(0, 1).  The labels are made from ``z`` afterwards.
+    """
+    if n_features == 1:
+        true_w, true_b = np.array([_TRUE_W_1]), _TRUE_B_1
+        w0_b0 = rs.uniform(-3, 3, 2)
+        X = rs.normal(-true_b / true_w[0], 1, (n_samples, 1))
+        z = X[:, 0] * true_w[0] + true_b
+        return X, z, true_w, true_b, w0_b0[:1], float(w0_b0[1])
+    t_W = rs.uniform(-1, 1, (n_features, 1))
+    t_b = rs.uniform(-1, 1, (1,))
+    W0 = rs.uniform(-1, 1, (n_features, 1))
+    B0 = rs.uniform(-1, 1, (1,))
+    X = rs.randn(n_samples, n_features)
+    z = (X @ t_W + t_b)[:, 0]
+    return X, z, t_W[:, 0], float(t_b[0]), W0[:, 0], float(B0[0])
+
+
+def _labels(
+    rs: np.random.RandomState, z: np.ndarray, labels: Labels, threshold: float
+) -> np.ndarray:
+    """0/1 labels from ``z``: ``z > threshold``, or Bernoulli(sigmoid(z)) (a uniform each)."""
+    if labels == "bernoulli":
+        return (rs.uniform(size=len(z)) < _sigmoid(z)).astype(np.float64)
+    return (z > threshold).astype(np.float64)
+
+
+def _check_logistic(labels: object, positive_rate: object, lecture_errata: bool) -> None:
+    """Refuse unknown labels, a rate outside (0, 1), and errata with either option."""
+    if labels not in ("threshold", "bernoulli"):
+        raise ValueError(f"labels must be 'threshold' or 'bernoulli', got {labels!r}")
+    if lecture_errata and labels != "threshold":
+        raise ValueError("lecture_errata=True reproduces the lecture's threshold labels only")
+    if positive_rate is not None:
+        if not isinstance(positive_rate, Real) or not 0 < positive_rate < 1:
+            raise ValueError(f"positive_rate must lie in (0, 1), got {positive_rate!r}")
+        if lecture_errata:
+            raise ValueError("lecture_errata=True keeps the lecture's bias; no positive_rate")

@@ -1,7 +1,9 @@
-"""The shared base of the estimators in :mod:`derivreg.estimators`: settings, fit, inference.
+"""The shared base of the estimators in :mod:`derivreg.estimators`: settings, fit, predict.
 
 Private: imported by :mod:`derivreg.estimators` after its check that
-scikit-learn is installed.
+scikit-learn is installed.  What the estimators say about a fit (the
+log-likelihood, AIC, BIC, standard errors, ``conf_int``, ``summary``) is the
+mixin :class:`derivreg._estimator_inference._Inference`.
 """
 
 from __future__ import annotations
@@ -21,36 +23,14 @@ from sklearn.utils._param_validation import (
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from derivreg import _dask_estimators as _dask  # imports Dask only for Dask input
+from derivreg._estimator_inference import _Inference, _kernel
 from derivreg._penalty import check_penalty
 from derivreg.distributed import is_dask
-from derivreg.inference import Inference, no_inference_reason
 from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
 
 #: Sparse X the estimators take, as scikit-learn's SGD estimators do: CSR and
 #: CSC as they are, other formats converted by ``validate_data``; never densified.
 ACCEPT_SPARSE = ["csr", "csc"]
-
-
-def _kernel(loss: Loss) -> Any:
-    from derivreg._losses import kernel_module
-
-    return kernel_module(loss, "the estimator")
-
-
-def _penalty(estimator: object) -> str | None:
-    """Describe the estimator's penalty if it has a nonzero one, else None.
-
-    Reads ``alpha`` (and ``penalty``, where the estimator has one) as plain
-    attributes, so that it holds for estimators with or without those
-    parameters.
-    """
-    alpha = getattr(estimator, "alpha", 0.0)
-    penalty = getattr(estimator, "penalty", "")
-    if penalty is None or (isinstance(penalty, str) and penalty.lower() == "none"):
-        return None
-    if alpha is None or (isinstance(alpha, (int, float, np.number)) and alpha == 0):
-        return None
-    return f"penalty={penalty!r}, alpha={alpha!r}" if penalty else f"alpha={alpha!r}"
 
 
 def _is_auto(lr: object) -> bool:
@@ -78,7 +58,7 @@ def _auto_lr(X: np.ndarray, loss: Loss, **settings: Any) -> float:
         ) from err
 
 
-class _SGD(BaseEstimator):
+class _SGD(_Inference, BaseEstimator):
     """Shared parameters and fitting of the SGD estimators."""
 
     _loss: ClassVar[Loss]
@@ -165,53 +145,18 @@ class _SGD(BaseEstimator):
     ) -> _SGD:
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
         self._check_params()
-        solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
-        max_iter = self.max_iter
-        if solver == "sgd" and _is_auto(self.lr) and _kernel(self._loss).STEP_SIZE_NUMERATOR == 0:
-            # Unbounded curvature: no constant SGD step is safe.  "auto" is then full-batch
-            # gradient descent, backtracking (Armijo) on the mean loss: fit() runs it,
-            # partial_fit() takes one step of it on the batch.
-            solver, max_iter = "gd", max_iter if full else 1
-        if solver != "sgd" and self.tol == 0:
-            raise InvalidParameterError(
-                f"The 'tol' parameter of {type(self).__name__} must be a float in the range "
-                f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
-            )
+        solver, max_iter = self._solver(full)
         reset = full or not hasattr(self, "coef_")
         dask = is_dask(X) or is_dask(y) or is_dask(sample_weight)
-        if dask:  # checked lazily, fitted by train's Dask path
-            X, y, sample_weight = _dask.check_fit(self, X, y, sample_weight, reset=reset)
-        else:
-            X, y = validate_data(
-                self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE
-            )
-        targets = self._targets(y, reset=reset, classes=classes)
-        if sample_weight is not None and not dask:
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
-        penalised = {
-            "penalty": self.penalty,
-            "alpha": self.alpha,
-            "l1_ratio": self.l1_ratio,
-            "sample_weight": sample_weight,
-            "fit_intercept": self.fit_intercept,
-        }
+        X, targets, sample_weight = self._data(
+            X, y, sample_weight, reset=reset, classes=classes, dask=dask
+        )
         if reset:
             for name in ("coef_", "intercept_"):
                 self.__dict__.pop(name, None)
         epochs, tol = (self.epochs, self.tol) if full else (1, None)
         sgd = solver == "sgd"
-        lr = self.lr
-        if sgd and _is_auto(self.lr):
-            pen = check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
-            lr = _auto_lr(
-                X,
-                self._loss,
-                batch_size=min(self.batch_size, X.shape[0]),
-                per_sample=self.batch_size == 1,
-                penalty=pen,
-                weights=sample_weight,
-                fit_intercept=self.fit_intercept,
-            )
+        lr = self._sgd_lr(X, sample_weight) if sgd else 0.01  # full batch: its own steps
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
         w, b, history = train(
             X,
@@ -219,7 +164,7 @@ class _SGD(BaseEstimator):
             loss=self._loss,
             w0=getattr(self, "coef_", None),
             b0=getattr(self, "intercept_", 0.0),
-            lr=lr if sgd else 0.01,  # the full-batch solvers choose their own steps
+            lr=lr,
             epochs=epochs,
             batch_size=self.batch_size,
             shuffle=self.shuffle,
@@ -232,7 +177,11 @@ class _SGD(BaseEstimator):
             # fit() asks whether the MLE exists; a partial_fit batch may well be separable
             # (and a penalised fit has a finite optimum whatever the data)
             check_separation=full and self.penalty is None and not dask,  # an LP: in memory
-            **penalised,
+            penalty=self.penalty,
+            alpha=self.alpha,
+            l1_ratio=self.l1_ratio,
+            sample_weight=sample_weight,
+            fit_intercept=self.fit_intercept,
         )
         self.coef_: np.ndarray = w
         self.intercept_: float = b
@@ -242,6 +191,52 @@ class _SGD(BaseEstimator):
         self.grad_norm_: float = history.grad_norm  # type: ignore[assignment]
         self._infer(X, targets, full=full, weighted=sample_weight is not None)
         return self
+
+    def _solver(self, full: bool) -> tuple[str, int | None]:
+        """Return the solver and ``max_iter`` this fit runs (partial_fit: one SGD epoch)."""
+        solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
+        max_iter = self.max_iter
+        if solver == "sgd" and _is_auto(self.lr) and _kernel(self._loss).STEP_SIZE_NUMERATOR == 0:
+            # Unbounded curvature: no constant SGD step is safe.  "auto" is then full-batch
+            # gradient descent, backtracking (Armijo) on the mean loss: fit() runs it,
+            # partial_fit() takes one step of it on the batch.
+            solver, max_iter = "gd", max_iter if full else 1
+        if solver != "sgd" and self.tol == 0:
+            raise InvalidParameterError(
+                f"The 'tol' parameter of {type(self).__name__} must be a float in the range "
+                f"(0.0, inf) or None with solver={solver!r}. Got {self.tol!r} instead."
+            )
+        return solver, max_iter
+
+    def _data(
+        self, X: Any, y: Any, sample_weight: Any, *, reset: bool, classes: Any, dask: bool
+    ) -> tuple[Any, Any, Any]:
+        """Check ``X``, ``y`` and ``sample_weight``; return them with ``y`` as trained on."""
+        if dask:  # checked lazily, fitted by train's Dask path
+            X, y, sample_weight = _dask.check_fit(self, X, y, sample_weight, reset=reset)
+        else:
+            X, y = validate_data(
+                self, X, y, reset=reset, dtype=np.float64, accept_sparse=ACCEPT_SPARSE
+            )
+        targets = self._targets(y, reset=reset, classes=classes)
+        if sample_weight is not None and not dask:
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)
+        return X, targets, sample_weight
+
+    def _sgd_lr(self, X: Any, sample_weight: Any) -> float:
+        """Return SGD's step: ``lr``, or for ``lr="auto"`` half the per-sample bound over X."""
+        if not _is_auto(self.lr):
+            return self.lr
+        pen = check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
+        return _auto_lr(
+            X,
+            self._loss,
+            batch_size=min(self.batch_size, X.shape[0]),
+            per_sample=self.batch_size == 1,
+            penalty=pen,
+            weights=sample_weight,
+            fit_intercept=self.fit_intercept,
+        )
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _SGD:
         """Fit from zero weights for up to ``epochs`` passes over the data.
@@ -260,150 +255,16 @@ class _SGD(BaseEstimator):
         Returns
         -------
         self
+
+        Examples
+        --------
+        >>> from derivreg.estimators import LinearRegressionSGD
+        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
+        >>> reg = LinearRegressionSGD(solver="newton").fit(X, [1.0, 2.9, 5.2, 6.9])
+        >>> reg.coef_.round(3).tolist(), round(reg.intercept_, 3), reg.converged_
+        ([2.0], 1.0, True)
         """
         return self._fit(X, y, full=True, sample_weight=sample_weight)
-
-    def _not_at_the_mle(self, *, full: bool, weighted: bool = False) -> str | None:
-        """Why the fit is not the unpenalised optimum that inference needs (None if it is)."""
-        if not full:
-            return "partial_fit makes one SGD epoch and certifies no optimum"
-        if weighted:
-            return (
-                "the fit is weighted (sample_weight): the Fisher information and the "
-                "likelihood here are those of an unweighted fit"
-            )
-        penalised = _penalty(self)
-        if penalised is not None:
-            return (
-                f"the fit is penalised ({penalised}): the Fisher information and the "
-                "likelihood are those of the unpenalised maximum, and a penalised estimate "
-                "is biased toward zero, so no standard errors; fit with alpha=0"
-            )
-        if not self.fit_intercept:
-            return (
-                "the fit has no intercept (fit_intercept=False): the inference here is that "
-                "of a model with one"
-            )
-        if not self.converged_:
-            return (
-                "the fit has not converged (converged_ is not True): the Fisher information "
-                "is the optimum's; fit with solver='newton' or 'lbfgs' and a tol"
-            )
-        return None
-
-    def _likelihood(
-        self, X: np.ndarray, targets: np.ndarray, *, full: bool, weighted: bool
-    ) -> None:
-        """Set ``loglik_``, ``aic_``, ``bic_`` (or None) and ``likelihood_note_`` (why none)."""
-        kernel = _kernel(self._loss)
-        reason = self._not_at_the_mle(full=full, weighted=weighted)
-        if reason is None and getattr(kernel, "log_likelihood", None) is None:
-            reason = (
-                f"loglik_ is not available for pair {self._loss!r}: its family's normalising "
-                "constant is not declared (Pair.log_density)"
-            )
-        loglik = None
-        if reason is None:
-            try:
-                w, b, fit = self.coef_, self.intercept_, self.history_
-                loglik = float(_dask.log_likelihood(kernel, X, targets, w, b, history=fit))
-            except (FloatingPointError, ValueError) as err:  # a perfect fit: zero dispersion;
-                reason = f"the log-likelihood cannot be computed: {err}"  # Pearson's: m <= p
-        if loglik is not None and not np.isfinite(loglik):
-            reason, loglik = (
-                "the log-likelihood is not finite (a perfect fit: zero dispersion)",
-                None,
-            )
-        p, m = X.shape[1] + 1, X.shape[0]
-        self.loglik_: float | None = loglik
-        self.aic_: float | None = None if loglik is None else -2 * loglik + 2 * p
-        self.bic_: float | None = None if loglik is None else -2 * loglik + p * float(np.log(m))
-        self.likelihood_note_: str | None = reason
-
-    def _infer(
-        self, X: np.ndarray, targets: np.ndarray, *, full: bool, weighted: bool = False
-    ) -> None:
-        """Set ``cov_``, ``stderr_`` (or None) and ``inference_note_`` (why none)."""
-        self._likelihood(X, targets, full=full, weighted=weighted)
-        kernel = _kernel(self._loss)
-        reason = no_inference_reason(kernel) or self._not_at_the_mle(full=full, weighted=weighted)
-        found: Inference | None = None
-        if reason is None:
-            names = [str(n) for n in getattr(self, "feature_names_in_", [])] or None
-            if names is not None:
-                names.append("intercept")
-            try:
-                found = _dask.fisher(
-                    kernel, X, targets, self.coef_, self.intercept_, scale=self.scale,
-                    names=names, hessian=self.history_.hessian,  # Newton's, at coef_, intercept_
-                )  # fmt: skip
-            except ValueError as err:
-                reason = str(err)
-        self.inference_: Inference | None = found
-        self.cov_: np.ndarray | None = None if found is None else found.cov
-        self.stderr_: np.ndarray | None = None if found is None else found.stderr
-        self.inference_note_: str | None = reason
-
-    def _inference(self) -> Inference:
-        check_is_fitted(self)
-        if self.inference_ is None:
-            raise ValueError(
-                f"{type(self).__name__} gives no standard errors: {self.inference_note_}"
-            )
-        return self.inference_
-
-    def conf_int(self, level: float = 0.95) -> np.ndarray:
-        """Wald confidence intervals of ``(coef_, intercept_)`` from ``cov_``.
-
-        Parameters
-        ----------
-        level : float, default 0.95
-            Coverage, in (0, 1).
-
-        Returns
-        -------
-        ndarray of shape (n_features + 1, 2)
-            Lower and upper ends; the last row is the intercept's.
-
-        Raises
-        ------
-        ValueError
-            When the fit gives no standard errors; the message says why
-            (``inference_note_``).
-
-        Examples
-        --------
-        >>> from derivreg.estimators import LinearRegressionSGD
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressionSGD(solver="newton").fit(X, [1.0, 2.9, 5.2, 6.9])
-        >>> reg.conf_int().round(3).tolist()
-        [[1.848, 2.152], [0.716, 1.284]]
-        """
-        return self._inference().conf_int(level)
-
-    def summary(self, level: float = 0.95) -> str:
-        """Return a plain-text table of coef, std err, z, P>|z| and the interval.
-
-        Raises
-        ------
-        ValueError
-            When the fit gives no standard errors; the message says why.
-
-        Examples
-        --------
-        >>> from derivreg.estimators import LinearRegressionSGD
-        >>> X = np.array([[0.0], [1.0], [2.0], [3.0]])
-        >>> reg = LinearRegressionSGD(epochs=2, tol=None).fit(X, [1.0, 2.9, 5.2, 6.9])
-        >>> try:
-        ...     reg.summary()
-        ... except ValueError as err:
-        ...     print(str(err)[:44])
-        LinearRegressionSGD gives no standard errors
-        >>> reg = LinearRegressionSGD(solver="newton").fit(X, [1.0, 2.9, 5.2, 6.9])
-        >>> print(reg.summary().splitlines()[0].split())
-        ['coef', 'std', 'err', 'z', 'P>|z|', '[0.025', '0.975]']
-        """
-        return self._inference().summary(level)
 
     def _z(self, X: Any) -> np.ndarray:
         check_is_fitted(self)

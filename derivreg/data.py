@@ -55,7 +55,16 @@ from typing import Literal
 
 import numpy as np
 
-from derivreg._draws import _check_int, _check_seed, _frozen, _intercept, _sigmoid
+from derivreg._draws import (
+    _check_int,
+    _check_logistic,
+    _check_seed,
+    _frozen,
+    _intercept,
+    _labels,
+    _linear_draws,
+    _logistic_draws,
+)
 from derivreg._store import open_npy, open_zarr, store_info, synthetic, write_zarr  # past memory
 
 __all__ = [
@@ -76,9 +85,6 @@ LectureName = Literal["linear-1", "linear-n", "logistic-1", "logistic-n"]
 
 #: The lecture's four experiments, in the lecture's order.
 LECTURE: tuple[LectureName, ...] = ("linear-1", "linear-n", "logistic-1", "logistic-n")
-
-#: Fixed true parameters of the lecture's 1-feature experiments.
-_TRUE_W_1, _TRUE_B_1 = 5.0, -3.0
 
 #: The lecture's (features, samples, learning rate) per experiment.
 _LECTURE_SETTINGS: dict[str, tuple[int, int, float]] = {
@@ -229,27 +235,13 @@ def linear(
     if not isinstance(noise, Real) or not np.isfinite(noise) or noise < 0:
         raise ValueError(f"noise must be a finite number >= 0, got {noise!r}")
     rs = np.random.RandomState(seed)
+    X, y, true_w, true_b, w0, b0 = _linear_draws(rs, n_features, n_samples)
+    lr = 0.01 if n_features == 1 else 0.1
     errata: tuple[str, ...] = ()
-    if n_features == 1:
-        lr = 0.01
-        true_w, true_b = np.array([_TRUE_W_1]), _TRUE_B_1
-        w0_b0 = rs.uniform(-3, 3, 2)
-        w0, b0 = w0_b0[:1], float(w0_b0[1])
-        X = rs.randn(n_samples, 1)
-        y = true_w[0] * X[:, 0] + true_b
-        if lecture_errata:
-            lr = 2 * lr
-            errata = ("update w - 2*lr*dJ_dw: effective learning rate 2 x 0.01 = 0.02",)
-    else:
-        lr = 0.1
-        t_W = rs.uniform(-3, 3, (n_features, 1))
-        t_b = rs.uniform(-3, 3, (1,))
-        W0 = rs.uniform(-3, 3, (n_features, 1))
-        B0 = rs.uniform(-3, 3, (1,))
-        X = rs.randn(n_samples, n_features)
-        y = (X @ t_W + t_b)[:, 0]
-        true_w, true_b, w0, b0 = t_W[:, 0], float(t_b[0]), W0[:, 0], float(B0[0])
-    if noise:
+    if n_features == 1 and lecture_errata:
+        lr = 2 * lr
+        errata = ("update w - 2*lr*dJ_dw: effective learning rate 2 x 0.01 = 0.02",)
+    if noise:  # drawn last: the lecture's numbers stay
         y = y + noise * rs.randn(n_samples)
     return Dataset(
         name=f"linear-{n_features}",
@@ -334,50 +326,23 @@ def logistic(
         n_samples = 500 if n_features == 1 else 1000
     n_samples = _check_int("n_samples", n_samples, 1)
     seed = _check_seed(seed)
-    if labels not in ("threshold", "bernoulli"):
-        raise ValueError(f"labels must be 'threshold' or 'bernoulli', got {labels!r}")
-    if lecture_errata and labels != "threshold":
-        raise ValueError("lecture_errata=True reproduces the lecture's threshold labels only")
-    if positive_rate is not None:
-        if not isinstance(positive_rate, Real) or not 0 < positive_rate < 1:
-            raise ValueError(f"positive_rate must lie in (0, 1), got {positive_rate!r}")
-        if lecture_errata:
-            raise ValueError("lecture_errata=True keeps the lecture's bias; no positive_rate")
+    _check_logistic(labels, positive_rate, lecture_errata)
     rs = np.random.RandomState(seed)
+    X, z, true_w, true_b, w0, b0 = _logistic_draws(rs, n_features, n_samples)
+    lr = 0.1 if n_features == 1 else 0.03
+    threshold = 0.0
     errata: tuple[str, ...] = ()
-    if n_features == 1:
-        lr = 0.1
-        true_w, true_b = np.array([_TRUE_W_1]), _TRUE_B_1
-        w0_b0 = rs.uniform(-3, 3, 2)
-        w0, b0 = w0_b0[:1], float(w0_b0[1])
-        boundary = -true_b / true_w[0]
-        X = rs.normal(boundary, 1, (n_samples, 1))
-        z = X[:, 0] * true_w[0] + true_b
-        threshold = 0.0
-        if lecture_errata:
-            threshold = boundary
-            errata = (
-                "labels z > -b/w (a logit against an x-position): "
-                f"label boundary x = {(boundary - true_b) / true_w[0]:.2f}, not {boundary:.2f}",
-            )
-    else:
-        lr = 0.03
-        t_W = rs.uniform(-1, 1, (n_features, 1))
-        t_b = rs.uniform(-1, 1, (1,))
-        W0 = rs.uniform(-1, 1, (n_features, 1))
-        B0 = rs.uniform(-1, 1, (1,))
-        X = rs.randn(n_samples, n_features)
-        z = (X @ t_W + t_b)[:, 0]
-        true_w, true_b, w0, b0 = t_W[:, 0], float(t_b[0]), W0[:, 0], float(B0[0])
-        threshold = 0.0
+    if n_features == 1 and lecture_errata:  # the lecture's labels: a logit against an x-position
+        threshold = boundary = -true_b / true_w[0]
+        errata = (
+            "labels z > -b/w (a logit against an x-position): "
+            f"label boundary x = {(boundary - true_b) / true_w[0]:.2f}, not {boundary:.2f}",
+        )
     if positive_rate is not None:
         scores = X @ true_w
         true_b = _intercept(scores, float(positive_rate), labels)
         z = scores + true_b
-    if labels == "bernoulli":
-        y = (rs.uniform(size=n_samples) < _sigmoid(z)).astype(np.float64)
-    else:
-        y = (z > threshold).astype(np.float64)
+    y = _labels(rs, z, labels, threshold)  # Bernoulli's uniforms are drawn last
     return Dataset(
         name=f"logistic-{n_features}",
         loss="bce",

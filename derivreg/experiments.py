@@ -361,6 +361,13 @@ def save(figs: dict[str, Figure], out: Path) -> list[Path]:
     instead of savefig's two, with the rows unfiltered
     (:func:`derivreg.plots._png.save_png`).
 
+    Matplotlib's ``savefig.*`` rcParams are honoured as savefig honours
+    them: ``savefig.facecolor``, ``savefig.edgecolor`` and
+    ``savefig.transparent`` in the one draw; ``savefig.bbox = "tight"``
+    (with ``savefig.pad_inches``) by handing the figure to ``fig.savefig``
+    itself, in its two draws.  Not read: ``savefig.dpi`` (the files are at
+    :data:`PNG_DPI`) and ``savefig.format`` (they are PNG files).
+
     Parameters
     ----------
     figs : dict of str to Figure

@@ -106,6 +106,14 @@ def needs(history: History, *fields: str) -> None:
         )
 
 
+def vector(value: object, n: int, name: str) -> np.ndarray:
+    """Return ``value`` as a float64 vector of shape ``(n,)``; a ValueError naming ``name`` else."""
+    out = np.asarray(value, dtype=np.float64).reshape(-1)
+    if out.shape != (n,):
+        raise ValueError(f"{name} must have shape ({n},), got {out.shape}")
+    return out
+
+
 def thin(k: int, max_lines: int) -> np.ndarray:
     """At most ``max_lines`` indices of ``range(k)``, evenly spread, first and last kept."""
     if k <= max_lines:

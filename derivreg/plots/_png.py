@@ -26,14 +26,17 @@ from __future__ import annotations
 
 import struct
 import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["SIGNATURE", "save_png", "write_png"]
+__all__ = ["SAVEFIG_RCPARAMS", "SIGNATURE", "save_png", "write_png"]
 
 #: The eight bytes every PNG file starts with.
 SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -100,19 +103,22 @@ def write_png(
 
 
 def save_png(fig: Figure, path: Path, *, dpi: float, level: int) -> None:
-    """Draw ``fig`` once at ``dpi`` and write its pixels to ``path`` with :func:`write_png`.
+    """Write the PNG file ``fig.savefig(path, dpi=dpi)`` writes, in one draw where it can.
 
-    The pixels ``fig.savefig(path, dpi=dpi)`` writes (its ``savefig.*``
-    rcParams aside), in one draw: savefig draws a figure with a layout engine
+    The same pixels, under the ``savefig.*`` rcParams too
+    (:data:`SAVEFIG_RCPARAMS`), in one draw unless ``savefig.bbox`` is
+    ``"tight"``: savefig draws a figure with a layout engine
     twice, once rendering nothing to lay it out, then again to render it; the
-    Agg canvas's draw does both at once.  The figure's own dpi is restored.
+    Agg canvas's draw does both at once.  The figure's own dpi and colours
+    are restored.
 
     Parameters
     ----------
     fig : Figure
     path : Path
     dpi : float
-        Dots per inch of the file.
+        Dots per inch of the file (``savefig.dpi`` is not read, as
+        ``savefig(path, dpi=dpi)`` does not read it).
     level : int
         zlib level.
 
@@ -121,20 +127,89 @@ def save_png(fig: Figure, path: Path, *, dpi: float, level: int) -> None:
     >>> import tempfile
     >>> from PIL import Image
     >>> fig = Figure(figsize=(2, 1), dpi=72)
-    >>> with tempfile.TemporaryDirectory() as tmp:
+    >>> black = matplotlib.rc_context({"savefig.facecolor": "black"})
+    >>> with tempfile.TemporaryDirectory() as tmp, black:
     ...     save_png(fig, Path(tmp) / "c.png", dpi=100, level=1)
     ...     with Image.open(Path(tmp) / "c.png") as im:
-    ...         size = im.size
-    >>> size, fig.dpi
-    ((200, 100), 72)
+    ...         size, corner = im.size, im.getpixel((0, 0))
+    >>> size, corner, fig.dpi, fig.get_facecolor()
+    ((200, 100), (0, 0, 0, 255), 72, (1.0, 1.0, 1.0, 1.0))
     """
+    if _only_savefig():
+        fig.savefig(path, dpi=dpi, format="png", pil_kwargs={"compress_level": level})
+        return
     own = fig.dpi
     fig.dpi = dpi
     try:
-        canvas = FigureCanvasAgg(fig)
-        canvas.draw()
-        rgba = np.asarray(canvas.buffer_rgba())
+        with _as_savefig_colours(fig):
+            canvas = FigureCanvasAgg(fig)
+            canvas.draw()
+            rgba = np.asarray(canvas.buffer_rgba())
         software = f"Matplotlib version{matplotlib.__version__}, https://matplotlib.org/"
         write_png(path, rgba, dpi=dpi, level=level, text={"Software": software})
     finally:
         fig.dpi = own
+
+
+#: What :func:`save_png` does with each ``savefig.*`` rcParam that can change
+#: a PNG file's pixels: the same as ``fig.savefig(path, dpi=dpi)``.
+SAVEFIG_RCPARAMS: dict[str, str] = {
+    "savefig.facecolor": "the figure's background while drawing ('auto': its own)",
+    "savefig.edgecolor": "the figure's edge while drawing ('auto': its own)",
+    "savefig.transparent": "no background: the figure's, its subfigures' and every axes'",
+    "savefig.bbox": "'tight': the file is written by fig.savefig itself (two draws)",
+    "savefig.pad_inches": "with savefig.bbox 'tight' (by fig.savefig)",
+}
+
+
+def _only_savefig() -> bool:
+    """Whether the rcParams ask for what only savefig does: a tight bounding box."""
+    return matplotlib.rcParams["savefig.bbox"] == "tight"
+
+
+@contextmanager
+def _as_savefig_colours(fig: Figure) -> Iterator[None]:
+    """Colour the figure's patches as savefig does under the rcParams; restore them after."""
+    rc = matplotlib.rcParams
+    patches: dict[int, tuple[Any, Any, Any]] = {}  # id: (patch, facecolor, edgecolor) to restore
+
+    def paint(patch: Any, face: Any, edge: Any) -> None:
+        if _is_auto(face) and _is_auto(edge):
+            return  # the default: nothing changes, nothing to restore
+        patches.setdefault(id(patch), (patch, patch.get_facecolor(), patch.get_edgecolor()))
+        if not _is_auto(face):
+            patch.set_facecolor(face)
+        if not _is_auto(edge):
+            patch.set_edgecolor(edge)
+
+    try:
+        if rc["savefig.transparent"]:  # as Figure.savefig: every background, then the figure's
+            for artist in _backgrounds(fig):
+                paint(artist.patch, "none", "none")
+            paint(fig.patch, "none", "none")
+        else:
+            paint(fig.patch, rc["savefig.facecolor"], rc["savefig.edgecolor"])
+        yield
+    finally:
+        for patch, face, edge in patches.values():
+            patch.set_facecolor(face)
+            patch.set_edgecolor(edge)
+
+
+def _is_auto(color: object) -> bool:
+    return isinstance(color, str) and color == "auto"
+
+
+def _backgrounds(fig: Any) -> Iterator[Any]:
+    """Yield the subfigures and axes (insets too) whose patches savefig makes transparent."""
+    for sub in fig.subfigs:
+        yield sub
+        yield from _backgrounds(sub)
+    for ax in fig.axes:
+        yield from _axes_and_children(ax)
+
+
+def _axes_and_children(ax: Any) -> Iterator[Any]:
+    yield ax
+    for child in ax.child_axes:
+        yield from _axes_and_children(child)

@@ -1,5 +1,8 @@
 """Figures of a training run: the models over the data, the loss, the parameters, accuracy.
 
+:func:`model_over_data` is drawn by :mod:`derivreg.plots._model_over_data`
+and re-exported here; the loss, parameter and accuracy curves are drawn here.
+
 Examples
 --------
 >>> from derivreg.data import lecture
@@ -19,22 +22,10 @@ from typing import Any
 
 import matplotlib
 import numpy as np
-from matplotlib.collections import LineCollection
-from matplotlib.colors import Normalize
 from matplotlib.figure import Figure
 
-from derivreg import _losses
-from derivreg.plots._common import (
-    TRUTH,
-    boundary_text,
-    classifier,
-    legend_below,
-    link,
-    loss_label,
-    needs,
-    styled,
-    thin,
-)
+from derivreg.plots._common import classifier, loss_label, needs, styled, vector
+from derivreg.plots._model_over_data import model_over_data
 from derivreg.train import History
 
 __all__ = ["MAX_TRACKS", "loss_and_accuracy", "loss_and_parameters", "model_over_data"]
@@ -44,189 +35,6 @@ MAX_TRACKS = 10
 
 #: Colours of the 1-feature parameter tracks, as in the lecture.
 _W_COLOUR, _B_COLOUR = "darkred", "darkblue"
-
-
-def _vector(value: Sequence[float] | np.ndarray, n: int, name: str) -> np.ndarray:
-    out = np.asarray(value, dtype=np.float64).reshape(-1)
-    if out.shape != (n,):
-        raise ValueError(f"{name} must have shape ({n},), got {out.shape}")
-    return out
-
-
-def _line_label(w: float, b: float) -> str:
-    sign = "-" if b < 0 else "+"
-    return f"{w:g}x {sign} {abs(b):g}"
-
-
-@styled
-def model_over_data(
-    X: np.ndarray,
-    y: np.ndarray,
-    history: History,
-    *,
-    loss: str | ModuleType,
-    final: tuple[np.ndarray, float] | None = None,
-    true: tuple[Sequence[float] | np.ndarray, float] | None = None,
-    max_lines: int = 500,
-    title: str | None = None,
-) -> Figure:
-    """Draw the data, and the model before every update over it, in rainbow order.
-
-    One feature only.  The models are the kernel's predictions: lines
-    ``w x + b`` for an identity activation, curves otherwise (the kernel's
-    ``ACTIVATION`` at ``z = w x + b``).  A classifier (a kernel whose
-    ``THRESHOLD`` is not None) is drawn over padded x, with its labels and boundary.  The
-    colour runs from the first update (violet) to the last (red), as in the
-    lecture; the final model is solid black, the truth dashed on top.
-
-    Parameters
-    ----------
-    X : ndarray of shape (m, 1)
-        Inputs.
-    y : ndarray of shape (m,)
-        Targets.
-    history : History
-        Recorded with ``record="all"``.
-    loss : str or module
-        The kernel whose ``predict`` draws the model: a key of
-        :data:`derivreg.kernels.KERNELS` or a generated kernel module.
-    final : tuple of (ndarray, float), optional
-        Final parameters ``(w, b)``, drawn solid black.
-    true : tuple of (array_like, float), optional
-        True parameters ``(w, b)``: a regression draws the true model (and,
-        for a line with noisy targets, the least-squares line, the minimum
-        that SGD on the squared error approaches); a classifier the true
-        model and its boundary, where ``w x + b`` is the kernel's
-        ``THRESHOLD_SCORE`` (``x = -b/w`` where that score is 0).
-    max_lines : int, default 500
-        Draw at most this many models (evenly spread) for long runs.
-    title : str, optional
-        Axes title.
-
-    Returns
-    -------
-    Figure
-        One axes: the models as a :class:`~matplotlib.collections.LineCollection`
-        (one segment per drawn update), the final model (gid ``"final-model"``),
-        the truth (gids ``"true-line"``, ``"least-squares"``, or
-        ``"true-sigmoid"`` and ``"true-boundary"``), a colour bar of the
-        update number; the legend is below the axes.
-
-    Examples
-    --------
-    >>> from derivreg.data import lecture
-    >>> from derivreg.train import train
-    >>> d = lecture("logistic-1")
-    >>> w, b, h = train(d.X, d.y, loss="bce", w0=d.w0, b0=d.b0, lr=d.lr)
-    >>> fig = model_over_data(d.X, d.y, h, loss="bce", final=(w, b), true=(d.true_w, d.true_b))
-    >>> len(fig.axes[0].collections[0].get_segments())
-    500
-    >>> [line.get_gid() for line in fig.axes[0].lines]
-    ['final-model', 'true-sigmoid', 'true-boundary']
-    """
-    kernel = _losses.kernel_module(loss, "model_over_data")
-    predict, classifier = kernel.predict, _losses.is_classifier(kernel)
-    activation, score = link(kernel) if classifier else ("", 0.0)
-    line = not classifier and _affine(kernel)
-    X = np.asarray(X, dtype=np.float64)
-    y = np.asarray(y, dtype=np.float64)
-    if X.ndim != 2 or X.shape[1] != 1:
-        raise ValueError(f"model_over_data draws 1-feature data; got X of shape {X.shape}")
-    needs(history, "w", "b")
-    x = X[:, 0]
-    lo, hi = float(x.min()), float(x.max())
-    if classifier:
-        pad = 0.15 * (hi - lo) + 0.5
-        lo, hi = lo - pad, hi + pad
-    xr = np.linspace(lo, hi, 2 if line else 200)
-    Xr = xr[:, None]
-
-    fig = Figure(figsize=(11, 6.2) if classifier else (9, 7), layout="constrained")
-    ax = fig.subplots()
-    shown = thin(len(history), max_lines)
-    segments = [np.column_stack([xr, predict(Xr, history.w[k], history.b[k])]) for k in shown]
-    n_updates = max(history.n_updates - 1, 1)
-    models = LineCollection(
-        segments,
-        cmap="rainbow",
-        norm=Normalize(0, n_updates),
-        alpha=0.3 if classifier else 0.5,
-        linewidths=1.0,
-        zorder=1,
-    )
-    models.set_array(history.step[shown])
-    ax.add_collection(models)
-    ax.scatter(x, y, s=16, color="0.2", edgecolor="white", lw=0.5, zorder=3, label="data")
-    if final is not None:
-        fw, fb = _vector(final[0], 1, "final w"), float(final[1])
-        ax.plot(
-            xr,
-            predict(Xr, fw, fb),
-            color="black",
-            lw=2,
-            zorder=5,
-            gid="final-model",
-            label=f"final model (ŷ = {_line_label(fw[0], fb) if line else activation})",
-        )
-    if true is not None:
-        tw, tb = _vector(true[0], 1, "true w"), float(true[1])
-        if not classifier:
-            ax.plot(
-                xr,
-                predict(Xr, tw, tb),
-                color="crimson",
-                gid="true-line",
-                label=f"true line y = {_line_label(tw[0], tb)}",
-                **TRUTH,
-            )
-            A = np.column_stack([x, np.ones_like(x)])
-            (lw, lb), *_ = np.linalg.lstsq(A, y, rcond=None)
-            noisy = not np.allclose([lw, lb], [tw[0], tb], rtol=1e-9, atol=1e-9)
-            if line and noisy:
-                ax.plot(
-                    xr,
-                    predict(Xr, np.array([lw]), float(lb)),
-                    color="tab:purple",
-                    ls=":",
-                    lw=2.4,
-                    zorder=6,
-                    gid="least-squares",
-                    label=f"least squares y = {_line_label(lw, lb)} (the squared error's minimum)",
-                )
-        else:
-            boundary = (score - tb) / tw[0] if tw[0] else np.nan
-            ax.plot(
-                xr,
-                predict(Xr, tw, tb),
-                color="crimson",
-                gid="true-sigmoid",
-                label=f"true model, z = {_line_label(tw[0], tb)}",
-                **TRUTH,
-            )
-            ax.axvline(
-                boundary,
-                color="crimson",
-                ls="--",
-                lw=1.6,
-                zorder=6,
-                gid="true-boundary",
-                label=f"true boundary x = {boundary_text(score)} = {boundary:.4g}",
-            )
-    ax.autoscale_view()
-    if classifier:
-        ax.set_ylim(-0.2, 1.2)
-    ax.set_xlabel("x")
-    ax.set_ylabel(f"y (label) and ŷ = {activation}, z = wx + b" if classifier else "y")
-    legend_below(fig, ncols=2)
-    fig.colorbar(models, ax=ax, label="update number")
-    if title:
-        ax.set_title(title)
-    return fig
-
-
-def _affine(kernel: ModuleType) -> bool:
-    """Whether the kernel's yhat is its score (dyhat/dz is 1): then a model is a line."""
-    return bool(np.all(kernel.dyhat_dz(np.array([-1.0, 0.0, 1.0])) == 1.0))
 
 
 def _tracks(history: History, n: int, true_w: np.ndarray | None) -> tuple[np.ndarray, str]:
@@ -299,7 +107,7 @@ def loss_and_parameters(
     label = loss_label(loss)
     needs(history, "loss", "w", "b")
     n = history.w.shape[1]
-    tw = None if true_w is None else _vector(true_w, n, "true_w")
+    tw = None if true_w is None else vector(true_w, n, "true_w")
     chosen, note = _tracks(history, n, tw)
     summary = bool(note) and tw is not None
     fig = Figure(figsize=(12, 9.5 if summary else 7.5), layout="constrained")

@@ -192,7 +192,13 @@ class CommandOutputDirective(SphinxDirective):
         argv = shlex.split(line)
         if not argv or argv[0] != "derivreg":
             raise self.error(f"command-output runs only the derivreg command, not {line!r}")
-        depend_on_package(self, "derivreg.cli", "derivreg.symbolic", "derivreg.rendering")
+        depend_on_package(
+            self,
+            "derivreg.cli",
+            "derivreg._cli_commands",
+            "derivreg.symbolic",
+            "derivreg.rendering",
+        )
         out, err = io.StringIO(), io.StringIO()
         with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
             try:
