@@ -42,11 +42,11 @@ WEIGHT = "sample_weight: np.ndarray | None = None"
 CHECK_WEIGHT = "s = _check_sample_weight(sample_weight, X)"
 #: The comment above every ``z = X @ w + b``.
 FORWARD_Z = "forward: z = X w + b, one row per sample"
-#: A score X @ w + b that is not finite (a partial sum overflowed, where OpenBLAS may
-#: give -inf though the exact z fits; or |z| past float64) makes the result nan, by
-#: 0 * z: a saturating J or dJ/dz (sigma(-inf) - 1 is finite) would hide it, and the
-#: checks recompute a nan result from the scores at scale (_scores).  One pass over the
-#: m scores, no branch; over the reals 0 * z is 0, which the validator proves.
+#: A score ``X @ w + b`` that is not finite (a partial sum overflowed, where OpenBLAS may
+#: give -inf though the exact z fits; or ``|z|`` past float64) makes the result nan, by
+#: ``0 * z``: a saturating J or dJ/dz (``sigma(-inf) - 1`` is finite) would hide it, and the
+#: checks recompute a nan result from the scores at scale (``_scores``).  One pass over the
+#: m scores, no branch; over the reals ``0 * z`` is 0, which the validator proves.
 NONFINITE_SCORE = "a non-finite score gives nan (0 * z): the checks recompute it at scale"
 
 
