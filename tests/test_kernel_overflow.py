@@ -350,11 +350,11 @@ def test_the_fused_kernels_route_a_non_finite_score_to_the_checked_kernel():
         assert np.isnan(dJ_db)
         assert np.isnan(fused.loss(X, np.zeros(2), w, b))
         assert np.isnan(fused.losses(X, np.zeros(2), w, b)[0])
-    from derivreg import fast
+    from derivreg import _fast_fused, fast
 
     # np.errstate: CPython's scalar products warn where numba's do not
     with (
-        mock.patch.object(fast, "_kernels", return_value=vars(fused)),
+        mock.patch.object(_fast_fused, "_kernels", return_value=vars(fused)),
         np.errstate(over="ignore", invalid="ignore"),
     ):
         dJ_dw, dJ_db = fast.grad("bce", X, y, w, b)

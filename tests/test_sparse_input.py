@@ -10,6 +10,8 @@ The sparse-vs-dense properties are in ``tests/properties/test_sparse.py``.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 import scipy.sparse
@@ -54,6 +56,30 @@ def test_sparse_y_and_w_are_refused_with_sklearns_wording(name):
         train(X, ys, loss=name)
     with pytest.raises(ValueError, match="Sparse data was passed for w0"):
         train(X, np.array([0.0, 1.0]), loss=name, w0=scipy.sparse.csr_matrix(np.ones((1, 2))))
+
+
+#: The second-order kernels fill dense blocks of [X, 1]; each with its arguments after b.
+SECOND_ORDER = {"hessian": (), "hvp": (np.ones(3),), "newton_terms": ()}
+
+
+@pytest.mark.parametrize("name", sorted(KERNELS))
+@pytest.mark.parametrize("function", sorted(SECOND_ORDER))
+def test_sparse_X_is_refused_by_the_second_order_kernels_naming_them(name, function):
+    kernel = KERNELS[name]
+    D = np.array([[0.0, 1.0], [2.0, 0.0], [1.0, 1.0]])
+    y, w, rest = np.array([0.5, 1.0, 0.5]), np.array([0.5, -0.5]), SECOND_ORDER[function]
+    wording = (
+        f"Sparse data was passed for X, but dense data is required by {function}. "
+        "Use '.toarray()' to convert to a dense numpy array"
+    )
+    for X in (scipy.sparse.csr_matrix(D), scipy.sparse.csc_array(D)):
+        with pytest.raises(ValueError, match=re.escape(wording)):
+            getattr(kernel, function)(X, y, w, 0.0, *rest)
+    run = getattr(kernel, function)
+    X = scipy.sparse.csr_matrix(D)
+    np.testing.assert_equal(run(X.toarray(), y, w, 0.0, *rest), run(D, y, w, 0.0, *rest))
+    # the first-order kernels, which the message names, take the sparse X
+    np.testing.assert_allclose(kernel.grad(X, y, w, 0.0)[0], kernel.grad(D, y, w, 0.0)[0])
 
 
 def test_other_formats_convert_as_check_array_does():

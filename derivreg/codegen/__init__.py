@@ -8,7 +8,8 @@ Nothing here is a per-loss template: a new pair in the registry generates
 with no new code.
 
 =========================  ==================================================
-``rules``                  the stable rewrites and functions, as data
+``rules``                  the stable rewrites, as data
+``stable``                 the stable functions, and the forms they print as
 ``printers``               SymPy's printers, and the guards on printed names
 ``templates``, ``checks``  the fixed text of the modules, and its holes
 ``overflow``               the checks' recomputing paths: a result, its limit, or an error

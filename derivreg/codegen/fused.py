@@ -84,7 +84,7 @@ _DOT = (
 
 
 #: A row whose score is not finite (a partial sum overflowed, or |z| past float64) makes
-#: the block's sum nan, by 0 * z, as the batch kernels do (codegen.kernel.NONFINITE_SCORE):
+#: the block's sum nan, by 0 * z, as the batch kernels do (codegen.forward.NONFINITE_SCORE):
 #: derivreg.fast then gives the checked NumPy kernel's result, recomputed at scale.
 _NONFINITE = "a non-finite score gives nan (0 * z): derivreg.fast then recomputes at scale"
 

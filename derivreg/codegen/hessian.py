@@ -34,15 +34,28 @@ from derivreg.codegen.rules import stabilize
 from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function, merge
 from derivreg.symbolic import y, yhat, z
 
-__all__ = ["second_order", "second_order_constants"]
+__all__ = ["dense_check", "second_order", "second_order_constants"]
 
 _BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
 _HESS_SIG = f"(\n    {_BATCH}\n) -> np.ndarray"
 _HVP_SIG = f"(\n    {_BATCH}, v: np.ndarray\n) -> np.ndarray"
-_CHECK_BATCH = CHECK_BATCH
 _CHECK_V = "v = _check_direction(X, v)"
 _UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
 _FORWARD_Z = "forward: z = X w + b, one row per sample"
+
+
+def dense_check(function: str) -> str:
+    """Return the batch check of a second-order ``function``: it refuses a sparse X.
+
+    Its blocks of X~ = [X, 1] are dense arrays, so a sparse X would not fit them.
+
+    Examples
+    --------
+    >>> dense_check("hessian").endswith('DOMAIN, dense="hessian")')
+    True
+    """
+    return CHECK_BATCH.replace("DOMAIN)", f'DOMAIN, dense="{function}")')
+
 
 #: Rows per block, as the gradient's: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS.
 _ROWS = CodeBlock(
@@ -182,7 +195,7 @@ class _SecondOrder:
                 ),
                 [CodeBlock("the unchecked kernel", ["H = _hessian(X, y, w, b)"])],
                 "_checked_hessian(H, X=X, y=y, w=w)",
-                [_CHECK_BATCH],
+                [dense_check("hessian")],
             ),
             function(
                 f"_hessian{_HESS_SIG}",
@@ -223,7 +236,7 @@ class _SecondOrder:
                 ),
                 [CodeBlock("the unchecked kernel", ["Hv = _hvp(X, y, w, b, v)"])],
                 "_finite(Hv, X=X, y=y, w=w, v=v)",
-                [_CHECK_BATCH, _CHECK_V],
+                [dense_check("hvp"), _CHECK_V],
             ),
             function(
                 f"_hvp{_HVP_SIG}",

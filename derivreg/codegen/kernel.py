@@ -1,5 +1,16 @@
 """Print a derivation as a batch NumPy module: ``derivreg/kernels/<pair>.py``.
 
+:func:`generate_module` assembles the module from its parts, each printed
+from one printing context (``_Kernel``: the derivation's stable forms, their
+comments and examples) by its own module: the head and the pair's constants
+(:mod:`~derivreg.codegen.header`), the chain factors (here), the penalty
+(:mod:`~derivreg.codegen.penalized`), the forward pass
+(:mod:`~derivreg.codegen.forward`), the mean loss
+(:mod:`~derivreg.codegen.meanloss`), the gradient and the step
+(:mod:`~derivreg.codegen.gradient`), the second-order functions
+(:mod:`~derivreg.codegen.hessian`, :mod:`~derivreg.codegen.newton`) and the
+log-likelihood (:mod:`~derivreg.codegen.likelihood`).
+
 Examples
 --------
 >>> from derivreg import derive
@@ -16,51 +27,23 @@ from collections.abc import Sequence
 import sympy as sp
 
 from derivreg.codegen.checks import CHECKED_NAMES
-from derivreg.codegen.domain import CHECK_BATCH, domain_lines
 from derivreg.codegen.examples import examples
+from derivreg.codegen.forward import forward_functions
+from derivreg.codegen.gradient import gradient_functions, update_functions
+from derivreg.codegen.header import module_header, yhat_edges
 from derivreg.codegen.hessian import second_order, second_order_constants
 from derivreg.codegen.likelihood import likelihood_constants, likelihood_functions
 from derivreg.codegen.meanloss import loss_constants, loss_functions
 from derivreg.codegen.newton import newton_functions
 from derivreg.codegen.penalized import Penalized
-from derivreg.codegen.printers import KernelPrinter, check_names, comment, identifier, prose
+from derivreg.codegen.printers import KernelPrinter, check_names, identifier
 from derivreg.codegen.rules import EXPANSIONS, stabilize
 from derivreg.codegen.scaling import overflow_constants
-from derivreg.codegen.templates import (
-    BLOCK_BYTES,
-    BLOCK_NOTE,
-    COMMAND,
-    MIN_BLOCK_ROWS,
-    CodeBlock,
-    Output,
-    Printed,
-    body,
-    function,
-    merge,
-)
-from derivreg.symbolic import Derivation, yhat, z
+from derivreg.codegen.templates import CodeBlock, Output, Printed, body, function
+from derivreg.symbolic import Derivation, yhat
 
+# yhat_edges: re-exported, it was defined here
 __all__ = ["check_derivation", "generate", "generate_module", "stable_note", "yhat_edges"]
-
-#: Said of every unchecked kernel (a leading underscore): its callers' contract.
-_UNCHECKED = "float64 X (m, n), y (m,), w (n,) and a float b, as the checks leave them."
-
-_BATCH = "X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float"
-_GRAD_SIG = f"(\n    {_BATCH}\n) -> tuple[np.ndarray, float]"
-_UPDATE_SIG = f"(\n    {_BATCH}, lr: float\n) -> tuple[np.ndarray, float]"
-#: The keywords of the checked functions: scikit-learn's sample weights and L2 strength.
-_WEIGHT = "sample_weight: np.ndarray | None = None"
-_ALPHA = "alpha: float = 0.0"
-_CHECK_WEIGHT = "s = _check_sample_weight(sample_weight, X)"
-_CHECK_ALPHA = "alpha = _check_alpha(alpha)"
-_CHECK_BATCH = CHECK_BATCH
-_FORWARD_Z = "forward: z = X w + b, one row per sample"
-#: A score X @ w + b that is not finite (a partial sum overflowed, where OpenBLAS may
-#: give -inf though the exact z fits; or |z| past float64) makes the result nan, by
-#: 0 * z: a saturating J or dJ/dz (sigma(-inf) - 1 is finite) would hide it, and the
-#: checks recompute a nan result from the scores at scale (_scores).  One pass over the
-#: m scores, no branch; over the reals 0 * z is 0, which the validator proves.
-NONFINITE_SCORE = "a non-finite score gives nan (0 * z): the checks recompute it at scale"
 
 
 _DJ_DYHAT_DOC = (
@@ -69,22 +52,6 @@ _DJ_DYHAT_DOC = (
     "    inside the range: where the formula is 0/0 there (y = yhat on an edge)\n"
     "    its value one ulp inside, and at a pole the infinity of that value's sign."
 )
-
-
-def yhat_edges(derivation: Derivation) -> tuple[tuple[float, float], ...]:
-    """Return the finite edges of the activation's range, each with the direction into it.
-
-    Examples
-    --------
-    >>> from derivreg import derive
-    >>> yhat_edges(derive("bce")), yhat_edges(derive("mse"))
-    (((0.0, 1.0), (1.0, -1.0)), ())
-    """
-    from sympy.calculus.util import function_range
-
-    span = function_range(derivation.activation, z, sp.S.Reals)
-    edges = [(span.inf, 1.0), (span.sup, -1.0)] if isinstance(span, sp.Interval) else []
-    return tuple((float(at), into) for at, into in edges if at.is_finite)
 
 
 def check_derivation(derivation: Derivation) -> Derivation:
@@ -197,252 +164,6 @@ class _Kernel:
             ),
         ]
 
-    def forward(self) -> list[Printed]:
-        """Print ``predict`` and the losses (the mean loss: derivreg/codegen/meanloss.py)."""
-        z_checked = CodeBlock(_FORWARD_Z + "; recomputed where a partial sum overflows", [])
-        z_checked.lines.append("z = _scores(X, w, b)")
-        return [
-            function(
-                "predict(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray",
-                self.ex("Model output yhat for each row of X, shape (m,).", "predict"),
-                [z_checked, *self.body(self.yhat, ("z",))],
-                '_fits(yhat, "yhat", X, w, b)',
-                ["X, w, b = _check_params(X, w, b)"],
-            ),
-            function(
-                f"losses(\n    {_BATCH}, *, {_WEIGHT}\n) -> np.ndarray",
-                self.ex(
-                    "Per-sample loss J for each row, shape (m,); times the row's weight\n"
-                    "    (the weights scaled to mean 1) when ``sample_weight`` is given.",
-                    "losses",
-                ),
-                [
-                    CodeBlock("the unchecked kernel", ["J = _losses(X, y, w, b)"]),
-                    CodeBlock(
-                        "finite, their limit, or a FloatingPointError",
-                        ['J = _checked_rows(J, "J", _losses, X, w, b, y)'],
-                    ),
-                    CodeBlock(
-                        "sample weights s (mean 1): each row's loss times its weight",
-                        ["if s is not None:", '    J = _fits(J * s, "the weighted J", X, w, b)'],
-                    ),
-                ],
-                "J",
-                [_CHECK_BATCH, _CHECK_WEIGHT],
-            ),
-            function(
-                f"_losses({_BATCH}) -> np.ndarray",
-                f"``losses`` without the input checks: {_UNCHECKED}",
-                [
-                    CodeBlock(_FORWARD_Z, ["z = X @ w + b"]),
-                    *self.body(self.J, ("z", "y")),
-                    CodeBlock(NONFINITE_SCORE, ["J = J + 0 * z"]),
-                ],
-                "J",
-            ),
-        ]
-
-    def gradient(self) -> list[Printed]:
-        """Print ``grad``, its unchecked and blocked kernels."""
-        chain = [CodeBlock(_FORWARD_Z, ["z = X @ w + b"]), *self.body(self.dJ_dz, ("z", "y"))]
-        mean = [
-            CodeBlock("chain rule: dJ/dw = dJ/dz x^T, averaged over the m rows", []),
-            CodeBlock("", ["dJ_dw = (dJ_dz @ X) / m"]),
-            CodeBlock("chain rule: dJ/db = dJ/dz * 1, averaged over the m rows", []),
-            CodeBlock(NONFINITE_SCORE, ["dJ_db = float(np.mean(dJ_dz) + 0 * np.sum(z))"]),
-        ]
-        sums = [
-            CodeBlock("chain rule: dJ/dw = dJ/dz x^T, summed over the block's rows", []),
-            CodeBlock("", ["dJ_dw = dJ_dz @ X"]),
-            CodeBlock("chain rule: dJ/db = dJ/dz * 1, summed over the block's rows", []),
-            CodeBlock(NONFINITE_SCORE, ["dJ_db = float(np.sum(dJ_dz) + 0 * np.sum(z))"]),
-        ]
-        return [
-            function(
-                f"grad(\n    {_BATCH}, *, {_WEIGHT}, {_ALPHA}\n) -> tuple[np.ndarray, float]",
-                self.ex(
-                    "Gradient (dJ_dw of shape (n,), dJ_db) of the mean loss (weighted by\n"
-                    "    ``sample_weight``) plus ``alpha/2 ||w||^2``; b is never penalised.",
-                    "grad",
-                ),
-                [
-                    CodeBlock(
-                        "the unchecked kernel",
-                        ["dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)"],
-                    )
-                ],
-                "_checked_grad(dJ_dw, dJ_db, dJ_dz, X, y, w, b, s, alpha, DJ_DZ_DEGREE)",
-                [_CHECK_BATCH, _CHECK_WEIGHT, _CHECK_ALPHA],
-            ),
-            function(
-                f"_grad{_GRAD_SIG}",
-                f"``grad`` without the input checks: {_UNCHECKED}\n\n"
-                "    A batch of more than one block of rows is summed block by block\n"
-                "    (see ``_grad_sums``): each block of X is read from memory once and\n"
-                "    again from cache, and no temporary is larger than a block.\n    ",
-                [*_BLOCK_LOOP, *chain, *merge(mean)],
-                "dJ_dw, dJ_db",
-            ),
-            function(
-                f"_grad_sums{_GRAD_SIG}",
-                "The gradient summed (not averaged) over the rows of one block.",
-                [*chain, *merge(sums)],
-                "dJ_dw, dJ_db",
-            ),
-        ]
-
-    def update(self) -> list[Printed]:
-        """Print ``update`` and its unchecked kernel."""
-        show, d = self.show, self.d
-        return [
-            function(
-                f"update(\n    {_BATCH}, lr: float, *, {_WEIGHT}, {_ALPHA}\n"
-                ") -> tuple[np.ndarray, float]",
-                self.ex(
-                    "One gradient step on the mean loss (weighted by ``sample_weight``) plus\n"
-                    "    ``alpha/2 ||w||^2``; returns new (w, b), inputs untouched.",
-                    "update",
-                ),
-                [
-                    CodeBlock(
-                        "the unchecked kernel", ["new_w, new_b = _update(X, y, w, b, lr, s, alpha)"]
-                    )
-                ],
-                "_checked_update(new_w, new_b, dJ_dz, X, y, w, b, lr, s, alpha, DJ_DZ_DEGREE)",
-                [_CHECK_BATCH, 'lr = _as_finite_scalar("lr", lr)', _CHECK_WEIGHT, _CHECK_ALPHA],
-            ),
-            function(
-                f"_update(  # noqa: PLR0917\n    {_BATCH}, lr: float,\n"
-                "    s: np.ndarray | None = None, alpha: float = 0.0\n"
-                ") -> tuple[np.ndarray, float]",
-                f"``update`` without the input checks: {_UNCHECKED}\n\n"
-                "    s: None, or the weights of the rows scaled to mean 1; alpha >= 0.\n    ",
-                [
-                    CodeBlock(
-                        "gradient of the (weighted) mean loss and the L2 term",
-                        ["dJ_dw, dJ_db = _penalized_grad(X, y, w, b, s, alpha)"],
-                    ),
-                    CodeBlock(
-                        f"update: w := w - alpha (dJ/dw)^T, i.e. w := {show(d.update_w)}",
-                        ["new_w = w - lr * dJ_dw"],
-                    ),
-                    CodeBlock(
-                        f"update: b := b - alpha dJ/db, i.e. b := {show(d.update_b)}",
-                        ["new_b = b - lr * dJ_db"],
-                    ),
-                ],
-                "new_w, float(new_b)",
-            ),
-        ]
-
-
-#: The block loop of ``_grad``: fixed text, no holes.
-_BLOCK_LOOP = (
-    CodeBlock(
-        "rows per block: about BLOCK_BYTES of X, at least MIN_BLOCK_ROWS",
-        ["m = X.shape[0]", "rows = max(MIN_BLOCK_ROWS, BLOCK_BYTES // _row_bytes(X))"],
-    ),
-    CodeBlock(
-        "a large batch: sum the blocks' gradients, then average over the m rows",
-        [
-            "if m > rows:",
-            "    dJ_dw, dJ_db = _grad_sums(X[:rows], y[:rows], w, b)",
-            "    for start in range(rows, m, rows):",
-            "        stop = min(start + rows, m)",
-            "        block = _grad_sums(X[start:stop], y[start:stop], w, b)",
-            "        block_dw, block_db = block",
-            "        dJ_dw += block_dw",
-            "        dJ_db += block_db",
-            "    return dJ_dw / m, dJ_db / m",
-        ],
-    ),
-)
-
-
-def _threshold(d: Derivation) -> float | None:
-    """Return the pair's label threshold as a float, or None for a regression."""
-    return None if d.pair.threshold is None else float(d.pair.threshold)
-
-
-def _header(d: Derivation, used: Sequence[str]) -> list[str]:
-    name = identifier(d.name)
-    return [
-        f'# GENERATED by `{COMMAND}` from derivreg.derive("{name}"). Do not edit by hand.',
-        f"# {comment(d.title)}. Change derivreg/symbolic/ or derivreg/codegen/, "
-        f"then run `{COMMAND}`.",
-        '"""',
-        f"{prose(d.title)}: loss, gradient and update, printed from ``derivreg.derive({name!r})``.",
-        "",
-        "Batch-first: X has shape (m, n), y shape (m,), w shape (n,), b is a float.",
-        "Every function leaves its arguments unchanged.",
-        '"""',
-        "",
-        "import numpy as np",
-        "",
-        f"from derivreg.kernels._checks import {', '.join(used)}",
-        "",
-        f"NAME = {name!r}",
-        f"TARGETS = {d.pair.targets!r}",
-        "#: Per-sample SGD contracts for lr < STEP_SIZE_NUMERATOR / ||(x, 1)||^2: the",
-        "#: derivation's 2 / sup d2J/dz2 over the domain (0.0: unbounded curvature).",
-        f"STEP_SIZE_NUMERATOR = {float(d.step_size_numerator)!r}",
-        "#: How a prediction is read: None for a value, else the label is yhat > THRESHOLD.",
-        f"THRESHOLD = {_threshold(d)!r}",
-        "",
-        *BLOCK_NOTE,
-        f"BLOCK_BYTES = {BLOCK_BYTES}",
-        f"MIN_BLOCK_ROWS = {MIN_BLOCK_ROWS}",
-        "",
-        "#: The finite edges of yhat's range, each with the direction into it: where",
-        "#: dJ_dyhat is taken as its limit from inside.",
-        f"YHAT_EDGES = {yhat_edges(d)!r}",
-        *domain_lines(d.pair.domain),
-        "",
-        "#: The derived update rules as text, for one feature and for n (printed by",
-        "#: `derivreg lecture`, which so needs no SymPy at run time).",
-        f"UPDATE_RULES = {_update_rules(d)!r}",
-        "#: yhat as a function of the score z, as text, and the score at which yhat",
-        "#: crosses THRESHOLD (None for a regression, or where no single score does):",
-        "#: the figures' labels and decision boundaries (derivreg.plots).",
-        f"ACTIVATION = {_text(d.activation)!r}",
-        f"THRESHOLD_SCORE = {_threshold_score(d)!r}",
-    ]
-
-
-def _text(expr: sp.Basic) -> str:
-    from derivreg.rendering import text
-
-    return text(expr)
-
-
-def _threshold_score(d: Derivation) -> float | None:
-    """Return the one real z with ``activation(z) = threshold``, or None.
-
-    Examples
-    --------
-    >>> from derivreg import derive
-    >>> _threshold_score(derive("bce")), _threshold_score(derive("mse"))
-    (0.0, None)
-    """
-    if d.pair.threshold is None:
-        return None
-    roots = sp.solveset(sp.Eq(d.activation, d.pair.threshold), z, sp.S.Reals)
-    if not isinstance(roots, sp.FiniteSet) or len(roots) != 1:
-        return None
-    return float(next(iter(roots))) + 0.0  # + 0.0: no -0.0
-
-
-def _update_rules(d: Derivation) -> dict[object, str]:
-    """Return ``{1: rule, "n": rule}``: ``w := ..., b := ...`` in the lecture's notation."""
-    from derivreg.rendering import text
-    from derivreg.symbolic import derive
-
-    rules: dict[object, str] = {}
-    for features in (1, "n"):
-        f = d if d.features == features else derive(d.pair, features=features)
-        rules[features] = f"w := {text(f.update_w)},  b := {text(f.update_b)}"
-    return rules
-
 
 def generate_module(derivation: Derivation) -> Printed:
     """Print the NumPy module of a derivation, with the holes the printer filled.
@@ -456,15 +177,21 @@ def generate_module(derivation: Derivation) -> Printed:
     """
     check_derivation(derivation)
     kernel = _Kernel(derivation)
-    functions = [*kernel.elementwise(), *kernel.penalized.elementwise(), *kernel.forward()]
+    functions = [*kernel.elementwise(), *kernel.penalized.elementwise()]
+    functions += forward_functions(kernel)  # predict, losses: derivreg/codegen/forward.py
     functions += loss_functions(kernel)  # loss, in row blocks: derivreg/codegen/meanloss.py
-    functions += [*kernel.gradient(), *kernel.penalized.gradient(), *kernel.update()]
+    functions += gradient_functions(kernel)  # grad, in row blocks: derivreg/codegen/gradient.py
+    functions += [*kernel.penalized.gradient(), *update_functions(kernel)]
     functions += second_order(kernel)  # curvature, hessian, hvp: derivreg/codegen/hessian.py
     functions += likelihood_functions(kernel)  # log_likelihood: derivreg/codegen/likelihood.py
     functions += newton_functions(kernel)  # newton_terms: derivreg/codegen/newton.py
     text = "".join(f"\n\n\n{f.source}" for f in functions)
     used = [n for n in CHECKED_NAMES if f"{n}(" in text]
-    header = [*_header(derivation, used), *loss_constants(), *second_order_constants(derivation)]
+    header = [
+        *module_header(derivation, used),
+        *loss_constants(),
+        *second_order_constants(derivation),
+    ]
     header += likelihood_constants(derivation)
     header += overflow_constants(derivation)  # DJ_DZ_DEGREE: derivreg/codegen/scaling.py
     source = "\n".join(header) + text + "\n"

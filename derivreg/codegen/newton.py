@@ -29,8 +29,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from derivreg.codegen.domain import CHECK_BATCH
-from derivreg.codegen.hessian import _SecondOrder
+from derivreg.codegen.hessian import _SecondOrder, dense_check
 from derivreg.codegen.templates import CodeBlock, Printed, body, function, merge
 
 __all__ = ["newton_functions"]
@@ -120,7 +119,7 @@ def newton_functions(kernel: Any) -> list[Printed]:
                 ),
             ],
             "_checked_newton(value, g, H, checked, X, y, w, b)",
-            [CHECK_BATCH],
+            [dense_check("newton_terms")],
         ),
         function(
             f"_newton_terms{_SIG}",

@@ -85,13 +85,22 @@ def _check_batch(  # noqa: PLR0917
     name: str,
     in_domain: object,
     domain: str,
+    *,
+    dense: str | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     """Validate a batch: X (m, n), y (m,), w (n,), scalar b, for pair ``name``.
 
     ``in_domain`` (a function of y, True when every label is in the domain) and
     ``domain`` are the kernel module's label check and its text, both printed
-    from the pair's SymPy domain.
+    from the pair's SymPy domain.  ``dense`` names the function, if it needs a
+    dense X (the second-order ones, which fill blocks of [X, 1]): a sparse X is
+    refused, with scikit-learn's words, before any work.
     """
+    if dense is not None and issparse(X):
+        raise ValueError(
+            f"Sparse data was passed for X, but dense data is required by {dense}. Use "
+            "'.toarray()' to convert to a dense numpy array (grad, loss and update take sparse X)."
+        )
     X, w, b = _check_params(X, w, b)
     if np.ndim(y) == 2 and np.shape(y)[1] == 1 and not issparse(y):
         raise ValueError(

@@ -499,7 +499,7 @@ def hessian(
     >>> [round(float(v), 6) for v in hessian(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1)[-1]]
     [0.249376, 0.498752, 0.249376]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN, dense="hessian")
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         H = _hessian(X, y, w, b)
@@ -558,7 +558,7 @@ def hvp(
     >>> [round(float(t), 6) for t in hvp(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1, np.array([1.0, 0.0, 0.0]))]
     [0.249376, 0.498752, 0.249376]
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN, dense="hvp")
     v = _check_direction(X, v)
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
@@ -664,7 +664,7 @@ def newton_terms(
     >>> [round(float(t), 6) for t in H[-1]] == [0.249376, 0.498752, 0.249376]
     True
     """
-    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN, dense="newton_terms")
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
         # the unchecked kernel
         value, g, H = _newton_terms(X, y, w, b)

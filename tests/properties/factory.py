@@ -21,7 +21,7 @@ import pytest
 from hypothesis import Phase, example, given, settings
 from hypothesis.errors import FlakyFailure
 
-from derivreg import codegen, fast
+from derivreg import _fast_loop, codegen
 from derivreg.kernels import KERNELS
 from derivreg.symbolic import REGISTRY, derive
 from derivreg.testing._property import VARIANT_NAMES, Property
@@ -59,7 +59,7 @@ def training_with(kernel: object, name: str) -> Iterator[None]:
     for a sparse X), and any training-level bug it brings (its ``patches``)."""
     patches = getattr(kernel, "patches", nullcontext)
     loop = getattr(kernel, "loop", None)
-    generated_loop = fast._loop
+    generated_loop = _fast_loop._loop
 
     def loops(loss: str, csr: bool = False) -> Callable[..., float]:
         own = getattr(kernel, "loop_csr", None) if csr else loop
@@ -67,7 +67,7 @@ def training_with(kernel: object, name: str) -> Iterator[None]:
 
     with (
         mock.patch.dict(KERNELS, {name: kernel}),
-        mock.patch("derivreg.fast._loop", side_effect=loops),
+        mock.patch("derivreg._fast_loop._loop", side_effect=loops),
         patches(),
     ):
         yield
