@@ -303,3 +303,18 @@ def test_the_checked_in_poisson_kernel_validates_with_its_likelihood():
         "log_likelihood",
     ):
         assert proven in report.proven
+
+
+def test_the_lgamma_benchmark_runs_at_a_tiny_size():
+    # A smoke test of benchmarks/lgamma_cost.py (the figures are its, not the test's).
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "benchmarks" / "lgamma_cost.py"
+    done = subprocess.run(
+        [sys.executable, str(script), "--rows", "2000", "--repeats", "1"],
+        capture_output=True, text=True, check=True, timeout=300,
+    )  # fmt: skip
+    for line in ("_lgammas (counts)", "_lgammas (fractional)", "newton fit (counts)", "load"):
+        assert line in done.stdout
