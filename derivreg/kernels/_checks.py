@@ -606,9 +606,10 @@ def _checked_log_likelihood(  # noqa: PLR0917
         return total
     if not np.all(np.isfinite(log_p)):  # a term itself: its normaliser (J are checked)
         at = int(np.flatnonzero(~np.isfinite(log_p))[0])
+        past = "is past the largest float64 (1.8e+308)" if np.isinf(log_p[at]) else "is nan"
         raise FloatingPointError(
             f"the log-likelihood overflows float64: the term log p = k(y, phi) - J / (s phi) "
-            f"of row {at} is past the largest float64 (1.8e+308)"
+            f"of row {at} {past}"
         )
     raise FloatingPointError(
         f"the log-likelihood overflows float64: a sum of {X.shape[0]} terms of mean "
