@@ -15,7 +15,7 @@ import pytest
 
 from derivreg import REGISTRY, codegen, derive
 from derivreg.validate import ValidationError, validate, validate_checks, validate_loop
-from derivreg.validate.holes import positive_labels
+from derivreg.validate.holes import label_symbols
 
 NAMES = sorted(REGISTRY)
 MODULES = [*NAMES, *(f"{n}_loop" for n in NAMES), "_checks"]
@@ -346,8 +346,9 @@ def sqrt_of_a_positive_input(module, function, kind):
     return sqrt_target(fn) in positive
 
 
-#: The batch modules whose labels' domain lies in (0, oo).
-POSITIVE_LABELS = tuple(name for name, pair in REGISTRY.items() if positive_labels(pair.domain))
+#: The batch modules whose labels' domain lies in (0, oo), or [0, oo) (Poisson's counts:
+#: sqrt(y)**2 == y for y >= 0 too, derivreg.validate.holes.label_symbols).
+POSITIVE_LABELS = tuple(name for name, pair in REGISTRY.items() if label_symbols(pair.domain))
 
 
 def sqrt_squared(module, fn):

@@ -44,8 +44,8 @@ def likelihood_constants(d: Derivation) -> list[str]:
     >>> from derivreg import derive
     >>> likelihood_constants(derive("mse"))[-1]
     'LOGLIK_SHIFT = -1.0'
-    >>> likelihood_constants(derive("poisson"))[-1]
-    'DISPERSION_ESTIMATED = False'
+    >>> likelihood_constants(derive("poisson"))[-1]  # lgamma(y + 1): k reads y
+    'LOGLIK_SHIFT = None'
     """
     dispersion = [
         "",
@@ -130,12 +130,13 @@ def likelihood_functions(kernel: Any) -> list[Printed]:
     comments = {
         "k": f"log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = {show(terms.normaliser)}",
     }
+    label = _doc_label(terms.normaliser)
     normaliser = function(
         "log_normaliser(y: np.ndarray, phi: float) -> np.ndarray",
         _doc(
             "The log-density's normalising constant k(y, phi), elementwise.",
-            "round(float(log_normaliser(np.float64(1.0), 0.5)), 6)",
-            _value(terms.normaliser, {"y": 1, "phi": sp.Rational(1, 2)}),
+            f"round(float(log_normaliser(np.float64({label}.0), 0.5)), 6)",
+            _value(terms.normaliser, {"y": label, "phi": sp.Rational(1, 2)}),
         ),
         body([k], comments, kernel.printer, ("y", "phi"), like="y"),
         "k",
@@ -259,6 +260,17 @@ def _log_likelihood(d: Derivation, at: str, first: CodeBlock, dispersion: str) -
         "_checked_log_likelihood(total, phi, likelihood, X, y, w, b)",
         [CHECK_BATCH],
     )
+
+
+def _doc_label(k: sp.Expr) -> int:
+    """Return the doctest's label: 1, or 2 where ``k`` reads y and is 0 at 1.
+
+    ``-lgamma(y + 1)`` at 1 would show neither y's term nor its sign (NumPy prints -0.0).
+    """
+    from derivreg.symbolic import phi, y
+
+    at_one = k.subs({y: 1, phi: sp.Rational(1, 2)})
+    return 2 if y in k.free_symbols and sp.simplify(at_one) == 0 else 1
 
 
 def _doc(summary: str, call: str, value: str) -> str:

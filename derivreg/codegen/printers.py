@@ -144,8 +144,11 @@ class KernelPrinter(NumPyPrinter):
 
     def _print_loggamma(self, expr: sp.Function) -> str:
         # one float (phi is a scalar): the checks' math.lgamma; the validator refuses it
-        # of an array (derivreg.validate.semantics.CHECKED)
-        return f"_lgamma({self._print(expr.args[0])})"
+        # of an array (derivreg.validate.semantics.CHECKED).  Of an array (it reads a
+        # label, a score or yhat: Poisson's lgamma(y + 1)), the checks' elementwise one
+        arg = self._print(expr.args[0])
+        arrays = {"y", "z", "yhat"} & {s.name for s in expr.free_symbols}  # type: ignore[attr-defined]
+        return f"_lgammas({arg})" if arrays else f"_lgamma({arg})"
 
     def _extremum(self, name: str, expr: sp.Max | sp.Min) -> str:
         # indicators last: np.maximum(e, (z >= 0)) reads as the branch it stands for

@@ -40,14 +40,16 @@ NUMPY_NAMES = (
     # the kernels' names, and the checks' recomputing paths' (powers of two, edges)
     "abs", "all", "any", "append", "argmin", "array", "asarray", "column_stack", "copysign",
     "cosh", "empty", "errstate", "exp", "expm1", "finfo", "flatnonzero", "float64", "floor",
-    "frexp", "full", "inf",
+    "frexp", "fromiter", "full", "inf",
     "iscomplexobj", "isfinite", "isinf", "isnan", "ldexp", "log", "log10", "log1p", "max",
-    "maximum", "mean", "min", "minimum", "ndarray", "ndim", "nextafter", "ones", "pi", "shape",
-    "sign", "sinh", "sqrt", "sum", "tanh", "where",
+    "maximum", "mean", "min", "minimum", "nan", "ndarray", "ndim", "nextafter", "ones", "pi",
+    "ravel", "reshape", "shape", "sign", "sinh", "sqrt", "sum", "tanh", "where",
 )  # fmt: skip
 
 #: Attributes of values (arrays, dicts) the generated modules read.
-_VALUE_ATTRIBUTES = frozenset({"T", "any", "dtype", "items", "max", "min", "ndim", "shape"})
+_VALUE_ATTRIBUTES = frozenset(
+    {"T", "any", "dtype", "items", "max", "min", "ndim", "shape", "tolist"}  # tolist: _lgammas
+)
 
 #: The ``math`` names the checks use (``_lgamma``): all the compiled checks' ``math`` has.
 MATH_NAMES = frozenset({"lgamma"})

@@ -613,6 +613,13 @@ def _checked_log_likelihood(  # noqa: PLR0917
     total = float(np.sum(log_p)) + X.shape[0] * (shift or 0.0) * e * float(np.log(2.0))
     if np.isfinite(total):
         return total
+    if not np.all(np.isfinite(log_p)):  # a term itself: its normaliser (J are checked)
+        at = int(np.flatnonzero(~np.isfinite(log_p))[0])
+        past = "is past the largest float64 (1.8e+308)" if np.isinf(log_p[at]) else "is nan"
+        raise FloatingPointError(
+            f"the log-likelihood overflows float64: the term log p = k(y, phi) - J / (s phi) "
+            f"of row {at} {past}"
+        )
     raise FloatingPointError(
         f"the log-likelihood overflows float64: a sum of {X.shape[0]} terms of mean "
         f"{_mean_loss(log_p):.4g}, past the largest float64 (1.8e+308)"
@@ -634,6 +641,27 @@ def _pearson_dispersion(r: np.ndarray, X: np.ndarray) -> float:
 def _lgamma(t: float) -> float:
     """``log |Gamma(t)|`` of one float (NumPy has no log-gamma; ``math`` has)."""
     return math.lgamma(float(t))
+
+
+def _lgammas(t: np.ndarray) -> np.ndarray:
+    """``log Gamma(t)`` of each entry of ``t`` (NumPy has none): ``math.lgamma`` of each, so
+    that SciPy is not needed (its gammaln differs by ulps); ``inf`` past 2.5599833278516383e305,
+    the largest float whose log-gamma is finite (math.lgamma raises there), and ``nan`` at
+    ``t <= 0`` or nan (outside the domain, as NumPy's log of a negative).  Integers 1..n with
+    n at most the entries' number (counts + 1) read a table of the n values: the same floats,
+    without a call per entry (benchmarks/lgamma_cost.py)."""
+    t = np.asarray(t, dtype=np.float64)
+    flat = np.ravel(t)
+    m = flat.shape[0]
+    if m and np.min(flat) >= 1.0 and np.max(flat) <= m and np.all(flat == np.floor(flat)):
+        top = int(np.max(flat))
+        table = np.fromiter((math.lgamma(v) for v in range(1, top + 1)), np.float64, top)
+        out = table[np.asarray(flat, dtype=int) - 1]
+    else:
+        big = np.where(flat > 2.5599833278516383e305, np.inf, flat)
+        inside = np.where(flat > 0.0, big, np.nan)
+        out = np.fromiter((math.lgamma(v) for v in inside.tolist()), np.float64, m)
+    return np.reshape(out, np.shape(t))
 
 
 def _nonzero(total: float, J: np.ndarray) -> float:

@@ -9,7 +9,7 @@ Every function leaves its arguments unchanged.
 
 import numpy as np
 
-from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_loss, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _mean_loss, _nonzero, _penalised, _row_bytes, _scores
+from derivreg.kernels._checks import _as_finite_scalar, _as_float_array, _as_floats, _at_edges, _check_alpha, _check_batch, _check_direction, _check_params, _check_sample_weight, _checked_grad, _checked_hessian, _checked_log_likelihood, _checked_loss, _checked_newton, _checked_rows, _checked_update, _finite, _fits, _lgammas, _mean_loss, _nonzero, _penalised, _row_bytes, _scores
 
 NAME = 'poisson'
 TARGETS = 'real'
@@ -79,6 +79,12 @@ CURVATURE_READS_Y = False
 #: standard errors' scale='auto' is Pearson's) or fixed at 1 (False): derived
 #: from the log-density (phi scales the loss), else the pair's declared one.
 DISPERSION_ESTIMATED = False
+#: log p(y | yhat, phi) = -J / (LOGLIK_SCALE phi) + log_normaliser(y, phi): the
+#: family's log-density, of which the loss J keeps the part that depends on yhat.
+LOGLIK_SCALE = 1.0
+#: (k(phi 2**(deg e)) - k(phi)) / (e log 2) where J(c y, c z) = c**deg J,
+#: phi(c**deg J_mean) = c**deg phi and k is free of y (scale-free); else None.
+LOGLIK_SHIFT = None
 
 #: dJ/dz(c z, c y) = c**DJ_DZ_DEGREE dJ/dz(z, y) for every c > 0, in +, -, * and /
 #: only (None: not so): a per-sample dJ/dz past float64 is then recomputed exactly
@@ -559,6 +565,53 @@ def _hvp_sums(
     # change of z along v = (v_w, v_b)
     Hv = Xt.T @ (d2J_dz2 * (Xt @ v))
     return Hv
+
+
+def log_normaliser(y: np.ndarray, phi: float) -> np.ndarray:
+    """The log-density's normalising constant k(y, phi), elementwise.
+
+    Examples
+    --------
+    >>> round(float(log_normaliser(np.float64(2.0), 0.5)), 6)
+    -0.693147
+    """
+    # log p + J / (LOGLIK_SCALE phi): the part free of yhat, k = -loggamma(1 + y)
+    k = -_lgammas(y + 1)
+    return k
+
+
+def dispersion(J_mean: float) -> float:
+    """The maximum-likelihood dispersion phi, given the mean loss (1.0 where fixed).
+
+    Examples
+    --------
+    >>> round(dispersion(0.5), 6)
+    1.0
+    """
+    # maximum-likelihood dispersion: phi = 1
+    phi = np.full(np.shape(J_mean), 1.0)
+    return float(phi)
+
+
+def log_likelihood(X: np.ndarray, y: np.ndarray, w: np.ndarray, b: float) -> float:
+    """The log-likelihood sum_i log p(y_i | yhat_i, phi) at the dispersion's maximum.
+
+    Examples
+    --------
+    >>> round(log_likelihood(np.array([[1.0, 2.0]]), np.array([1.0]), np.array([0.5, -0.25]), 0.1), 6)
+    -1.005171
+    """
+    X, y, w, b = _check_batch(X, y, w, b, NAME, _in_domain, DOMAIN)
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        # per-sample losses, and the dispersion they give
+        J = _losses(X, y, w, b)
+        phi = dispersion(float(np.mean(J)))
+        # log p = k(y, phi) - J / (LOGLIK_SCALE phi), summed over the rows
+        log_p = log_normaliser(y, phi) - J / (LOGLIK_SCALE * phi)
+        total = float(np.sum(log_p))
+        # non-finite: recomputed at scale, or from the checked losses, or an error
+        likelihood = _losses, losses, dispersion, log_normaliser, LOGLIK_SCALE, LOGLIK_SHIFT
+        return _checked_log_likelihood(total, phi, likelihood, X, y, w, b)
 
 
 def newton_terms(

@@ -271,9 +271,9 @@ POISSON = Pair(
     loss=poisson_loss,
     domain=sp.Interval(0, sp.oo),
     claims=lambda y, yhat: {"dJ_dz": yhat - y, "d2J_dz2": yhat},
-    # no log-density (its normaliser -log y! needs lgamma of every label): the
-    # dispersion is declared, fixed at 1 as for every Poisson
-    dispersion="fixed",
+    # Poisson: y log yhat - yhat - log Gamma(y + 1) (log y! for counts, and statsmodels'
+    # density of any y >= 0), no dispersion; its normaliser -lgamma(y + 1) is of every label
+    log_density=lambda y, yhat, _phi: y * sp.log(yhat) - yhat - sp.loggamma(y + 1),
 )
 
 #: Gamma regression with the (non-canonical) log link: the counter-example

@@ -37,7 +37,7 @@ from derivreg.symbolic import J_mean, phi, y, yhat, z
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import constant, meaning
 
-__all__ = ["positive_labels", "prove_holes", "proven_zero"]
+__all__ = ["label_symbols", "positive_labels", "prove_holes", "proven_zero"]
 
 #: The values each hole input takes, by name (the penalty's: w, alpha, v, t).
 INPUTS: Mapping[str, sp.Symbol] = {
@@ -66,6 +66,24 @@ def positive_labels(domain: sp.Set | None) -> dict[sp.Symbol, sp.Symbol]:
     if domain is not None and domain.is_subset(sp.Interval.open(0, sp.oo)):
         return {y: Y_POSITIVE}
     return {}
+
+
+#: The labels where the pair's domain is non-negative (Poisson's counts y >= 0): a
+#: non-negative symbol, so that ``lgamma(y + 1)`` is real and proven so.
+Y_NONNEGATIVE = sp.Symbol("y", nonnegative=True)
+
+
+def label_symbols(domain: sp.Set | None) -> dict[sp.Symbol, sp.Symbol]:
+    """:func:`positive_labels`, else ``{y: Y_NONNEGATIVE}`` where the domain is in ``[0, oo)``.
+
+    Examples
+    --------
+    >>> label_symbols(sp.Interval(0, sp.oo))[y].is_nonnegative, label_symbols(sp.Reals)
+    (True, {})
+    """
+    if positive_labels(domain) or domain is None:
+        return positive_labels(domain)
+    return {y: Y_NONNEGATIVE} if domain.is_subset(sp.Interval(0, sp.oo)) else {}
 
 
 #: The witness's working precision: 80 digits, so that a residual of two equal terms
@@ -131,6 +149,8 @@ def _witness(residual: sp.Basic, targets: str) -> bool:
             grids.append(_POINTS[s.name, targets])
         elif s == Y_POSITIVE:  # labels of a positive domain: small, near 1, large
             grids.append((0.013, 0.35, 2.2, 31.0))
+        elif s == Y_NONNEGATIVE:  # counts: zero, small, near 1, large
+            grids.append((0.0, 0.013, 0.35, 2.2, 31.0))
         elif s in (phi, J_mean):  # a dispersion and a mean loss: positive
             grids.append((0.37, 2.9))
         else:  # a parameter of a lemma (x, w, alpha): any real
@@ -178,9 +198,10 @@ def prove_holes(
 
     Holes of one function are evaluated in order, so that a shared
     subexpression ``t0`` is known to the outputs after it.  Where ``domain``
-    (the labels') is positive, ``y`` is a positive symbol (``positive_labels``).
+    (the labels') is positive, ``y`` is a positive symbol (``positive_labels``), where
+    non-negative a non-negative one (``label_symbols``).
     """
-    labels = positive_labels(domain)
+    labels = label_symbols(domain)
     env: dict[str, sp.Basic] = {}
     function = None
     cache: dict[tuple[sp.Basic, sp.Basic], bool] = {}

@@ -144,9 +144,12 @@ def _one_positive_float(t: sp.Basic) -> tuple[bool | None, str]:
 
 #: The kernels' checks a hole may call (``derivreg/kernels/_checks.py``, compared node for
 #: node with the generator's): ``_lgamma(t) = math.lgamma(float(t))``, log Gamma(t), real
-#: for t > 0 (NumPy has no log-gamma: the Gamma's normaliser needs lgamma(1/phi)).
+#: for t > 0 (NumPy has no log-gamma: the Gamma's normaliser needs lgamma(1/phi));
+#: ``_lgammas(t)``, math.lgamma of each entry of an array, elementwise as NumPy's (nan at
+#: t <= 0, so t > 0 must be proven: Poisson's lgamma(y + 1), with the labels y >= 0).
 CHECKED: Mapping[str, Meaning] = {
     "_lgamma": Meaning(sp.loggamma, 1, _one_positive_float),
+    "_lgammas": Meaning(sp.loggamma, 1, _positive),
 }
 
 #: Builtins of the per-sample loop, on floats.
