@@ -262,17 +262,14 @@ def test_a_wrong_kernel_of_issue_11_is_rejected_with_its_reason(attack):
         run_validation(module, source.replace(old, new, 1))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known gap: the symbolic semantics cancel z/z, so a factor that is NaN at z = 0 "
-    "is proven equal to 1; only a float test that meets z = 0 can catch it",
-)
 def test_a_factor_z_over_z_is_refused():
-    # MSE's dJ_dz times z/z: NumPy gives NaN at z = 0, the derivation 2 (z - y) there.
+    # MSE's dJ_dz times z/z: NumPy gives NaN at z = 0, the derivation 2 (z - y) there.  SymPy
+    # cancels z/z as it builds it, so the denominator is proven nonzero first (more such
+    # attacks: tests/test_validate_denominators.py).
     source = checked_in("mse")
     old = "dJ_dz = 2*(-y + z)"
     assert old in source
-    with pytest.raises(ValidationError):
+    with pytest.raises(ValidationError, match="the denominator z may be zero"):
         run_validation("mse", source.replace(old, "dJ_dz = 2*(-y + z)*(z/z)", 1))
 
 

@@ -5,6 +5,7 @@ A reader finds the validator here, in one place:
 ================  ==========================================================
 ``skeleton``      the parsed module against the generator's own, node for node
 ``semantics``     what printed expressions mean: NumPy on the reals, as a table
+``denominators``  each denominator proven nonzero before SymPy cancels it
 ``holes``         each printed expression proven equal to the derivation's
 ``interpreter``   the fixed code run on SymPy values, holes opaque
 ``batch``         :func:`validate`: ``derivreg/kernels/<pair>.py``
