@@ -429,6 +429,35 @@ def test_sqrt_squared_in_a_printed_expression_is_rejected_by_the_real_domain():
             run_validation(module, source)
 
 
+def self_quotient(module, fn):
+    """z -> z*(z/z) at z's first read: NaN at z = 0 in NumPy, though SymPy cancels it to z."""
+    name = sqrt_target(fn)
+
+    class Replace(ast.NodeTransformer):
+        done = False
+
+        def visit_Name(self, node):
+            if not self.done and node.id == name and isinstance(node.ctx, ast.Load):
+                self.done = True
+                return ast.parse(f"{name} * ({name} / {name})", mode="eval").body
+            return node
+
+    replacer = Replace()
+    fn.body[body_start(fn) :] = [replacer.visit(s) for s in fn.body[body_start(fn) :]]
+    assert replacer.done
+
+
+#: The function of each module whose printed expressions read z.
+Z_HOLES = [(m, "sgd_epoch" if m.endswith("_loop") else "dJ_dz") for m in MODULES[:-1]]
+
+
+@pytest.mark.parametrize(("module", "function"), Z_HOLES)
+def test_z_over_z_in_a_printed_expression_is_rejected_as_a_division_by_zero(module, function):
+    source = attacked(module, function, self_quotient)
+    with pytest.raises(ValidationError, match="the denominator z may be zero, where"):
+        run_validation(module, source)
+
+
 CONSTANTS = {
     "NAME": lambda v: "other",
     "TARGETS": lambda v: "real" if v == "binary" else "binary",
@@ -498,6 +527,7 @@ def test_report_attack_counts_and_validation_time(capsys):
     sources = [(m, checked_in(m).replace(old, new, 1)) for m, old, new, _ in WRONG_KERNELS.values()]
     sources += [(m, changed_constant(m, c)) for m in MODULES for c in constants(m)]
     sources += [(m, foreign(m)) for m in MODULES]
+    sources += [(m, attacked(m, f, self_quotient)) for m, f in Z_HOLES]
     for module, source in sources:
         tried += 1
         try:
