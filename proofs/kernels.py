@@ -13,6 +13,10 @@
   witness); and, as an independent numeric witness, the imported kernel
   agrees in float64 with the derivation evaluated by mpmath at 50 digits on
   seeded random batches.
+* ``kernels.softmax_equals_derivation``: the vector-output kernels
+  ``derivreg/kernels/softmax.py`` and ``softmax_loop.py`` pass
+  ``derivreg.validate.softmax`` (every hole proven in every case of the row
+  maximum and the label; the rest the generator's, node for node).
 
 Tolerance of the float64 witness: each output is a mean of m = 4 rows, each
 row a few dozen float64 operations on values of size at most about 30
@@ -270,7 +274,33 @@ def kernel_theorem(name: str) -> Theorem:
     )
 
 
-THEOREMS = [REWRITES, *[kernel_theorem(name) for name in sorted(REGISTRY)]]
+def _softmax_validated() -> str:
+    """Validate the softmax kernels (not a registered pair: a template of their own)."""
+    from derivreg.validate.softmax import validate_softmax, validate_softmax_loop
+
+    batch = (codegen.KERNEL_DIR / "softmax.py").read_text(encoding="utf-8")
+    loop = (codegen.KERNEL_DIR / "softmax_loop.py").read_text(encoding="utf-8")
+    report = validate_softmax(batch)
+    if not report.ok:
+        raise AssertionError("softmax.py: " + "; ".join(report.failures))
+    validate_softmax_loop(loop)  # raises where it differs from the generator's
+    return (
+        f"derivreg.validate.softmax proved {len(report.proven)} holes of softmax.py "
+        "(softmax_loop.py: the generator's, node for node)"
+    )
+
+
+SOFTMAX = Theorem(
+    "kernels.softmax_equals_derivation",
+    "derivreg/kernels/softmax.py and softmax_loop.py compute derive_softmax(): every hole "
+    "proven, everything else the generator's",
+).external(
+    "every hole of derivreg/kernels/softmax.py = derive_softmax()",
+    "translation validation",
+    _softmax_validated,
+)
+
+THEOREMS = [REWRITES, *[kernel_theorem(name) for name in sorted(REGISTRY)], SOFTMAX]
 
 if __name__ == "__main__":
     raise SystemExit(main(THEOREMS))

@@ -110,3 +110,29 @@ def test_not_python_and_not_a_string_are_refused():
         validate_softmax("def (:")
     with pytest.raises(ValidationError, match="must be a str"):
         validate_softmax(b"x = 1")
+
+
+# --- derivreg verify runs this validator (proofs/kernels.py) ---------------------------------
+
+
+def test_verify_validates_the_softmax_kernels():
+    from derivreg.proof import load
+
+    names = [t.name for t in load("kernels").THEOREMS]
+    assert "kernels.softmax_equals_derivation" in names
+
+
+def test_verify_fails_on_a_wrong_softmax_kernel(tmp_path, monkeypatch):
+    # The planted bug: log in place of log1p in the checked-in softmax.py that verify reads.
+    from derivreg import codegen
+    from derivreg.proof import ProofError, load
+
+    for name in ("softmax.py", "softmax_loop.py"):
+        text = (KERNELS / name).read_text(encoding="utf-8")
+        if name == "softmax.py":
+            assert "np.log1p(others)" in text
+            text = text.replace("np.log1p(others)", "np.log(others)")
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.setattr(codegen, "KERNEL_DIR", tmp_path)
+    with pytest.raises(ProofError, match=r"softmax\.py: .*not proven equal"):
+        load("kernels").SOFTMAX.check()

@@ -262,18 +262,32 @@ def test_a_wrong_kernel_of_issue_11_is_rejected_with_its_reason(attack):
         run_validation(module, source.replace(old, new, 1))
 
 
+def test_a_factor_z_over_z_is_refused():
+    # MSE's dJ_dz times z/z: NumPy gives NaN at z = 0, the derivation 2 (z - y) there.  SymPy
+    # cancels z/z as it builds it, so the denominator is proven nonzero first (more such
+    # attacks: tests/test_validate_denominators.py).
+    source = checked_in("mse")
+    old = "dJ_dz = 2*(-y + z)"
+    assert old in source
+    with pytest.raises(ValidationError, match="the denominator z may be zero"):
+        run_validation("mse", source.replace(old, "dJ_dz = 2*(-y + z)*(z/z)", 1))
+
+
 @pytest.mark.xfail(
     strict=True,
-    reason="known gap: the symbolic semantics cancel z/z, so a factor that is NaN at z = 0 "
-    "is proven equal to 1; only a float test that meets z = 0 can catch it",
+    reason="known gap: the real semantics have no overflow, so SymPy cancels exp(z) - exp(z) "
+    "to 0 and (exp(z) + 1)/(exp(z) + 1) to 1, while float64 gives inf - inf = NaN and "
+    "inf/inf = NaN past z = 709.78",
 )
-def test_a_factor_z_over_z_is_refused():
-    # MSE's dJ_dz times z/z: NumPy gives NaN at z = 0, the derivation 2 (z - y) there.
+@pytest.mark.parametrize(
+    "factor", ["+ (np.exp(z) - np.exp(z))", "*((np.exp(z) + 1)/(np.exp(z) + 1))"]
+)
+def test_a_term_that_overflows_to_nan_is_refused(factor):
     source = checked_in("mse")
     old = "dJ_dz = 2*(-y + z)"
     assert old in source
     with pytest.raises(ValidationError):
-        run_validation("mse", source.replace(old, "dJ_dz = 2*(-y + z)*(z/z)", 1))
+        run_validation("mse", source.replace(old, f"{old}{factor}", 1))
 
 
 # --- generic attacks over every function of every module ------------------------------------
@@ -433,6 +447,35 @@ def test_sqrt_squared_in_a_printed_expression_is_rejected_by_the_real_domain():
             run_validation(module, source)
 
 
+def self_quotient(module, fn):
+    """z -> z*(z/z) at z's first read: NaN at z = 0 in NumPy, though SymPy cancels it to z."""
+    name = sqrt_target(fn)
+
+    class Replace(ast.NodeTransformer):
+        done = False
+
+        def visit_Name(self, node):
+            if not self.done and node.id == name and isinstance(node.ctx, ast.Load):
+                self.done = True
+                return ast.parse(f"{name} * ({name} / {name})", mode="eval").body
+            return node
+
+    replacer = Replace()
+    fn.body[body_start(fn) :] = [replacer.visit(s) for s in fn.body[body_start(fn) :]]
+    assert replacer.done
+
+
+#: The function of each module whose printed expressions read z.
+Z_HOLES = [(m, "sgd_epoch" if m.endswith("_loop") else "dJ_dz") for m in MODULES[:-1]]
+
+
+@pytest.mark.parametrize(("module", "function"), Z_HOLES)
+def test_z_over_z_in_a_printed_expression_is_rejected_as_a_division_by_zero(module, function):
+    source = attacked(module, function, self_quotient)
+    with pytest.raises(ValidationError, match="the denominator z may be zero, where"):
+        run_validation(module, source)
+
+
 CONSTANTS = {
     "NAME": lambda v: "other",
     "TARGETS": lambda v: "real" if v == "binary" else "binary",
@@ -502,6 +545,7 @@ def test_report_attack_counts_and_validation_time(capsys):
     sources = [(m, checked_in(m).replace(old, new, 1)) for m, old, new, _ in WRONG_KERNELS.values()]
     sources += [(m, changed_constant(m, c)) for m in MODULES for c in constants(m)]
     sources += [(m, foreign(m)) for m in MODULES]
+    sources += [(m, attacked(m, f, self_quotient)) for m, f in Z_HOLES]
     for module, source in sources:
         tried += 1
         try:

@@ -5,8 +5,11 @@ A reader finds the validator here, in one place:
 ================  ==========================================================
 ``skeleton``      the parsed module against the generator's own, node for node
 ``semantics``     what printed expressions mean: NumPy on the reals, as a table
+``denominators``  each denominator proven nonzero before SymPy cancels it
 ``holes``         each printed expression proven equal to the derivation's
 ``interpreter``   the fixed code run on SymPy values, holes opaque
+``contracts``     what the interpreter takes each input check to return
+``lemmas``        the derivation's own update rules and identities, proven
 ``batch``         :func:`validate`: ``derivreg/kernels/<pair>.py``
 ``loop``          :func:`validate_loop`: ``derivreg/kernels/<pair>_loop.py``
 ``fused``         :func:`validate_fused`: ``derivreg/kernels/<pair>_fused.py``

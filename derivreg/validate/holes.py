@@ -1,7 +1,9 @@
 """Prove each printed expression (hole) equal to the derivation's, over the reals.
 
 A hole is given its meaning by :mod:`~derivreg.validate.semantics` (every
-``log`` and ``sqrt`` argument proven in its real domain), then proven equal
+``log`` and ``sqrt`` argument proven in its real domain, every denominator
+proven nonzero, or zero only where the derivation's own expression divides
+by zero: :mod:`~derivreg.validate.denominators`), then proven equal
 to the generator's stable form of the derivation's expression; the stable
 form is equal to the derivation's own by the rewrites of
 :data:`~derivreg.codegen.rules.RULES`, each a theorem of
@@ -34,6 +36,7 @@ from derivreg.codegen.rules import expand_stable
 from derivreg.codegen.templates import Hole
 from derivreg.proof.algebra import settle_extrema
 from derivreg.symbolic import J_mean, phi, y, yhat, z
+from derivreg.validate.denominators import singular_factors
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import constant, meaning
 
@@ -178,12 +181,16 @@ def proven_zero(residual: sp.Basic, witness: sp.Basic, targets: str = "real") ->
     return _witness(witness, targets)
 
 
-def _value(node: ast.expr, hole: Hole, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
+def _value(
+    node: ast.expr, hole: Hole, env: Mapping[str, sp.Basic], loop: bool, labels: dict
+) -> sp.Basic:
+    """Return the hole's meaning; a denominator may vanish only where the derivation's does."""
     if hole.fill:
         if not isinstance(node, ast.Constant):
             raise ValidationError(f"`{ast.unparse(node)}`: a constant belongs here")
         return constant(node)
-    return meaning(node, env, loop=loop)
+    own = hole.original.xreplace(labels) if hole.original is not None else sp.Integer(0)
+    return meaning(node, env, loop=loop, poles=singular_factors(own))
 
 
 def prove_holes(
@@ -211,7 +218,7 @@ def prove_holes(
         where = f"{hole.function}, line {node.lineno}: {hole.target} = `{ast.unparse(node)}`"
         scope = {**{n: INPUTS[n].xreplace(labels) for n in hole.inputs}, **env}
         try:
-            value = _value(node, hole, scope, loop)
+            value = _value(node, hole, scope, loop, labels)
         except (ValidationError, TypeError, ValueError) as err:
             report.failures.append(f"{where}: {err}")
             continue

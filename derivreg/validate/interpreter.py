@@ -11,7 +11,10 @@ themselves are proven separately (:mod:`~derivreg.validate.holes`).
 
 Sizes are concrete integers, so every ``if`` and ``for`` on them is
 followed exactly; the statements executed and the branches taken are
-recorded, so that code no run reached is reported.
+recorded, so that code no run reached is reported.  The values it handles
+(sizes, opaque holes, unset entries, NumPy on object arrays) are
+:mod:`~derivreg.validate._values`'s; what it takes each input check to
+return, :mod:`~derivreg.validate.contracts`'s.
 
 Examples
 --------
@@ -24,169 +27,28 @@ Examples
 from __future__ import annotations
 
 import ast
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import sympy as sp
 
 from derivreg.codegen.templates import Hole
+from derivreg.validate._values import (
+    _BINARY,
+    _NUMPY,
+    _SIZE_COMPARE,
+    _index,
+    _Parallel,
+    _size,
+    _Text,
+    _Tracked,
+    _written,
+    opaque,
+)
+from derivreg.validate.contracts import CONTRACTS
 from derivreg.validate.report import ValidationError
 
 __all__ = ["CONTRACTS", "Interpreter", "opaque"]
-
-#: The input checks' contracts: each returns these of its arguments (or raises).
-#: The checks themselves are the generator's, compared node for node.
-CONTRACTS: Mapping[str, Callable[[list[object]], object]] = {
-    "_check_params": lambda a: tuple(a[:3]),
-    "_check_batch": lambda a: tuple(a[:4]),
-    "_as_finite_scalar": lambda a: a[1],
-    "_finite": lambda a: a[0],
-    "_scores": lambda a: a[0] @ a[1] + a[2],
-    "_fits": lambda a: a[0],
-    "_checked_rows": lambda a: a[0],
-    "_at_edges": lambda a: a[0],
-    "_as_floats": tuple,
-    "_mean_loss": lambda a: sp.Add(*np.asarray(a[0], dtype=object).ravel()) / np.size(a[0]),
-    "_checked_grad": lambda a: (a[0], a[1]),
-    # the L2 terms added to the mean (alpha = 0 makes each R_j = 0: the same sum)
-    "_penalised": lambda a: a[0] + sp.Add(*np.asarray(a[1], dtype=object).ravel()),
-    "_checked_update": lambda a: (a[0], a[1]),
-    "_checked_losses": lambda a: a[0],
-    # the blocked mean loss: a block's sum, or nan where a loss is 0; the blocks' mean, or
-    # (nan) the checked per-sample path's, itself validated (losses, _mean_loss)
-    "_nonzero": lambda a: a[0],
-    "_checked_loss": lambda a: a[0],
-    # a non-finite term is the checked kernel's, itself validated (contract: unchanged)
-    "_checked_hessian": lambda a: a[0],
-    "_checked_newton": lambda a: tuple(a[:3]),
-    "_checked_log_likelihood": lambda a: a[0],
-    # Pearson's dispersion: the sum of r over m - p, p = n + 1 (refused where m <= p)
-    "_pearson_dispersion": lambda a: _pearson(a[0], a[1]),
-    # bytes per row of a dense X; any positive value only sizes the blocks, and the
-    # block loop is run with every block size (validate.batch)
-    "_row_bytes": lambda a: 8 * np.shape(a[0])[1],
-    "_check_direction": lambda a: a[1],
-    # the weights as given (the validator passes weights already of mean 1), or None
-    "_check_sample_weight": lambda a: a[0],
-    "_check_alpha": lambda a: a[0],
-    "_as_float_array": lambda a: a[1],
-}
-
-
-def _pearson(r: object, X: object) -> object:
-    """Return ``_pearson_dispersion``'s contract: ``sum(r) / (m - p)``, only where ``m > p``."""
-    m, p = np.shape(X)[0], np.shape(X)[1] + 1
-    if m <= p:
-        raise ValidationError(f"Pearson's dispersion of m={m} rows and p={p} parameters")
-    return sp.Add(*np.asarray(r, dtype=object).ravel()) / (m - p)
-
-
-def _size(value: object) -> int:
-    """Return a size or index as an int; refuse anything but a concrete integer."""
-    if isinstance(value, int | sp.Integer) and not isinstance(value, bool):
-        return int(value)
-    raise ValidationError(f"expected an integer size or index, got {value!r}")
-
-
-def _index(value: object) -> int | tuple[int, ...]:
-    """Return an index (an int, or a tuple of them for a 2-D array) of concrete integers."""
-    if isinstance(value, tuple):
-        return tuple(_size(v) for v in value)
-    return _size(value)
-
-
-class _Parallel:
-    """``prange(k)``: a range whose iterations must touch disjoint array elements."""
-
-    def __init__(self, *bounds: int) -> None:
-        self.range = range(*bounds)
-
-
-class _Tracked:
-    """The array elements one ``prange`` iteration wrote and read, by (array id, index)."""
-
-    def __init__(self) -> None:
-        self.wrote: set[tuple[int, object]] = set()
-        self.read: set[tuple[int, object]] = set()
-
-
-def opaque(hole: Hole, values: Sequence[object]) -> object:
-    """Return the hole as an opaque function of its inputs, elementwise over arrays."""
-    for value in values:
-        items = value.ravel() if isinstance(value, np.ndarray) else [value]
-        if not all(isinstance(v, sp.Basic) for v in items):  # never a string to SymPy
-            raise ValidationError(f"the inputs of {hole.target} must be numbers, got {value!r}")
-    if not hole.inputs:
-        return sp.Symbol(f"hole_{hole.target}", real=True)
-    f = sp.Function(f"hole_{hole.target}", real=True)
-    return np.frompyfunc(f, len(values), 1)(*values) if values else f()
-
-
-_BINARY: Mapping[type, Callable[[object, object], object]] = {
-    ast.Add: lambda a, b: a + b,  # type: ignore[operator]
-    ast.Sub: lambda a, b: a - b,  # type: ignore[operator]
-    ast.Mult: lambda a, b: a * b,  # type: ignore[operator]
-    ast.Div: lambda a, b: a / b,  # type: ignore[operator]
-    ast.MatMult: lambda a, b: a @ b,  # type: ignore[operator]
-    ast.FloorDiv: lambda a, b: _size(a) // _size(b),
-    ast.Mod: lambda a, b: _size(a) % _size(b),
-}
-_SIZE_COMPARE: Mapping[type, Callable[[int, int], bool]] = {
-    ast.Eq: lambda a, b: a == b,
-    ast.Gt: lambda a, b: a > b,
-    ast.Lt: lambda a, b: a < b,
-    ast.GtE: lambda a, b: a >= b,
-    ast.LtE: lambda a, b: a <= b,
-}
-
-
-class _Unset:
-    """An entry of ``np.empty`` not yet written: any arithmetic on it is refused."""
-
-    def _refuse(self, *_: object) -> object:
-        raise ValidationError("an entry of np.empty is read before it is written")
-
-    __add__ = __radd__ = __sub__ = __rsub__ = __mul__ = __rmul__ = _refuse
-    __truediv__ = __rtruediv__ = __matmul__ = __rmatmul__ = __pow__ = __rpow__ = _refuse
-    __neg__ = __pos__ = __float__ = __bool__ = _refuse
-
-
-_UNSET = _Unset()
-
-
-def _written(value: object) -> object:
-    """Return ``value``, refusing an array with an entry of ``np.empty`` never written.
-
-    Checked before NumPy sees it: an object ``@`` whose element operation raises can
-    crash NumPy (seen with a 1-D @ 2-D product), so no such product is attempted.
-    """
-    if (
-        isinstance(value, np.ndarray)
-        and value.dtype == object
-        and any(v is _UNSET for v in value.flat)
-    ):
-        raise ValidationError("an entry of np.empty is read before it is written")
-    return value
-
-
-def _column_stack(arrays: object) -> np.ndarray:
-    """``np.column_stack`` of a tuple of 1-D and 2-D object arrays with the same rows."""
-    if not isinstance(arrays, tuple) or not all(isinstance(a, np.ndarray) for a in arrays):
-        raise ValidationError(f"np.column_stack takes a tuple of arrays, got {arrays!r}")
-    return np.column_stack(arrays)
-
-
-_NUMPY: Mapping[str, Callable[..., object]] = {
-    "mean": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()) / np.size(a),
-    "sum": lambda a: sp.Add(*np.asarray(a, dtype=object).ravel()),
-    "shape": np.shape,
-    "full": lambda shape, value: np.full(shape, value, dtype=object) if shape else value,
-    "ones": lambda size: np.array([sp.Integer(1)] * _size(size), dtype=object),
-    "column_stack": _column_stack,
-    # unset entries refuse every operation: one read before it is written fails the run
-    "empty": lambda shape: np.full(tuple(_size(s) for s in shape), _UNSET, dtype=object),
-    "zeros": lambda shape: np.full(shape, sp.Integer(0), dtype=object),
-}
 
 
 class Interpreter:
@@ -512,9 +374,3 @@ def _keywords(fn: ast.FunctionDef, given: Mapping[str, object]) -> dict[str, obj
         else:
             raise ValidationError(f"{fn.name}: keyword argument {name!r} has no usable default")
     return bound
-
-
-class _Text(str):
-    """A string constant of the fixed code: a name passed to a check, never a number."""
-
-    __slots__ = ()

@@ -9,6 +9,30 @@ the argument (by SymPy's assumptions, for every real input) before the hole
 is accepted.  ``np.sqrt(z)**2`` in place of ``z`` is therefore rejected:
 ``z >= 0`` does not hold for every real ``z``.
 
+Division is a restricted domain too, and the one SymPy hides: it cancels as
+it builds, so ``z / z`` is 1 before anything can look at it, while NumPy
+gives NaN at ``z = 0`` (and Python's ``/`` in the per-sample loop raises).
+So each denominator, and each base of a negative power (``z**-1``,
+``z**(-1.0)``), is proven nonzero *before* the quotient is formed
+(:func:`~derivreg.validate.denominators.nonzero`): for every real input,
+under the symbols' assumptions, with each ``exp`` counted as only
+nonnegative (float64's underflows to 0), factor by factor and in every
+sign case of the values under ``|.|``, ``max`` or a branch.  ``np.sqrt(z)``
+and ``np.log(z)`` keep their own domains (``log``'s pole at 0 is its
+"zero or negative"); ``np.divide`` and ``np.reciprocal`` are not in the
+table, so the only spellings of a division are ``/`` and a negative power.
+``z**0`` is accepted: it is 1 in NumPy and Python at every ``z``, 0 and NaN
+included (IEEE ``pow(x, 0) = 1``), as it is in SymPy.  A denominator may
+vanish only where the derivation's own expression divides by zero (BCE's
+``dJ/dyhat`` at ``yhat`` in {0, 1}): there the derivation has no value to
+differ from, and the fixed code takes the limits (``_at_edges``).
+
+Not modelled: overflow.  On the reals ``exp(z) - exp(z)`` is 0 and
+``(exp(z) + 1) / (exp(z) + 1)`` is 1 (SymPy cancels both as it builds
+them), while float64 gives ``inf - inf`` and ``inf / inf``, NaN, past
+``z = 709.78``: a known gap, kept as a strict xfail in
+``tests/test_validate_attacks.py``.
+
 Nothing read is passed to ``sympify``, ``eval`` or ``exec``: constants are
 converted exactly from their Python values, and a string where a number
 belongs is a rejection.
@@ -23,20 +47,29 @@ Max(0, z)
 Traceback (most recent call last):
 ...
 derivreg.validate.report.ValidationError: `np.sqrt(z)`: the argument z may be negative, ...
+>>> meaning(ast.parse("2 * z * (z / z)", mode="eval").body, {"z": z})  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+derivreg.validate.report.ValidationError: `z / z`: the denominator z may be zero, where NumPy ...
 """
 
 from __future__ import annotations
 
 import ast
+import functools
 import math
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import sympy as sp
 
+from derivreg.validate.denominators import nonzero
 from derivreg.validate.report import ValidationError
 
 __all__ = ["BUILTINS", "CHECKED", "MATH", "NUMPY", "Meaning", "constant", "meaning"]
+
+#: Factors a denominator may share with the derivation's own expression.
+Poles = frozenset[sp.Basic]
 
 
 @dataclass(frozen=True)
@@ -163,7 +196,6 @@ _BINARY: Mapping[type, Callable[[sp.Basic, sp.Basic], sp.Basic]] = {
     ast.Add: lambda a, b: a + b,
     ast.Sub: lambda a, b: a - b,
     ast.Mult: lambda a, b: a * b,
-    ast.Div: lambda a, b: a / b,
 }
 _COMPARE = {ast.GtE: sp.Ge, ast.LtE: sp.Le, ast.Gt: sp.Gt, ast.Lt: sp.Lt}
 
@@ -189,7 +221,7 @@ def constant(node: ast.Constant) -> sp.Rational:
     raise ValidationError(f"`{ast.unparse(node)}`: a {name} constant where a number belongs")
 
 
-def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
+def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool, poles: Poles) -> sp.Basic:
     table: Mapping[str, Meaning] | None = None
     match node.func:
         case ast.Attribute(value=ast.Name(id="np"), attr=attr) if not loop:
@@ -205,7 +237,7 @@ def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
     entry = table[name]
     if len(node.args) != entry.arity or any(isinstance(a, ast.Starred) for a in node.args):
         raise ValidationError(f"`{ast.unparse(node)}`: {name} takes {entry.arity} arguments")
-    args = [meaning(a, env, loop=loop) for a in node.args]
+    args = [meaning(a, env, loop=loop, poles=poles) for a in node.args]
     if entry.domain is not None:
         holds, words = entry.domain(*args)
         if holds is not True:
@@ -216,24 +248,47 @@ def _call(node: ast.Call, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
     return entry.function(*args)
 
 
-def _power(node: ast.BinOp, env: Mapping[str, sp.Basic], loop: bool) -> sp.Basic:
-    base, exponent = meaning(node.left, env, loop=loop), meaning(node.right, env, loop=loop)
+def _refuse_zero(node: ast.expr, denominator: sp.Basic, loop: bool) -> None:
+    """Refuse a quotient whose denominator may be zero (Python raises, NumPy gives inf or NaN)."""
+    where = "where Python raises ZeroDivisionError" if loop else "where NumPy gives inf or NaN"
+    raise ValidationError(
+        f"`{ast.unparse(node)}`: the denominator {denominator} may be zero, {where}"
+    )
+
+
+def _quotient(node: ast.BinOp, env: Mapping[str, sp.Basic], loop: bool, poles: Poles) -> sp.Basic:
+    """Return ``a / b``, ``b`` proven nonzero before the quotient is built (SymPy cancels z/z)."""
+    a = meaning(node.left, env, loop=loop, poles=poles)
+    b = _number(meaning(node.right, env, loop=loop, poles=poles))
+    if not nonzero(b, poles):
+        _refuse_zero(node, b, loop)
+    return a / b
+
+
+def _power(node: ast.BinOp, env: Mapping[str, sp.Basic], loop: bool, poles: Poles) -> sp.Basic:
+    base = meaning(node.left, env, loop=loop, poles=poles)
+    exponent = meaning(node.right, env, loop=loop, poles=poles)
     if not (exponent.is_Integer or base.is_positive is True):
         raise ValidationError(
             f"`{ast.unparse(node)}`: a non-integer power of {base}, which may be negative"
         )
+    if exponent.is_negative and not nonzero(base, poles):  # 0**-1: a division by zero
+        _refuse_zero(node, base, loop)
     return base**exponent
 
 
 def meaning(  # noqa: PLR0911 - one return per kind of node
-    node: ast.expr, env: Mapping[str, sp.Basic], *, loop: bool = False
+    node: ast.expr, env: Mapping[str, sp.Basic], *, loop: bool = False, poles: Poles = frozenset()
 ) -> sp.Basic:
     """Return the SymPy value of a printed expression, over the reals, or a rejection.
 
     ``env`` maps the names the expression may read to their values;
     ``loop`` selects the per-sample loop's ``math`` functions and builtins
-    (and its conditional expressions) instead of NumPy's.
+    (and its conditional expressions) instead of NumPy's; ``poles`` are
+    the factors the derivation's own expression divides by, which a
+    denominator may share (:func:`~derivreg.validate.denominators.nonzero`).
     """
+    m = functools.partial(meaning, env=env, loop=loop, poles=poles)
     match node:
         case ast.Constant():
             return constant(node)
@@ -242,19 +297,19 @@ def meaning(  # noqa: PLR0911 - one return per kind of node
                 raise ValidationError(f"`{name}` is not a value this expression may read")
             return env[name]
         case ast.UnaryOp(op=ast.USub(), operand=operand):
-            return -meaning(operand, env, loop=loop)
+            return -m(operand)
         case ast.BinOp(op=ast.Pow()):
-            return _power(node, env, loop)
+            return _power(node, env, loop, poles)
+        case ast.BinOp(op=ast.Div()):
+            return _quotient(node, env, loop, poles)
         case ast.BinOp(left=left, op=op, right=right) if type(op) in _BINARY:
-            a, b = meaning(left, env, loop=loop), meaning(right, env, loop=loop)
-            return _BINARY[type(op)](a, b)
+            return _BINARY[type(op)](m(left), m(right))
         case ast.Compare(left=left, ops=[op], comparators=[right]) if type(op) in _COMPARE:
-            return _COMPARE[type(op)](meaning(left, env, loop=loop), meaning(right, env, loop=loop))
+            return _COMPARE[type(op)](m(left), m(right))
         case ast.IfExp(test=test, body=body, orelse=orelse) if loop:
-            cond = meaning(test, env, loop=loop)
-            return _where(cond, meaning(body, env, loop=loop), meaning(orelse, env, loop=loop))
+            return _where(m(test), m(body), m(orelse))
         case ast.Call():
-            return _call(node, env, loop)
+            return _call(node, env, loop, poles)
         case ast.Attribute(value=ast.Name(id="np"), attr="pi") if not loop:
             return sp.pi  # the float nearest pi, as a literal is its exact value
     raise ValidationError(f"`{ast.unparse(node)}` is not a printed expression")
