@@ -29,7 +29,12 @@ from derivreg.symbolic.functions import (
     squared_error,
 )
 
-__all__ = ["GAMMA", "POISSON", "REGISTRY", "Pair", "Registry"]
+__all__ = ["GAMMA", "POISSON", "REGISTRY", "BuiltinName", "Pair", "Registry"]
+
+#: The names of the pairs :data:`REGISTRY` starts with, for type checkers:
+#: ``derive("bce")`` is known to be a :class:`~derivreg.symbolic.Derivation`
+#: (a test checks that this list is the registry's own).
+BuiltinName = Literal["bce", "gamma", "mse", "poisson"]
 
 #: The target domain a ``targets`` keyword stands for.
 _TARGET_DOMAINS: Mapping[str, sp.Set] = {"real": sp.S.Reals, "binary": sp.Interval(0, 1)}
