@@ -107,7 +107,9 @@ class Pair:
     loss: Callable[[sp.Expr, sp.Expr], sp.Expr]
     targets: Literal["real", "binary"] = "real"
     claims: Callable[[sp.Symbol, sp.Symbol], Mapping[str, sp.Expr]] | None = None
-    domain: sp.Set | None = None
+    # Left out (None), the set `targets` names: __post_init__ puts it here, so that every
+    # Pair holds a set (the annotation says what a reader of `pair.domain` gets)
+    domain: sp.Set = None
     threshold: sp.Expr | None = None
     log_density: Callable[[sp.Symbol, sp.Symbol, sp.Symbol], sp.Expr] | None = None
     dispersion: Literal["fixed", "estimated"] | None = None
