@@ -76,7 +76,7 @@ def _dask_array(name: str, a: Any) -> Any:
     return a
 
 
-def check_X(estimator: object, X: Any, *, reset: bool) -> Any:
+def check_X(estimator: Any, X: Any, *, reset: bool) -> Any:
     """Check a Dask ``X`` without computing it; return it as float64 (lazily).
 
     Shape, chunks, dtype and the number of features are read off the graph;
@@ -112,11 +112,11 @@ def check_X(estimator: object, X: Any, *, reset: bool) -> Any:
         raise ValueError(f"X has dtype {X.dtype}: {name} needs numbers (float64 after conversion)")
     _check_feature_names(estimator, X, reset=reset)  # a Dask array has none: a fitted DataFrame's
     if reset:
-        estimator.n_features_in_ = n  # type: ignore[attr-defined]
-    elif n != estimator.n_features_in_:  # type: ignore[attr-defined]
+        estimator.n_features_in_ = n
+    elif n != estimator.n_features_in_:
         raise ValueError(
             f"X has {n} features, but {name} is expecting "
-            f"{estimator.n_features_in_} features as input."  # type: ignore[attr-defined]
+            f"{estimator.n_features_in_} features as input."
         )
     return X.astype(np.float64)
 
@@ -277,7 +277,7 @@ def score(estimator: Any, X: Any, y: Any, sample_weight: Any = None, *, classifi
     da = require_dask()
     X = check_X(estimator, X, reset=False)
     y = _rows_like("y", y, X)
-    weights = ()
+    weights: tuple[Any, ...] = ()  # the weights column, if any: one more block argument
     if sample_weight is not None:
         if np.ndim(sample_weight) == 0:
             sample_weight = da.full(X.shape[0], float(sample_weight), chunks=(X.chunks[0],))
@@ -374,8 +374,11 @@ def fisher(kernel: Any, X: Any, *args: Any, **kwargs: Any) -> Inference:
     return fisher_inference(kernel, X, *args, **kwargs)
 
 
-def logit(X: np.ndarray, w: np.ndarray, b: float) -> np.ndarray:
-    """``X w + b`` of one Dask chunk, its values checked as ``validate_data`` checks them."""
+def logit(X: np.ndarray, w: np.ndarray, b: float | np.ndarray) -> np.ndarray:
+    """``X w + b`` of one Dask chunk, its values checked as ``validate_data`` checks them.
+
+    ``w`` an n-vector and ``b`` a float, or (softmax) ``W`` of shape (n, k) and ``b`` a k-vector.
+    """
     assert_all_finite(X, input_name="X")
     return X @ w + b
 
@@ -396,4 +399,4 @@ class _DaskScore:
         if is_dask(X) or is_dask(y) or is_dask(sample_weight):
             check_is_fitted(self)
             return score(self, X, y, sample_weight, classifier=is_classifier(self))
-        return super().score(X, y, sample_weight=sample_weight)  # type: ignore[misc]
+        return super().score(X, y, sample_weight=sample_weight)  # type: ignore[misc]  # the mixin's

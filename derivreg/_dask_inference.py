@@ -142,6 +142,7 @@ def fisher_inference_dask(
     weight = curvature or (kernels.expected_curvature if _reads_y(kernels) else None)
     if curvature is None and information == "expected" and _reads_y(kernels):
         curvature = kernels.expected_curvature
+    H: np.ndarray | None
     if hessian is not None and curvature is None:  # the module's own Hessian: reused
         H = np.asarray(hessian, dtype=np.float64)
         if H.shape != (p, p) or not np.isfinite(H).all():

@@ -48,8 +48,8 @@ def _grad_sums(X: np.ndarray, Y: np.ndarray, sw: np.ndarray | None = None, **kw:
     width = kw["W"].size + kw["b"].size + 1
     if mass == 0.0:  # a chunk of weights all zero adds nothing
         return np.zeros((1, width))
-    weights = {} if sw is None else {"sample_weight": sw[:, 0]}
-    dW, db = _kernel.grad(X, Y, kw["W"], kw["b"], **weights)
+    weights = None if sw is None else sw[:, 0]
+    dW, db = _kernel.grad(X, Y, kw["W"], kw["b"], sample_weight=weights)
     return np.concatenate([dW.ravel() * mass, db * mass, [mass]])[None, :]
 
 

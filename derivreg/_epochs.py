@@ -213,8 +213,11 @@ def _batch_epoch(
         if not per_row:
             part = float(np.sum(L)) if sw is None else float(sw @ L)
         run.total += part
-        run.parts.append((J, 1.0 if per_row and sw is None else float(sw[0]) if per_row else
-                          float(len(yb)) if sw is None else float(np.sum(sw))))  # fmt: skip
+        if per_row:  # the batch's share of the weight: its sample's, or its size (its sum)
+            share = 1.0 if sw is None else float(sw[0])
+        else:
+            share = float(len(yb)) if sw is None else float(np.sum(sw))
+        run.parts.append((J, share))
         run.seen += len(yb)
         if keep_loss and run.classifier:
             right = _correct(run.kernel, run.kernel.predict(Xb, w, b), yb)

@@ -188,9 +188,7 @@ class LogisticRegressionSGD(_DaskScore, ClassifierMixin, _SGD):
         -------
         self
         """
-        return self._fit(  # type: ignore[return-value]
-            X, y, full=False, classes=classes, sample_weight=sample_weight
-        )
+        return self._fit(X, y, full=False, classes=classes, sample_weight=sample_weight)
 
     def decision_function(self, X: Any) -> np.ndarray:
         """Return the logit ``z = X w + b``; positive means ``classes_[1]``.

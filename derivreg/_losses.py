@@ -28,8 +28,12 @@ from __future__ import annotations
 import importlib
 import sys
 from types import ModuleType
+from typing import TYPE_CHECKING, TypeGuard
 
 from derivreg import _params
+
+if TYPE_CHECKING:  # pragma: no cover - the runtime never imports SymPy
+    from derivreg.symbolic import Pair
 
 __all__ = ["REQUIRED", "is_classifier", "kernel_module", "label", "loop_module"]
 
@@ -51,7 +55,7 @@ REQUIRED = (
 _PAIR_MODULE = "derivreg.symbolic.registry"
 
 
-def _is_pair(value: object) -> bool:
+def _is_pair(value: object) -> TypeGuard[Pair]:
     """Whether ``value`` is a :class:`~derivreg.symbolic.Pair` (without importing SymPy)."""
     registry = sys.modules.get(_PAIR_MODULE)
     return registry is not None and isinstance(value, registry.Pair)
@@ -101,7 +105,7 @@ def kernel_module(loss: object, owner: str = "train") -> ModuleType:
             )
         return loss
     if _is_pair(loss):
-        name = loss.name  # type: ignore[attr-defined]
+        name = loss.name
         if name in KERNELS and _registered(loss):
             return KERNELS[name]
         raise TypeError(
@@ -134,10 +138,10 @@ def _import(name: str, owner: str) -> ModuleType:
         ) from err
 
 
-def _registered(pair: object) -> bool:
+def _registered(pair: Pair) -> bool:
     """Whether ``pair`` is the registry's own pair of its name (whose kernels are checked in)."""
     registry = sys.modules[_PAIR_MODULE].REGISTRY
-    return registry.get(pair.name) is pair  # type: ignore[attr-defined]
+    return registry.get(pair.name) is pair
 
 
 def loop_module(kernel: ModuleType) -> ModuleType | None:

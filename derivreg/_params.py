@@ -24,10 +24,16 @@ from __future__ import annotations
 import math
 from collections.abc import Collection
 from numbers import Integral, Real
+from typing import Literal, TypeGuard, TypeVar, overload
 
 import numpy as np
 
 __all__ = ["InvalidParameterError", "choice", "count", "finite_real", "flag", "real", "seed"]
+
+#: What :func:`numpy.random.default_rng` takes, as :func:`seed` accepts it.
+Seed = int | np.random.Generator | np.random.BitGenerator | np.random.SeedSequence | None
+
+_Option = TypeVar("_Option", bound=str)
 
 
 class InvalidParameterError(ValueError, TypeError):
@@ -53,7 +59,7 @@ def refuse(name: str, owner: str, accepted: str, value: object) -> InvalidParame
     )
 
 
-def is_real(value: object) -> bool:
+def is_real(value: object) -> TypeGuard[Real]:
     """Whether ``value`` is a real number (bools, complex numbers and strings are not).
 
     Examples
@@ -66,7 +72,7 @@ def is_real(value: object) -> bool:
     return isinstance(value, Real) and not isinstance(value, (bool, np.bool_))
 
 
-def is_int(value: object) -> bool:
+def is_int(value: object) -> TypeGuard[Integral]:
     """Whether ``value`` is an integer (bools are not).
 
     Examples
@@ -88,6 +94,30 @@ def _interval(low: float, high: float, low_open: bool, high_open: bool) -> str:
     return f"{left}{show(low)}, {show(high)}{right}"
 
 
+@overload
+def real(
+    name: str,
+    value: object,
+    owner: str,
+    low: float = ...,
+    high: float = ...,
+    *,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    none: Literal[False] = ...,
+) -> float: ...
+@overload
+def real(
+    name: str,
+    value: object,
+    owner: str,
+    low: float = ...,
+    high: float = ...,
+    *,
+    low_open: bool = ...,
+    high_open: bool = ...,
+    none: bool,
+) -> float | None: ...
 def real(
     name: str,
     value: object,
@@ -98,7 +128,7 @@ def real(
     low_open: bool = False,
     high_open: bool = False,
     none: bool = False,
-) -> float:
+) -> float | None:
     """``value`` as a float in the interval, or an error naming ``name``.
 
     An infinite end of the interval is accepted only if ``high_open`` is
@@ -112,8 +142,8 @@ def real(
     True
     """
     if none and value is None:
-        return None  # type: ignore[return-value]
-    v = float(value) if is_real(value) else math.nan  # type: ignore[arg-type]
+        return None
+    v = float(value) if is_real(value) else math.nan
     inside = (v > low if low_open else v >= low) and (v < high if high_open else v <= high)
     if math.isnan(v) or not inside or (math.isinf(v) and not (v == high == math.inf)):
         # the message is built only here: a call that passes costs no formatting
@@ -131,12 +161,16 @@ def finite_real(name: str, value: object, owner: str) -> float:
     >>> finite_real("b0", np.float64(-2.5), "train")
     -2.5
     """
-    if not is_real(value) or not math.isfinite(value):  # type: ignore[arg-type]
+    if not is_real(value) or not math.isfinite(value):
         raise refuse(name, owner, "a finite float", value)
-    return float(value)  # type: ignore[arg-type]
+    return float(value)
 
 
-def count(name: str, value: object, owner: str, *, none: bool = False) -> int:
+@overload
+def count(name: str, value: object, owner: str, *, none: Literal[False] = ...) -> int: ...
+@overload
+def count(name: str, value: object, owner: str, *, none: bool) -> int | None: ...
+def count(name: str, value: object, owner: str, *, none: bool = False) -> int | None:
     """``value`` as an int >= 1 (or None if allowed), or an error naming ``name``.
 
     Examples
@@ -145,12 +179,12 @@ def count(name: str, value: object, owner: str, *, none: bool = False) -> int:
     3
     """
     if none and value is None:
-        return None  # type: ignore[return-value]
-    if not is_int(value) or value < 1:  # type: ignore[operator]
+        return None
+    if not is_int(value) or value < 1:
         raise refuse(
             name, owner, "an int in the range [1, inf)" + (" or None" if none else ""), value
         )
-    return int(value)  # type: ignore[arg-type]
+    return int(value)
 
 
 def flag(name: str, value: object, owner: str) -> bool:
@@ -166,7 +200,7 @@ def flag(name: str, value: object, owner: str) -> bool:
     return bool(value)
 
 
-def choice(name: str, value: object, owner: str, options: Collection[str]) -> str:
+def choice(name: str, value: object, owner: str, options: Collection[_Option]) -> _Option:
     """``value`` if it is one of ``options``, or an error naming ``name`` and listing them.
 
     Examples
@@ -174,13 +208,15 @@ def choice(name: str, value: object, owner: str, options: Collection[str]) -> st
     >>> choice("record", "none", "train", ("all", "loss", "none"))
     'none'
     """
-    if not isinstance(value, str) or value not in options:
-        listed = "{" + ", ".join(repr(o) for o in sorted(options)) + "}"
-        raise refuse(name, owner, f"a str among {listed}", value)
-    return value
+    if isinstance(value, str):
+        for option in options:  # the option equal to value: a type checker sees its Literal
+            if option == value:
+                return option
+    listed = "{" + ", ".join(repr(o) for o in sorted(options)) + "}"
+    raise refuse(name, owner, f"a str among {listed}", value)
 
 
-def seed(name: str, value: object, owner: str) -> object:
+def seed(name: str, value: object, owner: str) -> Seed:
     """Return ``value`` if it seeds :func:`numpy.random.default_rng`: None, int >= 0, a generator.
 
     Examples
@@ -189,7 +225,9 @@ def seed(name: str, value: object, owner: str) -> object:
     7
     """
     generators = (np.random.Generator, np.random.BitGenerator, np.random.SeedSequence)
-    if value is None or isinstance(value, generators) or (is_int(value) and value >= 0):  # type: ignore[operator]
+    if value is None or isinstance(value, generators):
         return value
+    if is_int(value) and not value < 0:
+        return int(value)  # np.int64(7) seeds as 7 does
     accepted = "an int in the range [0, inf), a numpy.random.Generator or None"
     raise refuse(name, owner, accepted, value)

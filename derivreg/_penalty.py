@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from types import ModuleType
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivreg import _params
 from derivreg._sparse import row_norms2
@@ -94,11 +95,11 @@ def check_penalty(penalty: object, alpha: object, l1_ratio: object, owner: str) 
     ratio = _params.real("l1_ratio", l1_ratio, owner, 0.0, 1.0)
     if penalty is None:
         return NO_PENALTY
-    ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, ratio)  # type: ignore[arg-type]
+    ratio = {"l2": 0.0, "l1": 1.0}.get(penalty, ratio)
     return Penalty(strength * (1.0 - ratio), strength * ratio)
 
 
-def check_weights(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
+def check_weights(sample_weight: ArrayLike | None, X: np.ndarray) -> np.ndarray | None:
     """Return ``sample_weight`` as float64 (m,), unscaled; None for none.
 
     Checked by the kernels' own ``_check_sample_weight`` (scikit-learn's rules:
@@ -110,7 +111,7 @@ def check_weights(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
 
     _check_sample_weight(sample_weight, X)
     if np.ndim(sample_weight) == 0:
-        return np.full(X.shape[0], float(sample_weight))  # type: ignore[arg-type]
+        return np.full(X.shape[0], float(sample_weight))  # type: ignore[arg-type]  # checked
     return np.array(sample_weight, dtype=np.float64)
 
 
@@ -251,9 +252,9 @@ def step(  # noqa: PLR0917
 def weighted_mean(L: np.ndarray, weights: np.ndarray | None) -> float:
     """Return the (weighted) mean of per-sample losses (the plain mean for weights all zero)."""
     total = 0.0 if weights is None else float(np.sum(weights))
-    if not total > 0:
+    if weights is None or not total > 0:
         return float(np.mean(L))
-    return float(np.sum(weights / total * L))  # type: ignore[operator]
+    return float(np.sum(weights / total * L))
 
 
 def objective(

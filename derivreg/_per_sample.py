@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from types import ModuleType
+from typing import TypedDict
 
 import numpy as np
 
@@ -29,6 +30,18 @@ from derivreg._epochs import Schedule, _correct, _Run, _scheduled
 from derivreg._step_size import InverseTime
 
 __all__ = ["per_sample_epoch", "rates"]
+
+
+class _Settings(TypedDict):
+    """The keywords of :func:`derivreg.fast.epoch` after the rate, as an epoch passes them."""
+
+    every: int
+    first: int
+    backend: str
+    weights: np.ndarray | None
+    alpha: float
+    l1: float
+    fit_intercept: bool
 
 
 def rates(schedule: Schedule, start: int, m: int) -> np.ndarray:
@@ -48,8 +61,19 @@ def rates(schedule: Schedule, start: int, m: int) -> np.ndarray:
         if np.all(np.isfinite(out) & (out >= 0)):
             return out
     # one by one: the first bad value raises, naming its update
-    checked = [_scheduled(lambda _t, v=v: v, start + k) for k, v in enumerate(values)]
+    checked = [_scheduled(_constant(v), start + k) for k, v in enumerate(values)]
     return np.array(checked, dtype=np.float64)
+
+
+def _constant(value: float) -> Schedule:
+    """Return the schedule of one rate, ``value`` (checked where it is used)."""
+    return lambda _t: value
+
+
+def _scores(r: fast.Epoch) -> np.ndarray:
+    """Return the epoch's scores z: :func:`derivreg.fast.epoch` always returns them."""
+    assert r.Z is not None  # Epoch.Z defaults to None for other makers of an Epoch
+    return r.Z
 
 
 def _yhat(kernel: ModuleType, z: np.ndarray) -> np.ndarray:
@@ -63,8 +87,14 @@ def _yhat(kernel: ModuleType, z: np.ndarray) -> np.ndarray:
     return kernel.predict(np.clip(z, -big, big)[:, None], np.ones(1), 0.0)
 
 
-def _in_blocks(
-    run: _Run, Xe: object, ye: np.ndarray, w: np.ndarray, b: float, **kw: object
+def _in_blocks(  # noqa: PLR0917
+    run: _Run,
+    Xe: np.ndarray,
+    ye: np.ndarray,
+    w: np.ndarray,
+    b: float,
+    rate: float | np.ndarray,
+    settings: _Settings,
 ) -> fast.Epoch:
     """Run the epoch in blocks of :data:`derivreg.progress.UPDATE_BLOCK` rows, reporting after each.
 
@@ -72,31 +102,33 @@ def _in_blocks(
     call, and the sum of the losses is added up in the same order: the same
     floats as one call.
     """
-    m, every, first = len(ye), kw.pop("every"), kw.pop("first")
-    rate, weights = kw.pop("lr"), kw.pop("weights")
+    m, every, first, weights = len(ye), settings["every"], settings["first"], settings["weights"]
+    on_update = run.on_update
     parts = []
     for lo in range(0, max(m, 1), _progress.UPDATE_BLOCK):
         hi = min(lo + _progress.UPDATE_BLOCK, m)
         lr = rate[lo:hi] if isinstance(rate, np.ndarray) else rate
-        sw = None if weights is None else weights[lo:hi]  # type: ignore[index]
-        r = fast.epoch(run.loss, Xe[lo:hi], ye[lo:hi], w, b, lr, every, (first - lo) % every,
-                       weights=sw, **kw)  # type: ignore[arg-type]  # fmt: skip
+        sw = None if weights is None else weights[lo:hi]
+        block: _Settings = {**settings, "first": (first - lo) % every, "weights": sw}
+        r = fast.epoch(run.loss, Xe[lo:hi], ye[lo:hi], w, b, lr, **block)
         parts.append(r)
         w, b = r.w, r.b
-        if hi < m:
-            run.on_update(run.t + hi)  # type: ignore[misc]
+        if hi < m and on_update is not None:  # it is: per_sample_epoch calls this for it
+            on_update(run.t + hi)
     if len(parts) == 1:
         return parts[0]
-    joined = [np.concatenate([getattr(r, f) for r in parts]) for f in ("J", "w_track", "b_track")]
+    J, w_track, b_track = (
+        np.concatenate([getattr(r, f) for r in parts]) for f in ("J", "w_track", "b_track")
+    )
     # the loop's sum, one term at a time in the same order (the same floats as one call)
     total = 0.0
-    for term in (joined[0] if weights is None else weights * joined[0]).tolist():
+    for term in (J if weights is None else weights * J).tolist():
         total += term
-    return fast.Epoch(w, b, *joined, total, np.concatenate([r.Z for r in parts]))
+    return fast.Epoch(w, b, J, w_track, b_track, total, np.concatenate([_scores(r) for r in parts]))
 
 
 def per_sample_epoch(  # noqa: PLR0917
-    run: _Run, Xe: object, ye: np.ndarray, w: np.ndarray, b: float, loop: str
+    run: _Run, Xe: np.ndarray, ye: np.ndarray, w: np.ndarray, b: float, loop: str
 ) -> tuple[np.ndarray, float, float, np.ndarray]:
     """One epoch in the generated loop; the History is read off its losses and scores.
 
@@ -109,14 +141,14 @@ def per_sample_epoch(  # noqa: PLR0917
     every, offset = (run.every, first) if keep_params else (m, 0)  # where w, b are kept
     lr = run.lr if run.schedule is None else rates(run.schedule, run.t, m)
     pen = run.penalty
-    kw = {"every": every, "first": offset, "lr": lr, "weights": run.weights, "backend": loop,
-          "alpha": pen.l2, "l1": pen.l1, "fit_intercept": run.fit_intercept}  # fmt: skip
+    settings: _Settings = {"every": every, "first": offset, "weights": run.weights,
+                           "backend": loop, "alpha": pen.l2, "l1": pen.l1,
+                           "fit_intercept": run.fit_intercept}  # fmt: skip
     try:
         if run.on_update is None:
-            r = fast.epoch(run.loss, Xe, ye, w, b, kw.pop("lr"), kw.pop("every"), kw.pop("first"),
-                           kw.pop("backend"), **kw)  # type: ignore[arg-type]  # fmt: skip
+            r = fast.epoch(run.loss, Xe, ye, w, b, lr, **settings)
         else:
-            r = _in_blocks(run, Xe, ye, w, b, **kw)
+            r = _in_blocks(run, Xe, ye, w, b, lr, settings)
     except (ValueError, FloatingPointError, OverflowError) as err:
         # the generated loops check nothing; a loop of kernel calls refuses non-finite w or b,
         # and CPython's math.exp raises OverflowError past 709.78 (an exp activation's loss)
@@ -142,7 +174,9 @@ def per_sample_epoch(  # noqa: PLR0917
             run.w_track.append(r.w_track)
             run.b_track.append(r.b_track)
         if run.classifier:
-            correct = run.n_correct + np.cumsum(_correct(run.kernel, _yhat(run.kernel, r.Z), ye))
+            correct = run.n_correct + np.cumsum(
+                _correct(run.kernel, _yhat(run.kernel, _scores(r)), ye)
+            )
             run.accuracy.append(correct[kept] / (run.seen + kept + 1))
             run.n_correct = int(correct[-1])
     run.t, run.seen = run.t + m, run.seen + m

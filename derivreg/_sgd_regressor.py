@@ -73,9 +73,10 @@ class SGDRegressor(_DaskScore, RegressorMixin, _SGD):
         self.loss = loss
         super().__init__(**params)
 
-    __init__.__signature__ = inspect.signature(
+    # inspect reads a function's __signature__; typeshed's function type does not declare it
+    __init__.__signature__ = inspect.signature(  # type: ignore[attr-defined]
         _SGD.__init__
-    ).replace(  # type: ignore[attr-defined]
+    ).replace(
         parameters=[
             inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
             inspect.Parameter("loss", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None),
@@ -84,7 +85,7 @@ class SGDRegressor(_DaskScore, RegressorMixin, _SGD):
     )
 
     @property
-    def _loss(self) -> str | ModuleType | None:  # type: ignore[override]
+    def _loss(self) -> str | ModuleType | None:  # type: ignore[override]  # the base's ClassVar
         return self.loss
 
     def _check_params(self) -> None:
@@ -105,7 +106,7 @@ class SGDRegressor(_DaskScore, RegressorMixin, _SGD):
         -------
         self
         """
-        return self._fit(X, y, full=False)  # type: ignore[return-value]
+        return self._fit(X, y, full=False)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict ``yhat`` with the kernel module's ``predict``.

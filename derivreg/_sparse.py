@@ -27,7 +27,7 @@ False
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -50,8 +50,10 @@ __all__ = [
 ACCEPTED = ("csr", "csc")
 
 
-def issparse(value: object) -> bool:
+def issparse(value: object) -> TypeGuard[Any]:
     """Whether ``value`` is a SciPy sparse matrix or array, without importing SciPy.
+
+    To a type checker ``value`` is then Any: SciPy ships no types.
 
     Examples
     --------

@@ -12,6 +12,7 @@ import math
 from collections.abc import Callable
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivreg import _losses, _params
 from derivreg._params import InvalidParameterError
@@ -159,20 +160,21 @@ def step_size_bound(X: np.ndarray, loss: object = None) -> float:
 
 def _check_lr(lr: object, owner: str = "train") -> float:
     accepted = "a finite float > 0" + (" or a callable schedule lr(t)" if owner == "train" else "")
-    if not _params.is_real(lr) or not 0 < lr < math.inf:  # type: ignore[operator]
+    # lr on the left: numbers.Real promises < and <= only; NaN fails `lr < inf`
+    if not _params.is_real(lr) or lr <= 0 or not lr < math.inf:
         raise _params.refuse("lr", owner, accepted, lr)
-    return float(lr)  # type: ignore[arg-type]
+    return float(lr)
 
 
 def _scheduled(schedule: Schedule, t: int) -> float:
     """Return the schedule's rate for update ``t``, checked: a finite float >= 0 (no ascent)."""
     rate = schedule(t)
-    if not _params.is_real(rate) or not 0 <= rate < math.inf:  # type: ignore[operator]
+    if not _params.is_real(rate) or rate < 0 or not rate < math.inf:  # as _check_lr's
         raise InvalidParameterError(
             f"The 'lr' schedule of train must return a finite float >= 0 for every update. "
             f"Got {rate!r} at update {t}."
         )
-    return float(rate)  # type: ignore[arg-type]
+    return float(rate)
 
 
 def _finite(name: str, a: np.ndarray) -> None:
@@ -182,7 +184,7 @@ def _finite(name: str, a: np.ndarray) -> None:
         raise ValueError(f"Input {name} contains {what}.")
 
 
-def _as_float(name: str, value: object, *, copy: bool = False) -> np.ndarray:
+def _as_float(name: str, value: ArrayLike, *, copy: bool = False) -> np.ndarray:
     """``value`` as a contiguous float64 array (a copy if asked), or a ValueError naming it.
 
     A sparse X becomes float64 CSR (:func:`derivreg._sparse.as_csr`), never dense.

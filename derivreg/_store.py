@@ -26,12 +26,15 @@ import math
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
 import numpy as np
 
 from derivreg._draws import _check_int, _sigmoid
 from derivreg.kernels import bce, mse, poisson
+
+if TYPE_CHECKING:  # pragma: no cover - imported where a bar is asked for
+    from derivreg.progress import Progress
 
 __all__ = ["KINDS", "StoreInfo", "open_npy", "open_zarr", "store_info", "synthetic", "write_zarr"]
 
@@ -162,8 +165,8 @@ def write_zarr(  # long by its docstring only: the code is some 30 lines
     y = group.create_array("y", shape=(m,), chunks=(rows,), dtype="f8", compressors=None)
     attrs = {"kind": kind, "loss": KINDS[kind], "true_w": w.tolist(), "true_b": b, "seed": seed}
     group.attrs.update({**attrs, "noise": noise, "complete": False})
-    shown = _NoBar() if not progress else None
-    if shown is None:
+    shown: _NoBar | Progress = _NoBar()
+    if progress:
         from derivreg.progress import progress as bar
 
         shown = bar(-(-m // rows), desc=f"writing {path.name}", unit="chunk", stream=stream)

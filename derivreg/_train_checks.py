@@ -15,6 +15,7 @@ import warnings
 from types import ModuleType
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivreg import _losses, _params, fast
 from derivreg import _penalty as _pen
@@ -44,7 +45,7 @@ def _loop_key(kernel: ModuleType) -> str | ModuleType | None:
 
 
 def _validate(
-    X: object, y: object, w0: object, b0: object, kernel: ModuleType
+    X: ArrayLike, y: ArrayLike, w0: ArrayLike | None, b0: object, kernel: ModuleType
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, float]:
     X = _as_float("X", X)
     y = _as_float("y", y)
@@ -110,7 +111,7 @@ def _finish(  # noqa: PLR0917
                 norm = _pen.stationarity(kernel, X, y, w, float(b), weights, pen, fit_intercept)
             except FloatingPointError:  # finite parameters whose gradient is past float64
                 norm = math.inf
-    converged = None if tol is None else norm <= tol  # type: ignore[operator]
+    converged = None if tol is None or norm is None else norm <= tol
     if converged is False:
         # "Far" from stationarity: the full-batch gradient's largest entry above tol, the
         # criterion the full-batch solvers stop at, so converged means one thing for all

@@ -36,7 +36,7 @@ import contextlib
 import warnings
 from collections.abc import Callable, Iterator
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeGuard
 
 import numpy as np
 
@@ -53,8 +53,10 @@ from derivreg.solvers.objective import (
 __all__ = ["DaskObjective", "blas_limit", "is_dask", "require_dask"]
 
 
-def is_dask(a: object) -> bool:
+def is_dask(a: object) -> TypeGuard[Any]:
     """Whether ``a`` is a Dask collection (checked without importing Dask).
+
+    To a type checker, ``a`` is then Any: an Array, a DataFrame or another collection.
 
     Examples
     --------
@@ -210,6 +212,12 @@ class DaskObjective(KernelObjective):
     >>> DaskObjective(KERNELS["bce"], X, y).n_params
     4
     """
+
+    # Dask arrays where KernelObjective holds NumPy ones: a dask.array.Array is no ndarray
+    # (nor the reverse), so to a type checker these are Any here
+    X: Any
+    y: Any
+    sample_weight: Any
 
     def __init__(
         self,

@@ -178,7 +178,7 @@ class LinearRegressionSGD(_DaskScore, RegressorMixin, _SGD):
         -------
         self
         """
-        return self._fit(X, y, full=False, sample_weight=sample_weight)  # type: ignore[return-value]
+        return self._fit(X, y, full=False, sample_weight=sample_weight)
 
     def predict(self, X: Any) -> np.ndarray:
         """Predict ``yhat = X w + b`` with the generated kernel.

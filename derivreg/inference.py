@@ -64,6 +64,7 @@ from statistics import NormalDist
 from types import ModuleType
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivreg._sparse import as_csr, issparse
 from derivreg.solvers import KernelObjective
@@ -272,6 +273,7 @@ def fisher_inference(
     weight = curvature or (kernels.expected_curvature if _reads_y(kernels) else None)
     if curvature is None and information == "expected" and _reads_y(kernels):
         curvature = kernels.expected_curvature
+    H: np.ndarray | None
     if hessian is not None and curvature is None:  # the module's own Hessian: reused
         H = _given_hessian(kernels, hessian, X, y, theta)
     else:
@@ -283,7 +285,7 @@ def fisher_inference(
         scale = _auto_scale(kernels)
     if isinstance(scale, str) and scale == "pearson":
         weight = weight or curvature or kernels.curvature
-        scale = _pearson_scale(kernels, weight, X, y, theta, asked)  # type: ignore[arg-type]
+        scale = _pearson_scale(kernels, weight, X, y, theta, asked)
     elif isinstance(scale, bool) or not isinstance(scale, (int, float)) or not 0 < scale < math.inf:
         raise ValueError(
             f"The 'scale' parameter of fisher_inference must be a float in the range "
@@ -322,7 +324,7 @@ def _from_hessian(
 
 
 def _given_hessian(
-    kernels: ModuleType, hessian: object, X: object, y: np.ndarray, theta: np.ndarray
+    kernels: ModuleType, hessian: ArrayLike, X: np.ndarray, y: np.ndarray, theta: np.ndarray
 ) -> np.ndarray:
     """Check a given Hessian and the data it stands for; the checks a kernel pass would make."""
     if issparse(X) or np.ndim(X) != 2 or y.shape != (np.shape(X)[0],):
@@ -334,7 +336,7 @@ def _given_hessian(
         raise ValueError(f"w has shape ({theta.size - 1},) but X has shape {np.shape(X)}")
     with np.errstate(over="ignore", invalid="ignore"):  # a finite sum has finite terms
         for name, value in (("X", X), ("y", y), ("w", theta)):
-            if not np.isfinite(value.sum()) and not np.isfinite(value).all():  # type: ignore[attr-defined]
+            if not np.isfinite(value.sum()) and not np.isfinite(value).all():
                 raise ValueError(f"Input {name} contains NaN or infinity.")
     in_domain = getattr(kernels, "_in_domain", None)  # the generated label check
     if in_domain is not None and not in_domain(y):

@@ -126,6 +126,14 @@ class SoftmaxRegressionSGD(_DaskScore, ClassifierMixin, BaseEstimator):
     [1.0, 1.0, 1.0, 1.0]
     """
 
+    # Set by fit (none exists before it, as scikit-learn has it): the types, for type checkers.
+    classes_: np.ndarray
+    coef_: np.ndarray
+    intercept_: np.ndarray
+    n_iter_: int
+    converged_: bool
+    _rng: np.random.RandomState
+
     _parameter_constraints: ClassVar[dict] = {
         "lr": [Interval(Real, 0, np.inf, closed="neither"), StrOptions({"auto"})],
         "epochs": [Interval(Integral, 1, None, closed="left")],
@@ -214,7 +222,7 @@ class SoftmaxRegressionSGD(_DaskScore, ClassifierMixin, BaseEstimator):
         if weights is not None:  # X~^T S X~ with S of mean 1: the rows scaled by sqrt(s)
             augmented = augmented * np.sqrt(weights * (len(X) / np.sum(weights)))[:, None]
         curvature = np.linalg.norm(augmented, 2) ** 2 / (2 * len(X)) + pen.l2
-        return 1.0 / curvature if curvature > 0 else 1.0
+        return float(1.0 / curvature) if curvature > 0 else 1.0
 
     # -- fitting -------------------------------------------------------------
     def _epochs(self, X: np.ndarray, Y: np.ndarray, epochs: int, weights: Any) -> None:

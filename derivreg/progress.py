@@ -37,7 +37,10 @@ UPDATE_BLOCK = 65_536
 
 
 class Progress(Protocol):
-    """What a progress bar offers: tqdm's ``update``, ``set_description`` and ``close``."""
+    """What a progress bar offers: tqdm's ``n``, ``update``, ``set_description`` and ``close``."""
+
+    #: Steps done so far.
+    n: int
 
     def update(self, n: int = 1) -> object:
         """Count ``n`` more steps done."""
@@ -50,7 +53,13 @@ class Progress(Protocol):
 
     def __enter__(self) -> Progress: ...
 
-    def __exit__(self, *exc: object) -> object: ...
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+        /,
+    ) -> object: ...
 
 
 class TextProgress:

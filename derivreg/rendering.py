@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, Protocol
+from typing import Literal, Protocol, runtime_checkable
 
 import sympy as sp
 
@@ -116,6 +116,7 @@ class Block:
     note: str = ""
 
 
+@runtime_checkable
 class Renderable(Protocol):
     """Anything that can be rendered: it turns itself into blocks."""
 
@@ -216,7 +217,7 @@ def render(obj: Derivation | Renderable | Iterable[Block], fmt: Format = "text")
         raise ValueError(f"unknown format {fmt!r}; known formats: {', '.join(FORMATS)}")
     if isinstance(obj, Derivation):
         heading, groups = _heading(obj), blocks(obj)
-    elif hasattr(obj, "blocks"):
+    elif isinstance(obj, Renderable):  # it has a blocks() method
         heading, groups = _heading(obj), list(obj.blocks())
     else:
         heading, groups = "", list(obj)

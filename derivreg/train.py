@@ -42,6 +42,7 @@ from types import ModuleType
 from typing import Literal
 
 import numpy as np
+from numpy.typing import ArrayLike
 
 from derivreg import _params, fast
 from derivreg import _penalty as _pen
@@ -49,12 +50,13 @@ from derivreg._epochs import _epochs, _history, _Run, _start
 from derivreg._full_batch import (
     SEPARATION_MAX_CELLS,
     SOLVERS,
+    Solver,
     _check_solver,
     _full_batch,
     _warn_if_separable,
 )
 from derivreg._history import DivergenceError, History, TrainResult
-from derivreg._params import InvalidParameterError
+from derivreg._params import InvalidParameterError, Seed
 from derivreg._sparse import issparse
 from derivreg._step_size import (
     STEP_SIZE_NUMERATOR,
@@ -91,37 +93,39 @@ Record = Literal["all", "loss", "none"]
 #: The most updates a History can index (its ``step`` is an array of np.intp).
 MAX_UPDATES = int(np.iinfo(np.intp).max)
 
-_RECORDS = ("all", "loss", "none")
-_BACKENDS = ("auto", "numpy", "numba")
+Backend = Literal["auto", "numpy", "numba"]
+
+_RECORDS: tuple[Record, ...] = ("all", "loss", "none")
+_BACKENDS: tuple[Backend, ...] = ("auto", "numpy", "numba")
 
 
 def train(
-    X: np.ndarray,
-    y: np.ndarray,
+    X: ArrayLike,
+    y: ArrayLike,
     *,
     loss: Loss = None,
-    w0: np.ndarray | None = None,
+    w0: ArrayLike | None = None,
     b0: float = 0.0,
-    lr: float | Schedule = 0.01,
+    lr: float | Literal["auto"] | Schedule = 0.01,
     epochs: int = 1,
     batch_size: int | None = 1,
     shuffle: bool = False,
-    seed: int | None = None,
+    seed: Seed = None,
     tol: float | None = None,
     n_iter_no_change: int = 5,
     record: Record = "all",
     every: int = 1,
     divergence_factor: float = 1e6,
     progress: Callable[[int, int], None] | None = None,
-    backend: Literal["auto", "numpy", "numba"] = "auto",
+    backend: Backend = "auto",
     on_update: Callable[[int], object] | None = None,
-    solver: Literal["sgd", "gd", "newton", "lbfgs"] = "sgd",
+    solver: Solver = "sgd",
     max_iter: int | None = None,
     check_separation: bool | None = None,
     penalty: Literal["l2", "l1", "elasticnet"] | None = None,
     alpha: float = 0.0001,
     l1_ratio: float = 0.15,
-    sample_weight: np.ndarray | None = None,
+    sample_weight: ArrayLike | None = None,
     fit_intercept: bool = True,
 ) -> TrainResult:
     """Fit ``w, b`` by gradient descent on the mean loss of each batch.
@@ -308,7 +312,7 @@ def train(
         from derivreg._dask_train import train_dask  # the extra 'dask'
 
         return train_dask(X, y, **{k: v for k, v in locals().items() if k not in ("X", "y")})
-    solver = _params.choice("solver", solver, "train", SOLVERS)  # type: ignore[assignment]
+    solver = _params.choice("solver", solver, "train", SOLVERS)
     kernel = _kernel(loss)
     X, y, w, b = _validate(X, y, w0, b0, kernel)
     key = _loop_key(kernel)
@@ -330,18 +334,18 @@ def train(
         )  # fmt: skip
     every = _params.count("every", every, "train")
     n_iter_no_change = _params.count("n_iter_no_change", n_iter_no_change, "train")
-    record = _params.choice("record", record, "train", _RECORDS)  # type: ignore[assignment]
+    record = _params.choice("record", record, "train", _RECORDS)
     tol = _params.real("tol", tol, "train", 0.0, high_open=True, none=True)
     factor = _params.real("divergence_factor", divergence_factor, "train", 1.0, low_open=True)
     shuffle = _params.flag("shuffle", shuffle, "train")
-    seed = _params.seed("seed", seed, "train")  # type: ignore[assignment]
+    rng_seed = _params.seed("seed", seed, "train")
     if progress is not None and not callable(progress):
         raise _params.refuse(
             "progress", "train", "a callable progress(epoch, epochs) or None", progress
         )
     if on_update is not None and not callable(on_update):
         raise _params.refuse("on_update", "train", "a callable on_update(t) or None", on_update)
-    backend = _params.choice("backend", backend, "train", _BACKENDS)  # type: ignore[assignment]
+    backend = _params.choice("backend", backend, "train", _BACKENDS)
     max_iter = _params.count("max_iter", max_iter, "train", none=True)
     separation = solver != "sgd" or tol is not None
     if check_separation is not None:
@@ -364,9 +368,8 @@ def train(
             f"an int in the range [1, {MAX_UPDATES // per_epoch}] ({per_epoch} updates per epoch)"
         )
         raise _params.refuse("epochs", "train", accepted, epochs)
-    if backend == "auto":
-        backend = fast.auto(m * epochs, X.shape[1], per_sample=bs == 1)
-    loop = _which_loop(backend, key, kernel, sparse, X.shape[1])
+    chosen = fast.auto(m * epochs, X.shape[1], per_sample=bs == 1) if backend == "auto" else backend
+    loop = _which_loop(chosen, key, kernel, sparse, X.shape[1])
     # one row of a full batch (m = 1) is a mean, whose weight does not scale the step
     per_sample = loop is not None and bs == 1 and (weights is None or batch_size == 1)
     # past the number of updates, every keeps update 0 only: clip it to fit np.intp
@@ -379,7 +382,7 @@ def train(
     run.penalty, run.fit_intercept = pen, fit_intercept
     run.per_sample_weights = batch_size == 1  # as asked: one row of a full batch is a mean
     _start(run, w, b)
-    rng = np.random.default_rng(seed) if shuffle else None
+    rng = np.random.default_rng(rng_seed) if shuffle else None
     w, b, epoch_loss, stopped = _epochs(
         run, w, b, epochs=epochs, shuffle=rng, loop=loop if per_sample else None,
         stop=(tol, n_iter_no_change), progress=progress,

@@ -7,7 +7,7 @@ verify``); load it with ``derivreg.proof.load("_common")``.
 import sympy as sp
 
 from derivreg.proof import Theorem, explicit
-from derivreg.symbolic import alpha, b, derive, w_vector, x_vector, y, yhat, z
+from derivreg.symbolic import REGISTRY, alpha, b, derive, w_vector, x_vector, y, yhat, z
 
 t = sp.Symbol("t", real=True)
 sigma = sp.Function("sigma")
@@ -66,7 +66,8 @@ def gradient_theorems(
     to the derivation's own step, so a change to the registry or to
     derive() breaks a step here.
     """
-    d1, dn = derive(name, features=1), derive(name)
+    pair = REGISTRY[name]  # a scalar pair: its derivations are Derivations
+    d1, dn = derive(pair, features=1), derive(pair)
     g = d1.pair.activation
     x, w = d1.symbols["x"], d1.symbols["w"]
 

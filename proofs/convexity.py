@@ -17,7 +17,7 @@ Run ``python proofs/convexity.py`` to check and print the proofs.
 import sympy as sp
 
 from derivreg.proof import Theorem, load, main
-from derivreg.symbolic import b, derive, y, z
+from derivreg.symbolic import REGISTRY, b, derive, y, z
 
 common = load("_common")
 sigma, DEFS = common.sigma, common.DEFS
@@ -31,7 +31,7 @@ POSITIVE = {"mse": lambda _: sp.Integer(2), "bce": lambda t: sp.exp(-t) / (1 + s
 
 
 def hessian_entries(name: str) -> Theorem:
-    d = derive(name, features=1)
+    d = derive(REGISTRY[name], features=1)
     c = CURVATURE[name]
 
     def loss_at(score: sp.Expr) -> sp.Expr:
@@ -59,7 +59,7 @@ def hessian_entries(name: str) -> Theorem:
 
 
 def hessian_matrix(name: str, n: int = 2) -> Theorem:
-    d = derive(name, features=1)
+    d = derive(REGISTRY[name], features=1)
     c = CURVATURE[name]
     xs, ws = common.explicit_vectors(n)
     v = sp.Matrix(sp.symbols(f"v_1:{n + 2}", real=True))

@@ -39,14 +39,14 @@ def label_symbol(domain: sp.Set) -> sp.Symbol:
 
 def curvature_of_z(name: str) -> tuple[sp.Expr, sp.Expr, sp.Symbol]:
     """d2J/dz2 at yhat = g(z) with the signed label; and over a common denominator."""
-    d = derive(name, features=1)
+    d = derive(REGISTRY[name], features=1)
     label = label_symbol(d.pair.domain)
     c = d.yhat_of_z(d.d2J_dz2).subs(y, label)
     return c, sp.factor(sp.together(c)), label
 
 
 def curvature_theorem(name: str) -> Theorem:
-    d = derive(name, features=1)
+    d = derive(REGISTRY[name], features=1)
     c, together, label = curvature_of_z(name)
     if not d.convex_in_z:
         return Theorem(
@@ -77,7 +77,7 @@ def psd_theorem(name: str, m: int = 2, n: int = 2) -> Theorem:
     H = Xt.T * sp.diag(*cs) * Xt / m
     forms = [(Xt[i, :] * v)[0, 0] for i in range(m)]
     spread = sp.Add(*[cs[i] * forms[i] ** 2 for i in range(m)]) / m
-    domain = derive(name, features=1).pair.domain
+    domain = REGISTRY[name].domain
     return (
         Theorem(
             f"hessian.{name}_psd[m={m}, n={n}]",
@@ -96,7 +96,7 @@ THEOREMS = [
     for name in sorted(REGISTRY)
     for theorem in (
         (curvature_theorem(name), psd_theorem(name))
-        if derive(name, features=1).convex_in_z
+        if derive(REGISTRY[name], features=1).convex_in_z
         else (curvature_theorem(name),)
     )
 ]

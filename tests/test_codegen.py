@@ -74,7 +74,7 @@ def test_kernel_imports_only_numpy(name):
     assert top == [
         "from __future__ import annotations",
         "import sys",
-        "from typing import Any",
+        "from typing import Any, TypeGuard",
         "import numpy as np",
     ]
     code = f"import sys, derivreg.kernels.{name}; print('scipy' in sys.modules)"

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import sympy as sp
 
-from derivreg import REGISTRY, DerivationError, derive
+from derivreg import REGISTRY, Derivation, DerivationError, derive
 from derivreg.symbolic import (
     Pair,
     binary_cross_entropy,
@@ -120,6 +120,19 @@ def test_a_third_pair_needs_no_change_to_the_engine():
     d = derive(tanh_mse, features=1)
     assert sp.expand(d.dyhat_dz - (1 - yhat**2)) == 0
     assert sp.expand(d.dJ_dz - (-2 * (y - yhat) * (1 - yhat**2))) == 0
+
+
+def test_the_built_in_names_a_type_checker_sees_are_the_registrys():
+    # derive()'s overloads promise a Derivation for these names: a pair added to (or taken
+    # from) the registry's starting set must be added to (or taken from) BuiltinName too.
+    from typing import get_args
+
+    from derivreg.symbolic.registry import BuiltinName
+    from derivreg.symbolic.softmax import NAME
+
+    assert sorted(get_args(BuiltinName)) == sorted(REGISTRY)
+    assert NAME == "softmax"  # derive()'s first overload spells it out
+    assert all(isinstance(derive(name), Derivation) for name in get_args(BuiltinName))
 
 
 def test_unknown_names_list_the_known_ones():

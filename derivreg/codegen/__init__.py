@@ -34,6 +34,8 @@ True
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from derivreg.codegen.checks import checks_source
 from derivreg.codegen.files import KERNEL_DIR, check, sources, write
 from derivreg.codegen.kernel import generate, generate_module
@@ -51,6 +53,9 @@ from derivreg.codegen.rules import (
 )
 from derivreg.codegen.runtime import compile
 from derivreg.codegen.templates import BLOCK_BYTES, COMMAND, MIN_BLOCK_ROWS
+
+if TYPE_CHECKING:  # pragma: no cover - resolved by __getattr__ at run time (below)
+    from derivreg.validate import ValidationError, ValidationReport, validate, validate_loop
 
 __all__ = [
     "BLOCK_BYTES",

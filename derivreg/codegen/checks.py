@@ -23,8 +23,11 @@ from derivreg.codegen.templates import COMMAND
 __all__ = ["CHECKED_NAMES", "CHECKS", "SPARSE_MODULE", "SPARSE_NAMES", "checks_source"]
 
 #: The helpers' source: shape, dtype and finiteness checks of a batch.
+# The array-like parameters' annotation is a string: generated code imports only NumPy's
+# namespace, where numpy.typing is not (nor is typing: a function parameter is `object`, and
+# its calls say `# type: ignore[operator]  # a function`).
 CHECKS = '''
-def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
+def _as_float_array(name: str, value: "np.typing.ArrayLike", ndim: int) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy when it already is one)."""
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == ndim:
         return value  # the common case, at the cost of three attribute reads
@@ -42,7 +45,9 @@ def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
     return array
 
 
-def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarray, float]:
+def _check_params(
+    X: "np.typing.ArrayLike", w: "np.typing.ArrayLike", b: "np.typing.ArrayLike"
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Validate X (m, n), w (n,) and a scalar b; return them as float64."""
     X = _as_float_array("X", X, 2)
     w = _as_float_array("w", w, 1)
@@ -67,14 +72,14 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
     return X, w, _as_finite_scalar("b", b)
 
 
-def _as_finite_scalar(name: str, value: object) -> float:
+def _as_finite_scalar(name: str, value: "np.typing.ArrayLike") -> float:
     """Return ``value`` as a float; it must be a finite real scalar (not a bool)."""
     if np.iscomplexobj(value) or np.asarray(value).dtype == bool:  # neither is a real number
         raise ValueError(f"{name} must be a real number, got {value!r}")
     if np.ndim(value) != 0:
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
     try:
-        value = float(value)
+        value = float(value)  # type: ignore[arg-type]  # any scalar: float() is the check
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a real number, got {value!r}") from None
     if np.isnan(value):
@@ -85,10 +90,10 @@ def _as_finite_scalar(name: str, value: object) -> float:
 
 
 def _check_batch(  # noqa: PLR0917
-    X: object,
-    y: object,
-    w: object,
-    b: object,
+    X: "np.typing.ArrayLike",
+    y: "np.typing.ArrayLike",
+    w: "np.typing.ArrayLike",
+    b: "np.typing.ArrayLike",
     name: str,
     in_domain: object,
     domain: str,
@@ -122,7 +127,7 @@ def _check_batch(  # noqa: PLR0917
         finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
     if not finite:
         _finite(y, y=y)
-    if not in_domain(y):  # type: ignore[operator]
+    if not in_domain(y):  # type: ignore[operator]  # a function
         raise ValueError(
             f"Some value(s) of y are out of the valid range of the loss {name!r}: "
             f"y must lie in {domain}; got values in [{y.min()}, {y.max()}]"
@@ -150,7 +155,7 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     return result
 
 
-def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
+def _check_direction(X: np.ndarray, v: "np.typing.ArrayLike") -> np.ndarray:
     """Validate a direction v = (v_w, v_b) of shape (n + 1,) in the parameters (w, b) of X's."""
     if np.ndim(v) != 1 or np.shape(v)[0] != X.shape[1] + 1:
         raise ValueError(
@@ -165,7 +170,9 @@ def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
     return v
 
 
-def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
+def _check_sample_weight(
+    sample_weight: "np.typing.ArrayLike | None", X: np.ndarray
+) -> np.ndarray | None:
     """Return None for no weights, else the weights of X's rows scaled to mean 1.
 
     scikit-learn's checks (``_check_sample_weight``): a scalar or shape (m,),
@@ -191,7 +198,7 @@ def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | N
     return scaled * (m / float(np.sum(scaled)))
 
 
-def _check_alpha(alpha: object) -> float:
+def _check_alpha(alpha: "np.typing.ArrayLike") -> float:
     """Return the penalty strength ``alpha`` as a float; it must be finite and >= 0."""
     alpha = _as_finite_scalar("alpha", alpha)
     if alpha < 0:

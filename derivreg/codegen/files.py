@@ -89,8 +89,8 @@ def sources() -> dict[Path, str]:
     """
     out = {}
     where = kernel_dir()
-    for name in REGISTRY:
-        d = derive(name)
+    for name, pair in REGISTRY.items():
+        d = derive(pair)
         out[where / f"{identifier(name)}.py"] = generate(d)
         out[where / f"{identifier(name)}_loop.py"] = generate_loop(d)
         out[where / f"{identifier(name)}_fused.py"] = generate_fused(d)
@@ -189,7 +189,7 @@ def check(pair: Pair | None = None, directory: str | Path | None = None) -> str:
     >>> check()
     ''
     """
-    diffs = []
+    diffs: list[str] = []
     for path, text in _targets(pair, directory).items():
         old = path.read_text(encoding="utf-8") if path.exists() else ""
         if old != text:

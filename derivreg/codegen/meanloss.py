@@ -79,7 +79,9 @@ def _checked_loss(  # noqa: PLR0917
     their limits, the scaled mean, or their error."""
     if np.isfinite(mean):
         return mean
-    J = _checked_rows(kernel(X, y, w, b), "J", kernel, X, w, b, y)
+    J = _checked_rows(
+        kernel(X, y, w, b), "J", kernel, X, w, b, y  # type: ignore[operator]  # a function
+    )
     return _mean_loss(J)
 '''
 

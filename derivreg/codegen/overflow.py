@@ -119,13 +119,16 @@ def _limits(  # noqa: PLR0917
     a soft label; see :func:`_beyond`), else an error.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        values = np.array(f(z, *labels), dtype=np.float64)
+        values = np.array(f(z, *labels), dtype=np.float64)  # type: ignore[operator]  # a function
         far = np.flatnonzero(np.isinf(z))
         if far.shape[0] == 0:
             return values
         edge = np.copysign(np.finfo(np.float64).max, z[far])
         rows = tuple(label[far] for label in labels)
-        at, half, quarter = (np.asarray(f(edge / k, *rows), dtype=np.float64) for k in (1, 2, 4))
+        at, half, quarter = (
+            np.asarray(f(edge / k, *rows), dtype=np.float64)  # type: ignore[operator]  # a function
+            for k in (1, 2, 4)
+        )
     flat = np.isfinite(at) & (at == half)
     linear = np.isfinite(at) & (at == 2 * half) & (half == 2 * quarter)
     for k in range(far.shape[0]):
@@ -140,7 +143,9 @@ def _limits(  # noqa: PLR0917
     return values
 
 
-def _as_floats(y: object, yhat: object) -> tuple[np.ndarray, np.ndarray]:
+def _as_floats(
+    y: "np.typing.ArrayLike", yhat: "np.typing.ArrayLike"
+) -> tuple[np.ndarray, np.ndarray]:
     """Return both as float64 arrays (a number as a 0-d one): NumPy's division rules."""
     return np.asarray(y, dtype=np.float64), np.asarray(yhat, dtype=np.float64)
 
@@ -160,7 +165,7 @@ def _at_edges(
         if np.any(hit):
             inside = np.where(hit, np.nextafter(edge, edge + into), yhat)
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                near = f(y, inside)
+                near = f(y, inside)  # type: ignore[operator]  # a function
                 values = np.where(hit & np.isnan(values), near, values)
                 values = np.where(hit & np.isinf(values), np.copysign(np.inf, near), values)
             values = values[()] if np.ndim(values) == 0 else values
@@ -184,7 +189,10 @@ def _checked_rows(  # noqa: PLR0917
         return J
     z = _scores(X, w, b)
     one = np.ones(1)
-    J = _limits(lambda t, *ys: kernel(t[:, None], *ys, one, 0.0), z, labels, name, X, w, b)
+    J = _limits(
+        lambda t, *ys: kernel(t[:, None], *ys, one, 0.0),  # type: ignore[operator]  # a function
+        z, labels, name, X, w, b,
+    )
     bad = np.flatnonzero(~np.isfinite(J))
     if bad.shape[0]:
         i = int(bad[0])
@@ -263,7 +271,9 @@ def _per_sample(  # noqa: PLR0917
         far = np.isinf(z)  # their values are limits already, finite
         for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
             with np.errstate(over="ignore", invalid="ignore"):
-                near = dJ_dz(np.ldexp(z, -k), np.ldexp(y, -k))
+                near = dJ_dz(  # type: ignore[operator]  # a function
+                    np.ldexp(z, -k), np.ldexp(y, -k)
+                )
                 at = np.where(far, np.ldexp(d, -degree * k), near)
             if np.all(np.isfinite(at)):
                 return at, degree * k

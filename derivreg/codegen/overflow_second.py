@@ -60,7 +60,7 @@ def _checked_newton(  # noqa: PLR0917
     return value, g, H
 
 
-def _top(a: object) -> int | None:
+def _top(a: "np.typing.ArrayLike") -> int | None:
     """The binary exponent of the largest |entry| of ``a`` (None where all are 0)."""
     big = float(abs(a).max()) if issparse(a) else float(np.max(np.abs(a), initial=0.0))
     return int(np.frexp(big)[1]) if big > 0 else None

@@ -24,7 +24,7 @@ import ast
 import builtins
 import math
 import types
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
@@ -102,13 +102,14 @@ def gate(source: str) -> ast.Module:
         names = [getattr(node, f, None) for f in ("id", "attr", "arg", "name")]
         for text in names:
             if isinstance(text, str) and text.startswith("__"):
-                raise ValueError(f"line {node.lineno}: generated code may not use {text!r}")
+                line = getattr(node, "lineno", "?")  # every node that names something has one
+                raise ValueError(f"line {line}: generated code may not use {text!r}")
     for node in ast.walk(tree):
         line = getattr(node, "lineno", "?")
         if isinstance(node, ast.Name) and node.id in _UNSAFE_BUILTINS:
             raise ValueError(f"line {line}: generated code may not use {node.id}()")
         if isinstance(node, ast.Attribute):
-            on = node.value.id if isinstance(node.value, ast.Name) else None
+            on = node.value.id if isinstance(node.value, ast.Name) else ""
             allowed = {"np": NUMPY_NAMES, "math": MATH_NAMES}.get(on, _VALUE_ATTRIBUTES)
             if node.attr not in allowed:
                 raise ValueError(f"line {line}: generated code may not use .{node.attr}")
@@ -136,7 +137,7 @@ def _allowed_from(node: ast.ImportFrom) -> bool:
 
 def _importer(
     modules: Mapping[str, object],
-) -> types.FunctionType:
+) -> Callable[..., object]:
     def restricted_import(  # __import__'s signature: all of it for NumPy's own imports
         name: str,
         globals: Mapping[str, object] | None = None,

@@ -175,7 +175,7 @@ STEP_SIZE_NUMERATOR = {numerator!r}
 BLOCK_ROWS = {block!r}
 
 
-def _as_array(name: str, value: object, ndim: int) -> np.ndarray:
+def _as_array(name: str, value: "np.typing.ArrayLike", ndim: int) -> np.ndarray:
     """``value`` as a finite float64 array of ``ndim`` dimensions, or a ValueError naming it."""
     if isinstance(value, (str, bytes)) or value is None:
         raise ValueError(f"{{name}} must be a numeric array, got {{type(value).__name__}}")
@@ -190,7 +190,7 @@ def _as_array(name: str, value: object, ndim: int) -> np.ndarray:
     return array
 
 
-def _check_params(X: object, W: object, b: object) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def _check_params(X: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike") -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """X (m, n), W (n, k), b (k,) as finite float64 arrays of matching shapes."""
     X, W, b = _as_array("X", X, 2), _as_array("W", W, 2), _as_array("b", b, 1)
     if X.shape[1] != W.shape[0]:
@@ -200,7 +200,7 @@ def _check_params(X: object, W: object, b: object) -> tuple[np.ndarray, np.ndarr
     return X, W, b
 
 
-def _check_batch(X: object, Y: object, W: object, b: object) -> tuple[np.ndarray, ...]:
+def _check_batch(X: "np.typing.ArrayLike", Y: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike") -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """The parameters as in ``_check_params``, and Y (m, k) one-hot: 0 or 1, one 1 per row."""
     X, W, b = _check_params(X, W, b)
     Y = _as_array("Y", Y, 2)
@@ -243,7 +243,7 @@ def _terms(Z: np.ndarray) -> tuple[np.ndarray, ...]:
     return s, err, e, others, S
 
 
-def log_softmax(Z: object) -> np.ndarray:
+def log_softmax(Z: "np.typing.ArrayLike") -> np.ndarray:
     """log yhat for each row of scores Z (m, k), over the whole float64 range.
 
     Examples
@@ -259,7 +259,7 @@ def log_softmax(Z: object) -> np.ndarray:
     return log_yhat
 
 
-def predict_proba(X: object, W: object, b: object) -> np.ndarray:
+def predict_proba(X: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike") -> np.ndarray:
     """Class probabilities yhat for each row of X, shape (m, k); each row sums to 1.
 
     Examples
@@ -283,7 +283,7 @@ def _losses(X: np.ndarray, Y: np.ndarray, W: np.ndarray, b: np.ndarray) -> np.nd
     return J
 
 
-def losses(X: object, Y: object, W: object, b: object) -> np.ndarray:
+def losses(X: "np.typing.ArrayLike", Y: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike") -> np.ndarray:
     """Per-sample cross-entropy J for each row, shape (m,).
 
     Examples
@@ -298,7 +298,7 @@ def losses(X: object, Y: object, W: object, b: object) -> np.ndarray:
     return J
 
 
-def loss(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> float:
+def loss(X: "np.typing.ArrayLike", Y: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike", *, sample_weight: "np.typing.ArrayLike | None" = None, alpha: float = 0.0) -> float:
     """Mean cross-entropy over the rows (weighted by ``sample_weight``) plus ``alpha/2 ||W||^2``.
 
     b is never penalised.  The weights are scikit-learn's (shape (m,) or a
@@ -332,7 +332,7 @@ def _dJ_dz(Z: np.ndarray, Y: np.ndarray) -> np.ndarray:
     return dJ_dz
 
 
-def dJ_dz(Z: object, Y: object) -> np.ndarray:
+def dJ_dz(Z: "np.typing.ArrayLike", Y: "np.typing.ArrayLike") -> np.ndarray:
     """The chain rule's yhat - y for scores Z (m, k) and one-hot Y (m, k).
 
     Examples
@@ -347,7 +347,7 @@ def dJ_dz(Z: object, Y: object) -> np.ndarray:
     return _dJ_dz(Z, Y)
 
 
-def grad(X: object, Y: object, W: object, b: object, *, sample_weight: object = None, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
+def grad(X: "np.typing.ArrayLike", Y: "np.typing.ArrayLike", W: "np.typing.ArrayLike", b: "np.typing.ArrayLike", *, sample_weight: "np.typing.ArrayLike | None" = None, alpha: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
     """Gradient (dJ/dW of shape (n, k), dJ/db of shape (k,)) of ``loss``.
 
     dJ/dW = X^T S (Yhat - Y) / m + alpha W, S the weights scaled to mean 1

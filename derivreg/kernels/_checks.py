@@ -17,7 +17,7 @@ import numpy as np
 from derivreg._sparse import abs_max, as_csr, column_sums, issparse, ldexp_along, row, row_bytes, scaled_column_sums, stored
 
 
-def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
+def _as_float_array(name: str, value: "np.typing.ArrayLike", ndim: int) -> np.ndarray:
     """Return ``value`` as a float64 array (no copy when it already is one)."""
     if type(value) is np.ndarray and value.dtype == np.float64 and value.ndim == ndim:
         return value  # the common case, at the cost of three attribute reads
@@ -35,7 +35,9 @@ def _as_float_array(name: str, value: object, ndim: int) -> np.ndarray:
     return array
 
 
-def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarray, float]:
+def _check_params(
+    X: "np.typing.ArrayLike", w: "np.typing.ArrayLike", b: "np.typing.ArrayLike"
+) -> tuple[np.ndarray, np.ndarray, float]:
     """Validate X (m, n), w (n,) and a scalar b; return them as float64."""
     X = _as_float_array("X", X, 2)
     w = _as_float_array("w", w, 1)
@@ -60,14 +62,14 @@ def _check_params(X: object, w: object, b: object) -> tuple[np.ndarray, np.ndarr
     return X, w, _as_finite_scalar("b", b)
 
 
-def _as_finite_scalar(name: str, value: object) -> float:
+def _as_finite_scalar(name: str, value: "np.typing.ArrayLike") -> float:
     """Return ``value`` as a float; it must be a finite real scalar (not a bool)."""
     if np.iscomplexobj(value) or np.asarray(value).dtype == bool:  # neither is a real number
         raise ValueError(f"{name} must be a real number, got {value!r}")
     if np.ndim(value) != 0:
         raise ValueError(f"{name} must be a scalar, got shape {np.shape(value)}")
     try:
-        value = float(value)
+        value = float(value)  # type: ignore[arg-type]  # any scalar: float() is the check
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a real number, got {value!r}") from None
     if np.isnan(value):
@@ -78,10 +80,10 @@ def _as_finite_scalar(name: str, value: object) -> float:
 
 
 def _check_batch(  # noqa: PLR0917
-    X: object,
-    y: object,
-    w: object,
-    b: object,
+    X: "np.typing.ArrayLike",
+    y: "np.typing.ArrayLike",
+    w: "np.typing.ArrayLike",
+    b: "np.typing.ArrayLike",
     name: str,
     in_domain: object,
     domain: str,
@@ -115,7 +117,7 @@ def _check_batch(  # noqa: PLR0917
         finite = np.isfinite(np.sum(y))  # one pass, no temporary; a finite sum has finite terms
     if not finite:
         _finite(y, y=y)
-    if not in_domain(y):  # type: ignore[operator]
+    if not in_domain(y):  # type: ignore[operator]  # a function
         raise ValueError(
             f"Some value(s) of y are out of the valid range of the loss {name!r}: "
             f"y must lie in {domain}; got values in [{y.min()}, {y.max()}]"
@@ -143,7 +145,7 @@ def _finite(result: np.ndarray, **inputs: np.ndarray) -> np.ndarray:
     return result
 
 
-def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
+def _check_direction(X: np.ndarray, v: "np.typing.ArrayLike") -> np.ndarray:
     """Validate a direction v = (v_w, v_b) of shape (n + 1,) in the parameters (w, b) of X's."""
     if np.ndim(v) != 1 or np.shape(v)[0] != X.shape[1] + 1:
         raise ValueError(
@@ -158,7 +160,9 @@ def _check_direction(X: np.ndarray, v: object) -> np.ndarray:
     return v
 
 
-def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | None:
+def _check_sample_weight(
+    sample_weight: "np.typing.ArrayLike | None", X: np.ndarray
+) -> np.ndarray | None:
     """Return None for no weights, else the weights of X's rows scaled to mean 1.
 
     scikit-learn's checks (``_check_sample_weight``): a scalar or shape (m,),
@@ -184,7 +188,7 @@ def _check_sample_weight(sample_weight: object, X: np.ndarray) -> np.ndarray | N
     return scaled * (m / float(np.sum(scaled)))
 
 
-def _check_alpha(alpha: object) -> float:
+def _check_alpha(alpha: "np.typing.ArrayLike") -> float:
     """Return the penalty strength ``alpha`` as a float; it must be finite and >= 0."""
     alpha = _as_finite_scalar("alpha", alpha)
     if alpha < 0:
@@ -269,13 +273,16 @@ def _limits(  # noqa: PLR0917
     a soft label; see :func:`_beyond`), else an error.
     """
     with np.errstate(over="ignore", invalid="ignore"):
-        values = np.array(f(z, *labels), dtype=np.float64)
+        values = np.array(f(z, *labels), dtype=np.float64)  # type: ignore[operator]  # a function
         far = np.flatnonzero(np.isinf(z))
         if far.shape[0] == 0:
             return values
         edge = np.copysign(np.finfo(np.float64).max, z[far])
         rows = tuple(label[far] for label in labels)
-        at, half, quarter = (np.asarray(f(edge / k, *rows), dtype=np.float64) for k in (1, 2, 4))
+        at, half, quarter = (
+            np.asarray(f(edge / k, *rows), dtype=np.float64)  # type: ignore[operator]  # a function
+            for k in (1, 2, 4)
+        )
     flat = np.isfinite(at) & (at == half)
     linear = np.isfinite(at) & (at == 2 * half) & (half == 2 * quarter)
     for k in range(far.shape[0]):
@@ -290,7 +297,9 @@ def _limits(  # noqa: PLR0917
     return values
 
 
-def _as_floats(y: object, yhat: object) -> tuple[np.ndarray, np.ndarray]:
+def _as_floats(
+    y: "np.typing.ArrayLike", yhat: "np.typing.ArrayLike"
+) -> tuple[np.ndarray, np.ndarray]:
     """Return both as float64 arrays (a number as a 0-d one): NumPy's division rules."""
     return np.asarray(y, dtype=np.float64), np.asarray(yhat, dtype=np.float64)
 
@@ -310,7 +319,7 @@ def _at_edges(
         if np.any(hit):
             inside = np.where(hit, np.nextafter(edge, edge + into), yhat)
             with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-                near = f(y, inside)
+                near = f(y, inside)  # type: ignore[operator]  # a function
                 values = np.where(hit & np.isnan(values), near, values)
                 values = np.where(hit & np.isinf(values), np.copysign(np.inf, near), values)
             values = values[()] if np.ndim(values) == 0 else values
@@ -334,7 +343,10 @@ def _checked_rows(  # noqa: PLR0917
         return J
     z = _scores(X, w, b)
     one = np.ones(1)
-    J = _limits(lambda t, *ys: kernel(t[:, None], *ys, one, 0.0), z, labels, name, X, w, b)
+    J = _limits(
+        lambda t, *ys: kernel(t[:, None], *ys, one, 0.0),  # type: ignore[operator]  # a function
+        z, labels, name, X, w, b,
+    )
     bad = np.flatnonzero(~np.isfinite(J))
     if bad.shape[0]:
         i = int(bad[0])
@@ -413,7 +425,9 @@ def _per_sample(  # noqa: PLR0917
         far = np.isinf(z)  # their values are limits already, finite
         for k in (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024):
             with np.errstate(over="ignore", invalid="ignore"):
-                near = dJ_dz(np.ldexp(z, -k), np.ldexp(y, -k))
+                near = dJ_dz(  # type: ignore[operator]  # a function
+                    np.ldexp(z, -k), np.ldexp(y, -k)
+                )
                 at = np.where(far, np.ldexp(d, -degree * k), near)
             if np.all(np.isfinite(at)):
                 return at, degree * k
@@ -556,7 +570,7 @@ def _checked_newton(  # noqa: PLR0917
     return value, g, H
 
 
-def _top(a: object) -> int | None:
+def _top(a: "np.typing.ArrayLike") -> int | None:
     """The binary exponent of the largest |entry| of ``a`` (None where all are 0)."""
     big = float(abs(a).max()) if issparse(a) else float(np.max(np.abs(a), initial=0.0))
     return int(np.frexp(big)[1]) if big > 0 else None
@@ -679,5 +693,7 @@ def _checked_loss(  # noqa: PLR0917
     their limits, the scaled mean, or their error."""
     if np.isfinite(mean):
         return mean
-    J = _checked_rows(kernel(X, y, w, b), "J", kernel, X, w, b, y)
+    J = _checked_rows(
+        kernel(X, y, w, b), "J", kernel, X, w, b, y  # type: ignore[operator]  # a function
+    )
     return _mean_loss(J)

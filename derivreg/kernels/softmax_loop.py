@@ -15,7 +15,7 @@ from derivreg.kernels.softmax import _as_array, _check_batch, _dJ_dz, _scores, d
 NAME = 'softmax'
 
 
-def sgd_epoch(X: object, Y: object, W: object, b: object, lr: float, *, order: object = None, sample_weight: object = None, alpha: float = 0.0, l1: float = 0.0, fit_intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def sgd_epoch(X: "np.typing.ArrayLike", Y: "np.typing.ArrayLike", W: np.ndarray, b: np.ndarray, lr: float, *, order: "np.typing.ArrayLike | None" = None, sample_weight: "np.typing.ArrayLike | None" = None, alpha: float = 0.0, l1: float = 0.0, fit_intercept: bool = True) -> tuple[np.ndarray, np.ndarray]:
     """One pass over the rows (in ``order``, default 0..m-1); return the new (W, b).
 
     Each step, as the scalar kernels' per-sample SGD: W := W - lr (s_i x (yhat - y)^T

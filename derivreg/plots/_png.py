@@ -96,7 +96,7 @@ def write_png(
     ]
     parts += [
         _chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),  # 1: per metre
-        _chunk(b"IDAT", zlib.compress(rows, level)),
+        _chunk(b"IDAT", zlib.compress(rows, level)),  # type: ignore[arg-type]  # a buffer
         _chunk(b"IEND", b""),
     ]
     Path(path).write_bytes(b"".join(parts))

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import sympy as sp
 
-from derivreg.proof._base import ASSUMPTIONS, free
+from derivreg.proof._base import ASSUMPTIONS, Step, free
 from derivreg.rendering import Block, Row, latex, text
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -56,7 +56,7 @@ def set_text(s: sp.Set) -> str:
 _SAME = (r"\text{(the same)}", "(the same)")
 
 
-def _row(s: object) -> Row:
+def _row(s: Step) -> Row:
     reason = f"{s.reason} [{s.status}]"
     if s.kind == "start":
         return Row(("", ""), [s.after], s.reason, " ")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import mpmath as mp
@@ -121,7 +122,7 @@ def witness_points(
 
     for v in order:
         for index in range(16):
-            point = tame(lambda v=v, index=index: one(v, index))
+            point = tame(partial(one, v, index))
             if point is not None:
                 out.append(point)
             elif one(v, index) is None:

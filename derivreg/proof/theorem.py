@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
+from typing import TypedDict, Unpack
 
 import sympy as sp
 
@@ -18,6 +19,30 @@ RELATION_OF: dict[type, str] = {
     sp.GreaterThan: "≥",
     sp.StrictGreaterThan: ">",
 }
+
+
+class How(TypedDict, total=False):
+    """How a step is checked: the keywords of :meth:`Theorem.relate` after ``reason``.
+
+    Examples
+    --------
+    >>> How(restate=True)
+    {'restate': True}
+    """
+
+    cases: Sequence[Case]
+    by: Identity | Sequence[Identity]
+    certificate: sp.Basic | None
+    cite: str
+    restate: bool
+    nonzero: Sequence[sp.Basic]
+
+
+def _identities(by: Identity | Sequence[Identity]) -> tuple[Identity, ...]:
+    """One (theorem, substitution) pair, or a sequence of them, as a tuple of pairs."""
+    if isinstance(by, tuple) and len(by) == 2 and isinstance(by[0], Theorem):
+        return (by,)
+    return tuple(by)
 
 
 class Theorem:
@@ -92,23 +117,23 @@ class Theorem:
         expr = as_expr(expr)
         return self._add(Step("start", expr, expr, "", reason))
 
-    def eq(self, expr: sp.Basic, reason: str, **how: object) -> Theorem:
+    def eq(self, expr: sp.Basic, reason: str, **how: Unpack[How]) -> Theorem:
         """Continue the chain with ``= expr``; ``how`` as in :meth:`relate`."""
         return self.relate("=", expr, reason, **how)
 
-    def le(self, expr: sp.Basic, reason: str, **how: object) -> Theorem:
+    def le(self, expr: sp.Basic, reason: str, **how: Unpack[How]) -> Theorem:
         """Continue the chain with ``≤ expr``."""
         return self.relate("≤", expr, reason, **how)
 
-    def lt(self, expr: sp.Basic, reason: str, **how: object) -> Theorem:
+    def lt(self, expr: sp.Basic, reason: str, **how: Unpack[How]) -> Theorem:
         """Continue the chain with ``< expr``."""
         return self.relate("<", expr, reason, **how)
 
-    def ge(self, expr: sp.Basic, reason: str, **how: object) -> Theorem:
+    def ge(self, expr: sp.Basic, reason: str, **how: Unpack[How]) -> Theorem:
         """Continue the chain with ``≥ expr``."""
         return self.relate("≥", expr, reason, **how)
 
-    def gt(self, expr: sp.Basic, reason: str, **how: object) -> Theorem:
+    def gt(self, expr: sp.Basic, reason: str, **how: Unpack[How]) -> Theorem:
         """Continue the chain with ``> expr``."""
         return self.relate(">", expr, reason, **how)
 
@@ -158,9 +183,8 @@ class Theorem:
         chain = [s for s in self.steps if s.kind in ("start", "step")]
         if not chain:
             raise ValueError(f"theorem {self.name!r}: start() a chain before {relation}")
-        single = isinstance(by, tuple) and len(by) == 2 and isinstance(by[0], Theorem)
-        used = (by,) if single else tuple(by)
-        step = Step("step", chain[-1].after, as_expr(expr), relation, reason, tuple(cases), used)  # type: ignore[arg-type]
+        used = _identities(by)
+        step = Step("step", chain[-1].after, as_expr(expr), relation, reason, tuple(cases), used)
         step.certificate = None if certificate is None else as_expr(certificate)
         step.cite, step.restate = cite, restate
         step.nonzero = tuple(as_expr(f) for f in nonzero)

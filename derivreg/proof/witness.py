@@ -98,7 +98,7 @@ def draw(
 
 
 def _bounds(
-    v: sp.Symbol, domain: sp.Set | None, point: Point
+    v: sp.Symbol, domain: sp.Set | None, point: Mapping[sp.Basic, Any]
 ) -> tuple[mp.mpf | None, mp.mpf | None, bool, bool]:
     """Numeric ends of ``v``'s interval (None if unbounded) and whether each is open."""
     lo = hi = None
@@ -240,11 +240,11 @@ def _special(atom: sp.Basic, point: Mapping[sp.Basic, Any]) -> Any:
             inner[v] = value(e, point)
         return value(atom.expr, inner)
     if isinstance(atom, sp.Limit):
-        f, v, target = atom.args[0], atom.args[1], atom.args[2]
+        body, v, target = atom.args[0], atom.args[1], atom.args[2]
         where = (
             mp.inf if target is sp.oo else (-mp.inf if target is -sp.oo else value(target, point))
         )
-        return mp.limit(lambda t: value(f, {**point, v: t}), where)
+        return mp.limit(lambda t: value(body, {**point, v: t}), where)
     variables = [v for v, _ in atom.variable_count]
     orders = [int(k) for _, k in atom.variable_count]
 

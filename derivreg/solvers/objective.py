@@ -23,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -114,10 +115,10 @@ def block_sums(
     return np.concatenate(parts)
 
 
-def _sparse_hessian(X: object, c: np.ndarray, fit_intercept: bool) -> np.ndarray:
+def _sparse_hessian(X: Any, c: np.ndarray, fit_intercept: bool) -> np.ndarray:
     """``[X, 1]^T diag(c) [X, 1]`` (or ``X^T diag(c) X``) for a CSR X, as a dense array."""
-    cX = X.multiply(c[:, None]).tocsr()  # type: ignore[attr-defined]  # c_i x_i, same pattern
-    top = np.asarray((X.T @ cX).todense())  # type: ignore[attr-defined]
+    cX = X.multiply(c[:, None]).tocsr()  # c_i x_i, same pattern
+    top = np.asarray((X.T @ cX).todense())
     if not fit_intercept:
         return top
     side = np.asarray(cX.sum(axis=0)).ravel()  # sum_i c_i x_i
@@ -325,7 +326,9 @@ class KernelObjective:
         if self._checked:
             value, g, H = self.kernels._newton_terms(self.X, self.y, w, b)
         else:
-            value, g, H = self._fused(self.X, self.y, w, b)  # type: ignore[misc]
+            fused = self._fused
+            assert fused is not None  # evaluate calls this only where the kernel has one
+            value, g, H = fused(self.X, self.y, w, b)
             self._checked = True
         return value, g, H, math.isfinite(value + g.sum() + H.sum())
 

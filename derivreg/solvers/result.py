@@ -21,14 +21,15 @@ __all__ = ["ConvergenceWarning", "FitResult"]
 
 # scikit-learn's class, so that users' warning filters for it apply, but only
 # when scikit-learn is already imported (derivreg.estimators imports it):
-# importing it here would cost ``import derivreg`` a second or more.
+# importing it here would cost ``import derivreg`` a second or more.  (mypy: the name is
+# rebound, and the class's base is chosen at import.)
 _Base: type[Warning] = UserWarning
 if sys.modules.get("sklearn") is not None:  # None: an import of it was blocked
     with contextlib.suppress(ImportError):  # a broken scikit-learn: the plain warning
         from sklearn.exceptions import ConvergenceWarning as _Base  # type: ignore[no-redef]
 
 
-class ConvergenceWarning(_Base):  # type: ignore[misc,valid-type]
+class ConvergenceWarning(_Base):  # type: ignore[misc,valid-type]  # a base chosen at import
     """A solver stopped before its tolerance was met.
 
     A subclass of scikit-learn's ``ConvergenceWarning`` when scikit-learn was

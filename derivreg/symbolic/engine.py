@@ -16,6 +16,7 @@ Examples
 from __future__ import annotations
 
 from types import MappingProxyType
+from typing import Literal, overload
 
 import sympy as sp
 
@@ -25,12 +26,22 @@ from derivreg.symbolic.curvature import curvature_steps
 from derivreg.symbolic.derivation import Derivation, DerivationError, Features, Step
 from derivreg.symbolic.forms import in_terms_of_output, tidy
 from derivreg.symbolic.likelihood import estimated_dispersion, likelihood_terms
-from derivreg.symbolic.registry import REGISTRY, Pair
+from derivreg.symbolic.registry import REGISTRY, BuiltinName, Pair
 from derivreg.symbolic.symbols import alpha, b, w_scalar, w_vector, x_scalar, x_vector, y, yhat, z
 
 __all__ = ["derive"]
 
 
+# The return type follows the name where a type checker can see it: the vector-output model,
+# a pair or a built-in name, or any other registered name (which may be either).
+@overload
+def derive(name: Literal["softmax"], *, features: Features = "n") -> softmax.VectorDerivation: ...
+@overload
+def derive(name: Pair | BuiltinName, *, features: Features = "n") -> Derivation: ...
+@overload
+def derive(
+    name: str | Pair, *, features: Features = "n"
+) -> Derivation | softmax.VectorDerivation: ...
 def derive(name: str | Pair, *, features: Features = "n") -> Derivation | softmax.VectorDerivation:
     """Derive the gradient and update rule of a registered pair.
 

@@ -29,7 +29,12 @@ from derivreg.symbolic.functions import (
     squared_error,
 )
 
-__all__ = ["GAMMA", "POISSON", "REGISTRY", "Pair", "Registry"]
+__all__ = ["GAMMA", "POISSON", "REGISTRY", "BuiltinName", "Pair", "Registry"]
+
+#: The names of the pairs :data:`REGISTRY` starts with, for type checkers:
+#: ``derive("bce")`` is known to be a :class:`~derivreg.symbolic.Derivation`
+#: (a test checks that this list is the registry's own).
+BuiltinName = Literal["bce", "gamma", "mse", "poisson"]
 
 #: The target domain a ``targets`` keyword stands for.
 _TARGET_DOMAINS: Mapping[str, sp.Set] = {"real": sp.S.Reals, "binary": sp.Interval(0, 1)}
@@ -102,7 +107,9 @@ class Pair:
     loss: Callable[[sp.Expr, sp.Expr], sp.Expr]
     targets: Literal["real", "binary"] = "real"
     claims: Callable[[sp.Symbol, sp.Symbol], Mapping[str, sp.Expr]] | None = None
-    domain: sp.Set | None = None
+    # Left out (None), the set `targets` names: __post_init__ puts it here, so that every
+    # Pair holds a set (the annotation says what a reader of `pair.domain` gets)
+    domain: sp.Set = None
     threshold: sp.Expr | None = None
     log_density: Callable[[sp.Symbol, sp.Symbol, sp.Symbol], sp.Expr] | None = None
     dispersion: Literal["fixed", "estimated"] | None = None

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
@@ -20,7 +21,8 @@ from hypothesis import strategies as st
 from derivreg.testing._property import Property
 from derivreg.testing._strategies import batches
 
-Args = dict[str, object]
+# The kernels' arguments by name: arrays and the scalar b, corrupted in any way: Any
+Args = dict[str, Any]
 
 
 # ---------------------------------------------------------------------------

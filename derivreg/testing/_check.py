@@ -13,7 +13,7 @@ from derivreg.testing import _accuracy as accuracy
 from derivreg.testing import _bad_input as bad_input
 from derivreg.testing import _invariants as invariants
 from derivreg.testing._property import Property
-from derivreg.testing._reference import reference
+from derivreg.testing._reference import Reference, reference
 
 __all__ = ["PROPERTIES", "KernelCheckError", "check_kernels"]
 
@@ -77,7 +77,7 @@ def _constants(module: object, pair: Pair) -> dict[str, str]:
     return failures
 
 
-def _run(prop: Property, module: object, ref: object, config: settings) -> str | None:
+def _run(prop: Property, module: object, ref: Reference, config: settings) -> str | None:
     """Run one property; return None if it holds, else the failure's message."""
 
     @config

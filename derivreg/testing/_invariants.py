@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import math
+from typing import TypedDict
 
 import numpy as np
 from hypothesis import strategies as st
@@ -163,7 +164,17 @@ def batches_and_rates(draw, ref):
     return draw(batches(ref)), draw(st.floats(1e-3, 1.0))
 
 
-def call_all(kernel, batch: Batch, lr: float) -> dict[str, object]:
+class Outputs(TypedDict):
+    """What a batch module's public functions return for one batch."""
+
+    predict: np.ndarray
+    losses: np.ndarray
+    loss: float
+    grad: tuple[np.ndarray, float]
+    update: tuple[np.ndarray, float]
+
+
+def call_all(kernel, batch: Batch, lr: float) -> Outputs:
     X, labels, w, b = batch
     return {
         "predict": kernel.predict(X, w, b),

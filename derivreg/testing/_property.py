@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from types import ModuleType
+from typing import Any
 
 from hypothesis import strategies as st
 
@@ -19,7 +19,9 @@ from derivreg.testing._reference import Reference
 
 __all__ = ["BLOCKED", "VARIANT_NAMES", "Check", "Property"]
 
-Check = Callable[[ModuleType, Reference, object], None]
+# check(kernel, ref, case): the kernel a module or any object with its functions, the case
+# whatever the property's strategy draws (a Batch, a (Batch, rate) pair, ...): Any to a checker
+Check = Callable[[Any, Reference, Any], None]
 
 #: Builds of a pair's kernel the test suite runs properties on
 #: (``tests/properties/factory.py`` builds them): the module itself, the same
