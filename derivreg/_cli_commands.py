@@ -50,9 +50,11 @@ def derive(args: argparse.Namespace) -> int:
     """
     from derivreg.rendering import render
     from derivreg.symbolic import derive as derivation
+    from derivreg.symbolic.derivation import Features
 
-    features = 1 if args.features == "1" else "n"
-    sys.stdout.write(render(derivation(args.loss, features=features), args.format))
+    features: Features = 1 if args.features == "1" else "n"
+    name: str = args.loss  # a registered pair's name (argparse choices)
+    sys.stdout.write(render(derivation(name, features=features), args.format))
     return 0
 
 
@@ -155,7 +157,7 @@ def lecture(args: argparse.Namespace) -> int:
     enabled = gc.isenabled()
     gc.disable()
     try:
-        from derivreg.experiments import lecture_report
+        from derivreg.reports import lecture_report
         from derivreg.train import DivergenceError
 
         if not args.no_plots:
@@ -191,7 +193,7 @@ def train(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from derivreg import data
-    from derivreg.experiments import train_report
+    from derivreg.reports import train_report
     from derivreg.train import DivergenceError
 
     if args.model == vector_model():

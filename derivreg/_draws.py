@@ -134,7 +134,7 @@ def _check_logistic(labels: object, positive_rate: object, lecture_errata: bool)
     if lecture_errata and labels != "threshold":
         raise ValueError("lecture_errata=True reproduces the lecture's threshold labels only")
     if positive_rate is not None:
-        if not isinstance(positive_rate, Real) or not 0 < positive_rate < 1:
+        if not isinstance(positive_rate, Real) or not 0 < float(positive_rate) < 1:
             raise ValueError(f"positive_rate must lie in (0, 1), got {positive_rate!r}")
         if lecture_errata:
             raise ValueError("lecture_errata=True keeps the lecture's bias; no positive_rate")

@@ -26,7 +26,7 @@ from derivreg import _dask_estimators as _dask  # imports Dask only for Dask inp
 from derivreg._estimator_inference import _Inference, _kernel
 from derivreg._penalty import check_penalty
 from derivreg.distributed import is_dask
-from derivreg.train import SOLVERS, History, Loss, Record, step_size_bound, train
+from derivreg.train import SOLVERS, History, Loss, Record, Solver, step_size_bound, train
 
 #: Sparse X the estimators take, as scikit-learn's SGD estimators do: CSR and
 #: CSC as they are, other formats converted by ``validate_data``; never densified.
@@ -192,9 +192,9 @@ class _SGD(_Inference, BaseEstimator):
         self._infer(X, targets, full=full, weighted=sample_weight is not None)
         return self
 
-    def _solver(self, full: bool) -> tuple[str, int | None]:
+    def _solver(self, full: bool) -> tuple[Solver, int | None]:
         """Return the solver and ``max_iter`` this fit runs (partial_fit: one SGD epoch)."""
-        solver = self.solver if full else "sgd"  # partial_fit is one SGD epoch, whatever solver
+        solver: Solver = self.solver if full else "sgd"  # partial_fit: one SGD epoch, any solver
         max_iter = self.max_iter
         if solver == "sgd" and _is_auto(self.lr) and _kernel(self._loss).STEP_SIZE_NUMERATOR == 0:
             # Unbounded curvature: no constant SGD step is safe.  "auto" is then full-batch
@@ -226,7 +226,7 @@ class _SGD(_Inference, BaseEstimator):
     def _sgd_lr(self, X: Any, sample_weight: Any) -> float:
         """Return SGD's step: ``lr``, or for ``lr="auto"`` half the per-sample bound over X."""
         if not _is_auto(self.lr):
-            return self.lr
+            return float(self.lr)  # a float: "auto" is the one string lr takes
         pen = check_penalty(self.penalty, self.alpha, self.l1_ratio, type(self).__name__)
         return _auto_lr(
             X,

@@ -24,10 +24,14 @@ import types
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from derivreg._fast_loop import numba_module
+
+if TYPE_CHECKING:
+    from numpy.typing import ArrayLike
 
 __all__ = [
     "PARALLEL_MIN_ELEMENTS",
@@ -49,7 +53,7 @@ def _fused_module(loss: str) -> ModuleType:
 
 
 @cache
-def fused(loss: str) -> dict[str, Callable[..., object]]:
+def fused(loss: str) -> dict[str, Callable[..., Any]]:
     """Return the generated fused kernels of ``loss`` compiled by numba (cached per process).
 
     Every function of ``<loss>_fused.py`` is compiled with ``nogil=True`` and
@@ -73,7 +77,7 @@ def fused(loss: str) -> dict[str, Callable[..., object]]:
     return compile_fused(_fused_module(loss))
 
 
-def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Callable[..., object]]:
+def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Callable[..., Any]]:
     """Compile the functions of a fused module with numba, as :func:`fused` does (uncached).
 
     Examples
@@ -98,7 +102,7 @@ def compile_fused(module: ModuleType, *, parallel: bool = True) -> dict[str, Cal
 
 
 @cache
-def fused_serial(loss: str) -> dict[str, Callable[..., object]]:
+def fused_serial(loss: str) -> dict[str, Callable[..., Any]]:
     """:func:`fused`, compiled without ``parallel``: every function on the calling thread.
 
     For :func:`derivreg.train.train`'s passes around its (serial) per-sample
@@ -118,18 +122,20 @@ def fused_serial(loss: str) -> dict[str, Callable[..., object]]:
 PARALLEL_MIN_ELEMENTS = 1 << 21
 
 
-def _kernels(loss: str, X: np.ndarray) -> dict[str, Callable[..., object]]:
+def _kernels(loss: str, X: np.ndarray) -> dict[str, Callable[..., Any]]:
     return fused(loss) if X.size >= PARALLEL_MIN_ELEMENTS else fused_serial(loss)
 
 
-def _checked(loss: str, X: object, y: object, w: object, b: object) -> tuple:
+def _checked(
+    loss: str, X: ArrayLike, y: ArrayLike, w: ArrayLike, b: float
+) -> tuple[ModuleType, tuple[np.ndarray, np.ndarray, np.ndarray, float]]:
     from derivreg.kernels import KERNELS
 
     kernel = KERNELS[_fused_module(loss).NAME]
     return kernel, kernel._check_batch(X, y, w, b, kernel.NAME, kernel._in_domain, kernel.DOMAIN)
 
 
-def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndarray, float]:
+def grad(loss: str, X: ArrayLike, y: ArrayLike, w: ArrayLike, b: float) -> tuple[np.ndarray, float]:
     """Gradient of the mean loss, one compiled pass over X: the kernels' ``grad``.
 
     Same inputs, checks and errors as ``derivreg.kernels.<loss>.grad``.
@@ -146,7 +152,7 @@ def grad(loss: str, X: object, y: object, w: object, b: object) -> tuple[np.ndar
     return dJ_dw, float(dJ_db)
 
 
-def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
+def loss(loss: str, X: ArrayLike, y: ArrayLike, w: ArrayLike, b: float) -> float:
     """Mean loss, one compiled pass over X: the kernels' ``loss``.
 
     Examples
@@ -163,7 +169,7 @@ def loss(loss: str, X: object, y: object, w: object, b: object) -> float:
 
 
 def update(  # noqa: PLR0917  (the kernels' update, with the loss first)
-    loss: str, X: object, y: object, w: object, b: object, lr: object
+    loss: str, X: ArrayLike, y: ArrayLike, w: ArrayLike, b: float, lr: float
 ) -> tuple[np.ndarray, float]:
     """One gradient step on the mean loss, one compiled pass over X: the kernels' ``update``.
 

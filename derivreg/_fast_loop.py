@@ -25,7 +25,7 @@ import math
 from collections.abc import Callable
 from functools import cache
 from types import ModuleType
-from typing import Literal, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -137,7 +137,7 @@ def numba_module() -> ModuleType:
     return numba
 
 
-def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
+def _loop(loss: str | ModuleType, csr: bool = False) -> Callable[..., tuple[float, float]]:
     from derivreg.kernels import KERNELS
 
     if isinstance(loss, ModuleType):  # a kernel module: its loop is generated beside it
@@ -155,7 +155,7 @@ def _loop(loss: object, csr: bool = False) -> Callable[..., float]:
 
 
 @cache
-def compiled(loss: str, csr: bool = False) -> Callable[..., float]:
+def compiled(loss: str | ModuleType, csr: bool = False) -> Callable[..., tuple[float, float]]:
     """Return the generated ``sgd_epoch`` of ``loss`` compiled by numba (cached per process).
 
     With ``csr``, its ``sgd_epoch_csr`` (the same loop over a CSR X's stored entries).
@@ -204,7 +204,7 @@ def _settings(  # noqa: PLR0917
 
 
 def epoch(  # noqa: PLR0917
-    loss: str,
+    loss: str | ModuleType,
     X: np.ndarray,
     y: np.ndarray,
     w: np.ndarray,
@@ -266,7 +266,7 @@ def epoch(  # noqa: PLR0917
 
 
 def _run(  # noqa: PLR0917
-    loss: str,
+    loss: str | ModuleType,
     X: object,
     y: np.ndarray,
     w: np.ndarray,
@@ -284,7 +284,14 @@ def _run(  # noqa: PLR0917
     every, first, k = schedule
     m, n = X.shape  # type: ignore[attr-defined]
     csr = issparse(X)
-    parts = (X.data, X.indices, X.indptr) if csr else (X,)  # type: ignore[attr-defined]
+    parts: tuple[Any, ...] = (X.data, X.indices, X.indptr) if csr else (X,)  # type: ignore[attr-defined]
+    fn: Callable[..., tuple[float, float]]
+    J: list[float] | np.ndarray
+    Z: list[float] | np.ndarray
+    w_tr: list[float] | np.ndarray
+    b_tr: list[float] | np.ndarray
+    w_out: list[float] | np.ndarray
+    args: list[Any]
     if backend == "python":
         fn, w_out = _loop(loss, csr), w.tolist()
         J, Z, w_tr, b_tr = [0.0] * m, [0.0] * m, [0.0] * (k * n), [0.0] * k

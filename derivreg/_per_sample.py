@@ -44,6 +44,13 @@ class _Settings(TypedDict):
     fit_intercept: bool
 
 
+def _loop_key(run: _Run) -> str | ModuleType:
+    """Return the loss ``fast.epoch`` runs: set wherever a per-sample loop was chosen."""
+    if run.loss is None:  # train() takes this path only where _loop_key found a loop
+        raise AssertionError("a per-sample epoch without a loop")
+    return run.loss
+
+
 def rates(schedule: Schedule, start: int, m: int) -> np.ndarray:
     """Return the schedule's rates for updates ``start, ..., start + m - 1``, each checked.
 
@@ -110,7 +117,7 @@ def _in_blocks(  # noqa: PLR0917
         lr = rate[lo:hi] if isinstance(rate, np.ndarray) else rate
         sw = None if weights is None else weights[lo:hi]
         block: _Settings = {**settings, "first": (first - lo) % every, "weights": sw}
-        r = fast.epoch(run.loss, Xe[lo:hi], ye[lo:hi], w, b, lr, **block)
+        r = fast.epoch(_loop_key(run), Xe[lo:hi], ye[lo:hi], w, b, lr, **block)
         parts.append(r)
         w, b = r.w, r.b
         if hi < m and on_update is not None:  # it is: per_sample_epoch calls this for it
@@ -146,7 +153,7 @@ def per_sample_epoch(  # noqa: PLR0917
                            "fit_intercept": run.fit_intercept}  # fmt: skip
     try:
         if run.on_update is None:
-            r = fast.epoch(run.loss, Xe, ye, w, b, lr, **settings)
+            r = fast.epoch(_loop_key(run), Xe, ye, w, b, lr, **settings)
         else:
             r = _in_blocks(run, Xe, ye, w, b, lr, settings)
     except (ValueError, FloatingPointError, OverflowError) as err:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from derivreg import _cli_checks, data, experiments
+from derivreg import _cli_checks, data, reports
 from derivreg.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,8 +38,8 @@ def no_work(monkeypatch):
 
     for name in ("linear", "logistic"):  # same signatures: the CLI reads their defaults
         monkeypatch.setattr(data, name, functools.wraps(getattr(data, name))(refuse))
-    monkeypatch.setattr(experiments, "train_report", refuse)
-    monkeypatch.setattr(experiments, "lecture_report", refuse)
+    monkeypatch.setattr(reports, "train_report", refuse)
+    monkeypatch.setattr(reports, "lecture_report", refuse)
 
 
 @pytest.mark.parametrize(
@@ -122,7 +122,7 @@ def test_ctrl_c_in_process_is_one_line_and_status_130(tmp_path, capsys, monkeypa
     def interrupt(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(experiments, "train_report", interrupt)
+    monkeypatch.setattr(reports, "train_report", interrupt)
     assert main(["train", "linear", "--out", str(tmp_path / "figures")]) == 130
     assert capsys.readouterr().err == "derivreg train: interrupted\n"
 

@@ -147,7 +147,7 @@ class KernelPrinter(NumPyPrinter):
         # of an array (derivreg.validate.semantics.CHECKED).  Of an array (it reads a
         # label, a score or yhat: Poisson's lgamma(y + 1)), the checks' elementwise one
         arg = self._print(expr.args[0])
-        arrays = {"y", "z", "yhat"} & {s.name for s in expr.free_symbols}  # type: ignore[attr-defined]
+        arrays = {"y", "z", "yhat"} & {s.name for s in expr.free_symbols}
         return f"_lgammas({arg})" if arrays else f"_lgamma({arg})"
 
     def _extremum(self, name: str, expr: sp.Max | sp.Min) -> str:

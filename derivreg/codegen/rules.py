@@ -179,10 +179,11 @@ def _exp_ratio(node: sp.Basic) -> sp.Basic | None:
     if not node.is_Mul:
         return None
     coeff, rest = node.as_coeff_Mul()
-    factors = rest.args if rest.is_Mul else (rest,)
+    factors: tuple[sp.Basic, ...] = rest.args if rest.is_Mul else (rest,)
     if len(factors) != 2:
         return None
-    for decay, total in (factors, factors[::-1]):
+    first, second = factors
+    for decay, total in ((first, second), (second, first)):
         if isinstance(decay, sp.exp) and total.is_Add:
             grows = sp.exp(-decay.args[0])
             if any(term.as_independent(grows)[1] == grows for term in total.args):

@@ -96,14 +96,16 @@ def loss_label(loss: object) -> str:
     return _losses.label(_losses.kernel_module(loss, "the figure"))
 
 
-def needs(history: History, *fields: str) -> None:
-    """Raise if the history did not record ``fields``."""
-    missing = [f for f in fields if getattr(history, f) is None]
+def needs(history: History, *fields: str) -> tuple[np.ndarray, ...]:
+    """Return the history's ``fields`` (arrays), or raise if it did not record them."""
+    found = [getattr(history, f) for f in fields]
+    missing = [f for f, value in zip(fields, found, strict=True) if value is None]
     if missing:
         raise ValueError(
             f"this figure needs the history's {' and '.join(missing)}; "
             "train with record='all' (accuracy: with a classifier's loss)"
         )
+    return tuple(found)
 
 
 def vector(value: object, n: int, name: str) -> np.ndarray:

@@ -172,7 +172,8 @@ def _models(
     """Add the model before each drawn update over ``xr``, coloured by its update number."""
     shown = thin(len(history), max_lines)
     Xr = xr[:, None]
-    segments = [np.column_stack([xr, predict(Xr, history.w[k], history.b[k])]) for k in shown]
+    W, B = needs(history, "w", "b")
+    segments = [np.column_stack([xr, predict(Xr, W[k], B[k])]) for k in shown]
     models = LineCollection(
         segments,
         cmap="rainbow",

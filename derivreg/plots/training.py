@@ -37,11 +37,11 @@ MAX_TRACKS = 10
 _W_COLOUR, _B_COLOUR = "darkred", "darkblue"
 
 
-def _tracks(history: History, n: int, true_w: np.ndarray | None) -> tuple[np.ndarray, str]:
+def _tracks(W: np.ndarray, n: int, true_w: np.ndarray | None) -> tuple[np.ndarray, str]:
     """Choose the weights whose tracks are drawn; a note on the choice (empty: all are)."""
     if n <= MAX_TRACKS:
         return np.arange(n), ""
-    key = np.abs(true_w if true_w is not None else history.w[-1])
+    key = np.abs(true_w if true_w is not None else W[-1])
     chosen = np.sort(np.argsort(-key, kind="stable")[:MAX_TRACKS])
     by = "|true w|" if true_w is not None else "|final w|"
     return chosen, f"{MAX_TRACKS} of {n} weights (largest {by})"
@@ -105,10 +105,10 @@ def loss_and_parameters(
     (3, 22, '||w - w*||')
     """
     label = loss_label(loss)
-    needs(history, "loss", "w", "b")
-    n = history.w.shape[1]
+    _, W, B = needs(history, "loss", "w", "b")
+    n = W.shape[1]
     tw = None if true_w is None else vector(true_w, n, "true_w")
-    chosen, note = _tracks(history, n, tw)
+    chosen, note = _tracks(W, n, tw)
     summary = bool(note) and tw is not None
     fig = Figure(figsize=(12, 9.5 if summary else 7.5), layout="constrained")
     axes = fig.subplots(3 if summary else 2, 1, sharex=True)
@@ -127,8 +127,8 @@ def loss_and_parameters(
         b_colour = "black"
     for k, i in enumerate(chosen):
         name = "w" if n == 1 else f"w{i + 1}"
-        ax_par.plot(history.step, history.w[:, i], color=colours[k], lw=1.5, label=name)
-    ax_par.plot(history.step, history.b, color=b_colour, lw=1.5, label="b")
+        ax_par.plot(history.step, W[:, i], color=colours[k], lw=1.5, label=name)
+    ax_par.plot(history.step, B, color=b_colour, lw=1.5, label="b")
     if tw is not None:
         for k, i in enumerate(chosen):
             ax_par.axhline(tw[i], color=colours[k], ls=":", lw=1.8)
@@ -137,9 +137,9 @@ def loss_and_parameters(
     ax_par.set_ylabel("parameter value")
     legend = "dotted: true" + (f"\n{note}" if note else "")
     ax_par.legend(loc="center left", bbox_to_anchor=(1.01, 0.5), title=legend)
-    if summary:
+    if summary and tw is not None:  # summary: a true w was given
         ax_err = axes[2]
-        ax_err.plot(history.step, np.linalg.norm(history.w - tw, axis=1), color="black", lw=1.5)
+        ax_err.plot(history.step, np.linalg.norm(W - tw, axis=1), color="black", lw=1.5)
         ax_err.set_ylabel("||w - w*||")
         ax_err.set_title(f"distance of all {n} weights to the truth", fontsize="medium")
     axes[-1].set_xlabel("update")
@@ -193,17 +193,17 @@ def loss_and_accuracy(
     (['BCE', 'accuracy'], ['accumulated during training: 0.937', 'final model: 0.992'])
     """
     label = loss_label(classifier() if loss is None else loss)
-    needs(history, "loss", "accuracy")
+    _, accuracy = needs(history, "loss", "accuracy")
     fig = Figure(figsize=(12, 7.5), layout="constrained")
     ax_loss, ax_acc = fig.subplots(2, 1, sharex=True)
     ax_loss.plot(history.step, history.loss, lw=1.0, color="tab:blue")
     ax_loss.set_ylabel(label)
     if logy:
         ax_loss.set_yscale("log")
-    accumulated = float(history.accuracy[-1])
+    accumulated = float(accuracy[-1])
     ax_acc.plot(
         history.step,
-        history.accuracy,
+        accuracy,
         lw=1.8,
         color="tab:green",
         label=f"accumulated during training: {accumulated:.3f}",
