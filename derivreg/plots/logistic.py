@@ -9,11 +9,13 @@ Examples
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from derivreg.plots._common import TRUTH, boundary_text, classifier, legend_below, link, styled
@@ -120,6 +122,44 @@ def sigmoid_parameters(
     return fig
 
 
+def _scatter_classes(ax: Axes, X: np.ndarray, y: np.ndarray) -> None:
+    """Scatter the samples of each class (0 blue, 1 red) on ``ax``."""
+    for label, colour in ((0.0, "tab:blue"), (1.0, "tab:red")):
+        pts = X[y == label]
+        ax.scatter(
+            pts[:, 0],
+            pts[:, 1],
+            s=16,
+            color=colour,
+            edgecolor="white",
+            lw=0.4,
+            label=f"y = {label:g}",
+        )
+
+
+def _boundary(
+    ax: Axes,
+    box: tuple[float, float, float, float],
+    score: float,
+    wv: np.ndarray,
+    bv: float,
+    **style: Any,
+) -> None:
+    """Draw the line ``x.w + b = score`` across ``box`` (x1 and x2 limits), if w is not 0.
+
+    Parametrised along the larger weight's axis, so that the slope is at most 1 in it.
+    """
+    x1_lo, x1_hi, x2_lo, x2_hi = box
+    if wv[1] == 0 and wv[0] == 0:
+        return
+    if abs(wv[1]) >= abs(wv[0]):
+        x1 = np.array([x1_lo, x1_hi])
+        ax.plot(x1, (score - bv - wv[0] * x1) / wv[1], **style)
+    else:
+        x2 = np.array([x2_lo, x2_hi])
+        ax.plot((score - bv - wv[1] * x2) / wv[0], x2, **style)
+
+
 @styled
 def decision_boundary(
     X: np.ndarray,
@@ -185,29 +225,9 @@ def decision_boundary(
     ax = fig.subplots()
     field = ax.contourf(g1, g2, p, levels=np.linspace(0, 1, 11), cmap="RdBu_r", alpha=0.45)
     fig.colorbar(field, ax=ax, label=f"P(y = 1 | x) = ŷ = {activation}, z = x·w + b")
-    for label, colour in ((0.0, "tab:blue"), (1.0, "tab:red")):
-        pts = X[y == label]
-        ax.scatter(
-            pts[:, 0],
-            pts[:, 1],
-            s=16,
-            color=colour,
-            edgecolor="white",
-            lw=0.4,
-            label=f"y = {label:g}",
-        )
-
-    def boundary(wv: np.ndarray, bv: float, **style: Any) -> None:
-        # Points with x.w + b = score, parametrised along the larger weight's axis.
-        if wv[1] == 0 and wv[0] == 0:
-            return
-        if abs(wv[1]) >= abs(wv[0]):
-            x1 = np.array([x1_lo, x1_hi])
-            ax.plot(x1, (score - bv - wv[0] * x1) / wv[1], **style)
-        else:
-            x2 = np.array([x2_lo, x2_hi])
-            ax.plot((score - bv - wv[1] * x2) / wv[0], x2, **style)
-
+    _scatter_classes(ax, X, y)
+    box = (x1_lo, x1_hi, x2_lo, x2_hi)
+    boundary = functools.partial(_boundary, ax, box, score)
     boundary(
         w,
         float(b),
