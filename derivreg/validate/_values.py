@@ -32,6 +32,12 @@ def _size(value: object) -> int:
     raise ValidationError(f"expected an integer size or index, got {value!r}")
 
 
+def _shape(value: object) -> tuple[int, ...]:
+    """Return ``np.shape(value)`` of any value a run handles (a SymPy scalar's is ``()``)."""
+    # NumPy's stubs take only array-likes; np.shape itself takes any object (0-d if no array)
+    return np.shape(value)  # type: ignore[call-overload]
+
+
 def _index(value: object) -> int | tuple[int, ...]:
     """Return an index (an int, or a tuple of them for a 2-D array) of concrete integers."""
     if isinstance(value, tuple):
@@ -50,8 +56,8 @@ class _Tracked:
     """The array elements one ``prange`` iteration wrote and read, by (array id, index)."""
 
     def __init__(self) -> None:
-        self.wrote: set[tuple[int, object]] = set()
-        self.read: set[tuple[int, object]] = set()
+        self.wrote: set[tuple[int, int | tuple[int, ...]]] = set()
+        self.read: set[tuple[int, int | tuple[int, ...]]] = set()
 
 
 def opaque(hole: Hole, values: Sequence[object]) -> object:

@@ -69,6 +69,8 @@ _ELEMENTWISE = {
 alpha = sp.Symbol("alpha", real=True)
 #: The penalty strength (the kernels' keyword ``alpha``), a symbol apart from the rate.
 lam = INPUTS["alpha"]
+#: One function's run: its arguments, the values it must return, its keyword arguments.
+_Case = tuple[list[object], list[object], dict[str, object]]
 
 
 #: The generator's modules by derivation (the generator is deterministic, and a
@@ -139,12 +141,12 @@ class _Template:
     def interpreter(self, constants: Mapping[str, int] | None = None) -> Interpreter:
         return Interpreter(self.tree, self.holes, constants, self.executed, self.branches)
 
-    def hole(self, target: str, *values: object) -> object:
-        return opaque(self.by_target[target], values)
+    def hole(self, target: str, *values: object) -> sp.Expr:
+        value = opaque(self.by_target[target], values)
+        assert isinstance(value, sp.Basic)  # scalar inputs: one opaque expression, no array
+        return value
 
-    def expected(
-        self, m: int, n: int, weighted: bool = False
-    ) -> dict[str, tuple[list[object], list[object], dict[str, object]]]:
+    def expected(self, m: int, n: int, weighted: bool = False) -> dict[str, _Case]:
         """Return what each function must give: with no weights, or symbolic weights of mean 1.
 
         The L2 strength is a symbol of its own: ``dR/dw`` is added to every
@@ -185,14 +187,17 @@ class _Template:
             **self.likelihood(batch, J),
         }
 
-    def likelihood(self, batch: list[object], J: list[object]) -> dict[str, object]:
+    def likelihood(self, batch: list[object], J: list[sp.Expr]) -> dict[str, _Case]:
         """``sum_i k(y_i, phi) - J_i / (s phi)`` at the printed dispersion, if printed.
 
         ``phi = dispersion(mean J)``, or Pearson's ``sum_i r(z_i, y_i) / (m - p)``
         (only where ``m > p``: :data:`PEARSON_BATCH`).
         """
         X, Y, W, B = batch
-        m, n = np.shape(X)
+        assert isinstance(X, np.ndarray)  # X, Y and W are symbols()'s object arrays
+        assert isinstance(Y, np.ndarray)
+        assert isinstance(W, np.ndarray)
+        m, n = X.shape
         if self.scale is None or (self.pearson and m <= n + 1):
             return {}
         if self.pearson:
@@ -271,7 +276,7 @@ class _Template:
             for name, (args, wanted, keywords) in self.expected(M, N, weighted).items():
                 self.check(name, args, wanted, label, interp, keywords=keywords)
         for m in BLOCK_ROWS:
-            wanted = self.expected(m, N)
+            cases = self.expected(m, N)
             for rows in range(1, m + 1):
                 forms = [({"MIN_BLOCK_ROWS": 1, "BLOCK_BYTES": 8 * N * rows}, "")]
                 if m == M:
@@ -279,10 +284,10 @@ class _Template:
                 for constants, how in forms:
                     blocked = self.interpreter(constants)
                     for name in ("grad", "update", "hessian", "hvp", "newton_terms"):
-                        args, want, keywords = wanted[name]
+                        args, want, keywords = cases[name]
                         label = f"{m} rows in blocks of {rows}{how}"
                         self.check(name, list(args), want, label, blocked, keywords=keywords)
-                self.blocked_loss(m, rows, wanted["loss"])
+                self.blocked_loss(m, rows, cases["loss"])
         if self.pearson:  # Pearson's dispersion needs m > p: a batch of its own
             args, want, keywords = self.expected(*PEARSON_BATCH)["log_likelihood"]
             label = f"{PEARSON_BATCH[0]} rows, {PEARSON_BATCH[1]} features"

@@ -52,10 +52,11 @@ def _reference(
     """Return the derivation's mean loss, gradient and update on the batch, holes opaque."""
     m, n = X.shape
     z = [B + sum(X[i, j] * W[j] for j in range(n)) for i in range(m)]
-    dz = [opaque(holes["dJ_dz"], [z[i], Y[i]]) for i in range(m)]
+    # a hole of scalar inputs is one opaque SymPy expression (opaque: elementwise on arrays)
+    dz: list[sp.Expr] = [opaque(holes["dJ_dz"], [z[i], Y[i]]) for i in range(m)]
     grad_w = [sum(dz[i] * X[i, j] for i in range(m)) / m for j in range(n)]
     grad_b = sum(dz) / m
-    J = [opaque(holes["J_i"], [z[i], Y[i]]) for i in range(m)]
+    J: list[sp.Expr] = [opaque(holes["J_i"], [z[i], Y[i]]) for i in range(m)]
     return {
         "grad": [*grad_w, grad_b],
         "loss": [sum(J) / m],

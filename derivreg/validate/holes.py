@@ -144,7 +144,7 @@ def _zero(expr: sp.Basic) -> bool:
 def _witness(residual: sp.Basic, targets: str) -> bool:
     """Evaluate the unforced residual at WITNESS_DIGITS at points of every case; all ~0."""
     free = sorted(residual.free_symbols, key=str)
-    grids = []
+    grids: list[tuple[float, ...]] = []
     for s in free:
         if s == z:
             grids.append(_Z_POINTS)

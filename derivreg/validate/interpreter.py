@@ -39,6 +39,7 @@ from derivreg.validate._values import (
     _SIZE_COMPARE,
     _index,
     _Parallel,
+    _shape,
     _size,
     _Text,
     _Tracked,
@@ -119,9 +120,9 @@ class Interpreter:
                 case ast.Return(value=value) if value is not None:
                     return True, self.value_of(value, env)
                 case ast.With() | ast.If() | ast.For():
-                    found, value = self._compound(stmt, env)
+                    found, result = self._compound(stmt, env)
                     if found:
-                        return True, value
+                        return True, result
                 case _:
                     raise ValidationError(f"unsupported statement {ast.unparse(stmt)!r}")
         return False, None
@@ -222,7 +223,7 @@ class Interpreter:
         array = self.value_of(container, env)
         if self.tracked is not None or not isinstance(array, np.ndarray) or array.ndim != len(elts):
             raise ValidationError(f"unsupported assignment to {ast.unparse(container)}[...]")
-        where: list[object] = []
+        where: list[int | slice] = []
         for e in elts:
             if not isinstance(e, ast.Slice):
                 where.append(_size(self.value_of(e, env)))
@@ -234,7 +235,7 @@ class Interpreter:
             )
             where.append(slice(lo, hi))
         target = array[tuple(where)]
-        if np.shape(value) not in ((), target.shape):  # no broadcasting beyond a scalar
+        if _shape(value) not in ((), target.shape):  # no broadcasting beyond a scalar
             raise ValidationError(f"shapes differ in {ast.unparse(container)}[...] = ...")
         array[tuple(where)] = value
 
@@ -243,7 +244,7 @@ class Interpreter:
     ) -> None:
         old = self.value_of(target, env)
         if isinstance(old, np.ndarray):  # in place, as NumPy does on float arrays
-            if np.shape(value) not in ((), old.shape):
+            if _shape(value) not in ((), old.shape):
                 raise ValidationError(f"shapes differ in {ast.unparse(target)} {op}= ...")
             if isinstance(op, ast.Add):
                 old += value
@@ -255,13 +256,17 @@ class Interpreter:
     def _call(self, node: ast.Call, env: Mapping[str, object]) -> object:  # noqa: PLR0911
         args = [self.value_of(a, env) for a in node.args]
         # evaluated, as Python does; the contracts ignore them
-        keywords = {k.arg: self.value_of(k.value, env) for k in node.keywords}
+        keywords: dict[str, object] = {}
+        for k in node.keywords:
+            if k.arg is None:  # never generated: refused, not passed on as a key None
+                raise ValidationError(f"unsupported ** argument in {ast.unparse(node)!r}")
+            keywords[k.arg] = self.value_of(k.value, env)
         match node.func:
             case ast.Attribute(value=ast.Name(id="np"), attr=attr) if attr in _NUMPY:
                 return _NUMPY[attr](*args)
             case ast.Name(id="float"):
                 (value,) = args
-                if np.ndim(value) != 0:
+                if len(_shape(value)) != 0:
                     raise ValidationError(f"float() of an array in {ast.unparse(node)!r}")
                 return value
             case ast.Name(id="range"):
@@ -311,7 +316,7 @@ class Interpreter:
             case ast.Tuple(elts=elts):
                 return tuple(self.value_of(e, env) for e in elts)
             case ast.Attribute(value=value, attr="shape"):
-                return np.shape(self.value_of(value, env))
+                return _shape(self.value_of(value, env))
             case ast.Attribute(value=value, attr="T"):
                 array = self.value_of(value, env)
                 if not isinstance(array, np.ndarray) or array.ndim != 2:

@@ -24,6 +24,7 @@ import ast
 from collections.abc import Mapping
 
 import numpy as np
+import numpy.typing as npt
 import sympy as sp
 
 from derivreg.codegen.templates import Hole
@@ -57,13 +58,20 @@ PATTERN_ONE = ((3, 1),)
 l1 = sp.Symbol("l1", real=True)
 
 
-def _settings(m: int, mode: tuple[int, int, int, int]) -> list[object]:
+#: The loop's arguments after ``b``, up to ``J``: rates and their step, weights and theirs,
+#: the L2 and L1 strengths, whether penalised and whether b is fitted.
+_Settings = tuple[
+    npt.NDArray[np.object_], int, npt.NDArray[np.object_], int, sp.Symbol, sp.Symbol, int, int
+]
+
+
+def _settings(m: int, mode: tuple[int, int, int, int]) -> _Settings:
     """Return the loop's arguments after ``b``, up to ``J``: rates, weights, penalty, fit."""
     lr_step, s_step, penalized, fit = mode
     LR = [sp.Symbol(f"eta_{i}", real=True) for i in range(m)] if lr_step else [alpha]
     S = [sp.Symbol(f"s_{i}", real=True) for i in range(m if s_step else 1)]
     rates, weights = np.array(LR, dtype=object), np.array(S, dtype=object)
-    return [rates, lr_step, weights, s_step, lam, l1, penalized, fit]
+    return (rates, lr_step, weights, s_step, lam, l1, penalized, fit)
 
 
 def _reference(  # noqa: PLR0917
@@ -130,7 +138,8 @@ def _csr(pattern: tuple[tuple[int, ...], ...], n: int) -> tuple[np.ndarray, list
     Entry p of ``data`` is the symbol ``d_p``; X[i, j] is the sum of the
     symbols row i stores in column j (0 if none).
     """
-    data, indices, indptr = [], [], [0]
+    data: list[sp.Symbol] = []
+    indices, indptr = [], [0]
     X = np.full((len(pattern), n), sp.Integer(0), dtype=object)
     for i, columns in enumerate(pattern):
         for j in columns:
@@ -178,6 +187,7 @@ def _template_csr(
     interp: Interpreter, by_target: Mapping[str, Hole], report: ValidationReport
 ) -> None:
     """Run ``sgd_epoch_csr`` against the per-sample updates on the dense X it stores."""
+    runs: list[tuple[tuple[tuple[int, ...], ...], int, int, tuple[int, int, int, int]]]
     runs = [(PATTERN_ONE, 1, 0, PLAIN)]
     runs += [(PATTERN, *s, mode) for s, mode in zip(SCHEDULES, MODES, strict=True)]
     for pattern, every, first, mode in runs:

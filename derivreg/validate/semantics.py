@@ -170,7 +170,7 @@ MATH: Mapping[str, Meaning] = {
 
 def _one_positive_float(t: sp.Basic) -> tuple[bool | None, str]:
     """``math.lgamma``'s domain: one float (no label, score or yhat: those are arrays) > 0."""
-    if any(s.name in ("y", "z", "yhat") for s in t.free_symbols):  # type: ignore[attr-defined]
+    if any(s.name in ("y", "z", "yhat") for s in t.free_symbols):
         return False, "an array (it reads y, z or yhat), where math.lgamma takes one float"
     return t.is_positive, "zero or negative"
 

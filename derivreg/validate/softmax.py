@@ -44,6 +44,7 @@ from derivreg.codegen.softmax import generate_softmax_loop, generate_softmax_mod
 from derivreg.codegen.templates import Hole
 from derivreg.symbolic.checks import is_zero
 from derivreg.symbolic.softmax import NAME, derive_softmax
+from derivreg.symbolic.vector_derivation import VectorDerivation
 from derivreg.validate.holes import prove_holes
 from derivreg.validate.report import ValidationError, ValidationReport
 from derivreg.validate.semantics import meaning
@@ -113,7 +114,9 @@ def validate_softmax(source: str) -> ValidationReport:
     return report
 
 
-def _proven(hole: Hole, node: ast.expr, nodes: dict, d: object, *, a: int, label: int) -> bool:
+def _proven(
+    hole: Hole, node: ast.expr, nodes: dict, d: VectorDerivation, *, a: int, label: int
+) -> bool:
     """Whether the hole equals the derivation in the case (row maximum a, class label)."""
     c = d.symbols
     z = c.z
@@ -159,7 +162,7 @@ def _first_order_in_err(node: ast.expr, hole: Hole, env: dict) -> bool:
     return is_zero(along.xreplace({error: sp.Integer(0)}))
 
 
-def _expected(target: str, d: object, j: int, a: int, one_hot: dict) -> sp.Basic:
+def _expected(target: str, d: VectorDerivation, j: int, a: int, one_hot: dict) -> sp.Basic:
     """Return the derivation's value of a hole at component j (shift, term, log ŷ, ŷ, dJ/dz)."""
     c = d.symbols
     yhat = d.matrices["yhat"][j]
