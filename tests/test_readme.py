@@ -95,6 +95,7 @@ def test_readme_ci_section_names_every_step_of_ci_run():
     steps = {
         "ruff check .": "ruff check .",
         "ruff format --check .": "ruff format --check .",
+        "\nmypy": "`mypy`",
         "derivreg generate --check": "derivreg generate --check",
         "sphinx-build -W --keep-going": "sphinx-build -W --keep-going",
         "python -m pytest": "python -m pytest",
