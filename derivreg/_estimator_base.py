@@ -9,7 +9,7 @@ mixin :class:`derivreg._estimator_inference._Inference`.
 from __future__ import annotations
 
 from numbers import Integral, Real
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal, Self
 
 import numpy as np
 from sklearn.base import BaseEstimator
@@ -142,7 +142,7 @@ class _SGD(_Inference, BaseEstimator):
 
     def _fit(
         self, X: Any, y: Any, *, full: bool, classes: Any = None, sample_weight: Any = None
-    ) -> _SGD:
+    ) -> Self:
         # full: fit() from zero for up to `epochs`; else one epoch from the current weights.
         self._check_params()
         solver, max_iter = self._solver(full)
@@ -238,7 +238,7 @@ class _SGD(_Inference, BaseEstimator):
             fit_intercept=self.fit_intercept,
         )
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> _SGD:
+    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> Self:
         """Fit from zero weights for up to ``epochs`` passes over the data.
 
         Parameters

@@ -67,13 +67,13 @@ def training() -> None:
 
 def estimators() -> None:
     reg = LinearRegressionSGD(solver="newton")
-    reg.fit(X, Y)
+    assert_type(reg.fit(X, Y), LinearRegressionSGD)  # fit returns the estimator: chains type
     assert_type(reg.coef_, np.ndarray)
     assert_type(reg.intercept_, float)
     assert_type(reg.predict(X), np.ndarray)
     assert np.allclose(reg.coef_, [2.0, -1.0])
     clf = LogisticRegressionSGD(solver="newton")
-    clf.fit(X, LABELS)
+    assert_type(clf.fit(X, LABELS).predict(X), np.ndarray)
     assert_type(clf.predict_proba(X), np.ndarray)
     counts = PoissonRegressionSGD(solver="newton")
     counts.fit(X, np.array([0.0, 1.0, 2.0, 1.0, 3.0, 4.0]))
