@@ -99,6 +99,10 @@ _RECORDS: tuple[Record, ...] = ("all", "loss", "none")
 _BACKENDS: tuple[Backend, ...] = ("auto", "numpy", "numba")
 
 
+# Longer than the package's 60 lines on purpose: train() reads every one of its
+# settings here, in one place and in the order its errors are reported,
+# then hands the checked values to one of three paths (Dask, a full-batch
+# solver, SGD), each a function of its own.
 def train(
     X: ArrayLike,
     y: ArrayLike,
